@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// ConvScope: train a convolutional network on CIFAR-10 in the terminal and watch it learn.
+import PackageDescription
+
+let package = Package(
+    name: "ConvScope",
+    products: [
+        .executable(name: "convscope", targets: ["convscope"]),
+        .library(name: "ConvKit", targets: ["ConvKit"]),
+        .library(name: "ConvScopeUI", targets: ["ConvScopeUI"]),
+    ],
+    dependencies: [
+        // Subcommands, help text and exit codes for the `convscope` command line.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, each a module map plus a shim header of `static inline` wrappers.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCurses", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // The engine: tensors, layers, models, training, data, interpretation, compression, file formats.
+        .target(
+            name: "ConvKit",
+            dependencies: ["CBLAS", "CPNG"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
+        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses"]),
+        // The thin command line over both.
+        .executableTarget(
+            name: "convscope",
+            dependencies: [
+                "ConvKit", "ConvScopeUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"]),
+        .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,132 @@
+import Foundation
+
+/// An element-wise non-linearity: ReLU and its relatives, with PyTorch's definitions.
+public final class Activation: Layer {
+    /// The function applied to each element.
+    public enum Function: Sendable, Equatable {
+        case relu
+        /// `x` for x > 0, `slope * x` otherwise (PyTorch default slope 0.01).
+        case leakyReLU(slope: Float)
+        /// `x` for x > 0, `alpha * (e^x - 1)` otherwise.
+        case elu(alpha: Float)
+        /// Self-normalising ELU with the fixed constants of Klambauer et al. 2017.
+        case selu
+        /// `x * sigmoid(x)` (PyTorch's SiLU).
+        case swish
+        /// `x * Phi(x)` with the exact normal CDF (PyTorch's default GELU).
+        case gelu
+        case sigmoid
+        case tanh
+
+        public var kind: LayerKind {
+            switch self {
+            case .relu: return .relu
+            case .leakyReLU: return .leakyrelu
+            case .elu: return .elu
+            case .selu: return .selu
+            case .swish: return .swish
+            case .gelu: return .gelu
+            case .sigmoid: return .sigmoid
+            case .tanh: return .tanh
+            }
+        }
+    }
+
+    public let name: String
+    public let function: Function
+    public let inputShape: FeatureShape
+    public var outputShape: FeatureShape { inputShape }
+    public var kind: LayerKind { function.kind }
+    public var computesInputGradient = true
+    public private(set) var lastOutput: Tensor?
+
+    private let output = FloatBuffer()
+    private let inputGradient = FloatBuffer()
+    private var input: Tensor?
+
+    static let seluScale: Float = 1.050_700_987_355_480_5
+    static let seluAlpha: Float = 1.673_263_242_354_377_3
+
+    public init(name: String, function: Function, input: FeatureShape) {
+        self.name = name
+        self.function = function
+        inputShape = input
+    }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        input = x
+        let y = output.tensor(batch: x.batch, shape: inputShape)
+        let src = x.pointer, dst = y.pointer
+        let function = self.function
+        Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
+            Activation.apply(function, src + range.lowerBound, dst + range.lowerBound, range.count)
+        }
+        lastOutput = y
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
+        guard computesInputGradient else { return .empty(inputShape) }
+        let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
+        let function = self.function
+        let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer
+        Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
+            let lo = range.lowerBound
+            Activation.differentiate(function, xs + lo, ys + lo, g + lo, out + lo, range.count)
+        }
+        return dx
+    }
+
+    static func apply(_ function: Function, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch function {
+        case .relu:
+            for i in 0..<n { y[i] = max(x[i], 0) }
+        case .leakyReLU(let slope):
+            for i in 0..<n { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+        case .elu(let alpha):
+            for i in 0..<n { y[i] = x[i] > 0 ? x[i] : alpha * (exp(x[i]) - 1) }
+        case .selu:
+            for i in 0..<n { y[i] = seluScale * (x[i] > 0 ? x[i] : seluAlpha * (exp(x[i]) - 1)) }
+        case .swish:
+            for i in 0..<n { y[i] = x[i] / (1 + exp(-x[i])) }
+        case .gelu:
+            for i in 0..<n { y[i] = x[i] * 0.5 * (1 + erf(x[i] * 0.707_106_781_186_547_5)) }
+        case .sigmoid:
+            for i in 0..<n { y[i] = 1 / (1 + exp(-x[i])) }
+        case .tanh:
+            for i in 0..<n { y[i] = Foundation.tanh(x[i]) }
+        }
+    }
+
+    static func differentiate(
+        _ function: Function, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
+        switch function {
+        case .relu:
+            for i in 0..<n { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        case .leakyReLU(let slope):
+            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+        case .elu(let alpha):
+            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha) }
+        case .selu:
+            for i in 0..<n { dx[i] = dy[i] * seluScale * (x[i] > 0 ? 1 : seluAlpha * exp(x[i])) }
+        case .swish:
+            for i in 0..<n {
+                let s = 1 / (1 + exp(-x[i]))
+                dx[i] = dy[i] * s * (1 + x[i] * (1 - s))
+            }
+        case .gelu:
+            for i in 0..<n {
+                let cdf = 0.5 * (1 + erf(x[i] * 0.707_106_781_186_547_5))
+                let pdf = exp(-0.5 * x[i] * x[i]) * 0.398_942_280_401_432_7
+                dx[i] = dy[i] * (cdf + x[i] * pdf)
+            }
+        case .sigmoid:
+            for i in 0..<n { dx[i] = dy[i] * y[i] * (1 - y[i]) }
+        case .tanh:
+            for i in 0..<n { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+        }
+    }
+}

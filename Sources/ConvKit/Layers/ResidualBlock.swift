@@ -1,0 +1,103 @@
+/// A basic residual block (He et al. 2016): `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
+///
+/// Both convolutions are 3x3 without bias; the first carries the stride. The shortcut is the input
+/// itself, or a 1x1 convolution with the stride followed by batch norm when the shape changes.
+/// The skip path is why deep stacks still train: the gradient reaches early layers through the
+/// addition unchanged.
+public final class ResidualBlock: Layer {
+    public let name: String
+    public var kind: LayerKind { .res }
+    public let inputShape: FeatureShape
+    public let outputShape: FeatureShape
+    public let conv1: Conv2d
+    public let bn1: BatchNorm2d
+    public let relu1: Activation
+    public let conv2: Conv2d
+    public let bn2: BatchNorm2d
+    /// The projection used when the shape changes: 1x1 convolution and batch norm.
+    public let shortcut: (conv: Conv2d, bn: BatchNorm2d)?
+    public private(set) var lastOutput: Tensor?
+    public var computesInputGradient = true {
+        didSet {
+            conv1.computesInputGradient = computesInputGradient
+            shortcut?.conv.computesInputGradient = computesInputGradient
+        }
+    }
+
+    private let output = FloatBuffer()
+    private let inputGradient = FloatBuffer()
+    private let sumGradient = FloatBuffer()
+
+    public init(name: String, input: FeatureShape, outChannels: Int, stride: Int) {
+        self.name = name
+        inputShape = input
+        conv1 = Conv2d(
+            name: name + ".conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false)
+        bn1 = BatchNorm2d(name: name + ".bn1", input: conv1.outputShape)
+        relu1 = Activation(name: name + ".relu1", function: .relu, input: conv1.outputShape)
+        conv2 = Conv2d(
+            name: name + ".conv2", input: conv1.outputShape, outChannels: outChannels, kernel: 3, stride: 1, padding: 1,
+            bias: false)
+        bn2 = BatchNorm2d(name: name + ".bn2", input: conv2.outputShape)
+        outputShape = conv2.outputShape
+        if stride != 1 || input.channels != outChannels {
+            let conv = Conv2d(
+                name: name + ".shortcut.conv", input: input, outChannels: outChannels, kernel: 1, stride: stride,
+                padding: 0, bias: false)
+            shortcut = (conv, BatchNorm2d(name: name + ".shortcut.bn", input: conv.outputShape))
+        } else {
+            shortcut = nil
+        }
+    }
+
+    /// The main path, then the shortcut's layers.
+    public var sublayers: [Layer] {
+        var layers: [Layer] = [conv1, bn1, relu1, conv2, bn2]
+        if let shortcut { layers += [shortcut.conv, shortcut.bn] }
+        return layers
+    }
+
+    public var parameters: [Parameter] { sublayers.flatMap(\.parameters) }
+    public var stateTensors: [StateTensor] { sublayers.flatMap(\.stateTensors) }
+    public var multiplyAdds: Int { sublayers.map(\.multiplyAdds).reduce(0, +) }
+    /// The receptive-field growth of the main path: two 3x3 convolutions, the first strided.
+    public var geometry: SpatialGeometry { conv1.geometry }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        var main = conv1.forward(x, mode: mode)
+        main = bn1.forward(main, mode: mode)
+        main = relu1.forward(main, mode: mode)
+        main = conv2.forward(main, mode: mode)
+        main = bn2.forward(main, mode: mode)
+        let skip = shortcut.map { $0.bn.forward($0.conv.forward(x, mode: mode), mode: mode) } ?? x
+        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let a = main.pointer, b = skip.pointer, out = y.pointer
+        Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+            for i in range { out[i] = max(a[i] + b[i], 0) }
+        }
+        lastOutput = y
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
+        let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
+        let g = dy.pointer, out = y.pointer, ds = dsum.pointer
+        Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+            for i in range { ds[i] = out[i] > 0 ? g[i] : 0 }
+        }
+        var main = bn2.backward(dsum)
+        main = conv2.backward(main)
+        main = relu1.backward(main)
+        main = bn1.backward(main)
+        main = conv1.backward(main)
+        let skip = shortcut.map { $0.conv.backward($0.bn.backward(dsum)) } ?? dsum
+        guard computesInputGradient else { return .empty(inputShape) }
+        let dx = inputGradient.tensor(batch: y.batch, shape: inputShape)
+        let a = main.pointer, b = skip.pointer, d = dx.pointer
+        Parallel.forEachRange(dx.count, minimum: 32_768) { range, _ in
+            for i in range { d[i] = a[i] + b[i] }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,61 @@
+import Dispatch
+import Foundation
+
+/// Splits work across the machine's cores with Dispatch.
+///
+/// ConvScope parallelises over the batch itself and keeps OpenBLAS single-threaded (see `BLAS`), so the
+/// two never compete for the same cores. Set `CONVSCOPE_THREADS` to use fewer or more workers.
+public enum Parallel {
+    /// How many workers a parallel loop uses.
+    public static let workerCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["CONVSCOPE_THREADS"], let n = Int(text), n > 0 {
+            return n
+        }
+        return max(ProcessInfo.processInfo.activeProcessorCount, 1)
+    }()
+
+    /// Runs `body(i)` for `i` in `0..<iterations`, concurrently.
+    ///
+    /// The caller guarantees that different iterations write disjoint memory; everything the body
+    /// reads is left unchanged until this call returns, because `concurrentPerform` blocks until all
+    /// iterations have finished.
+    public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
+        if iterations <= 1 {
+            if iterations == 1 { body(0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let shared = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: iterations) { shared.value($0) }
+        }
+    }
+
+    /// Splits `0..<total` into at most `workerCount` contiguous ranges of at least `minimum` items
+    /// and runs `body(range, worker)` for each, concurrently. Worker numbers are `0..<parts`.
+    public static func forEachRange(_ total: Int, minimum: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        let parts = partCount(total, minimum: minimum)
+        forEach(parts) { part in body(range(part, of: parts, total: total), part) }
+    }
+
+    /// How many parts `forEachRange` would use for `total` items.
+    public static func partCount(_ total: Int, minimum: Int = 1) -> Int {
+        guard total > 0 else { return 0 }
+        return max(1, min(workerCount, total / max(minimum, 1)))
+    }
+
+    /// The `part`-th of `parts` near-equal contiguous ranges covering `0..<total`.
+    @inline(__always)
+    public static func range(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+        (total * part / parts)..<(total * (part + 1) / parts)
+    }
+}
+
+/// Carries a value that is not `Sendable` into a `@Sendable` closure.
+///
+/// Only `Parallel.forEach` uses it, for the loop body: the body's captured state is either read-only
+/// for the duration of the loop or written at indices that differ between iterations, and the loop
+/// does not return before every iteration has finished, so no access outlives or races the caller.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

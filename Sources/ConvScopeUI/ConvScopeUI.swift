@@ -1,0 +1,1 @@
+// The terminal app lives here (issue 4).
