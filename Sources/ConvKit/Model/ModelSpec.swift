@@ -1,0 +1,228 @@
+/// A model written as a comma-separated spec string, such as `conv32,bn,relu,maxpool,gap,fc10`.
+///
+/// The same string is shown in the TUI, stored in checkpoints and accepted by `--model`; preset names
+/// (`tiny`, `simple`, `vgg`, `resnet20`) expand to their spec. Grammar, one token per layer:
+///
+/// | token | layer |
+/// | --- | --- |
+/// | `conv<C>[k<K>][s<S>][p<P>]` | Conv2d to C channels, kernel K (3), stride S (1), padding P (K/2); bias unless `bn` follows |
+/// | `bn` | BatchNorm2d |
+/// | `relu`, `leakyrelu[<slope>]`, `elu[<alpha>]`, `selu`, `swish`, `gelu`, `sigmoid`, `tanh` | activations |
+/// | `maxpool[<K>][s<S>]`, `avgpool[<K>][s<S>]` | pooling, kernel K (2), stride S (= K) |
+/// | `gap`, `flatten` | global average pool to a vector; flatten to a vector |
+/// | `dropout[<p>]`, `dropout2d[<p>]` | inverted dropout of elements or whole channels, p (0.5) |
+/// | `fc<N>` | Linear to N features |
+/// | `res<C>[s<S>]` | basic residual block with C channels and stride S (1) |
+public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
+    /// One parsed token.
+    public enum Operation: Sendable, Equatable {
+        case conv(channels: Int, kernel: Int, stride: Int, padding: Int)
+        case batchNorm
+        case activation(Activation.Function)
+        case maxPool(kernel: Int, stride: Int)
+        case avgPool(kernel: Int, stride: Int)
+        case globalAvgPool
+        case flatten
+        case dropout(Float, channelwise: Bool)
+        case fc(Int)
+        case residual(channels: Int, stride: Int)
+
+        public var kind: LayerKind {
+            switch self {
+            case .conv: return .conv
+            case .batchNorm: return .bn
+            case .activation(let f): return f.kind
+            case .maxPool: return .maxpool
+            case .avgPool: return .avgpool
+            case .globalAvgPool: return .gap
+            case .flatten: return .flatten
+            case .dropout(_, let channelwise): return channelwise ? .dropout2d : .dropout
+            case .fc: return .fc
+            case .residual: return .res
+            }
+        }
+    }
+
+    /// A token as written, and what it means.
+    public struct Token: Sendable, Equatable {
+        public let text: String
+        public let operation: Operation
+    }
+
+    public let tokens: [Token]
+    /// The preset name this spec came from, if any.
+    public let presetName: String?
+
+    /// The presets: a small fast net, the default, a VGG-style stack and a CIFAR ResNet-20.
+    public static let presets: [(name: String, spec: String)] = [
+        ("tiny", "conv16,relu,maxpool,conv32,relu,maxpool,conv64,relu,gap,fc10"),
+        ("simple", "conv32,bn,relu,conv32,bn,relu,maxpool,conv64,bn,relu,conv64,bn,relu,maxpool,conv128,bn,relu,gap,fc10"),
+        ("vgg", "conv64,bn,relu,conv64,bn,relu,maxpool,conv128,bn,relu,conv128,bn,relu,maxpool,"
+            + "conv256,bn,relu,conv256,bn,relu,maxpool,flatten,fc256,relu,dropout0.5,fc10"),
+        ("resnet20", "conv16,bn,relu,res16,res16,res16,res32s2,res32,res32,res64s2,res64,res64,gap,fc10"),
+    ]
+
+    /// The default model.
+    public static let defaultPreset = "simple"
+
+    /// Parses a preset name or a spec string.
+    public init(_ text: String) throws(ModelSpecError) {
+        let trimmed = text.trimmingWhitespace().lowercased()
+        if let preset = ModelSpec.presets.first(where: { $0.name == trimmed }) {
+            try self.init(parsing: preset.spec, presetName: preset.name)
+        } else {
+            try self.init(parsing: trimmed, presetName: nil)
+        }
+    }
+
+    private init(parsing text: String, presetName: String?) throws(ModelSpecError) {
+        let pieces = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard !(pieces.count == 1 && pieces[0].isEmpty) else {
+            throw ModelSpecError(tokenIndex: nil, token: "", reason: "the model spec is empty")
+        }
+        var tokens: [Token] = []
+        for (index, piece) in pieces.enumerated() {
+            do {
+                tokens.append(Token(text: piece, operation: try ModelSpec.parseToken(piece.lowercased())))
+            } catch let reason {
+                throw ModelSpecError(tokenIndex: index, token: piece, reason: reason.text)
+            }
+        }
+        self.tokens = tokens
+        self.presetName = presetName
+    }
+
+    /// The spec as a comma-separated string (the form stored in checkpoints).
+    public var text: String { tokens.map(\.text).joined(separator: ",") }
+    public var description: String { text }
+
+    /// Layer kinds, longest first so that `dropout2d` wins over `dropout` and `leakyrelu` over `relu`.
+    private static let kindsByLength = LayerKind.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
+
+    private static func kindPrefix(of token: String) -> LayerKind? {
+        kindsByLength.first { token.hasPrefix($0.rawValue) }
+    }
+
+    private struct Reason: Error { let text: String }
+
+    private static func parseToken(_ token: String) throws(Reason) -> Operation {
+        guard !token.isEmpty else { throw Reason(text: "empty layer (two commas in a row?)") }
+        guard let kind = kindPrefix(of: token) else {
+            throw Reason(text: "unknown layer; expected one of \(LayerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var scanner = ArgumentScanner(String(token.dropFirst(kind.rawValue.count)))
+        func finish<T>(_ value: T) throws(Reason) -> T {
+            guard scanner.isAtEnd else { throw Reason(text: "unexpected '\(scanner.rest)' after \(kind.rawValue)") }
+            return value
+        }
+        func positive(_ value: Int?, _ what: String) throws(Reason) -> Int? {
+            if let value, value < 1 { throw Reason(text: "\(what) must be at least 1, not \(value)") }
+            return value
+        }
+        switch kind {
+        case .conv:
+            guard let channels = try positive(scanner.integer(), "the channel count") else {
+                throw Reason(text: "conv needs an output channel count, as in conv32")
+            }
+            let kernel = try positive(scanner.labelled("k"), "the kernel size") ?? 3
+            let stride = try positive(scanner.labelled("s"), "the stride") ?? 1
+            let padding = scanner.labelled("p") ?? kernel / 2
+            guard padding <= kernel / 2 else {
+                throw Reason(text: "padding \(padding) is more than half the kernel size \(kernel)")
+            }
+            return try finish(.conv(channels: channels, kernel: kernel, stride: stride, padding: padding))
+        case .maxpool, .avgpool:
+            let kernel = try positive(scanner.integer(), "the pool size") ?? 2
+            let stride = try positive(scanner.labelled("s"), "the stride") ?? kernel
+            return try finish(kind == .maxpool ? .maxPool(kernel: kernel, stride: stride) : .avgPool(kernel: kernel, stride: stride))
+        case .res:
+            guard let channels = try positive(scanner.integer(), "the channel count") else {
+                throw Reason(text: "res needs a channel count, as in res64 or res64s2")
+            }
+            let stride = try positive(scanner.labelled("s"), "the stride") ?? 1
+            return try finish(.residual(channels: channels, stride: stride))
+        case .fc:
+            guard let features = try positive(scanner.integer(), "the output size") else {
+                throw Reason(text: "fc needs an output size, as in fc10")
+            }
+            return try finish(.fc(features))
+        case .dropout, .dropout2d:
+            let p = scanner.decimal() ?? 0.5
+            guard p >= 0 && p < 1 else { throw Reason(text: "dropout probability must be in [0, 1), not \(p)") }
+            return try finish(.dropout(p, channelwise: kind == .dropout2d))
+        case .leakyrelu:
+            return try finish(.activation(.leakyReLU(slope: scanner.decimal() ?? 0.01)))
+        case .elu:
+            return try finish(.activation(.elu(alpha: scanner.decimal() ?? 1)))
+        case .bn: return try finish(.batchNorm)
+        case .relu: return try finish(.activation(.relu))
+        case .selu: return try finish(.activation(.selu))
+        case .swish: return try finish(.activation(.swish))
+        case .gelu: return try finish(.activation(.gelu))
+        case .sigmoid: return try finish(.activation(.sigmoid))
+        case .tanh: return try finish(.activation(.tanh))
+        case .gap: return try finish(.globalAvgPool)
+        case .flatten: return try finish(.flatten)
+        }
+    }
+}
+
+/// Why a model spec was refused, pointing at the offending token.
+public struct ModelSpecError: Error, CustomStringConvertible, Equatable {
+    /// Zero-based position of the token, or nil when the problem is the whole spec.
+    public let tokenIndex: Int?
+    public let token: String
+    public let reason: String
+
+    public var description: String {
+        guard let tokenIndex else { return "bad model spec: \(reason)" }
+        return "bad model spec at token \(tokenIndex + 1) '\(token)': \(reason)"
+    }
+}
+
+/// Reads the numeric arguments that follow a layer name (`32k5s2p1`, `0.3`).
+private struct ArgumentScanner {
+    private let characters: [Character]
+    private var position = 0
+
+    init(_ text: String) { characters = Array(text) }
+
+    var isAtEnd: Bool { position == characters.count }
+    var rest: String { String(characters[position...]) }
+
+    mutating func integer() -> Int? {
+        var end = position
+        while end < characters.count, characters[end].isASCII, characters[end].isNumber { end += 1 }
+        guard end > position, let value = Int(String(characters[position..<end])) else { return nil }
+        position = end
+        return value
+    }
+
+    /// An integer preceded by `label`, such as `k5`.
+    mutating func labelled(_ label: Character) -> Int? {
+        guard position < characters.count, characters[position] == label else { return nil }
+        let saved = position
+        position += 1
+        if let value = integer() { return value }
+        position = saved
+        return nil
+    }
+
+    mutating func decimal() -> Float? {
+        var end = position
+        while end < characters.count, characters[end].isNumber || characters[end] == "." || characters[end] == "e"
+            || characters[end] == "-"
+        {
+            end += 1
+        }
+        guard end > position, let value = Float(String(characters[position..<end])) else { return nil }
+        position = end
+        return value
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

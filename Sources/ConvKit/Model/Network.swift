@@ -1,0 +1,149 @@
+/// A convolutional network built from a `ModelSpec`: the ordered list of layers the spec describes.
+///
+/// The network is not thread-safe: one owner (the trainer, or an interpretation job working on its own
+/// copy) runs it. `copyState(from:)` makes such copies.
+public final class Network {
+    public let spec: ModelSpec
+    public let inputShape: FeatureShape
+    public let layers: [Layer]
+
+    /// Builds the layers of `spec` for `input`-shaped samples, checking that every shape works out and
+    /// that the network ends in `classes` scores.
+    public init(spec: ModelSpec, input: FeatureShape = .cifarImage, classes: Int = 10, seed: UInt64 = 0) throws(ModelSpecError) {
+        self.spec = spec
+        inputShape = input
+        var layers: [Layer] = []
+        var shape = input
+        var counts: [LayerKind: Int] = [:]
+        for (index, token) in spec.tokens.enumerated() {
+            let kind = token.operation.kind
+            counts[kind, default: 0] += 1
+            let name = "\(kind.rawValue)\(counts[kind]!)"
+            func fail(_ reason: String) -> ModelSpecError {
+                ModelSpecError(tokenIndex: index, token: token.text, reason: reason)
+            }
+            func requireSpatial() throws(ModelSpecError) {
+                guard !shape.isFlat else {
+                    throw fail("needs a feature map but gets a flat vector of \(shape.count) (after gap, flatten or fc)")
+                }
+            }
+            func requireFits(_ geometry: SpatialGeometry) throws(ModelSpecError) {
+                let h = geometry.outputSize(shape.height), w = geometry.outputSize(shape.width)
+                guard h >= 1 && w >= 1 && shape.height + 2 * geometry.padding >= geometry.kernel else {
+                    throw fail(
+                        "the \(shape.height)x\(shape.width) input is smaller than its \(geometry.kernel)x\(geometry.kernel) window; "
+                            + "out = (in - k + 2p)/s + 1 = (\(shape.height) - \(geometry.kernel) + \(2 * geometry.padding))/\(geometry.stride) + 1 < 1")
+                }
+            }
+            let layer: Layer
+            switch token.operation {
+            case let .conv(channels, kernel, stride, padding):
+                try requireSpatial()
+                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: padding))
+                let nextIsBatchNorm = index + 1 < spec.tokens.count && spec.tokens[index + 1].operation == .batchNorm
+                layer = Conv2d(
+                    name: name, input: shape, outChannels: channels, kernel: kernel, stride: stride, padding: padding,
+                    bias: !nextIsBatchNorm)
+            case .batchNorm:
+                try requireSpatial()
+                layer = BatchNorm2d(name: name, input: shape)
+            case .activation(let function):
+                layer = Activation(name: name, function: function, input: shape)
+            case let .maxPool(kernel, stride):
+                try requireSpatial()
+                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: 0))
+                layer = MaxPool2d(name: name, input: shape, kernel: kernel, stride: stride)
+            case let .avgPool(kernel, stride):
+                try requireSpatial()
+                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: 0))
+                layer = AvgPool2d(name: name, input: shape, kernel: kernel, stride: stride)
+            case .globalAvgPool:
+                try requireSpatial()
+                layer = GlobalAvgPool(name: name, input: shape)
+            case .flatten:
+                layer = Flatten(name: name, input: shape)
+            case let .dropout(p, channelwise):
+                if channelwise { try requireSpatial() }
+                layer = Dropout(
+                    name: name, input: shape, probability: p, channelwise: channelwise,
+                    seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+            case .fc(let features):
+                layer = Linear(name: name, input: shape, outFeatures: features)
+            case let .residual(channels, stride):
+                try requireSpatial()
+                try requireFits(SpatialGeometry(kernel: 3, stride: stride, padding: 1))
+                layer = ResidualBlock(name: name, input: shape, outChannels: channels, stride: stride)
+            }
+            shape = layer.outputShape
+            layers.append(layer)
+        }
+        guard shape.isFlat && shape.count == classes else {
+            throw ModelSpecError(
+                tokenIndex: nil, token: "",
+                reason: "the network must end in \(classes) class scores (for example gap,fc\(classes)), "
+                    + "but its output is \(shape.isFlat ? "a vector of \(shape.count)" : "a \(shape) feature map")")
+        }
+        self.layers = layers
+        layers.first?.computesInputGradient = false
+    }
+
+    /// A network from a spec string or preset name.
+    public convenience init(_ text: String, seed: UInt64 = 0) throws(ModelSpecError) {
+        try self.init(spec: try ModelSpec(text), seed: seed)
+    }
+
+    /// Number of classes the network scores.
+    public var classCount: Int { layers.last!.outputShape.count }
+
+    /// Every trainable tensor, in layer order.
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    /// Everything a checkpoint stores, in layer order, with PyTorch names.
+    public var stateTensors: [StateTensor] { layers.flatMap(\.stateTensors) }
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.map(\.count).reduce(0, +) }
+
+    /// Top-level layers and, after each block, its sublayers: the list users step through.
+    public var allLayers: [Layer] { layers.flatMap { [$0] + $0.sublayers } }
+
+    public func layer(named name: String) -> Layer? { allLayers.first { $0.name == name } }
+
+    /// Runs every layer; returns the class scores (logits).
+    @discardableResult
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        var x = input
+        for layer in layers { x = layer.forward(x, mode: mode) }
+        return x
+    }
+
+    /// Back-propagates the gradient of the loss with respect to the logits through every layer,
+    /// leaving each parameter's gradient in `Parameter.gradient`.
+    public func backward(_ logitGradient: Tensor) {
+        var g = logitGradient
+        for layer in layers.reversed() { g = layer.backward(g) }
+    }
+
+    /// Copies all parameters, running statistics and masks from a network with the same spec.
+    public func copyState(from other: Network) {
+        precondition(other.spec.text == spec.text, "copyState needs networks of the same spec")
+        for (mine, theirs) in zip(stateTensors, other.stateTensors) {
+            switch (mine.content, theirs.content) {
+            case let (.float(a, layout), .float(b, _)):
+                a.base.update(from: b.base, count: layout.count)
+            case let (.int64(a), .int64(b)):
+                a.value = b.value
+            default:
+                preconditionFailure("state tensors of \(mine.name) differ in kind")
+            }
+        }
+        for (mine, theirs) in zip(parameters, other.parameters) {
+            mine.mask = theirs.mask.map { mask in FloatBuffer(mask.array(mine.count)) }
+        }
+    }
+
+    /// An independent network with the same spec and the same state.
+    public func copy() -> Network {
+        let twin = try! Network(spec: spec, input: inputShape, classes: classCount)
+        twin.copyState(from: self)
+        return twin
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Updates parameters from their gradients: SGD with momentum (optionally Nesterov), Adam or AdamW,
+/// with PyTorch's update rules.
+///
+/// Weight decay applies to conv and fc weights only (`Parameter.decays`), not to biases or batch
+/// norm, as in the reference recipe. SGD and Adam add it to the gradient (L2); AdamW decays the
+/// weights directly (decoupled, Loshchilov & Hutter 2019).
+public final class Optimizer {
+    /// Which update rule.
+    public enum Kind: String, Sendable, CaseIterable {
+        case sgd, adam, adamw
+    }
+
+    /// The optimiser's hyper-parameters.
+    public struct Settings: Sendable, Equatable {
+        public var kind: Kind
+        public var momentum: Float
+        public var nesterov: Bool
+        public var weightDecay: Float
+        public var beta1: Float
+        public var beta2: Float
+        public var epsilon: Float
+
+        public init(
+            kind: Kind = .sgd, momentum: Float = 0.9, nesterov: Bool = true, weightDecay: Float = 5e-4,
+            beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+        ) {
+            self.kind = kind
+            self.momentum = momentum
+            self.nesterov = nesterov
+            self.weightDecay = weightDecay
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+        }
+    }
+
+    public let settings: Settings
+    public let parameters: [Parameter]
+    /// Steps taken so far (Adam's bias correction needs it; checkpoints keep it).
+    public let steps = Counter()
+    /// SGD: the momentum buffer. Adam/AdamW: the first moment.
+    private let firstMoments: [FloatBuffer]
+    /// Adam/AdamW: the second moment.
+    private let secondMoments: [FloatBuffer]
+
+    public init(_ settings: Settings, parameters: [Parameter]) {
+        self.settings = settings
+        self.parameters = parameters
+        firstMoments = parameters.map { FloatBuffer(capacity: $0.count) }
+        secondMoments = settings.kind == .sgd ? [] : parameters.map { FloatBuffer(capacity: $0.count) }
+    }
+
+    /// The optimiser state a checkpoint keeps, under the `optimizer.` prefix.
+    public var stateTensors: [StateTensor] {
+        var state = [StateTensor(name: "optimizer.step", content: .int64(steps))]
+        for (i, p) in parameters.enumerated() {
+            let layout = TensorLayout.plain([p.count])
+            if settings.kind == .sgd {
+                state.append(StateTensor(name: "optimizer.\(p.name).momentum_buffer", content: .float(firstMoments[i], layout)))
+            } else {
+                state.append(StateTensor(name: "optimizer.\(p.name).exp_avg", content: .float(firstMoments[i], layout)))
+                state.append(StateTensor(name: "optimizer.\(p.name).exp_avg_sq", content: .float(secondMoments[i], layout)))
+            }
+        }
+        return state
+    }
+
+    /// One update of every parameter with learning rate `rate` (and, for SGD, `momentum` when the
+    /// schedule cycles it).
+    public func step(rate: Float, momentum: Float? = nil) {
+        steps.value += 1
+        let t = Float(steps.value)
+        Parallel.forEach(parameters.count) { index in
+            let p = parameters[index]
+            let w = p.value.base, g = p.gradient.base, m = firstMoments[index].base, n = p.count
+            let decay = p.decays ? settings.weightDecay : 0
+            switch settings.kind {
+            case .sgd:
+                let mu = momentum ?? settings.momentum
+                for i in 0..<n {
+                    let grad = g[i] + decay * w[i]
+                    m[i] = mu * m[i] + grad
+                    w[i] -= rate * (settings.nesterov ? grad + mu * m[i] : m[i])
+                }
+            case .adam, .adamw:
+                let v = secondMoments[index].base
+                let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon
+                let correction1 = 1 - pow(b1, t), correction2 = (1 - pow(b2, t)).squareRoot()
+                let decoupled = settings.kind == .adamw
+                for i in 0..<n {
+                    if decoupled { w[i] *= 1 - rate * decay }
+                    let grad = decoupled ? g[i] : g[i] + decay * w[i]
+                    m[i] = b1 * m[i] + (1 - b1) * grad
+                    v[i] = b2 * v[i] + (1 - b2) * grad * grad
+                    w[i] -= rate * (m[i] / correction1) / (v[i].squareRoot() / correction2 + eps)
+                }
+            }
+            p.applyMask()
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import XCTest
+import ConvKit
+
+/// Every layer's backward pass against finite differences.
+final class LayerGradientTests: XCTestCase {
+    let checker = GradientChecker()
+    let image = FeatureShape(channels: 3, height: 7, width: 6)
+
+    func testConvolutionVariants() {
+        let cases: [(out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool)] = [
+            (4, 3, 1, 1, true), (5, 3, 2, 1, false), (3, 1, 1, 0, true), (4, 1, 2, 0, false), (2, 5, 1, 2, true),
+            (3, 3, 1, 0, true), (4, 2, 2, 0, true),
+        ]
+        for c in cases {
+            let conv = Conv2d(
+                name: "conv", input: image, outChannels: c.out, kernel: c.kernel, stride: c.stride, padding: c.padding,
+                bias: c.bias)
+            var random = RandomSource(seed: 9)
+            for i in 0..<conv.weight.count { conv.weight.value.base[i] = random.uniform(-0.5, 0.5) }
+            if let bias = conv.bias { for i in 0..<bias.count { bias.value.base[i] = random.uniform(-0.5, 0.5) } }
+            checker.check(conv, batch: 3)
+        }
+    }
+
+    func testBatchNormInTrainingAndInference() {
+        let bn = BatchNorm2d(name: "bn", input: image)
+        var random = RandomSource(seed: 3)
+        for i in 0..<3 {
+            bn.weight.value.base[i] = random.uniform(0.5, 1.5)
+            bn.bias.value.base[i] = random.uniform(-0.5, 0.5)
+            bn.runningMean.base[i] = random.uniform(-0.2, 0.2)
+            bn.runningVariance.base[i] = random.uniform(0.5, 2)
+        }
+        checker.check(bn, batch: 4, mode: .training)
+        checker.check(bn, batch: 4, mode: .inference)
+    }
+
+    func testActivations() {
+        let functions: [Activation.Function] = [
+            .relu, .leakyReLU(slope: 0.1), .elu(alpha: 1), .selu, .swish, .gelu, .sigmoid, .tanh,
+        ]
+        for function in functions {
+            let layer = Activation(name: "\(function.kind)", function: function, input: image)
+            checker.check(layer, batch: 2, input: awayFromZero)
+        }
+    }
+
+    func testPooling() {
+        // Distinct values keep each window's maximum unique (ties are tested separately).
+        let distinct: (inout RandomSource) -> Float = { $0.uniform(-4, 4) }
+        checker.check(MaxPool2d(name: "maxpool", input: image, kernel: 2, stride: 2), batch: 2, input: distinct)
+        checker.check(MaxPool2d(name: "maxpool", input: image, kernel: 3, stride: 2), batch: 2, input: distinct)
+        checker.check(AvgPool2d(name: "avgpool", input: image, kernel: 2, stride: 2), batch: 2)
+        checker.check(AvgPool2d(name: "avgpool", input: image, kernel: 3, stride: 1), batch: 2)
+        checker.check(GlobalAvgPool(name: "gap", input: image), batch: 3)
+    }
+
+    func testMaxPoolTiesRouteToTheFirstMaximum() {
+        // Every window of a constant image is a four-way tie; PyTorch gives the gradient to the first
+        // element of the window in row order, and nothing to the others.
+        let shape = FeatureShape(channels: 2, height: 4, width: 4)
+        let pool = MaxPool2d(name: "maxpool", input: shape, kernel: 2, stride: 2)
+        let x = Tensor(batch: 1, shape: shape, values: [Float](repeating: 0.5, count: shape.count))
+        _ = pool.forward(x, mode: .training)
+        let dy = Tensor(batch: 1, shape: pool.outputShape, values: (0..<pool.outputShape.count).map { Float($0 + 1) })
+        let dx = pool.backward(dy).array
+        for y in 0..<4 {
+            for x in 0..<4 {
+                for c in 0..<2 {
+                    let value = dx[(y * 4 + x) * 2 + c]
+                    if y % 2 == 0 && x % 2 == 0 {
+                        XCTAssertEqual(value, Float(((y / 2) * 2 + x / 2) * 2 + c + 1), "(\(y),\(x),\(c)) is the first of its window")
+                    } else {
+                        XCTAssertEqual(value, 0, "(\(y),\(x),\(c)) tied but not first: no gradient")
+                    }
+                }
+            }
+        }
+    }
+
+    func testDropoutWithAFixedMask() {
+        for channelwise in [false, true] {
+            let dropout = Dropout(name: "dropout", input: image, probability: 0.4, channelwise: channelwise, seed: 5)
+            let x = Tensor(zeros: 2, image)
+            _ = dropout.forward(x, mode: .training)
+            dropout.freezesMask = true
+            checker.check(dropout, batch: 2)
+            // Inference is the identity.
+            let y = dropout.forward(Tensor(batch: 1, shape: image, values: (0..<image.count).map(Float.init)), mode: .inference)
+            XCTAssertEqual(y.array, (0..<image.count).map(Float.init))
+        }
+    }
+
+    func testDropoutScalesSurvivorsAndDropsTheRightShare() {
+        let shape = FeatureShape(channels: 8, height: 16, width: 16)
+        let dropout = Dropout(name: "dropout", input: shape, probability: 0.3, channelwise: false, seed: 2)
+        let y = dropout.forward(Tensor(batch: 4, shape: shape, values: [Float](repeating: 1, count: 4 * shape.count)), mode: .training)
+        let values = y.array
+        let zeros = values.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(zeros) / Double(values.count), 0.3, accuracy: 0.02)
+        XCTAssertTrue(values.allSatisfy { $0 == 0 || abs($0 - 1 / 0.7) < 1e-6 })
+    }
+
+    func testLinearOnVectorsAndOnFeatureMaps() {
+        let vector = Linear(name: "fc", input: FeatureShape(features: 7), outFeatures: 4)
+        let spatial = Linear(name: "fc", input: image, outFeatures: 3)
+        for layer in [vector, spatial] {
+            var random = RandomSource(seed: 4)
+            for p in layer.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.5, 0.5) } }
+            checker.check(layer, batch: 3)
+        }
+    }
+
+    func testResidualBlocks() {
+        for (channels, stride) in [(3, 1), (5, 1), (4, 2)] {
+            let block = ResidualBlock(name: "res", input: image, outChannels: channels, stride: stride)
+            var random = RandomSource(seed: 8)
+            for p in block.parameters where p.decays { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.5, 0.5) } }
+            // A weight moves a whole channel through batch norm and two ReLUs: a small step keeps
+            // most positions clear of a kink.
+            var fine = checker
+            fine.step = 1e-3
+            fine.check(block, batch: 3)
+        }
+    }
+
+    func testFlattenKeepsMemoryOrder() {
+        let flatten = Flatten(name: "flatten", input: image)
+        let x = Tensor(batch: 2, shape: image, values: (0..<2 * image.count).map(Float.init))
+        let y = flatten.forward(x, mode: .training)
+        XCTAssertEqual(y.shape.count, image.count)
+        XCTAssertEqual(y.array, x.array)
+        XCTAssertEqual(flatten.backward(y).shape, image)
+    }
+}
