@@ -24,6 +24,9 @@ public final class ResidualBlock: Layer {
         }
     }
 
+    /// Sees the gradient with respect to each sublayer's output during `backward` (Grad-CAM inside blocks).
+    public var gradientTap: ((Layer, Tensor) -> Void)?
+
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     private let sumGradient = FloatBuffer()
@@ -86,12 +89,18 @@ public final class ResidualBlock: Layer {
         Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
             for i in range { ds[i] = out[i] > 0 ? g[i] : 0 }
         }
-        var main = bn2.backward(dsum)
-        main = conv2.backward(main)
-        main = relu1.backward(main)
-        main = bn1.backward(main)
-        main = conv1.backward(main)
-        let skip = shortcut.map { $0.conv.backward($0.bn.backward(dsum)) } ?? dsum
+        var main = dsum
+        for layer in [bn2, conv2, relu1, bn1, conv1] as [Layer] {
+            gradientTap?(layer, main)
+            main = layer.backward(main)
+        }
+        var skip = dsum
+        if let shortcut {
+            gradientTap?(shortcut.bn, dsum)
+            let beforeBatchNorm = shortcut.bn.backward(dsum)
+            gradientTap?(shortcut.conv, beforeBatchNorm)
+            skip = shortcut.conv.backward(beforeBatchNorm)
+        }
         guard computesInputGradient else { return .empty(inputShape) }
         let dx = inputGradient.tensor(batch: y.batch, shape: inputShape)
         let a = main.pointer, b = skip.pointer, d = dx.pointer

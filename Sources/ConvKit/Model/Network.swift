@@ -117,9 +117,21 @@ public final class Network {
 
     /// Back-propagates the gradient of the loss with respect to the logits through every layer,
     /// leaving each parameter's gradient in `Parameter.gradient`.
-    public func backward(_ logitGradient: Tensor) {
+    ///
+    /// `tap`, when given, sees the gradient with respect to each layer's output (sublayers of blocks
+    /// included) as it passes: what Grad-CAM needs.
+    public func backward(_ logitGradient: Tensor, tap: ((Layer, Tensor) -> Void)? = nil) {
         var g = logitGradient
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for layer in layers.reversed() {
+            tap?(layer, g)
+            if let block = layer as? ResidualBlock {
+                block.gradientTap = tap
+                g = block.backward(g)
+                block.gradientTap = nil
+            } else {
+                g = layer.backward(g)
+            }
+        }
     }
 
     /// Copies all parameters, running statistics and masks from a network with the same spec.

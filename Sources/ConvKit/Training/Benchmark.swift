@@ -1,0 +1,63 @@
+import Foundation
+
+/// Measures training and inference throughput of a model on random CIFAR-shaped data, the way
+/// `../shared/bench/torch_reference.py` measures PyTorch: SGD-momentum steps at batch 128 and
+/// inference at batch 256, after a warm-up, median of several timed repeats.
+public struct Benchmark: Sendable {
+    /// The measured rates.
+    public struct Result: Sendable {
+        public var model: String
+        public var threads: Int
+        public var trainImagesPerSecond: Double
+        public var inferImagesPerSecond: Double
+        public var blasCore: String
+    }
+
+    public var trainBatch = 128
+    public var inferBatch = 256
+    public var iterations = 20
+    public var warmup = 3
+    public var repeats = 3
+
+    public init() {}
+
+    public func run(model: String) throws(ModelSpecError) -> Result {
+        let network = try Network(model)
+        var random = RandomSource(seed: 0)
+        Initializer.he.initialize(network, random: &random)
+        let optimizer = Optimizer(Optimizer.Settings(nesterov: false, weightDecay: 0), parameters: network.parameters)
+        let loss = CrossEntropyLoss()
+        let inputs = (0..<4).map { _ in Benchmark.randomBatch(trainBatch, &random) }
+        let labels = (0..<4).map { _ in (0..<trainBatch).map { _ in random.below(10) } }
+        let gradient = Tensor(zeros: trainBatch, FeatureShape(features: network.classCount))
+        let train = rate(batch: trainBatch) { i in
+            let logits = network.forward(inputs[i % 4], mode: .training)
+            loss.evaluate(logits: logits, labels: labels[i % 4], gradient: gradient)
+            network.backward(gradient)
+            optimizer.step(rate: 0.01)
+        }
+        let inferInput = Benchmark.randomBatch(inferBatch, &random)
+        let infer = rate(batch: inferBatch) { _ in network.forward(inferInput, mode: .inference) }
+        return Result(
+            model: model, threads: Parallel.workerCount, trainImagesPerSecond: train, inferImagesPerSecond: infer,
+            blasCore: BLAS.coreName)
+    }
+
+    private func rate(batch: Int, _ step: (Int) -> Void) -> Double {
+        for i in 0..<warmup { step(i) }
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<iterations { step(i) }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            rates.append(Double(batch * iterations) / seconds)
+        }
+        return rates.sorted()[rates.count / 2]
+    }
+
+    private static func randomBatch(_ batch: Int, _ random: inout RandomSource) -> Tensor {
+        let x = Tensor(zeros: batch, .cifarImage)
+        for i in 0..<x.count { x.pointer[i] = random.normal() }
+        return x
+    }
+}

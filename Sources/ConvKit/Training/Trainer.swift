@@ -1,0 +1,177 @@
+import Foundation
+
+/// Runs training: owns the network, the optimiser and the data order, and is the only writer of the
+/// weights. The CLI drives it in a loop; the TUI drives it from a background queue between commands.
+///
+/// A run is reproducible from its seed: the epoch's shuffle, each step's augmentation and dropout
+/// masks come from streams derived from (seed, epoch) and (seed, step), so resuming from a checkpoint
+/// saved at an epoch boundary continues exactly as the uninterrupted run would.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let dataset: Dataset
+    public let network: Network
+    public let optimizer: Optimizer
+    public private(set) var history: TrainingHistory
+    /// Epochs finished (and evaluated) so far.
+    public private(set) var completedEpochs: Int
+    /// Steps taken in the current epoch.
+    public private(set) var stepInEpoch = 0
+    public let stepsPerEpoch: Int
+    /// A factor on the scheduled learning rate (the TUI's `+`/`-` keys change it).
+    public var learningRateScale: Float = 1
+
+    private let trainSet: ImageSet
+    private let assembler = BatchAssembler()
+    private let loss: CrossEntropyLoss
+    private let batchBuffer = FloatBuffer()
+    private let logitGradient = FloatBuffer()
+    private var labels: [Int] = []
+    private var order: [Int] = []
+    /// Tallies of the current epoch.
+    private var epochTally = (loss: 0.0, correct: 0, seen: 0, seconds: 0.0)
+    /// Training seconds of this session before the current epoch, and of earlier sessions (resume).
+    private var sessionSeconds = 0.0
+    private var elapsedBefore: Double
+
+    /// A fresh run: builds and initialises the network from the config.
+    public convenience init(config: TrainingConfig, dataset: Dataset) throws(ModelSpecError) {
+        let network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
+        var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
+        (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
+        self.init(config: config, dataset: dataset, network: network)
+    }
+
+    /// A run over an existing network: fresh, or resumed with the optimiser state and history that
+    /// `prepare` restores (see `Checkpoint`).
+    public init(
+        config: TrainingConfig, dataset: Dataset, network: Network, history: TrainingHistory = TrainingHistory(),
+        prepare: (Optimizer) throws -> Void = { _ in }
+    ) rethrows {
+        self.config = config
+        self.dataset = dataset
+        self.network = network
+        optimizer = Optimizer(config.optimizer, parameters: network.parameters)
+        trainSet = config.trainLimit.map { dataset.train.prefix($0) } ?? dataset.train
+        stepsPerEpoch = max(1, trainSet.count / config.batchSize)
+        loss = CrossEntropyLoss(labelSmoothing: config.labelSmoothing)
+        self.history = history
+        completedEpochs = history.epochs.count
+        elapsedBefore = history.epochs.last?.elapsedSeconds ?? 0
+        try prepare(optimizer)
+    }
+
+    public var totalSteps: Int { stepsPerEpoch * config.epochs }
+    /// Optimiser steps taken since the run began.
+    public var globalStep: Int { Int(optimizer.steps.value) }
+    public var isFinished: Bool { completedEpochs >= config.epochs }
+    /// Seconds spent training (not evaluating) since the run began, across resumes.
+    public var trainingSeconds: Double { elapsedBefore + sessionSeconds + epochTally.seconds }
+
+    /// The learning rate the next step will use.
+    public var learningRate: Float {
+        learningRateScale * config.schedule.rate(
+            peak: config.learningRate, step: min(globalStep, totalSteps - 1), totalSteps: totalSteps,
+            stepsPerEpoch: stepsPerEpoch)
+    }
+
+    /// What one call of `step()` did.
+    public enum Outcome: Sendable {
+        case step(TrainingHistory.Step)
+        /// The step finished an epoch, which was then evaluated on the test set.
+        case epochFinished(TrainingHistory.Step, TrainingHistory.Epoch, Evaluation)
+    }
+
+    /// One optimiser step on the next batch; after the last batch of an epoch, also evaluates on
+    /// the test set and records the epoch.
+    @discardableResult
+    public func step() -> Outcome {
+        precondition(!isFinished, "the run has finished its \(config.epochs) epochs")
+        let started = DispatchTime.now().uptimeNanoseconds
+        if stepInEpoch == 0 {
+            var shuffle = RandomSource(seed: config.seed, stream: UInt64(completedEpochs) &+ 0x5EED)
+            order = shuffle.permutation(trainSet.count)
+            epochTally = (0, 0, 0, 0)
+        }
+        let step = globalStep
+        var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))
+        let batchIndices = order[(stepInEpoch * config.batchSize)..<min((stepInEpoch + 1) * config.batchSize, order.count)]
+        let x = assembler.assemble(
+            trainSet, indices: batchIndices, augmentation: config.augmentation, random: &random, into: batchBuffer,
+            labels: &labels)
+        for (index, layer) in network.allLayers.enumerated() {
+            guard let dropout = layer as? Dropout else { continue }
+            dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
+        }
+        let rate = learningRate
+        let logits = network.forward(x, mode: .training)
+        let gradient = logitGradient.tensor(batch: x.batch, shape: logits.shape)
+        let result = loss.evaluate(logits: logits, labels: labels, gradient: gradient)
+        network.backward(gradient)
+        optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
+        stepInEpoch += 1
+        epochTally.loss += Double(result.loss) * Double(x.batch)
+        epochTally.correct += result.correct
+        epochTally.seen += x.batch
+        epochTally.seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let record = TrainingHistory.Step(
+            step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
+        history.steps.append(record)
+        guard stepInEpoch == stepsPerEpoch else { return .step(record) }
+        return .epochFinished(record, finishEpoch(learningRate: rate), lastEvaluation!)
+    }
+
+    /// The test-set evaluation after the latest finished epoch.
+    public private(set) var lastEvaluation: Evaluation?
+
+    private func finishEpoch(learningRate rate: Float) -> TrainingHistory.Epoch {
+        let evaluation = evaluate(dataset.test)
+        lastEvaluation = evaluation
+        let tally = epochTally
+        completedEpochs += 1
+        stepInEpoch = 0
+        let record = TrainingHistory.Epoch(
+            epoch: completedEpochs, trainLoss: Float(tally.loss / Double(max(tally.seen, 1))),
+            trainAccuracy: Float(tally.correct) / Float(max(tally.seen, 1)), testLoss: evaluation.loss,
+            testAccuracy: evaluation.accuracy, learningRate: rate, seconds: tally.seconds, elapsedSeconds: trainingSeconds,
+            imagesPerSecond: Double(tally.seen) / max(tally.seconds, 1e-9))
+        history.epochs.append(record)
+        sessionSeconds += tally.seconds
+        epochTally = (0, 0, 0, 0)
+        return record
+    }
+
+    /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in
+    /// inference mode.
+    public func evaluate(_ set: ImageSet) -> Evaluation {
+        Trainer.evaluate(network, on: set, batchSize: config.batchSize)
+    }
+
+    /// Evaluates any network on a set, batch by batch.
+    public static func evaluate(_ network: Network, on set: ImageSet, batchSize: Int = 128) -> Evaluation {
+        let classes = network.classCount
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var totalLoss = 0.0
+        let buffer = FloatBuffer()
+        var labels: [Int] = []
+        var random = RandomSource(seed: 0)
+        let assembler = BatchAssembler(), plain = CrossEntropyLoss()
+        var first = 0
+        while first < set.count {
+            let indices = first..<min(first + batchSize, set.count)
+            let x = assembler.assemble(set, indices: indices, augmentation: .none, random: &random, into: buffer, labels: &labels)
+            let logits = network.forward(x, mode: .inference)
+            totalLoss += Double(plain.evaluate(logits: logits, labels: labels).loss) * Double(x.batch)
+            for n in 0..<x.batch {
+                let row = logits.sample(n)
+                var best = 0
+                for c in 1..<classes where row[c] > row[best] { best = c }
+                confusion[labels[n]][best] += 1
+            }
+            first = indices.upperBound
+        }
+        let correct = (0..<classes).map { confusion[$0][$0] }.reduce(0, +)
+        return Evaluation(
+            loss: Float(totalLoss / Double(max(set.count, 1))), accuracy: Float(correct) / Float(max(set.count, 1)),
+            confusion: confusion)
+    }
+}

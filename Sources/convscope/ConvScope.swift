@@ -1,0 +1,52 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+/// The `convscope` command: the TUI by default, and one subcommand per scriptable job.
+struct ConvScope: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "convscope",
+        abstract: "Train a convolutional network on CIFAR-10 in the terminal and watch it learn.",
+        discussion: """
+            Data is found, in order, at --data DIR, $CONVSCOPE_DATA, ~/.cache/convscope/cifar-10-batches-bin; \
+            `convscope download` fetches it there. `--data synthetic` uses a built-in set of drawn shapes instead.
+            Models are presets (tiny, simple, vgg, resnet20) or spec strings such as conv32,bn,relu,maxpool,gap,fc10.
+            """,
+        version: version,
+        subcommands: [
+            TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self,
+            DownloadCommand.self,
+        ]
+    )
+}
+
+/// Runs the command line with conventional exit codes: 0 success, 1 runtime failure, 2 usage error.
+@main
+enum Entry {
+    static func main() {
+        do {
+            var command = try ConvScope.parseAsRoot()
+            try command.run()
+        } catch {
+            switch ConvScope.exitCode(for: error) {
+            case .success:  // --help, --version
+                ConvScope.exit(withError: error)
+            case .validationFailure:
+                printError(ConvScope.fullMessage(for: error))
+                exit(2)
+            default:
+                if let code = error as? ExitCode { exit(code.rawValue) }
+                // Engine errors describe themselves in one line naming the file or value.
+                printError("convscope: error: \(error)")
+                exit(1)
+            }
+        }
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Draws a one-line progress bar on a terminal (redrawn in place with a carriage return), or, when
+/// standard output is not a terminal, prints a plain log line now and then instead.
+final class ProgressBar {
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    private var lastLog = Date.distantPast
+    private var drawn = false
+    /// Seconds between plain log lines when not on a terminal.
+    var logInterval: TimeInterval = 10
+
+    /// Shows `done` of `total` with a prefix and a suffix of readings.
+    func update(prefix: String, done: Int, total: Int, suffix: String) {
+        if isTerminal {
+            let width = 24
+            let fraction = total > 0 ? min(Double(done) / Double(total), 1) : 0
+            let eighths = Int(fraction * Double(width * 8))
+            let partials = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+            var bar = String(repeating: "█", count: eighths / 8)
+            if eighths / 8 < width { bar += partials[eighths % 8] }
+            bar = bar.padding(toLength: width, withPad: " ", startingAt: 0)
+            let line = "\(prefix) ▕\(bar)▏ \(done)/\(total)  \(suffix)"
+            writeOut("\r\u{1B}[2K" + line)
+            drawn = true
+        } else if Date().timeIntervalSince(lastLog) >= logInterval || done == total {
+            lastLog = Date()
+            writeOut("\(prefix) \(done)/\(total)  \(suffix)\n")
+        }
+    }
+
+    /// Prints a permanent line (the bar, if any, is cleared first and redrawn by the next update).
+    func line(_ text: String) {
+        if isTerminal && drawn {
+            writeOut("\r\u{1B}[2K")
+            drawn = false
+        }
+        writeOut(text + "\n")
+    }
+
+    /// Ends the bar's line.
+    func finish() {
+        if isTerminal && drawn {
+            writeOut("\n")
+            drawn = false
+        }
+    }
+}
+
+/// `4:05` or `1:02:03`.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+}
+
+/// Writes to standard output and flushes, so progress lines and log lines never interleave.
+func writeOut(_ text: String) {
+    fputs(text, stdout)
+    fflush(stdout)
+}
