@@ -113,6 +113,22 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertNotNil(assertThrows(FileError.self) { try AtomicFile.write(Data([1]), to: "") })
     }
 
+    func testPathVariantForEncodersThatWantAFileName() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/p.txt"
+        try AtomicFile.write(to: path, usingTemporaryPath: { temporary in
+            XCTAssertTrue(temporary.hasPrefix(directory + "/.p.txt.tmp-"), temporary)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: temporary))
+            let file = try XCTUnwrap(fopen(temporary, "w"))
+            fputs("via path", file)
+            fclose(file)
+        })
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "via path")
+        XCTAssertThrowsError(try AtomicFile.write(to: path, usingTemporaryPath: { _ in throw EncoderFailed() }))
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "via path")
+        XCTAssertEqual(directoryListing(directory), ["p.txt"])
+    }
+
     func testFileBytesErrors() throws {
         let directory = try makeTemporaryDirectory(self)
         XCTAssertEqual(assertThrows(FileError.self) { try FileBytes.read(directory + "/missing") }?.description,
@@ -122,5 +138,9 @@ final class AtomicFileTests: XCTestCase {
         try AtomicFile.write([UInt8](repeating: 1, count: 100), to: directory + "/f")
         XCTAssertNotNil(assertThrows(FileError.self) { try FileBytes.read(directory + "/f", limit: 99) })
         XCTAssertEqual(try FileBytes.read(directory + "/f", limit: 100).count, 100)
+        XCTAssertEqual(try FileBytes.readPrefix(directory + "/f", count: 8).count, 8)
+        XCTAssertEqual(try FileBytes.readPrefix(directory + "/f", count: 500).count, 100)
+        XCTAssertEqual(assertThrows(FileError.self) { try FileBytes.readPrefix(directory, count: 8) }?.description,
+                       "cannot read '\(directory)': it is a directory, not a file")
     }
 }

@@ -58,20 +58,27 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNG.read(contentsOf: directory + "/p.png").pixels, [0, 0, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255])
     }
 
-    func testUnwritableDirectoryGivesErrorAndNoFile() throws {
+    func testMissingDirectoryGivesErrorAndNoFile() throws {
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/missing/out.png"
         let error = assertThrows(FileError.self) { try PNG.write(varied(), to: path) }
         XCTAssertTrue(error?.description.hasPrefix("cannot write '\(path)'") ?? false, String(describing: error))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
 
+    func testReadOnlyDirectoryGivesErrorAndNoFile() throws {
         guard geteuid() != 0 else {
-            throw XCTSkip("SKIPPED LOUDLY (read-only directory half only): running as root, which may write into read-only directories; testFailedWriteKeepsTheOldFile simulates a failing write instead")
+            throw XCTSkip("SKIPPED LOUDLY: running as root, which may write into read-only directories; testFailedWriteKeepsTheOldFile simulates a failing write instead")
         }
+        let directory = try makeTemporaryDirectory(self)
+        let old = varied(width: 3, height: 3)
+        try PNG.write(old, to: directory + "/ro.png")
         chmod(directory, 0o555)
         defer { chmod(directory, 0o755) }
-        XCTAssertNotNil(assertThrows(FileError.self) { try PNG.write(varied(), to: directory + "/ro.png") })
-        XCTAssertEqual(directoryListing(directory), [])
+        let error = assertThrows(FileError.self) { try PNG.write(varied(), to: directory + "/ro.png") }
+        XCTAssertTrue(error?.description.contains("Permission denied") ?? false, String(describing: error))
+        XCTAssertEqual(try PNG.read(contentsOf: directory + "/ro.png"), old, "old file intact")
+        XCTAssertEqual(directoryListing(directory), ["ro.png"])
     }
 
     func testFailedWriteKeepsTheOldFile() throws {

@@ -204,6 +204,12 @@ final class SafeTensorsTests: XCTestCase {
         let error = assertThrows(SafeTensorsError.self) { try SafeTensors(contentsOf: path) }
         XCTAssertTrue(error?.description.hasPrefix("'\(path)' is truncated") ?? false, String(describing: error))
 
+        let text = directory + "/notes.txt"
+        try AtomicFile.write(Data(String(repeating: "plain text, not tensors\n", count: 1000).utf8), to: text)
+        let notTensors = assertThrows(SafeTensorsError.self) { try SafeTensors(contentsOf: text) }
+        XCTAssertEqual(notTensors?.kind, .headerLength)
+        XCTAssertTrue(notTensors?.description.hasPrefix("'\(text)' is not a safetensors file") ?? false, String(describing: notTensors))
+
         let missing = assertThrows(FileError.self) { try SafeTensors(contentsOf: directory + "/nope.safetensors") }
         XCTAssertEqual(missing?.description, "cannot read '\(directory)/nope.safetensors': No such file or directory")
     }

@@ -37,6 +37,18 @@ public enum AtomicFile {
     /// `body` must not close the stream. If it throws, or flushing, syncing, closing or renaming
     /// fails, the temporary file is removed and the error is thrown.
     public static func write(to path: String, _ body: (UnsafeMutablePointer<FILE>) throws -> Void) throws {
+        try replace(path) { file, _ in try body(file) }
+    }
+
+    /// Like `write(to:_:)`, for encoders that want a file name: `body` receives the path of an empty
+    /// temporary file next to `path` and may overwrite or truncate it (not move or delete it); the
+    /// file is then synced and renamed over `path`.
+    public static func write(to path: String, usingTemporaryPath body: (String) throws -> Void) throws {
+        try replace(path) { _, temporaryPath in try body(temporaryPath) }
+    }
+
+    /// The machinery of both `write(to:)` variants: `body` gets the open stream and the temporary path.
+    private static func replace(_ path: String, _ body: (UnsafeMutablePointer<FILE>, String) throws -> Void) throws {
         func failure(_ reason: String) -> FileError { FileError(path: path, action: "write", reason: reason) }
 
         guard !path.isEmpty else { throw failure("the path is empty") }
@@ -68,7 +80,7 @@ public enum AtomicFile {
             throw failure("cannot open the temporary file: \(reason)")
         }
         do {
-            try body(file)
+            try body(file, temporaryPath)
             guard fflush(file) == 0, ferror(file) == 0 else {
                 throw failure("writing failed: \(FileError.errnoText())")
             }

@@ -54,6 +54,28 @@ public enum FileBytes {
     }
 }
 
+extension FileBytes {
+    /// Up to the first `count` bytes of the file at `path` (fewer when the file is shorter).
+    public static func readPrefix(_ path: String, count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, action: "read", reason: FileError.errnoText()) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + filled, count - filled) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                let reason = errno == EISDIR ? "it is a directory, not a file" : FileError.errnoText()
+                throw FileError(path: path, action: "read", reason: reason)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(bytes[0..<filled])
+    }
+}
+
 /// `read(2)`, under a name that `FileBytes.read` does not shadow.
 @inline(__always)
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {

@@ -98,7 +98,8 @@ public enum PNG {
             png_image_finish_read(&png, &black, $0.baseAddress, Int32(width * 3), nil)
         }
         guard ok != 0, cpng_image_failed(&png) == 0 else {
-            let reason = message(of: &png)
+            var reason = message(of: &png)
+            if reason == "libpng: Read Error" { reason += " (the file is truncated or unreadable)" }
             png_image_free(&png)
             throw PNGError(path: path, action: "read", reason: reason)
         }

@@ -54,9 +54,9 @@ public struct RGBImage: Equatable, Sendable {
         resampled(x: .bilinear(from: width, to: newWidth), y: .bilinear(from: height, to: newHeight))
     }
 
-    /// Area-average resize (OpenCV `INTER_AREA` when shrinking, PIL `BOX`): each output pixel is the
-    /// mean of the input area it covers, pixels cut by the area's edges weighted by the covered
-    /// fraction. The way to bring an arbitrary photo down to 32 x 32.
+    /// Area-average resize: each output pixel is the mean of the input area it covers, pixels cut by
+    /// the area's edges weighted by the covered fraction. When shrinking this is OpenCV's
+    /// `INTER_AREA` (identical bytes on the images tried). The way to bring a photo down to 32 x 32.
     public func downscaledArea(width newWidth: Int, height newHeight: Int) -> RGBImage {
         resampled(x: .area(from: width, to: newWidth), y: .area(from: height, to: newHeight))
     }

@@ -32,7 +32,7 @@ struct Resample: Sendable {
         return Resample(offsets: offsets, indices: indices, weights: weights)
     }
 
-    /// Area (box) taps, like OpenCV's `INTER_AREA` when shrinking and PIL's `BOX`: output `i` covers the
+    /// Area (box) taps, like OpenCV's `INTER_AREA` when shrinking: output `i` covers the
     /// input interval `[i * in / out, (i + 1) * in / out)` and averages the pixels under it, each
     /// weighted by how much of it is covered (fractions at the edges). Exact integer arithmetic finds
     /// the overlaps. When enlarging, each output pixel takes its one covering input pixel (or blends

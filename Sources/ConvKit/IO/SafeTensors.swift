@@ -52,22 +52,27 @@ public struct SafeTensors: Equatable, Sendable {
             self.bytes = bytes
         }
 
+        /// An F32 tensor (bit patterns kept, NaN payloads included); the count must equal the product of `shape`.
         public init(name: String, shape: [Int], floats: [Float]) {
             self.init(name: name, dtype: .f32, shape: shape, bytes: Entry.pack(floats.map(\.bitPattern)))
         }
 
+        /// An I64 tensor; the count must equal the product of `shape`.
         public init(name: String, shape: [Int], int64s: [Int64]) {
             self.init(name: name, dtype: .i64, shape: shape, bytes: Entry.pack(int64s))
         }
 
+        /// An I32 tensor; the count must equal the product of `shape`.
         public init(name: String, shape: [Int], int32s: [Int32]) {
             self.init(name: name, dtype: .i32, shape: shape, bytes: Entry.pack(int32s))
         }
 
+        /// An I8 tensor; the count must equal the product of `shape`.
         public init(name: String, shape: [Int], int8s: [Int8]) {
             self.init(name: name, dtype: .i8, shape: shape, bytes: int8s.map { UInt8(bitPattern: $0) })
         }
 
+        /// A U8 tensor; the count must equal the product of `shape`.
         public init(name: String, shape: [Int], uint8s: [UInt8]) {
             self.init(name: name, dtype: .u8, shape: shape, bytes: uint8s)
         }
@@ -135,6 +140,12 @@ public struct SafeTensors: Equatable, Sendable {
 
     /// Reads and validates the file at `path`; every error names the file.
     public init(contentsOf path: String) throws {
+        // Look at the header length first, so that a large file of another kind is refused unread.
+        let head = try FileBytes.readPrefix(path, count: 8)
+        if head.count == 8 {
+            let length = UInt64(littleEndian: head.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            if length > UInt64(SafeTensors.maximumHeaderLength) { throw SafeTensors.absurdHeaderLength(length, source: path) }
+        }
         let bytes = try FileBytes.read(path)
         try self.init(bytes: bytes, source: path)
     }
@@ -220,6 +231,11 @@ public struct SafeTensors: Equatable, Sendable {
 
     // MARK: - Reading
 
+    private static func absurdHeaderLength(_ length: UInt64, source: String) -> SafeTensorsError {
+        SafeTensorsError(source: source, kind: .headerLength,
+                         problem: "is not a safetensors file: its header length \(length) is absurd (the limit is \(maximumHeaderLength) bytes)")
+    }
+
     private static func parse(_ file: UnsafeBufferPointer<UInt8>, source: String) throws -> SafeTensors {
         func fail(_ kind: SafeTensorsError.Kind, _ problem: String) -> SafeTensorsError {
             SafeTensorsError(source: source, kind: kind, problem: problem)
@@ -231,9 +247,7 @@ public struct SafeTensors: Equatable, Sendable {
             throw fail(.truncated, "is truncated: \(file.count) bytes, shorter than the 8-byte header length that starts a safetensors file")
         }
         let headerLength = UInt64(littleEndian: UnsafeRawBufferPointer(file).loadUnaligned(as: UInt64.self))
-        guard headerLength <= UInt64(maximumHeaderLength) else {
-            throw fail(.headerLength, "\(notSafeTensors): its header length \(headerLength) is absurd (the limit is \(maximumHeaderLength) bytes)")
-        }
+        guard headerLength <= UInt64(maximumHeaderLength) else { throw absurdHeaderLength(headerLength, source: source) }
         let available = file.count - 8
         guard headerLength <= UInt64(available) else {
             throw fail(.truncated, "is truncated or not a safetensors file: the header should be \(headerLength) bytes but only \(available) follow the length")
