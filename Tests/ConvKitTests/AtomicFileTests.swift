@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+import ConvKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs `body` with writes limited to `bytes` per file (`RLIMIT_FSIZE`), so that a large write fails
+/// with `EFBIG` the way it would on a full disk, even as root.
+func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
+    var old = rlimit()
+    getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+    let oldHandler = signal(SIGXFSZ, SIG_IGN)
+    var limited = old
+    limited.rlim_cur = rlim_t(bytes)
+    setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
+    defer {
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        signal(SIGXFSZ, oldHandler)
+    }
+    return try body()
+}
+
+final class AtomicFileTests: XCTestCase {
+    struct EncoderFailed: Error {}
+
+    func testWritesAndReplacesWithoutLeavingTemporaryFiles() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/a.bin"
+        try AtomicFile.write(Data([1, 2, 3]), to: path)
+        XCTAssertEqual(try FileBytes.read(path), [1, 2, 3])
+        var info = stat()
+        stat(path, &info)
+        XCTAssertEqual(info.st_mode & 0o077, 0o044 & info.st_mode, "a new file is readable by others like any file (umask applies)")
+        XCTAssertNotEqual(info.st_mode & 0o444, 0)
+
+        chmod(path, 0o640)
+        try AtomicFile.write([9, 8], to: path)
+        XCTAssertEqual(try FileBytes.read(path), [9, 8])
+        stat(path, &info)
+        XCTAssertEqual(info.st_mode & 0o777, 0o640, "a replaced file keeps its mode")
+        XCTAssertEqual(directoryListing(directory), ["a.bin"])
+
+        // A relative path (current directory) works too.
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
+        try AtomicFile.write([7], to: "relative.bin")
+        XCTAssertEqual(try FileBytes.read(directory + "/relative.bin"), [7])
+    }
+
+    func testFailingEncoderLeavesOldFileIntactAndNoTemporaryFile() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/model.bin"
+        try AtomicFile.write(Data("old contents".utf8), to: path)
+        XCTAssertThrowsError(try AtomicFile.write(to: path) { file in
+            _ = fputs("half of the new cont", file)
+            throw EncoderFailed()
+        }) { XCTAssertTrue($0 is EncoderFailed, "the encoder's own error passes through") }
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "old contents")
+        XCTAssertEqual(directoryListing(directory), ["model.bin"])
+    }
+
+    func testDiskFullLeavesOldFileIntact() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/big.bin"
+        try AtomicFile.write(Data("old".utf8), to: path)
+        let big = Data(repeating: 0xAB, count: 1 << 20)
+        let error = withFileSizeLimit(64 * 1024) {
+            assertThrows(FileError.self) { try AtomicFile.write(big, to: path) }
+        }
+        XCTAssertEqual(error?.path, path)
+        XCTAssertTrue(error?.description.contains("File too large") ?? false, String(describing: error))
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "old")
+        XCTAssertEqual(directoryListing(directory), ["big.bin"])
+    }
+
+    func testMissingDirectoryGivesOneLineErrorNamingThePath() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/no/such/dir/file.bin"
+        let error = assertThrows(FileError.self) { try AtomicFile.write(Data([1]), to: path) }
+        XCTAssertEqual(error?.description,
+                       "cannot write '\(path)': cannot create a temporary file in '\(directory)/no/such/dir': No such file or directory")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    func testReadOnlyDirectoryIsRefused() throws {
+        guard geteuid() != 0 else {
+            throw XCTSkip("SKIPPED LOUDLY: running as root, which may write into read-only directories; testDiskFullLeavesOldFileIntact and testTargetThatIsADirectory cover failing writes instead")
+        }
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/file.bin"
+        try AtomicFile.write(Data("old".utf8), to: path)
+        chmod(directory, 0o555)
+        defer { chmod(directory, 0o755) }
+        let error = assertThrows(FileError.self) { try AtomicFile.write(Data("new".utf8), to: path) }
+        XCTAssertTrue(error?.description.contains("Permission denied") ?? false, String(describing: error))
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "old")
+    }
+
+    func testTargetThatIsADirectory() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/taken"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        let error = assertThrows(FileError.self) { try AtomicFile.write(Data([1]), to: path) }
+        XCTAssertTrue(error?.description.hasPrefix("cannot write '\(path)': cannot move the new file into place") ?? false,
+                      String(describing: error))
+        XCTAssertEqual(directoryListing(directory), ["taken"])
+        XCTAssertNotNil(assertThrows(FileError.self) { try AtomicFile.write(Data([1]), to: directory + "/") })
+        XCTAssertNotNil(assertThrows(FileError.self) { try AtomicFile.write(Data([1]), to: "") })
+    }
+
+    func testPathVariantForEncodersThatWantAFileName() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/p.txt"
+        try AtomicFile.write(to: path, usingTemporaryPath: { temporary in
+            XCTAssertTrue(temporary.hasPrefix(directory + "/.p.txt.tmp-"), temporary)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: temporary))
+            let file = try XCTUnwrap(fopen(temporary, "w"))
+            fputs("via path", file)
+            fclose(file)
+        })
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "via path")
+        XCTAssertThrowsError(try AtomicFile.write(to: path, usingTemporaryPath: { _ in throw EncoderFailed() }))
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "via path")
+        XCTAssertEqual(directoryListing(directory), ["p.txt"])
+    }
+
+    func testFileBytesErrors() throws {
+        let directory = try makeTemporaryDirectory(self)
+        XCTAssertEqual(assertThrows(FileError.self) { try FileBytes.read(directory + "/missing") }?.description,
+                       "cannot read '\(directory)/missing': No such file or directory")
+        XCTAssertEqual(assertThrows(FileError.self) { try FileBytes.read(directory) }?.description,
+                       "cannot read '\(directory)': it is a directory, not a file")
+        try AtomicFile.write([UInt8](repeating: 1, count: 100), to: directory + "/f")
+        XCTAssertNotNil(assertThrows(FileError.self) { try FileBytes.read(directory + "/f", limit: 99) })
+        XCTAssertEqual(try FileBytes.read(directory + "/f", limit: 100).count, 100)
+        XCTAssertEqual(try FileBytes.readPrefix(directory + "/f", count: 8).count, 8)
+        XCTAssertEqual(try FileBytes.readPrefix(directory + "/f", count: 500).count, 100)
+        XCTAssertEqual(assertThrows(FileError.self) { try FileBytes.readPrefix(directory, count: 8) }?.description,
+                       "cannot read '\(directory)': it is a directory, not a file")
+    }
+}
