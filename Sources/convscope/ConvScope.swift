@@ -16,8 +16,8 @@ struct ConvScope: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, BenchCommand.self,
-            DownloadCommand.self,
+            TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, GradCAMCommand.self,
+            ExportCommand.self, BenchCommand.self, DownloadCommand.self,
         ]
     )
 }

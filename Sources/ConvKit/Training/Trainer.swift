@@ -51,7 +51,7 @@ public final class Trainer {
         self.dataset = dataset
         self.network = network
         optimizer = Optimizer(config.optimizer, parameters: network.parameters)
-        trainSet = config.trainLimit.map { dataset.train.prefix($0) } ?? dataset.train
+        trainSet = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
         stepsPerEpoch = max(1, trainSet.count / config.batchSize)
         loss = CrossEntropyLoss(labelSmoothing: config.labelSmoothing)
         self.history = history
@@ -64,6 +64,8 @@ public final class Trainer {
     /// Optimiser steps taken since the run began.
     public var globalStep: Int { Int(optimizer.steps.value) }
     public var isFinished: Bool { completedEpochs >= config.epochs }
+    /// Seconds spent on steps of the current epoch.
+    public var epochSeconds: Double { epochTally.seconds }
     /// Seconds spent training (not evaluating) since the run began, across resumes.
     public var trainingSeconds: Double { elapsedBefore + sessionSeconds + epochTally.seconds }
 

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Which values share one colour scale when several maps are drawn together.
+public enum ColorScaleScope: String, Sendable, CaseIterable {
+    /// Each map is stretched over its own range: shows every map's pattern, hides their relative strength.
+    case map
+    /// All maps of the layer share one range: strong and weak channels stay comparable.
+    case layer
+    /// One range across the whole network (the caller supplies it).
+    case global
+}
+
+/// Turns interpretation results into pictures (`RGBImage`) for PNG files and for the TUI.
+public enum Visualizer {
+    /// The heatmap overlay of pytorch-grad-cam's `show_cam_on_image`: the map min-max scaled to [0, 1],
+    /// upsampled bilinearly to `size` x `size`, coloured, and blended 50/50 with the (un-normalised,
+    /// bilinearly upsampled) image. Unlike that function, the blend is not divided by its maximum
+    /// afterwards, so a constant map gives exactly the colormap's colour blended with the image.
+    /// An empty map (no positive evidence) stays all zero: the colormap's lowest colour.
+    public static func overlay(
+        image: RGBImage, map: ActivationMap, size: Int = 256, colormap: Colormap = .jet
+    ) -> (heatmap: RGBImage, overlay: RGBImage) {
+        let normalized = HeatMap(width: map.width, height: map.height, values: map.normalized)
+        let heat = normalized.resizedBilinear(width: size, height: size).colored(colormap)
+        let picture = image.resizedBilinear(width: size, height: size)
+        return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
+    }
+
+    /// Image | heatmap | overlay side by side, with the method, layer, class and score written under them.
+    public static func strip(
+        image: RGBImage, map: ActivationMap, className: String, probability: Float, size: Int = 256,
+        colormap: Colormap = .jet
+    ) -> RGBImage {
+        let (heat, blended) = overlay(image: image, map: map, size: size, colormap: colormap)
+        let pictures = RGBImage.strip([image.resizedBilinear(width: size, height: size), heat, blended], gap: 8)
+        let scale = size >= 192 ? 2 : 1
+        let lineHeight = (BitmapFont.standard.lineHeight + 2) * scale
+        var canvas = RGBImage(width: pictures.width + 16, height: pictures.height + 16 + 2 * lineHeight + 8)
+        canvas.draw(pictures, x: 8, y: 8)
+        var caption = String(format: "%@ %.2f", className, probability)
+        if map.isEmpty { caption += "  (no positive evidence)" }
+        canvas.drawText(caption, x: 8, y: pictures.height + 16, scale: scale)
+        canvas.drawText("\(map.method) at \(map.layer)", x: 8, y: pictures.height + 16 + lineHeight, scale: scale, color: (180, 180, 180))
+        return canvas
+    }
+
+    /// One tile per channel plane, coloured on a shared or separate scale: a diverging map centred on
+    /// zero when values are signed, `sequential` otherwise.
+    public static func tiles(
+        planes: [[Float]], width: Int, height: Int, scope: ColorScaleScope, globalRange: ClosedRange<Float>? = nil,
+        sequential: Colormap = .viridis
+    ) -> [RGBImage] {
+        let layerRange = valueRange(planes.joined())
+        return planes.map { plane in
+            let range = scope == .map ? valueRange(plane) : scope == .layer ? layerRange : (globalRange ?? layerRange)
+            let signed = range.lowerBound < 0
+            let values: [Float] = plane.map { v in
+                if signed {
+                    let magnitude = max(abs(range.lowerBound), abs(range.upperBound))
+                    return magnitude > 0 ? 0.5 + v / (2 * magnitude) : 0.5
+                }
+                return range.upperBound > range.lowerBound ? (v - range.lowerBound) / (range.upperBound - range.lowerBound) : 0
+            }
+            return HeatMap(width: width, height: height, values: values).colored(signed ? .diverging : sequential)
+        }
+    }
+
+    /// The first layer's filters as colour patches (k x k x RGB), each channel scaled by the scope's range.
+    public static func rgbFilters(_ bank: FilterBank, scope: ColorScaleScope, globalRange: ClosedRange<Float>? = nil) -> [RGBImage] {
+        precondition(bank.isRGB, "colour patches need three input channels")
+        let k = bank.kernel, layerRange = valueRange(bank.weights)
+        return (0..<bank.outChannels).map { out in
+            let planes = (0..<3).map { Array(bank.plane(out: out, channel: $0)) }
+            let range = scope == .map ? valueRange(planes.joined()) : scope == .layer ? layerRange : (globalRange ?? layerRange)
+            let span = max(range.upperBound - range.lowerBound, 1e-12)
+            var pixels = [UInt8](repeating: 0, count: k * k * 3)
+            for p in 0..<(k * k) {
+                for c in 0..<3 {
+                    pixels[p * 3 + c] = UInt8(max(0, min(255, ((planes[c][p] - range.lowerBound) / span * 255).rounded())))
+                }
+            }
+            return RGBImage(width: k, height: k, pixels: pixels)
+        }
+    }
+
+    /// A labelled grid of tiles, each enlarged (nearest neighbour) to about `tile` pixels, under a title.
+    public static func grid(_ tiles: [RGBImage], labels: [String], title: String, tile: Int = 48, columns: Int? = nil) -> RGBImage {
+        let side = tiles.first.map { max($0.width, $0.height) } ?? 1
+        let enlarged = tiles.map { $0.scaledNearest(by: max(1, tile / side)) }
+        let columnCount = columns ?? max(1, Int(Double(tiles.count).squareRoot().rounded(.up)))
+        let body = RGBImage.grid(enlarged, labels: labels, columns: columnCount, margin: 6)
+        let titleHeight = BitmapFont.standard.lineHeight + 8
+        var canvas = RGBImage(width: max(body.width, BitmapFont.standard.size(of: title).width + 12), height: body.height + titleHeight)
+        canvas.drawText(title, x: 6, y: 6)
+        canvas.draw(body, x: 0, y: titleHeight)
+        return canvas
+    }
+
+    /// The smallest and largest value (0...0 when there are none).
+    public static func valueRange<S: Sequence>(_ values: S) -> ClosedRange<Float> where S.Element == Float {
+        var low = Float.infinity, high = -Float.infinity
+        for v in values where v.isFinite {
+            low = min(low, v)
+            high = max(high, v)
+        }
+        return low <= high ? low...high : 0...0
+    }
+}

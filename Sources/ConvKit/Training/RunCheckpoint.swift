@@ -1,0 +1,185 @@
+import Foundation
+
+/// A training run saved as a `.safetensors` checkpoint: the model's tensors under PyTorch's names,
+/// the optimiser's state under `optimizer.`, and in the header metadata the spec, the epoch, the
+/// training config and the per-epoch metrics (JSON strings).
+///
+/// PyTorch loads the model part with `load_state_dict` after dropping the `optimizer.*` tensors;
+/// `../shared/bench/specnet.py` builds the matching module from the `spec` metadata.
+public enum RunCheckpoint {
+    /// Metadata keys.
+    public static let formatKey = "format", formatValue = "convscope"
+    public static let specKey = "spec", epochKey = "epoch", stepKey = "step", datasetKey = "dataset"
+    public static let configKey = "config", metricsKey = "metrics", classesKey = "classes"
+
+    /// Saves the trainer's network, optimiser state, config and history to `path`, atomically.
+    public static func save(_ trainer: Trainer, to path: String, extraMetadata: [String: String] = [:]) throws {
+        var metadata = extraMetadata
+        metadata[formatKey] = formatValue
+        metadata[specKey] = trainer.network.spec.text
+        metadata[epochKey] = String(trainer.completedEpochs)
+        metadata[stepKey] = String(trainer.globalStep)
+        metadata[datasetKey] = trainer.dataset.displayName
+        metadata[classesKey] = json(trainer.dataset.classNames)
+        metadata[configKey] = json(trainer.config.jsonObject)
+        metadata[metricsKey] = json(trainer.history.epochs.map(\.jsonObject))
+        try Checkpoint.save(trainer.network.stateTensors + trainer.optimizer.stateTensors, metadata: metadata, to: path)
+    }
+
+    /// A model read back from a checkpoint.
+    public struct Loaded {
+        public let network: Network
+        public let metadata: [String: String]
+        public let file: SafeTensors
+        public let path: String
+
+        /// Epochs the model was trained for.
+        public var epoch: Int { Int(metadata[epochKey] ?? "") ?? 0 }
+        /// The dataset it was trained on (`CIFAR-10`, `SYNTHETIC`), if recorded.
+        public var datasetName: String? { metadata[datasetKey] }
+        /// The per-epoch metrics recorded so far.
+        public var history: TrainingHistory {
+            var history = TrainingHistory()
+            if let text = metadata[metricsKey], let rows = RunCheckpoint.parse(text) as? [[String: Any]] {
+                history.epochs = rows.compactMap(TrainingHistory.Epoch.init(jsonObject:))
+            }
+            return history
+        }
+        /// The config the run was started with.
+        public func config() throws -> TrainingConfig {
+            guard let text = metadata[configKey], let object = RunCheckpoint.parse(text) as? [String: Any],
+                let config = TrainingConfig(jsonObject: object, model: network.spec.text)
+            else {
+                throw RunCheckpointError(path: path, problem: "has no readable training config in its metadata; it cannot be resumed")
+            }
+            return config
+        }
+    }
+
+    /// Reads a checkpoint and builds its network with the stored weights and statistics.
+    public static func load(_ path: String) throws -> Loaded {
+        let file = try SafeTensors(contentsOf: path)
+        guard let specText = file.metadata[specKey] else {
+            throw RunCheckpointError(
+                path: path,
+                problem: "has no ConvScope model spec in its metadata ('\(specKey)'): it was not written by convscope")
+        }
+        let network: Network
+        do {
+            network = try Network(spec: try ModelSpec(specText))
+        } catch {
+            throw RunCheckpointError(path: path, problem: "holds a model spec that does not build: \(error)")
+        }
+        try Checkpoint.load(file, into: network.stateTensors, source: path)
+        return Loaded(network: network, metadata: file.metadata, file: file, path: path)
+    }
+
+    /// Rebuilds a trainer from a checkpoint to continue its run, optionally for more epochs.
+    public static func resume(_ path: String, dataset: Dataset, epochs: Int? = nil) throws -> Trainer {
+        let loaded = try load(path)
+        if let recorded = loaded.datasetName, recorded != dataset.displayName {
+            throw RunCheckpointError(path: path, problem: "was trained on \(recorded), not \(dataset.displayName)")
+        }
+        var config = try loaded.config()
+        if let epochs { config.epochs = epochs }
+        let optimizerState = SafeTensors(
+            tensors: loaded.file.tensors.filter { $0.name.hasPrefix(Checkpoint.optimizerPrefix) }, metadata: [:])
+        return try Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
+            try Checkpoint.load(optimizerState, into: optimizer.stateTensors, source: path)
+        }
+    }
+
+    static func json(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func parse(_ text: String) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+}
+
+/// A checkpoint that is not a ConvScope run, or cannot continue this one.
+public struct RunCheckpointError: Error, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public var description: String { "checkpoint '\(path)' \(problem)" }
+}
+
+extension TrainingHistory.Epoch {
+    /// The record as a JSON object (one line of the metrics log).
+    public var jsonObject: [String: Any] {
+        [
+            "epoch": epoch, "train_loss": Double(trainLoss), "train_acc": Double(trainAccuracy), "test_loss": Double(testLoss),
+            "test_acc": Double(testAccuracy), "lr": Double(learningRate), "seconds": seconds, "elapsed_s": elapsedSeconds,
+            "images_per_s": imagesPerSecond,
+        ]
+    }
+
+    init?(jsonObject object: [String: Any]) {
+        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+        guard let epoch = number("epoch"), let trainLoss = number("train_loss"), let trainAccuracy = number("train_acc"),
+            let testLoss = number("test_loss"), let testAccuracy = number("test_acc")
+        else { return nil }
+        self.init(
+            epoch: Int(epoch), trainLoss: Float(trainLoss), trainAccuracy: Float(trainAccuracy), testLoss: Float(testLoss),
+            testAccuracy: Float(testAccuracy), learningRate: Float(number("lr") ?? 0), seconds: number("seconds") ?? 0,
+            elapsedSeconds: number("elapsed_s") ?? 0, imagesPerSecond: number("images_per_s") ?? 0)
+    }
+}
+
+extension TrainingConfig {
+    /// The config as a JSON object (checkpoint metadata).
+    public var jsonObject: [String: Any] {
+        var object: [String: Any] = [
+            "model": model, "epochs": epochs, "batch": batchSize, "lr": Double(learningRate), "schedule": schedule.description,
+            "optimizer": optimizer.kind.rawValue, "momentum": Double(optimizer.momentum), "nesterov": optimizer.nesterov,
+            "weight_decay": Double(optimizer.weightDecay), "label_smoothing": Double(labelSmoothing),
+            "crop": augmentation.crop, "flip": augmentation.horizontalFlip,
+            "rotation": augmentation.rotation ? Double(augmentation.maxRotationDegrees) : 0,
+            "color_jitter": augmentation.colorJitter ? Double(augmentation.brightness) : 0,
+            "seed": seed,
+        ]
+        if let initializer { object["init"] = initializer.description }
+        if let trainLimit { object["train_limit"] = trainLimit }
+        return object
+    }
+
+    init?(jsonObject object: [String: Any], model: String) {
+        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+        guard let epochs = number("epochs"), let batch = number("batch"), let lr = number("lr"),
+            let scheduleText = object["schedule"] as? String, let schedule = LearningRateSchedule(scheduleText),
+            let kindText = object["optimizer"] as? String, let kind = Optimizer.Kind(rawValue: kindText)
+        else { return nil }
+        let rotation = number("rotation") ?? 0, jitter = number("color_jitter") ?? 0
+        self.init(
+            model: model, epochs: Int(epochs), batchSize: Int(batch), learningRate: Float(lr), schedule: schedule,
+            optimizer: Optimizer.Settings(
+                kind: kind, momentum: Float(number("momentum") ?? 0.9), nesterov: object["nesterov"] as? Bool ?? true,
+                weightDecay: Float(number("weight_decay") ?? 0)),
+            labelSmoothing: Float(number("label_smoothing") ?? 0),
+            augmentation: Augmentation(
+                crop: object["crop"] as? Bool ?? false, horizontalFlip: object["flip"] as? Bool ?? false,
+                rotation: rotation > 0, maxRotationDegrees: rotation > 0 ? Float(rotation) : 15,
+                colorJitter: jitter > 0, brightness: Float(jitter > 0 ? jitter : 0.2), contrast: Float(jitter > 0 ? jitter : 0.2),
+                saturation: Float(jitter > 0 ? jitter : 0.2)),
+            initializer: (object["init"] as? String).flatMap(Initializer.init(parsing:)),
+            seed: UInt64(number("seed") ?? 0), trainLimit: number("train_limit").map(Int.init))
+    }
+}
+
+extension Initializer {
+    /// Parses `he`, `xavier`, `normal` (std 0.01) or `normal(0.05)` / `normal:0.05`.
+    public init?(parsing text: String) {
+        let lower = text.lowercased()
+        switch lower {
+        case "he", "kaiming": self = .he
+        case "xavier", "glorot": self = .xavier
+        case "normal": self = .normal(std: 0.01)
+        default:
+            let digits = lower.drop { !$0.isNumber && $0 != "." }.prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }
+            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0 else { return nil }
+            self = .normal(std: std)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+/// `convscope eval`: test-set accuracy of a checkpoint.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Evaluate a checkpoint on the test set: accuracy, loss, per-class accuracy.")
+
+    @Option(name: .long, help: "The .safetensors checkpoint.")
+    var checkpoint: String
+
+    @OptionGroup var data: DataOptions
+
+    @Flag(name: .long, help: "Print JSON (accuracy, loss, per-class accuracy, confusion matrix).")
+    var json = false
+
+    func run() throws {
+        let loaded = try RunCheckpoint.load(checkpoint)
+        let dataset = try data.load(trainLimit: 0)
+        if let recorded = loaded.datasetName, recorded != dataset.displayName {
+            printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
+        }
+        let evaluation = Trainer.evaluate(loaded.network, on: dataset.test)
+        if json {
+            try printJSON([
+                "checkpoint": checkpoint, "model": loaded.network.spec.text, "dataset": dataset.displayName,
+                "images": dataset.test.count, "accuracy": Double(evaluation.accuracy), "loss": Double(evaluation.loss),
+                "per_class_accuracy": Dictionary(
+                    uniqueKeysWithValues: zip(dataset.classNames, evaluation.perClassAccuracy.map(Double.init))),
+                "confusion": evaluation.confusion, "classes": dataset.classNames,
+            ])
+            return
+        }
+        let tag = dataset.isSynthetic ? " [SYNTHETIC]" : ""
+        print("\(checkpoint): \(loaded.network.spec.text)")
+        print(String(format: "test accuracy %.2f%%  loss %.4f  on %d %@ images%@", evaluation.accuracy * 100, evaluation.loss,
+                     dataset.test.count, dataset.displayName, tag))
+        for (name, accuracy) in zip(dataset.classNames, evaluation.perClassAccuracy) {
+            let bar = String(repeating: "█", count: Int((accuracy * 30).rounded()))
+            print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%6.1f%% ", accuracy * 100) + bar)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import ConvKit
+
+/// The options that define a training run, shared by `train`, `distill` and the TUI.
+struct TrainingOptions: ParsableArguments {
+    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20) or a spec string.")
+    var model = ModelSpec.defaultPreset
+
+    @Option(name: .long, help: "Epochs to train (default 15; with --resume, the run's own).")
+    var epochs: Int?
+
+    @Option(name: .long, help: "Images per step.")
+    var batch = 128
+
+    @Option(name: .long, help: "sgd, adam or adamw.")
+    var optimizer = "sgd"
+
+    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw).")
+    var lr: Float?
+
+    @Option(name: .long, help: "onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant.")
+    var schedule = "onecycle"
+
+    @Option(name: .long, help: "SGD momentum.")
+    var momentum: Float = 0.9
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Nesterov momentum for SGD.")
+    var nesterov = true
+
+    @Option(name: .customLong("weight-decay"), help: "Weight decay on conv and fc weights (not biases or batch norm).")
+    var weightDecay: Float = 5e-4
+
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy loss.")
+    var labelSmoothing: Float = 0.1
+
+    @Option(name: .long, help: "Weight init: he, xavier or normal[:STD] (default: he for ReLU nets).")
+    var initializer: String?
+
+    @Option(name: .long, help: "Seed for init, shuffling, augmentation and dropout.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Random 32x32 crop of the image padded by 4 px.")
+    var crop = true
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Random horizontal flip.")
+    var flip = true
+
+    @Option(name: .long, help: "Random rotation up to this many degrees (0: off).")
+    var rotate: Float = 0
+
+    @Option(name: .customLong("color-jitter"), help: "Brightness/contrast/saturation jitter of this strength (0: off).")
+    var colorJitter: Float = 0
+
+    @Option(name: .customLong("train-limit"), help: "Train on only the first N training images.")
+    var trainLimit: Int?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, not \(batch)") }
+        guard Optimizer.Kind(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)'")
+        }
+        guard LearningRateSchedule(schedule) != nil else {
+            throw ValidationError("--schedule must be onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant, not '\(schedule)'")
+        }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, not \(lr)") }
+        if let initializer, Initializer(parsing: initializer) == nil {
+            throw ValidationError("--initializer must be he, xavier or normal[:STD], not '\(initializer)'")
+        }
+        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+        guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
+        guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
+        if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
+        do {
+            _ = try Network(model)
+        } catch {
+            throw ValidationError("--model: \(error)")
+        }
+    }
+
+    /// The run these options describe.
+    var config: TrainingConfig {
+        let kind = Optimizer.Kind(rawValue: optimizer)!
+        return TrainingConfig(
+            model: model, epochs: epochs ?? 15, batchSize: batch, learningRate: lr ?? (kind == .sgd ? 0.1 : 0.001),
+            schedule: LearningRateSchedule(schedule)!,
+            optimizer: Optimizer.Settings(kind: kind, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
+            labelSmoothing: labelSmoothing,
+            augmentation: Augmentation(
+                crop: crop, horizontalFlip: flip, rotation: rotate > 0, maxRotationDegrees: rotate > 0 ? rotate : 15,
+                colorJitter: colorJitter > 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter),
+            initializer: initializer.flatMap(Initializer.init(parsing:)), seed: seed, trainLimit: trainLimit)
+    }
+}
