@@ -93,3 +93,18 @@ final class ColorTests: XCTestCase {
         XCTAssertGreaterThan(high.red, high.blue)
     }
 }
+
+final class MonochromeGlyphTests: XCTestCase {
+    func testHalfBlockCellsBecomeShadesByBrightness() {
+        func halfBlock(_ top: Color, _ bottom: Color?) -> Cell { Cell("▀", style: Style(foreground: top, background: bottom)) }
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: halfBlock(.black, .black)), " ")
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: halfBlock(.white, .white)), "█")
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: halfBlock(.white, .black)), "▒")
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: halfBlock(.white, nil)), "█")
+    }
+
+    func testOtherCellsKeepTheirGlyph() {
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: Cell("a", style: Style(foreground: .white))), "a")
+        XCTAssertEqual(TerminalPalette.monochromeGlyph(for: Cell("▀")), "▀")
+    }
+}

@@ -62,6 +62,20 @@ public enum TerminalPalette {
         }
     }
 
+    /// Shade glyphs from dark to bright, for showing images without colour.
+    public static let shades: [Unicode.Scalar] = [" ", "░", "▒", "▓", "█"]
+
+    /// The glyph to show for `cell` when the terminal has no colours (`.none` mode): a half-block
+    /// image cell (`▀` with a foreground colour) becomes the shade of its pixels' mean brightness,
+    /// so pictures stay recognisable; every other cell keeps its glyph.
+    public static func monochromeGlyph(for cell: Cell) -> Unicode.Scalar {
+        guard cell.glyph == "▀", let top = cell.foreground else { return cell.glyph }
+        let pixels = [top] + (cell.background.map { [$0] } ?? [])
+        let luma = pixels.map { 0.299 * Double($0.red) + 0.587 * Double($0.green) + 0.114 * Double($0.blue) }
+            .reduce(0, +) / Double(pixels.count)
+        return shades[min(Int(luma / 256 * Double(shades.count)), shades.count - 1)]
+    }
+
     private static func nearestCubeLevel(_ value: UInt8) -> Int {
         // Midpoints between successive levels: 47.5, 115, 155, 195, 235.
         switch value {

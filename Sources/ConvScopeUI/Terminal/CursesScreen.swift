@@ -126,7 +126,8 @@ public final class CursesScreen {
                     let cell = cells[y * grid.width + x]
                     if let previous, previous.cells[y * grid.width + x] == cell { continue }
                     let pair = pairs.pair(foreground: cell.style.foreground, background: cell.style.background)
-                    _ = ccurses_put_cell(window, Int32(y), Int32(x), wchar_t(bitPattern: cell.glyph.value),
+                    let glyph = colorMode == .none ? TerminalPalette.monochromeGlyph(for: cell) : cell.glyph
+                    _ = ccurses_put_cell(window, Int32(y), Int32(x), wchar_t(bitPattern: glyph.value),
                                          cell.style.attributes.contains(.bold) ? 1 : 0,
                                          cell.style.attributes.contains(.reverse) ? 1 : 0, pair)
                 }
