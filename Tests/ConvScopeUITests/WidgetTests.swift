@@ -167,6 +167,19 @@ final class HelpOverlayTests: XCTestCase {
         XCTAssertTrue(grid.lines.contains { $0.contains("Esc closes") })
     }
 
+    func testTinyScreensNeitherCrashNorSpill() {
+        for (width, height) in [(0, 0), (3, 2), (10, 3), (12, 4)] {
+            var grid = CellGrid(width: 20, height: 10, fill: Cell("."))
+            let region = Rect(x: 2, y: 2, width: width, height: height)
+            HelpOverlay(bindings: bindings, footer: "Esc closes").draw(into: &grid, in: region)
+            for y in 0..<10 {
+                for x in 0..<20 where !region.contains(x: x, y: y) {
+                    XCTAssertEqual(grid[x, y].glyph, ".", "\(width)x\(height) spilled at (\(x), \(y))")
+                }
+            }
+        }
+    }
+
     func testOverlayCoversWhatWasBehindIt() {
         var grid = CellGrid(width: 40, height: 10, fill: Cell("x"))
         let box = HelpOverlay(bindings: [KeyBinding("q", "quit")]).draw(into: &grid, in: grid.bounds)

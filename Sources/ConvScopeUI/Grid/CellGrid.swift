@@ -45,15 +45,6 @@ public struct CellGrid: Sendable, Equatable {
         }
     }
 
-    /// Changes the style of every cell in `rect` (inside the grid), keeping the glyphs.
-    public mutating func restyle(_ rect: Rect, _ change: (inout Style) -> Void) {
-        let area = rect.intersection(bounds)
-        guard !area.isEmpty else { return }
-        for row in area.y..<area.maxY {
-            for column in area.x..<area.maxX { change(&cells[row * width + column].style) }
-        }
-    }
-
     /// Writes `text` starting at (`x`, `y`), one character per column, clipped to the grid and `clip`.
     /// Control characters show as `?`. Returns the column after the last character.
     @discardableResult

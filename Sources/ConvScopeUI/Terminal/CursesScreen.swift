@@ -107,9 +107,6 @@ public final class CursesScreen {
         return (Int(ccurses_cols()), Int(ccurses_lines()))
     }
 
-    /// Whether `stop()` has not been called yet.
-    public var isRunning: Bool { screen != nil }
-
     /// Shows `grid`: writes the cells that differ from the last frame (every cell after a resize
     /// or `invalidate()`), then updates the terminal in one go. Cells outside the terminal are
     /// dropped.
