@@ -1,1 +1,0 @@
-// The terminal app lives here (issue 4).

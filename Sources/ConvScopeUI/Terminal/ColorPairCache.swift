@@ -1,0 +1,61 @@
+/// Maps a cell's (foreground, background) colours to a curses colour-pair number.
+///
+/// Colours are quantised for the `ColorMode` (`TerminalPalette.cursesColor`) and the pair comes from
+/// `allocatePair`, which in the real backend is ncurses' `alloc_pair`: it reuses the pair of an
+/// identical colour combination and, when every pair is taken, recycles the least recently
+/// allocated one. Results are remembered so that steady frames never reach curses. When a pair
+/// number comes back holding a different combination than before, a recycle happened: the memory
+/// is dropped and `takeRecycledFlag()` tells the backend that cells already on screen with that pair
+/// changed colour and need redrawing.
+public struct ColorPairCache {
+    public let mode: ColorMode
+    private let reservedDirectColors: Int
+    private let allocatePair: (_ foreground: Int32, _ background: Int32) -> Int32
+    private var pairsByColors: [UInt64: Int32] = [:]
+    private var colorsByPair: [Int32: UInt64] = [:]
+    private var recycled = false
+
+    /// - Parameters:
+    ///   - reservedDirectColors: in `.trueColor` mode, how many low colour numbers the terminfo entry
+    ///     keeps for its palette (`TerminalPalette.cursesColor`).
+    ///   - allocatePair: returns the pair for two curses colour numbers (-1 is the default colour), or a
+    ///     negative number when none can be had.
+    public init(mode: ColorMode, reservedDirectColors: Int = 8, allocatePair: @escaping (Int32, Int32) -> Int32) {
+        self.mode = mode
+        self.reservedDirectColors = reservedDirectColors
+        self.allocatePair = allocatePair
+    }
+
+    /// The pair for a style's colours; 0 (the terminal's default colours) in `.none` mode, for two
+    /// default colours, or when curses could not allocate one.
+    public mutating func pair(foreground: Color?, background: Color?) -> Int32 {
+        guard mode != .none, foreground != nil || background != nil else { return 0 }
+        let key = ColorPairCache.key(foreground, background)
+        if let pair = pairsByColors[key] { return pair }
+        let foregroundNumber = TerminalPalette.cursesColor(for: foreground, mode: mode, reservedDirectColors: reservedDirectColors)
+        let backgroundNumber = TerminalPalette.cursesColor(for: background, mode: mode, reservedDirectColors: reservedDirectColors)
+        let pair = allocatePair(foregroundNumber, backgroundNumber)
+        guard pair > 0 else { return 0 }
+        let contents = UInt64(UInt32(bitPattern: foregroundNumber)) << 32 | UInt64(UInt32(bitPattern: backgroundNumber))
+        if let previous = colorsByPair[pair], previous != contents {
+            // Every remembered key may now point at a redefined pair; start over.
+            pairsByColors.removeAll(keepingCapacity: true)
+            recycled = true
+        }
+        colorsByPair[pair] = contents
+        pairsByColors[key] = pair
+        return pair
+    }
+
+    /// Whether a pair was recycled since the last call, and clears the flag.
+    public mutating func takeRecycledFlag() -> Bool {
+        defer { recycled = false }
+        return recycled
+    }
+
+    /// Two optional colours as one dictionary key: 25 bits each (a presence bit and RGB).
+    private static func key(_ foreground: Color?, _ background: Color?) -> UInt64 {
+        func bits(_ color: Color?) -> UInt64 { color.map { 1 << 24 | UInt64($0.packed) } ?? 0 }
+        return bits(foreground) << 32 | bits(background)
+    }
+}

@@ -1,0 +1,78 @@
+import XCTest
+import ConvScopeUI
+
+/// Stands in for ncurses' alloc_pair: reuses identical pairs and, when full, recycles the least
+/// recently allocated one.
+private final class FakePairAllocator {
+    let capacity: Int
+    private(set) var calls = 0
+    private var pairs: [(foreground: Int32, background: Int32)] = []
+    private var order: [Int32] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func allocate(_ foreground: Int32, _ background: Int32) -> Int32 {
+        calls += 1
+        if let index = pairs.firstIndex(where: { $0 == (foreground, background) }) { return Int32(index + 1) }
+        if pairs.count < capacity {
+            pairs.append((foreground, background))
+            order.append(Int32(pairs.count))
+            return Int32(pairs.count)
+        }
+        let victim = order.removeFirst()
+        pairs[Int(victim) - 1] = (foreground, background)
+        order.append(victim)
+        return victim
+    }
+}
+
+final class ColorPairCacheTests: XCTestCase {
+    func testSameColoursAskCursesOnce() {
+        let allocator = FakePairAllocator(capacity: 10)
+        var cache = ColorPairCache(mode: .palette256, allocatePair: allocator.allocate)
+        let first = cache.pair(foreground: .red, background: .blue)
+        XCTAssertEqual(cache.pair(foreground: .red, background: .blue), first)
+        XCTAssertEqual(allocator.calls, 1)
+        XCTAssertNotEqual(cache.pair(foreground: .blue, background: .red), first)
+    }
+
+    func testColoursAreQuantisedBeforeAllocation() {
+        var requested: [(Int32, Int32)] = []
+        var cache = ColorPairCache(mode: .palette256) { foreground, background in
+            requested.append((foreground, background))
+            return 1
+        }
+        _ = cache.pair(foreground: .red, background: nil)
+        XCTAssertEqual(requested.first?.0, 196)
+        XCTAssertEqual(requested.first?.1, -1)
+    }
+
+    func testDefaultColoursAndNoColourModeUsePairZero() {
+        let allocator = FakePairAllocator(capacity: 10)
+        var cache = ColorPairCache(mode: .palette256, allocatePair: allocator.allocate)
+        XCTAssertEqual(cache.pair(foreground: nil, background: nil), 0)
+        var colourless = ColorPairCache(mode: .none, allocatePair: allocator.allocate)
+        XCTAssertEqual(colourless.pair(foreground: .red, background: .green), 0)
+        XCTAssertEqual(allocator.calls, 0)
+    }
+
+    func testFailedAllocationFallsBackToDefaultColours() {
+        var cache = ColorPairCache(mode: .palette8) { _, _ in -1 }
+        XCTAssertEqual(cache.pair(foreground: .red, background: nil), 0)
+    }
+
+    func testRecycledPairIsDetectedAndForgotten() {
+        let allocator = FakePairAllocator(capacity: 2)
+        var cache = ColorPairCache(mode: .palette256, allocatePair: allocator.allocate)
+        let redPair = cache.pair(foreground: .red, background: nil)
+        _ = cache.pair(foreground: .green, background: nil)
+        XCTAssertFalse(cache.takeRecycledFlag())
+        let bluePair = cache.pair(foreground: .blue, background: nil)
+        XCTAssertEqual(bluePair, redPair, "the table was full: red's pair was recycled")
+        XCTAssertTrue(cache.takeRecycledFlag())
+        XCTAssertFalse(cache.takeRecycledFlag(), "the flag clears once taken")
+        let callsBefore = allocator.calls
+        _ = cache.pair(foreground: .red, background: nil)
+        XCTAssertEqual(allocator.calls, callsBefore + 1, "red is asked for again instead of reusing a stale pair")
+    }
+}
