@@ -89,7 +89,19 @@ private struct Kernel {
         } else {
             renderResampled(image, t, into: out)
             if t.jitters { jitter(t, out) }
-            for i in 0 ..< ImageSet.bytesPerImage { out[i] = normalization.normalize(out[i], channel: i % 3) }
+            normalizeInPlace(out)
+        }
+    }
+
+    /// Float pixel values (0...255, interleaved) to normalised values, with `Normalization`'s formula.
+    private func normalizeInPlace(_ out: UnsafeMutablePointer<Float>) {
+        let m0 = normalization.mean[0], m1 = normalization.mean[1], m2 = normalization.mean[2]
+        let s0 = normalization.std[0], s1 = normalization.std[1], s2 = normalization.std[2]
+        for p in 0 ..< Kernel.plane {
+            let q = out + 3 * p
+            q[0] = Normalization.formula(q[0], mean: m0, std: s0)
+            q[1] = Normalization.formula(q[1], mean: m1, std: s1)
+            q[2] = Normalization.formula(q[2], mean: m2, std: s2)
         }
     }
 

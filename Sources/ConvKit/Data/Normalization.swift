@@ -52,7 +52,13 @@ public struct Normalization: Sendable, Equatable {
         let tensor = buffer.tensor(batch: 1, shape: .cifarImage)
         let out = tensor.pointer
         table.withUnsafeBufferPointer { t in
-            for i in 0 ..< ImageSet.bytesPerImage { out[i] = t[(i % 3) &* 256 &+ Int(bytes[i])] }
+            bytes.withUnsafeBufferPointer { rgb in
+                for p in 0 ..< ImageSet.planeSize {
+                    out[3 * p] = t[Int(rgb[3 * p])]
+                    out[3 * p + 1] = t[256 + Int(rgb[3 * p + 1])]
+                    out[3 * p + 2] = t[512 + Int(rgb[3 * p + 2])]
+                }
+            }
         }
         return tensor
     }

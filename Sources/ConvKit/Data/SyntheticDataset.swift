@@ -49,7 +49,7 @@ public enum SyntheticDataset {
     private typealias Colour = (r: Float, g: Float, b: Float)
 
     /// Draws one image of class `shape` into 3072 planar bytes at `out`.
-    static func draw(shape: Int, into out: UnsafeMutablePointer<UInt8>, random: inout RandomSource) {
+    private static func draw(shape: Int, into out: UnsafeMutablePointer<UInt8>, random: inout RandomSource) {
         let side = Float(ImageSet.side)
         // Background: a colour, and half the time a gradient towards a second one.
         let back0 = randomColour(&random)
@@ -165,18 +165,17 @@ public enum SyntheticDataset {
         default:  // scattered small dots
             let count = 7 + random.below(8)
             let radius = random.uniform(1.3, 2.2)
-            var xs = [Float](), ys = [Float]()
-            for _ in 0 ..< count {
-                xs.append(random.uniform(2.5, 29.5))
-                ys.append(random.uniform(2.5, 29.5))
-            }
+            var centres = [SIMD2<Float>]()
+            for _ in 0 ..< count { centres.append(SIMD2(random.uniform(2.5, 29.5), random.uniform(2.5, 29.5))) }
             return { x, y in
-                var nearest = Float.greatestFiniteMagnitude
-                for k in 0 ..< xs.count {
-                    let dx = x - xs[k], dy = y - ys[k]
-                    nearest = min(nearest, dx * dx + dy * dy)
+                centres.withUnsafeBufferPointer { points in
+                    var nearest = Float.greatestFiniteMagnitude
+                    for centre in points {
+                        let dx = x - centre.x, dy = y - centre.y
+                        nearest = min(nearest, dx * dx + dy * dy)
+                    }
+                    return fill(nearest.squareRoot() - radius)
                 }
-                return fill(nearest.squareRoot() - radius)
             }
         }
     }
