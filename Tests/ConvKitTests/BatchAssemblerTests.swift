@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 final class BatchAssemblerTests: XCTestCase {
     private let mean: [Double] = [0.4914, 0.4822, 0.4465]
@@ -232,27 +232,5 @@ final class BatchAssemblerTests: XCTestCase {
         }
         XCTAssertEqual(Augmentation.standard.description, "crop+flip")
         XCTAssertEqual(Augmentation.none.description, "none")
-    }
-
-    /// Prints the batch rate the trainer will see and fails only when it is absurdly slow.
-    func testThroughputOf128ImageBatches() {
-        let set = SyntheticDataset.images(seed: 1, split: 0, count: 2048)
-        let buffer = FloatBuffer()
-        var labels = [Int]()
-        let assembler = BatchAssembler()
-        for (name, augmentation, batches) in [("none", Augmentation.none, 200), ("crop+flip", .standard, 200), ("all", .strong, 40)] {
-            var random = RandomSource(seed: 2)
-            let order = random.permutation(set.count)
-            let start = DispatchTime.now().uptimeNanoseconds
-            for b in 0 ..< batches {
-                let first = (b * 128) % set.count
-                assembler.assemble(set, indices: order[first ..< first + 128], augmentation: augmentation,
-                                   random: &random, into: buffer, labels: &labels)
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let rate = Double(batches * 128) / seconds
-            print("BatchAssembler \(name): \(Int(rate)) images/s (\(batches) batches of 128, \(Parallel.workerCount) workers)")
-            XCTAssertGreaterThan(rate, 5_000, name)
-        }
     }
 }

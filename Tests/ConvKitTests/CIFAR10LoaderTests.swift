@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 final class CIFAR10LoaderTests: XCTestCase {
     private var directory = ""

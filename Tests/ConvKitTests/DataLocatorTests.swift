@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 final class DataLocatorTests: XCTestCase {
     private var home = ""

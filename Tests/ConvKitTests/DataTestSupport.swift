@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 /// Helpers shared by the data tests: temporary folders and small hand-made CIFAR-10 batch files.
 enum DataTestSupport {

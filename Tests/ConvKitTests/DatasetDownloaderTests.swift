@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 /// Downloads from a real HTTP server on 127.0.0.1 (Python's `http.server`, with three extra routes that
 /// misbehave on purpose) into a temporary cache folder.

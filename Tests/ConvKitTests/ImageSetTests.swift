@@ -1,5 +1,5 @@
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 final class ImageSetTests: XCTestCase {
     /// Three images; image i has every red byte 10 + i, green 100 + i, blue 200 + i, except pixel

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ConvKit
+import ConvKit
 
 final class MD5Tests: XCTestCase {
     /// The test suite of RFC 1321, appendix A.5.

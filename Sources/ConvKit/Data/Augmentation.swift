@@ -86,27 +86,28 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The random choices made for one image of a batch.
-struct ImageTransform: Sendable {
+/// The choices made for one image of a batch: drawn at random by `Augmentation`, or set by hand to
+/// show one particular change (`BatchAssembler.render`).
+public struct ImageTransform: Sendable {
     /// Index of the image in its set.
-    var source: Int
+    public var source: Int
     /// Pixel (x, y) of the crop shows source pixel (x + shiftX, y + shiftY), black where that lies
     /// outside the image; both are in `-cropPadding ... cropPadding` and zero when cropping is off.
-    var shiftX = 0
-    var shiftY = 0
-    var flip = false
-    var rotates = false
+    public var shiftX = 0
+    public var shiftY = 0
+    public var flip = false
+    public var rotates = false
     /// Counter-clockwise, in radians.
-    var angle: Float = 0
-    var jitters = false
-    var brightness: Float = 1
-    var contrast: Float = 1
-    var saturation: Float = 1
+    public var angle: Float = 0
+    public var jitters = false
+    public var brightness: Float = 1
+    public var contrast: Float = 1
+    public var saturation: Float = 1
     /// Which adjustment goes first, second, third: 0 brightness, 1 contrast, 2 saturation.
-    var jitterOrder: (UInt8, UInt8, UInt8) = (0, 1, 2)
+    public var jitterOrder: (UInt8, UInt8, UInt8) = (0, 1, 2)
 
-    init(source: Int) { self.source = source }
+    public init(source: Int) { self.source = source }
 
     /// Whether the image can be converted by index arithmetic and table lookups alone.
-    var isIntegerOnly: Bool { !rotates && !jitters }
+    public var isIntegerOnly: Bool { !rotates && !jitters }
 }

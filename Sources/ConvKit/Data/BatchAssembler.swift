@@ -60,8 +60,8 @@ public struct BatchAssembler: Sendable {
 }
 
 extension BatchAssembler {
-    /// Renders image `transform.source` of `set` with exactly the given random choices (for tests).
-    func render(_ set: ImageSet, _ transform: ImageTransform, into out: UnsafeMutablePointer<Float>) {
+    /// Renders image `transform.source` of `set` with exactly the given choices, normalised, channels-last.
+    public func render(_ set: ImageSet, _ transform: ImageTransform, into out: UnsafeMutablePointer<Float>) {
         set.pixels.withUnsafeBufferPointer { pixels in
             normalization.table.withUnsafeBufferPointer { table in
                 Kernel(normalization: normalization, table: table.baseAddress!, pixels: pixels.baseAddress!)

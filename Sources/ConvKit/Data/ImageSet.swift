@@ -96,3 +96,20 @@ public struct ImageSet: Sendable, Equatable {
         }
     }
 }
+
+extension ImageSet {
+    /// A set of unlabelled (label 0) 32x32 images given as interleaved RGB bytes, one image after another
+    /// (for example a photo the user supplied, resized to 32x32).
+    public init(interleavedRGB bytes: [UInt8]) {
+        precondition(bytes.count % ImageSet.bytesPerImage == 0, "interleaved images must be 32x32x3 bytes each")
+        let count = bytes.count / ImageSet.bytesPerImage
+        var planar = [UInt8](repeating: 0, count: bytes.count)
+        for image in 0..<count {
+            let base = image * ImageSet.bytesPerImage
+            for p in 0..<ImageSet.planeSize {
+                for c in 0..<3 { planar[base + c * ImageSet.planeSize + p] = bytes[base + p * 3 + c] }
+            }
+        }
+        self.init(pixels: planar, labels: [UInt8](repeating: 0, count: count))
+    }
+}

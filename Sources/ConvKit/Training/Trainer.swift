@@ -38,7 +38,7 @@ public final class Trainer {
         let network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
         (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
-        self.init(config: config, dataset: dataset, network: network)
+        self.init(config: config, dataset: dataset, network: network, prepare: { _ in })
     }
 
     /// A run over an existing network: fresh, or resumed with the optimiser state and history that

@@ -53,8 +53,7 @@ func formatDuration(_ seconds: Double) -> String {
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
 }
 
-/// Writes to standard output and flushes, so progress lines and log lines never interleave.
+/// Writes straight to standard output (unbuffered), so progress redraws and log lines keep their order.
 func writeOut(_ text: String) {
-    fputs(text, stdout)
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data(text.utf8))
 }
