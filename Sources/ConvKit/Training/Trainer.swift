@@ -153,6 +153,7 @@ public final class Trainer {
         let classes = network.classCount
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var totalLoss = 0.0
+        var predictions = [UInt8](repeating: 0, count: set.count)
         let buffer = FloatBuffer()
         var labels: [Int] = []
         var random = RandomSource(seed: 0)
@@ -168,12 +169,13 @@ public final class Trainer {
                 var best = 0
                 for c in 1..<classes where row[c] > row[best] { best = c }
                 confusion[labels[n]][best] += 1
+                predictions[indices.lowerBound + n] = UInt8(best)
             }
             first = indices.upperBound
         }
         let correct = (0..<classes).map { confusion[$0][$0] }.reduce(0, +)
         return Evaluation(
             loss: Float(totalLoss / Double(max(set.count, 1))), accuracy: Float(correct) / Float(max(set.count, 1)),
-            confusion: confusion)
+            confusion: confusion, predictions: predictions)
     }
 }

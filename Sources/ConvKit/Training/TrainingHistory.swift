@@ -34,6 +34,13 @@ public struct Evaluation: Sendable, Equatable {
     public var accuracy: Float
     /// `confusion[truth][predicted]` counts.
     public var confusion: [[Int]]
+    /// The predicted class of every image, in set order.
+    public var predictions: [UInt8]
+
+    /// Images whose prediction differs from `labels`, in set order.
+    public func misclassified(labels: [UInt8]) -> [Int] {
+        zip(predictions, labels).enumerated().compactMap { $0.element.0 == $0.element.1 ? nil : $0.offset }
+    }
 
     /// Fraction of each class's images that were classified correctly.
     public var perClassAccuracy: [Float] {

@@ -1,0 +1,44 @@
+/// What a training session looks like at one moment: an immutable value the UI renders.
+///
+/// The session publishes a new snapshot after steps (at most every `TrainingSession.publishInterval`),
+/// after each epoch and whenever its state changes; readers never see a half-updated run.
+public struct TrainingSnapshot: Sendable {
+    /// What the training loop is doing.
+    public enum State: String, Sendable {
+        case running, paused, stepping, finished
+    }
+
+    public var datasetName: String
+    public var isSynthetic: Bool
+    public var classNames: [String]
+    public var modelSpec: String
+    public var presetName: String?
+    public var config: TrainingConfig
+    public var state: State
+    /// Epochs finished so far; the epoch in progress is `completedEpochs + 1`.
+    public var completedEpochs: Int
+    public var stepInEpoch: Int
+    public var stepsPerEpoch: Int
+    public var globalStep: Int
+    public var totalSteps: Int
+    /// The learning rate of the next step, and the factor the user applied to the schedule.
+    public var learningRate: Float
+    public var learningRateScale: Float
+    /// Recent training throughput.
+    public var imagesPerSecond: Double
+    /// Seconds of training left at the recent speed, or nil before it is known.
+    public var secondsRemaining: Double?
+    public var history: TrainingHistory
+    /// The test-set evaluation after the latest epoch, with its confusion matrix.
+    public var lastEvaluation: Evaluation?
+    /// Changes whenever the weights change (the global step).
+    public var weightsVersion: Int
+    /// Steps taken since the last save.
+    public var unsavedSteps: Int
+    /// The latest message for the status line ("saved to ...", an error), with a serial number so the
+    /// UI can tell a new message from an old one.
+    public var message: String?
+    public var messageSerial: Int
+
+    public var totalEpochs: Int { config.epochs }
+}
