@@ -22,9 +22,17 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per model.")
     var json = false
 
-    func run() throws {
+    func validate() throws {
+        for name in models { try validateModel(name) }
+    }
+
+    /// The presets named in `--model`, or the one spec string it holds.
+    private var models: [String] {
         let pieces = model.split(separator: ",").map(String.init)
-        let models = pieces.allSatisfy { piece in ModelSpec.presets.contains { $0.name == piece } } ? pieces : [model]
+        return pieces.allSatisfy { piece in ModelSpec.presets.contains { $0.name == piece } } ? pieces : [model]
+    }
+
+    func run() throws {
         var benchmark = Benchmark()
         benchmark.iterations = iterations
         if !json {

@@ -18,6 +18,8 @@ struct SummaryCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    func validate() throws { try validateModel(model) }
+
     func run() throws {
         let summary = ModelSummary(try Network(model))
         guard json else {

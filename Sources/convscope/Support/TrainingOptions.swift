@@ -71,11 +71,7 @@ struct TrainingOptions: ParsableArguments {
         guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
         guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
-        do {
-            _ = try Network(model)
-        } catch {
-            throw ValidationError("--model: \(error)")
-        }
+        try validateModel(model)
     }
 
     /// The run these options describe.
@@ -90,5 +86,14 @@ struct TrainingOptions: ParsableArguments {
                 crop: crop, horizontalFlip: flip, rotation: rotate > 0, maxRotationDegrees: rotate > 0 ? rotate : 15,
                 colorJitter: colorJitter > 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter),
             initializer: initializer.flatMap(Initializer.init(parsing:)), seed: seed, trainLimit: trainLimit)
+    }
+}
+
+/// Refuses a `--model` that does not build, as a usage error pointing at the bad token.
+func validateModel(_ model: String) throws {
+    do {
+        _ = try Network(model)
+    } catch {
+        throw ValidationError("--model: \(error)")
     }
 }

@@ -1,0 +1,211 @@
+import Foundation
+import XCTest
+import ConvKit
+
+/// The `convscope` binary as scripts use it: exit codes, messages, JSON, files.
+final class CommandLineTests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-cli-\(getpid())-\(name.hashValue)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// A small synthetic run shared by the tests that need a checkpoint.
+    private func trainedCheckpoint(model: String = "tiny") throws -> String {
+        let checkpoint = path("model.safetensors")
+        let run = try Convscope.run([
+            "train", "--model", model, "--data", "synthetic", "--epochs", "1", "--batch", "64", "--train-limit", "640",
+            "--checkpoint", checkpoint,
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return checkpoint
+    }
+
+    func testHelpVersionAndExitCodes() throws {
+        let help = try Convscope.run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        for command in ["train", "eval", "predict", "summary", "gradcam", "export", "bench", "download"] {
+            XCTAssertTrue(help.stdout.contains(command), "--help lists \(command)")
+        }
+        XCTAssertEqual(try Convscope.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
+        let usage = try Convscope.run(["train", "--epochs", "zero"])
+        XCTAssertEqual(usage.status, 2, "a usage error exits 2")
+        XCTAssertTrue(usage.stderr.contains("--epochs"), usage.stderr)
+        let missing = try Convscope.run(["eval", "--checkpoint", path("absent.safetensors"), "--data", "synthetic"])
+        XCTAssertEqual(missing.status, 1, "a runtime failure exits 1")
+        XCTAssertTrue(missing.stderr.contains("absent.safetensors"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, "one line: \(missing.stderr)")
+    }
+
+    func testSummaryTableAndJSON() throws {
+        let table = try Convscope.run(["summary", "--model", "resnet20"])
+        XCTAssertEqual(table.status, 0)
+        XCTAssertTrue(table.stdout.contains("res7.shortcut.conv"))
+        XCTAssertTrue(table.stdout.contains("272,474"))
+        let json = try Convscope.run(["summary", "--model", "conv8k5s2p0,relu,gap,fc10", "--json"])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.first?["output"] as? String, "8x14x14")
+        XCTAssertEqual(object["total_params"] as? Int, 3 * 8 * 25 + 8 + 8 * 10 + 10)
+        let bad = try Convscope.run(["summary", "--model", "conv8,pool,fc10"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("token 2 'pool': unknown layer"), bad.stderr)
+    }
+
+    func testTrainEvalPredictOnTheSyntheticSet() throws {
+        let checkpoint = try trainedCheckpoint()
+        let metrics = path("model.jsonl")
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        let epoch = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(epoch["dataset"] as? String, "SYNTHETIC")
+        XCTAssertNotNil(epoch["test_acc"] as? Double)
+
+        let eval = try Convscope.run(["eval", "--checkpoint", checkpoint, "--data", "synthetic", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(result["dataset"] as? String, "SYNTHETIC")
+        XCTAssertEqual(result["accuracy"] as? Double ?? -1, epoch["test_acc"] as? Double ?? -2, accuracy: 1e-6,
+                       "eval reproduces the accuracy measured after training")
+
+        let predict = try Convscope.run(["predict", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "0", "7", "--json"])
+        XCTAssertEqual(predict.status, 0, predict.stderr)
+        let prediction = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [String: Any])
+        let images = try XCTUnwrap(prediction["images"] as? [[String: Any]])
+        XCTAssertEqual(images.map { $0["index"] as? Int }, [0, 7])
+        let logits = try XCTUnwrap(images[1]["logits"] as? [Double])
+        let probabilities = try XCTUnwrap(images[1]["probabilities"] as? [Double])
+        XCTAssertEqual(logits.count, 10)
+        XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 1e-5)
+        XCTAssertEqual(images[1]["predicted"] as? Int, logits.indices.max { logits[$0] < logits[$1] })
+
+        let human = try Convscope.run(["predict", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "3"])
+        XCTAssertTrue(human.stdout.contains("image 3: truth"), human.stdout)
+    }
+
+    func testResumeContinuesTheRun() throws {
+        let checkpoint = try trainedCheckpoint()
+        let resumed = try Convscope.run([
+            "train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2",
+        ])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming"), resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("after 2 epochs"), resumed.stdout)
+        XCTAssertEqual(try RunCheckpoint.load(checkpoint).epoch, 2)
+    }
+
+    func testGradCAMWritesAPNGAndRawJSON() throws {
+        let checkpoint = try trainedCheckpoint()
+        let out = path("heat.png")
+        let run = try Convscope.run([
+            "gradcam", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "5", "--class", "2", "--out", out,
+            "--json", "--size", "64",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["layer"] as? String, "relu3", "default: the last layer with a spatial output")
+        XCTAssertEqual(object["class"] as? Int, 2)
+        XCTAssertEqual(object["method"] as? String, "gradcam")
+        let map = try XCTUnwrap(object["map"] as? [[Double]])
+        XCTAssertEqual(map.count, 8)
+        XCTAssertEqual(map[0].count, 8)
+        let png = try PNG.read(contentsOf: out)
+        XCTAssertEqual(png.width, 64)
+        XCTAssertEqual(png.height, 64)
+
+        let camOnVGGLike = try Convscope.run([
+            "gradcam", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "0", "--method", "cam", "--layer", "conv1",
+            "--json",
+        ])
+        XCTAssertEqual(camOnVGGLike.status, 1)
+        XCTAssertTrue(camOnVGGLike.stderr.contains("CAM is defined at the layer that feeds gap"), camOnVGGLike.stderr)
+
+        // A photo of any size goes through area averaging to 32x32.
+        var photo = RGBImage(width: 50, height: 40, color: (200, 30, 30))
+        photo.fill(x: 10, y: 10, width: 20, height: 20, color: (10, 10, 240))
+        let photoPath = path("photo.png")
+        try PNG.write(photo, to: photoPath)
+        let fromPhoto = try Convscope.run(["gradcam", "--checkpoint", checkpoint, "--image", photoPath, "--out", path("p.png"), "--style", "strip"])
+        XCTAssertEqual(fromPhoto.status, 0, fromPhoto.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("p.png")))
+
+        let unwritable = try Convscope.run(["gradcam", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "1", "--out", "/proc/nope/heat.png"])
+        XCTAssertEqual(unwritable.status, 1)
+        XCTAssertTrue(unwritable.stderr.contains("/proc/nope/heat.png"), unwritable.stderr)
+    }
+
+    func testExportFiltersAndFeatureGrids() throws {
+        let checkpoint = try trainedCheckpoint()
+        for (what, layer) in [("filters", "conv1"), ("filters", "conv2"), ("features", "relu2")] {
+            let out = path("\(what)-\(layer).png")
+            let run = try Convscope.run(["export", what, "--checkpoint", checkpoint, "--layer", layer, "--data", "synthetic", "--out", out, "--scale", "layer"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertGreaterThan(try PNG.read(contentsOf: out).width, 100)
+        }
+        let notConv = try Convscope.run(["export", "filters", "--checkpoint", checkpoint, "--layer", "relu1", "--out", path("x.png")])
+        XCTAssertNotEqual(notConv.status, 0)
+        XCTAssertTrue(notConv.stderr.contains("filters belong to conv layers"), notConv.stderr)
+    }
+
+    func testBenchJSON() throws {
+        let run = try Convscope.run(["bench", "--model", "tiny", "--iterations", "2", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["model"] as? String, "tiny")
+        XCTAssertGreaterThan(object["train_images_per_s"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(object["infer_images_per_s"] as? Double ?? 0, 0)
+        XCTAssertNotNil(object["threads"] as? Int)
+    }
+}
+
+/// Runs the release binary the Makefile built (`CONVSCOPE_BIN`), or `.build/release/convscope`.
+enum Convscope {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["CONVSCOPE_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/release/convscope").path
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            XCTFail("no convscope binary at \(binary): build it first (make test does)")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CONVSCOPE_DATA")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        // Standard error goes to a file, so that reading standard output to its end cannot deadlock
+        // on a full stderr pipe.
+        let errPath = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
