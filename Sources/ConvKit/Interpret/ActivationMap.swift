@@ -63,7 +63,7 @@ public struct ActivationMap: Sendable {
     public var rows: [[Float]] { (0..<height).map { Array(values[($0 * width)..<(($0 + 1) * width)]) } }
 
     /// Combines activations `a` and gradients `g` (both channels-last `positions x channels`) by `method`.
-    static func combine(
+    public static func combine(
         method: ActivationMapMethod, activations a: UnsafePointer<Float>, gradients g: UnsafePointer<Float>,
         positions: Int, channels: Int
     ) -> [Float] {
