@@ -13,8 +13,6 @@ public final class MaxPool2d: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    /// For each output element, the index (within its sample) of the input that won.
-    private var winners: [Int32] = []
     private var input: Tensor?
 
     public init(name: String, input: FeatureShape, kernel: Int, stride: Int) {
@@ -28,31 +26,19 @@ public final class MaxPool2d: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         let y = output.tensor(batch: x.batch, shape: outputShape)
-        if winners.count < y.count { winners = [Int32](repeating: 0, count: y.count) }
         let c = inputShape.channels, w = inputShape.width
         let oh = outputShape.height, ow = outputShape.width, k = geometry.kernel, s = geometry.stride
-        let outCount = outputShape.count
-        winners.withUnsafeMutableBufferPointer { winners in
-            let winners = winners.baseAddress!
-            Parallel.forEachRange(x.batch) { images, _ in
-                for n in images {
-                    let src = x.sample(n), dst = y.sample(n), win = winners + n * outCount
-                    for oy in 0..<oh {
-                        for ox in 0..<ow {
-                            let o = (oy * ow + ox) * c
-                            let first = ((oy * s) * w + ox * s) * c
-                            for ch in 0..<c {
-                                dst[o + ch] = src[first + ch]
-                                win[o + ch] = Int32(first + ch)
-                            }
-                            for ky in 0..<k {
-                                for kx in 0..<k where ky != 0 || kx != 0 {
-                                    let i = ((oy * s + ky) * w + ox * s + kx) * c
-                                    for ch in 0..<c where src[i + ch] > dst[o + ch] || src[i + ch].isNaN {
-                                        dst[o + ch] = src[i + ch]
-                                        win[o + ch] = Int32(i + ch)
-                                    }
-                                }
+        Parallel.forEachRange(x.batch) { images, _ in
+            for n in images {
+                let src = x.sample(n), dst = y.sample(n)
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let o = dst + (oy * ow + ox) * c
+                        o.update(from: src + ((oy * s) * w + ox * s) * c, count: c)
+                        for ky in 0..<k {
+                            for kx in 0..<k where ky != 0 || kx != 0 {
+                                let i = src + ((oy * s + ky) * w + ox * s + kx) * c
+                                for ch in 0..<c { o[ch] = i[ch] > o[ch] ? i[ch] : o[ch] }
                             }
                         }
                     }
@@ -63,18 +49,33 @@ public final class MaxPool2d: Layer {
         return y
     }
 
+    /// Routes each output's gradient to the first input of its window (in row order) that equals the
+    /// maximum, which is the input the forward pass picked.
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("\(name): backward before forward") }
+        guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
         let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
-        let inCount = inputShape.count, outCount = outputShape.count
-        winners.withUnsafeBufferPointer { winners in
-            let winners = winners.baseAddress!
-            Parallel.forEachRange(x.batch) { images, _ in
-                for n in images {
-                    let g = dy.sample(n), d = dx.sample(n), win = winners + n * outCount
-                    d.update(repeating: 0, count: inCount)
-                    for o in 0..<outCount { d[Int(win[o])] += g[o] }
+        let c = inputShape.channels, w = inputShape.width
+        let oh = outputShape.height, ow = outputShape.width, k = geometry.kernel, s = geometry.stride
+        Parallel.forEachRange(x.batch) { images, _ in
+            var routed = [Bool](repeating: false, count: c)
+            for n in images {
+                let src = x.sample(n), out = y.sample(n), g = dy.sample(n), d = dx.sample(n)
+                d.update(repeating: 0, count: inputShape.count)
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let o = (oy * ow + ox) * c
+                        for ch in 0..<c { routed[ch] = false }
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let i = ((oy * s + ky) * w + ox * s + kx) * c
+                                for ch in 0..<c where !routed[ch] && src[i + ch] == out[o + ch] {
+                                    d[i + ch] += g[o + ch]
+                                    routed[ch] = true
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
