@@ -19,10 +19,13 @@ let package = Package(
         .systemLibrary(name: "CCurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // Integer kernels in C with SIMD intrinsics (AVX2 chosen at run time) for int8 inference.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
         // The engine: tensors, layers, models, training, data, interpretation, compression, file formats.
         .target(
             name: "ConvKit",
-            dependencies: ["CBLAS", "CPNG"],
+            dependencies: ["CBLAS", "CPNG", "CKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
@@ -37,7 +40,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"]),
+        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Fixtures"]),
         .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConvKit"]),
     ],

@@ -17,7 +17,8 @@ struct ConvScope: ParsableCommand {
         version: version,
         subcommands: [
             TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, GradCAMCommand.self,
-            ExportCommand.self, BenchCommand.self, DownloadCommand.self,
+            ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self, BenchCommand.self,
+            DownloadCommand.self,
         ]
     )
 }

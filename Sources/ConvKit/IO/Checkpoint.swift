@@ -8,6 +8,8 @@
 public enum Checkpoint {
     /// Names with this prefix are not part of the model and are ignored by `load`.
     public static let optimizerPrefix = "optimizer."
+    /// Pruning masks (`mask.<parameter>`, U8, 1 keeps) also ride along outside the model's state.
+    public static let maskPrefix = "mask."
 
     /// The state as safetensors entries in PyTorch order, one per state tensor, in the same order.
     public static func entries(from state: [StateTensor]) -> [SafeTensors.Entry] {
@@ -44,7 +46,8 @@ public enum Checkpoint {
     /// Copies `file`'s tensors into `state`, all or nothing.
     ///
     /// Every tensor of `state` must be present with the same PyTorch shape and the matching dtype
-    /// (F32 for floats, I64 for counters), and the file may hold no other tensors except `optimizer.*`.
+    /// (F32 for floats, I64 for counters), and the file may hold no other tensors except `optimizer.*`
+    /// and `mask.*`.
     /// Nothing is changed unless all checks pass; the error describes the first problem in model order
     /// and counts the others. `source` names the file in errors.
     public static func load(_ file: SafeTensors, into state: [StateTensor], source: String = "checkpoint") throws {
@@ -70,7 +73,9 @@ public enum Checkpoint {
                 problem(tensor.name, .dtypeMismatch, "has dtype \(entry.dtype.rawValue), expected \(expectedType.rawValue)")
             }
         }
-        for entry in file.tensors where !expectedNames.contains(entry.name) && !entry.name.hasPrefix(optimizerPrefix) {
+        for entry in file.tensors where !expectedNames.contains(entry.name) && !entry.name.hasPrefix(optimizerPrefix)
+            && !entry.name.hasPrefix(maskPrefix)
+        {
             problem(entry.name, .unexpected, "is not part of this model (shape \(entry.shape), dtype \(entry.dtype.rawValue))")
         }
         if var first = problems.first {

@@ -13,16 +13,19 @@ struct Im2Col {
     /// Rows per image: `outHeight * outWidth`.
     var rowsPerImage: Int { outHeight * outWidth }
 
-    /// Fills `columns` with the windows of `images` consecutive images starting at `source`.
-    func lower(_ source: UnsafePointer<Float>, images: Int, into columns: UnsafeMutablePointer<Float>) {
-        let c = channels, k = kernel, span = k * c
+    /// Fills `columns` with the windows of `images` consecutive images starting at `source`, one row
+    /// of `rowStride` elements (at least `rowLength`; the rest is left as it is) per output pixel.
+    func lower<Element: Numeric>(
+        _ source: UnsafePointer<Element>, images: Int, into columns: UnsafeMutablePointer<Element>, rowStride: Int? = nil
+    ) {
+        let c = channels, k = kernel, span = k * c, stride = rowStride ?? rowLength
         var row = columns
         for image in 0..<images {
             let src = source + image * height * width * c
             for oy in 0..<outHeight {
-                let y0 = oy * stride - padding
+                let y0 = oy * self.stride - padding
                 for ox in 0..<outWidth {
-                    let x0 = ox * stride - padding
+                    let x0 = ox * self.stride - padding
                     let inside = x0 >= 0 && x0 + k <= width
                     for ky in 0..<k {
                         let y = y0 + ky
@@ -42,7 +45,7 @@ struct Im2Col {
                             }
                         }
                     }
-                    row += rowLength
+                    row += stride
                 }
             }
         }

@@ -31,11 +31,14 @@ public final class ResidualBlock: Layer {
     private let inputGradient = FloatBuffer()
     private let sumGradient = FloatBuffer()
 
-    public init(name: String, input: FeatureShape, outChannels: Int, stride: Int) {
+    /// A block with `outChannels` outputs; `middleChannels` (default: the same) is the width of the first
+    /// convolution, which filter pruning may narrow.
+    public init(name: String, input: FeatureShape, outChannels: Int, stride: Int, middleChannels: Int? = nil) {
         self.name = name
         inputShape = input
         conv1 = Conv2d(
-            name: name + ".conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false)
+            name: name + ".conv1", input: input, outChannels: middleChannels ?? outChannels, kernel: 3, stride: stride,
+            padding: 1, bias: false)
         bn1 = BatchNorm2d(name: name + ".bn1", input: conv1.outputShape)
         relu1 = Activation(name: name + ".relu1", function: .relu, input: conv1.outputShape)
         conv2 = Conv2d(

@@ -12,7 +12,7 @@
 /// | `gap`, `flatten` | global average pool to a vector; flatten to a vector |
 /// | `dropout[<p>]`, `dropout2d[<p>]` | inverted dropout of elements or whole channels, p (0.5) |
 /// | `fc<N>` | Linear to N features |
-/// | `res<C>[s<S>]` | basic residual block with C channels and stride S (1) |
+/// | `res<C>[s<S>][m<M>]` | basic residual block with C channels, stride S (1), first conv M wide (C) |
 public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
     /// One parsed token.
     public enum Operation: Sendable, Equatable {
@@ -25,7 +25,8 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
         case flatten
         case dropout(Float, channelwise: Bool)
         case fc(Int)
-        case residual(channels: Int, stride: Int)
+        /// `middle` is the width of the block's first convolution (equal to `channels` unless filter-pruned).
+        case residual(channels: Int, stride: Int, middle: Int)
 
         public var kind: LayerKind {
             switch self {
@@ -44,9 +45,49 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A token as written, and what it means.
+    ///
+    /// `Token(operation:)` writes the shortest token for an operation (used when compression changes
+    /// a model's widths).
     public struct Token: Sendable, Equatable {
         public let text: String
         public let operation: Operation
+
+        init(text: String, operation: Operation) {
+            self.text = text
+            self.operation = operation
+        }
+
+        public init(operation: Operation) {
+            func number(_ value: Float) -> String {
+                value == value.rounded() ? String(Int(value)) : String(value)
+            }
+            let text: String
+            switch operation {
+            case let .conv(c, k, s, p):
+                text = "conv\(c)" + (k != 3 ? "k\(k)" : "") + (s != 1 ? "s\(s)" : "") + (p != k / 2 ? "p\(p)" : "")
+            case .batchNorm: text = "bn"
+            case .activation(let function):
+                switch function {
+                case .leakyReLU(let slope): text = slope == 0.01 ? "leakyrelu" : "leakyrelu\(slope)"
+                case .elu(let alpha): text = alpha == 1 ? "elu" : "elu\(number(alpha))"
+                default: text = function.kind.rawValue
+                }
+            case let .maxPool(k, s): text = "maxpool" + (k != 2 ? "\(k)" : "") + (s != k ? "s\(s)" : "")
+            case let .avgPool(k, s): text = "avgpool" + (k != 2 ? "\(k)" : "") + (s != k ? "s\(s)" : "")
+            case .globalAvgPool: text = "gap"
+            case .flatten: text = "flatten"
+            case let .dropout(p, channelwise): text = (channelwise ? "dropout2d" : "dropout") + (p == 0.5 ? "" : "\(p)")
+            case .fc(let n): text = "fc\(n)"
+            case let .residual(c, s, m): text = "res\(c)" + (s != 1 ? "s\(s)" : "") + (m != c ? "m\(m)" : "")
+            }
+            self.init(text: text, operation: operation)
+        }
+    }
+
+    /// A spec from tokens (for example a pruned copy of another spec's).
+    public init(tokens: [Token]) {
+        self.tokens = tokens
+        presetName = nil
     }
 
     public let tokens: [Token]
@@ -140,7 +181,8 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
                 throw Reason(text: "res needs a channel count, as in res64 or res64s2")
             }
             let stride = try positive(scanner.labelled("s"), "the stride") ?? 1
-            return try finish(.residual(channels: channels, stride: stride))
+            let middle = try positive(scanner.labelled("m"), "the middle width") ?? channels
+            return try finish(.residual(channels: channels, stride: stride, middle: middle))
         case .fc:
             guard let features = try positive(scanner.integer(), "the output size") else {
                 throw Reason(text: "fc needs an output size, as in fc10")

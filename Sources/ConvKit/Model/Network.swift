@@ -69,10 +69,10 @@ public final class Network {
                     seed: seed &+ UInt64(index) &* 0x9E37_79B9)
             case .fc(let features):
                 layer = Linear(name: name, input: shape, outFeatures: features)
-            case let .residual(channels, stride):
+            case let .residual(channels, stride, middle):
                 try requireSpatial()
                 try requireFits(SpatialGeometry(kernel: 3, stride: stride, padding: 1))
-                layer = ResidualBlock(name: name, input: shape, outChannels: channels, stride: stride)
+                layer = ResidualBlock(name: name, input: shape, outChannels: channels, stride: stride, middleChannels: middle)
             }
             shape = layer.outputShape
             layers.append(layer)

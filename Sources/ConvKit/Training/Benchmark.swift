@@ -36,11 +36,17 @@ public struct Benchmark: Sendable {
             network.backward(gradient)
             optimizer.step(rate: 0.01)
         }
-        let inferInput = Benchmark.randomBatch(inferBatch, &random)
-        let infer = rate(batch: inferBatch) { _ in network.forward(inferInput, mode: .inference) }
+        let infer = inferenceRate { network.forward($0, mode: .inference) }
         return Result(
             model: model, threads: Parallel.workerCount, trainImagesPerSecond: train, inferImagesPerSecond: infer,
             blasCore: BLAS.coreName)
+    }
+
+    /// Inference images/s of any classifier at `inferBatch` on random images.
+    public func inferenceRate(_ forward: (Tensor) -> Tensor) -> Double {
+        var random = RandomSource(seed: 1)
+        let input = Benchmark.randomBatch(inferBatch, &random)
+        return rate(batch: inferBatch) { _ in _ = forward(input) }
     }
 
     private func rate(batch: Int, _ step: (Int) -> Void) -> Double {

@@ -15,15 +15,32 @@ public enum RunCheckpoint {
     /// Saves the trainer's network, optimiser state, config and history to `path`, atomically.
     public static func save(_ trainer: Trainer, to path: String, extraMetadata: [String: String] = [:]) throws {
         var metadata = extraMetadata
-        metadata[formatKey] = formatValue
-        metadata[specKey] = trainer.network.spec.text
         metadata[epochKey] = String(trainer.completedEpochs)
         metadata[stepKey] = String(trainer.globalStep)
         metadata[datasetKey] = trainer.dataset.displayName
         metadata[classesKey] = json(trainer.dataset.classNames)
         metadata[configKey] = json(trainer.config.jsonObject)
         metadata[metricsKey] = json(trainer.history.epochs.map(\.jsonObject))
-        try Checkpoint.save(trainer.network.stateTensors + trainer.optimizer.stateTensors, metadata: metadata, to: path)
+        try save(network: trainer.network, extraState: trainer.optimizer.stateTensors, metadata: metadata, to: path)
+    }
+
+    /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically.
+    public static func save(
+        network: Network, extraState: [StateTensor] = [], extraEntries: [SafeTensors.Entry] = [],
+        metadata: [String: String], to path: String
+    ) throws {
+        var metadata = metadata
+        metadata[formatKey] = formatValue
+        metadata[specKey] = network.spec.text
+        var file = Checkpoint.safeTensors(from: network.stateTensors + extraState, metadata: metadata)
+        file.tensors += extraEntries
+        for parameter in network.parameters {
+            guard let mask = parameter.mask else { continue }
+            let bytes = (0..<parameter.count).map { mask.base[parameter.layout.internalIndex(ofTorchIndex: $0)] != 0 ? UInt8(1) : 0 }
+            file.tensors.append(
+                SafeTensors.Entry(name: Checkpoint.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
+        }
+        try file.write(to: path)
     }
 
     /// A model read back from a checkpoint.
@@ -71,6 +88,15 @@ public enum RunCheckpoint {
             throw RunCheckpointError(path: path, problem: "holds a model spec that does not build: \(error)")
         }
         try Checkpoint.load(file, into: network.stateTensors, source: path)
+        for parameter in network.parameters {
+            guard let entry = file[Checkpoint.maskPrefix + parameter.name] else { continue }
+            guard let bytes = entry.uint8s, entry.shape == parameter.layout.torchShape else {
+                throw RunCheckpointError(path: path, problem: "has a pruning mask for \(parameter.name) of the wrong shape or type")
+            }
+            let mask = FloatBuffer(capacity: parameter.count)
+            parameter.layout.fromTorch(bytes.map { $0 != 0 ? 1 : 0 }, into: mask.prefix(parameter.count))
+            parameter.mask = mask
+        }
         return Loaded(network: network, metadata: file.metadata, file: file, path: path)
     }
 
@@ -82,10 +108,18 @@ public enum RunCheckpoint {
         }
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
-        let optimizerState = SafeTensors(
-            tensors: loaded.file.tensors.filter { $0.name.hasPrefix(Checkpoint.optimizerPrefix) }, metadata: [:])
-        return try Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
-            try Checkpoint.load(optimizerState, into: optimizer.stateTensors, source: path)
+        return Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
+            // Optimiser state that is present and fits is restored; anything else starts from zero (a
+            // pruned model's new shapes, or a checkpoint written without optimiser state).
+            for state in optimizer.stateTensors {
+                guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
+                switch state.content {
+                case let .float(buffer, layout):
+                    if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }
+                case .int64(let counter):
+                    if let value = entry.int64s?.first { counter.value = value }
+                }
+            }
         }
     }
 

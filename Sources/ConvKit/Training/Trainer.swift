@@ -19,6 +19,8 @@ public final class Trainer {
     public let stepsPerEpoch: Int
     /// A factor on the scheduled learning rate (the TUI's `+`/`-` keys change it).
     public var learningRateScale: Float = 1
+    /// When set, the network learns from this teacher's soft targets too (knowledge distillation).
+    public var teacher: (network: Network, loss: DistillationLoss)?
 
     private let trainSet: ImageSet
     private let assembler = BatchAssembler()
@@ -105,9 +107,15 @@ public final class Trainer {
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
         }
         let rate = learningRate
+        let teacherLogits = teacher.map { $0.network.forward(x, mode: .inference) }
         let logits = network.forward(x, mode: .training)
         let gradient = logitGradient.tensor(batch: x.batch, shape: logits.shape)
-        let result = loss.evaluate(logits: logits, labels: labels, gradient: gradient)
+        let result: CrossEntropyLoss.Result
+        if let teacher, let teacherLogits {
+            result = teacher.loss.evaluate(logits: logits, teacher: teacherLogits, labels: labels, gradient: gradient)
+        } else {
+            result = loss.evaluate(logits: logits, labels: labels, gradient: gradient)
+        }
         network.backward(gradient)
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
         stepInEpoch += 1
@@ -148,9 +156,13 @@ public final class Trainer {
         Trainer.evaluate(network, on: set, batchSize: config.batchSize)
     }
 
-    /// Evaluates any network on a set, batch by batch.
+    /// Evaluates any network on a set, batch by batch, in inference mode.
     public static func evaluate(_ network: Network, on set: ImageSet, batchSize: Int = 128) -> Evaluation {
-        let classes = network.classCount
+        evaluate(classes: network.classCount, on: set, batchSize: batchSize) { network.forward($0, mode: .inference) }
+    }
+
+    /// Evaluates any classifier given as a function from normalised image batches to class scores.
+    public static func evaluate(classes: Int, on set: ImageSet, batchSize: Int = 128, _ forward: (Tensor) -> Tensor) -> Evaluation {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var totalLoss = 0.0
         var predictions = [UInt8](repeating: 0, count: set.count)
@@ -162,7 +174,7 @@ public final class Trainer {
         while first < set.count {
             let indices = first..<min(first + batchSize, set.count)
             let x = assembler.assemble(set, indices: indices, augmentation: .none, random: &random, into: buffer, labels: &labels)
-            let logits = network.forward(x, mode: .inference)
+            let logits = forward(x)
             totalLoss += Double(plain.evaluate(logits: logits, labels: labels).loss) * Double(x.batch)
             for n in 0..<x.batch {
                 let row = logits.sample(n)

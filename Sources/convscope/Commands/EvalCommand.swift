@@ -16,15 +16,15 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let loaded = try RunCheckpoint.load(checkpoint)
+        let (model, metadata) = try Classifier.load(checkpoint)
         let dataset = try data.load(trainLimit: 0)
-        if let recorded = loaded.datasetName, recorded != dataset.displayName {
+        if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
         }
-        let evaluation = Trainer.evaluate(loaded.network, on: dataset.test)
+        let evaluation = Trainer.evaluate(classes: model.classCount, on: dataset.test) { model.logits($0) }
         if json {
             try printJSON([
-                "checkpoint": checkpoint, "model": loaded.network.spec.text, "dataset": dataset.displayName,
+                "checkpoint": checkpoint, "model": model.spec.text, "int8": metadata[QuantizedNetwork.quantizationKey] != nil, "dataset": dataset.displayName,
                 "images": dataset.test.count, "accuracy": Double(evaluation.accuracy), "loss": Double(evaluation.loss),
                 "per_class_accuracy": Dictionary(
                     uniqueKeysWithValues: zip(dataset.classNames, evaluation.perClassAccuracy.map(Double.init))),
@@ -33,7 +33,8 @@ struct EvalCommand: ParsableCommand {
             return
         }
         let tag = dataset.isSynthetic ? " [SYNTHETIC]" : ""
-        print("\(checkpoint): \(loaded.network.spec.text)")
+        let kind = metadata[QuantizedNetwork.quantizationKey] != nil ? " (int8)" : ""
+        print("\(checkpoint): \(model.spec.text)\(kind)")
         print(String(format: "test accuracy %.2f%%  loss %.4f  on %d %@ images%@", evaluation.accuracy * 100, evaluation.loss,
                      dataset.test.count, dataset.displayName, tag))
         for (name, accuracy) in zip(dataset.classNames, evaluation.perClassAccuracy) {

@@ -27,7 +27,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try RunCheckpoint.load(checkpoint)
+        let (model, _) = try Classifier.load(checkpoint)
         let dataset = try data.load(trainLimit: 0, quiet: json)
         let names = dataset.classNames
         for i in index where !(0..<dataset.test.count).contains(i) {
@@ -37,7 +37,7 @@ struct PredictCommand: ParsableCommand {
         let assembler = BatchAssembler()
         var results: [[String: Any]] = []
         for i in index {
-            let logits = loaded.network.forward(assembler.tensor(dataset.test, index: i, into: buffer), mode: .inference).array
+            let logits = model.logits(assembler.tensor(dataset.test, index: i, into: buffer)).array
             let probabilities = softmax(logits)
             let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
             let label = dataset.test.label(i)

@@ -49,42 +49,7 @@ struct TrainCommand: ParsableCommand {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return
         }
-        let bar = ProgressBar()
-        let tag = dataset.isSynthetic ? "[SYNTHETIC] " : ""
-        var lastDraw = Date.distantPast
-        while !trainer.isFinished {
-            let outcome = trainer.step()
-            switch outcome {
-            case .step(let step):
-                guard Date().timeIntervalSince(lastDraw) > 0.1 || !bar.isTerminal else { continue }
-                lastDraw = Date()
-                let rate = Double(trainer.stepInEpoch * trainer.config.batchSize) / max(trainer.epochSeconds, 1e-9)
-                let remaining = Double(trainer.totalSteps - trainer.globalStep) * Double(trainer.config.batchSize) / max(rate, 1e-9)
-                bar.update(
-                    prefix: "\(tag)epoch \(trainer.completedEpochs + 1)/\(trainer.config.epochs)",
-                    done: trainer.stepInEpoch, total: trainer.stepsPerEpoch,
-                    suffix: String(
-                        format: "loss %.4f  acc %5.1f%%  lr %.4f  %.0f img/s  ETA %@", step.loss, step.accuracy * 100,
-                        step.learningRate, rate, formatDuration(remaining)))
-            case let .epochFinished(_, epoch, _):
-                bar.line(
-                    String(
-                        format: "%@epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  %.1f s  %.0f img/s",
-                        tag, epoch.epoch, trainer.config.epochs, epoch.trainLoss, epoch.trainAccuracy * 100, epoch.testLoss,
-                        epoch.testAccuracy * 100, epoch.learningRate, epoch.seconds, epoch.imagesPerSecond))
-                try RunCheckpoint.save(trainer, to: checkpointPath)
-                var line = epoch.jsonObject
-                line["model"] = trainer.network.spec.text
-                line["dataset"] = dataset.displayName
-                try appendJSONLine(line, to: metricsPath)
-            }
-        }
-        bar.finish()
-        let last = trainer.history.epochs.last!
-        writeOut(
-            String(
-                format: "%@final test accuracy %.2f%% after %d epochs, %@ of training; saved %@, metrics in %@\n",
-                tag, last.testAccuracy * 100, last.epoch, formatDuration(last.elapsedSeconds), checkpointPath, metricsPath))
+        try runTraining(trainer, checkpoint: checkpointPath, metrics: metricsPath)
     }
 }
 

@@ -1,0 +1,353 @@
+import CKernels
+import Foundation
+
+/// A network for int8 inference: every convolution (with the batch norm after it folded in) and every
+/// fc layer multiplies int8 activations by int8 weights with exact int32 sums (`CKernels`); the other
+/// layers run in float.
+///
+/// Weights are quantised symmetrically per output channel (`w ≈ scale[o] * q`, q in -127...127);
+/// activations per tensor, with a scale calibrated as the largest magnitude the layer's input reached
+/// on calibration images. Outputs are `int32 sum * inputScale * weightScale[o] + bias[o]`.
+public final class QuantizedNetwork {
+    public let spec: ModelSpec
+    public let classCount: Int
+    private let stages: [Stage]
+    /// The float network whose parameter-free layers (and unfused batch norms) the stages reuse.
+    private let float: Network
+
+    private enum Stage {
+        case quantized(QuantizedMatmul)
+        case float(Layer)
+        case residual(conv1: QuantizedMatmul, relu: Layer, conv2: QuantizedMatmul, shortcut: QuantizedMatmul?, output: FloatBuffer)
+    }
+
+    /// Quantises `network`, calibrating activation scales on `calibration` (normalised image batches).
+    public static func quantize(_ network: Network, calibration: [Tensor]) -> QuantizedNetwork {
+        let copy = network.copy()
+        var ranges: [String: Float] = [:]
+        func observe(_ name: String, _ input: Tensor) {
+            var largest = ranges[name] ?? 0
+            for v in input.elements { largest = max(largest, abs(v)) }
+            ranges[name] = largest
+        }
+        for batch in calibration {
+            var x = batch
+            for layer in copy.layers {
+                if let block = layer as? ResidualBlock {
+                    observe(block.conv1.name, x)
+                    block.shortcut.map { observe($0.conv.name, x) }
+                    let y = block.forward(x, mode: .inference)
+                    observe(block.conv2.name, block.relu1.lastOutput!)
+                    x = y
+                } else {
+                    if layer is Conv2d || layer is Linear { observe(layer.name, x) }
+                    x = layer.forward(x, mode: .inference)
+                }
+            }
+        }
+        var weights: [String: QuantizedWeights] = [:]
+        for (layer, batchNorm) in weightedLayers(copy) {
+            weights[layer.name] = QuantizedWeights(layer: layer, folding: batchNorm, inputRange: ranges[layer.name] ?? 1)
+        }
+        return QuantizedNetwork(float: copy, weights: weights)
+    }
+
+    /// Every conv and fc layer, with the batch norm that directly follows it (to fold), in order.
+    static func weightedLayers(_ network: Network) -> [(Layer, BatchNorm2d?)] {
+        var result: [(Layer, BatchNorm2d?)] = []
+        let layers = network.layers
+        for (i, layer) in layers.enumerated() {
+            if let block = layer as? ResidualBlock {
+                result += [(block.conv1, block.bn1), (block.conv2, block.bn2)]
+                if let shortcut = block.shortcut { result.append((shortcut.conv, shortcut.bn)) }
+            } else if layer is Conv2d {
+                result.append((layer, i + 1 < layers.count ? layers[i + 1] as? BatchNorm2d : nil))
+            } else if layer is Linear {
+                result.append((layer, nil))
+            }
+        }
+        return result
+    }
+
+    init(float: Network, weights: [String: QuantizedWeights]) {
+        self.float = float
+        spec = float.spec
+        classCount = float.classCount
+        var stages: [Stage] = []
+        var skipNext = false
+        for (i, layer) in float.layers.enumerated() {
+            if skipNext {
+                skipNext = false
+                continue
+            }
+            switch layer {
+            case let block as ResidualBlock:
+                stages.append(.residual(
+                    conv1: QuantizedMatmul(block.conv1, weights[block.conv1.name]!), relu: block.relu1,
+                    conv2: QuantizedMatmul(block.conv2, weights[block.conv2.name]!),
+                    shortcut: block.shortcut.map { QuantizedMatmul($0.conv, weights[$0.conv.name]!) }, output: FloatBuffer()))
+            case is Conv2d, is Linear:
+                stages.append(.quantized(QuantizedMatmul(layer, weights[layer.name]!)))
+                skipNext = i + 1 < float.layers.count && float.layers[i + 1] is BatchNorm2d && layer is Conv2d
+            case is Dropout:
+                continue
+            default:
+                stages.append(.float(layer))
+            }
+        }
+        self.stages = stages
+    }
+
+    /// Class scores for a batch of normalised images.
+    public func forward(_ input: Tensor) -> Tensor {
+        var x = input
+        for stage in stages {
+            switch stage {
+            case .quantized(let op): x = op.forward(x)
+            case .float(let layer): x = layer.forward(x, mode: .inference)
+            case let .residual(conv1, relu, conv2, shortcut, output):
+                let main = conv2.forward(relu.forward(conv1.forward(x), mode: .inference))
+                let skip = shortcut?.forward(x) ?? x
+                let y = output.tensor(batch: x.batch, shape: main.shape)
+                let a = main.pointer, b = skip.pointer, out = y.pointer
+                Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+                    for i in range { out[i] = max(a[i] + b[i], 0) }
+                }
+                x = y
+            }
+        }
+        return x
+    }
+
+    /// Which integer kernel runs on this machine.
+    public static var kernelDescription: String {
+        ckernels_uses_avx2() != 0 ? "AVX2 (int8 widened to int16, vpmaddwd into int32)" : "portable C (no AVX2 on this CPU)"
+    }
+
+    /// The int8 layers, in order.
+    public var quantizedOps: [QuantizedMatmul] {
+        stages.flatMap { stage -> [QuantizedMatmul] in
+            switch stage {
+            case .quantized(let op): return [op]
+            case .float: return []
+            case let .residual(a, _, b, c, _): return [a, b] + (c.map { [$0] } ?? [])
+            }
+        }
+    }
+
+    /// Number of stored weights (int8) and other parameters (float: biases, scales, unfused batch norms).
+    public var parameterCount: Int {
+        quantizedOps.map { $0.weights.values.count + $0.weights.bias.count }.reduce(0, +)
+            + stages.compactMap { if case .float(let layer) = $0 { return layer.parameters.map(\.count).reduce(0, +) } else { return nil } }
+                .reduce(0, +)
+    }
+
+    /// Non-zero stored weights and other parameters.
+    public var nonZeroParameterCount: Int {
+        quantizedOps.map { $0.weights.values.filter { $0 != 0 }.count + $0.weights.bias.filter { $0 != 0 }.count }.reduce(0, +)
+            + stages.compactMap { if case .float(let layer) = $0 { return layer.parameters.flatMap(\.values).filter { $0 != 0 }.count } else { return nil } }
+                .reduce(0, +)
+    }
+
+    // MARK: - Files
+
+    /// The metadata value that marks a quantised checkpoint.
+    public static let quantizationValue = "int8-per-channel"
+    public static let quantizationKey = "quantization"
+
+    /// Writes the int8 weights (PyTorch OIHW order), their scales, the folded biases, the input
+    /// scales and any float state, atomically.
+    public func save(to path: String, metadata: [String: String]) throws {
+        var entries: [SafeTensors.Entry] = []
+        for op in quantizedOps {
+            let w = op.weights
+            let torchOrder = (0..<w.values.count).map { w.values[w.layout.internalIndex(ofTorchIndex: $0)] }
+            entries.append(SafeTensors.Entry(name: op.name + ".weight", shape: w.layout.torchShape, int8s: torchOrder))
+            entries.append(SafeTensors.Entry(name: op.name + ".weight_scale", shape: [w.scales.count], floats: w.scales))
+            entries.append(SafeTensors.Entry(name: op.name + ".bias", shape: [w.bias.count], floats: w.bias))
+            entries.append(SafeTensors.Entry(name: op.name + ".input_scale", shape: [1], floats: [w.inputScale]))
+        }
+        let fused = Set(Self.weightedLayers(float).compactMap { $0.1?.name })
+        let floatState = float.allLayers.filter { $0 is BatchNorm2d && !fused.contains($0.name) }.flatMap(\.stateTensors)
+        entries += Checkpoint.entries(from: floatState)
+        var metadata = metadata
+        metadata[RunCheckpoint.formatKey] = RunCheckpoint.formatValue
+        metadata[RunCheckpoint.specKey] = spec.text
+        metadata[Self.quantizationKey] = Self.quantizationValue
+        try SafeTensors(tensors: entries, metadata: metadata).write(to: path)
+    }
+
+    /// Reads a checkpoint written by `save`.
+    public static func load(_ file: SafeTensors, path: String) throws -> QuantizedNetwork {
+        guard let specText = file.metadata[RunCheckpoint.specKey], let network = try? Network(spec: try ModelSpec(specText)) else {
+            throw RunCheckpointError(path: path, problem: "has no usable model spec in its metadata")
+        }
+        var weights: [String: QuantizedWeights] = [:]
+        for (layer, _) in weightedLayers(network) {
+            func entry(_ suffix: String) throws -> SafeTensors.Entry {
+                guard let entry = file[layer.name + suffix] else {
+                    throw RunCheckpointError(path: path, problem: "lacks tensor \(layer.name + suffix) of the int8 model")
+                }
+                return entry
+            }
+            let layout = (layer.parameters.first { $0.decays })!.layout
+            guard let q = try entry(".weight").int8s, q.count == layout.count,
+                let scales = try entry(".weight_scale").floats, let bias = try entry(".bias").floats,
+                let inputScale = try entry(".input_scale").floats?.first
+            else {
+                throw RunCheckpointError(path: path, problem: "has int8 tensors of \(layer.name) with the wrong type or size")
+            }
+            var values = [Int8](repeating: 0, count: q.count)
+            for t in 0..<q.count { values[layout.internalIndex(ofTorchIndex: t)] = q[t] }
+            weights[layer.name] = QuantizedWeights(values: values, scales: scales, bias: bias, inputScale: inputScale, layout: layout)
+        }
+        let fused = Set(weightedLayers(network).compactMap { $0.1?.name })
+        let floatState = network.allLayers.filter { $0 is BatchNorm2d && !fused.contains($0.name) }.flatMap(\.stateTensors)
+        let floatFile = SafeTensors(tensors: file.tensors.filter { entry in floatState.contains { $0.name == entry.name } }, metadata: [:])
+        try Checkpoint.load(floatFile, into: floatState, source: path)
+        return QuantizedNetwork(float: network, weights: weights)
+    }
+}
+
+/// The int8 form of one conv or fc layer's weights.
+public struct QuantizedWeights: Sendable {
+    /// Internal (OHWI) order, one row of `values.count / scales.count` per output channel.
+    public let values: [Int8]
+    public let scales: [Float]
+    /// Bias with any folded batch norm.
+    public let bias: [Float]
+    /// Float value of one int8 step of the layer's input.
+    public let inputScale: Float
+    public let layout: TensorLayout
+
+    init(values: [Int8], scales: [Float], bias: [Float], inputScale: Float, layout: TensorLayout) {
+        self.values = values
+        self.scales = scales
+        self.bias = bias
+        self.inputScale = inputScale
+        self.layout = layout
+    }
+
+    /// Folds `batchNorm` into the layer's weights (`w * gamma / sqrt(var + eps)`, bias likewise) and
+    /// quantises them per output channel; `inputRange` is the largest input magnitude seen.
+    init(layer: Layer, folding batchNorm: BatchNorm2d?, inputRange: Float) {
+        let weight = layer.parameters.first { $0.decays }!
+        let bias = layer.parameters.first { !$0.decays }
+        let outputs = layer.outputShape.isFlat ? layer.outputShape.count : layer.outputShape.channels
+        let perOutput = weight.count / outputs
+        var scales = [Float](repeating: 1, count: outputs), biases = [Float](repeating: 0, count: outputs)
+        var values = [Int8](repeating: 0, count: weight.count)
+        for o in 0..<outputs {
+            var factor: Float = 1, shift = bias?.value.base[o] ?? 0
+            if let bn = batchNorm {
+                factor = bn.weight.value.base[o] / (bn.runningVariance.base[o] + bn.epsilon).squareRoot()
+                shift = (shift - bn.runningMean.base[o]) * factor + bn.bias.value.base[o]
+            }
+            let row = weight.value.base + o * perOutput
+            var largest: Float = 0
+            for i in 0..<perOutput { largest = max(largest, abs(row[i] * factor)) }
+            scales[o] = largest > 0 ? largest / 127 : 1
+            for i in 0..<perOutput {
+                values[o * perOutput + i] = Int8(max(-127, min(127, (row[i] * factor / scales[o]).rounded())))
+            }
+            biases[o] = shift
+        }
+        self.init(
+            values: values, scales: scales, bias: biases, inputScale: inputRange > 0 ? inputRange / 127 : 1,
+            layout: weight.layout)
+    }
+}
+
+/// One int8 conv or fc layer: quantise the input, lower it (convolutions), multiply in int32, rescale.
+public final class QuantizedMatmul {
+    public let name: String
+    public let weights: QuantizedWeights
+    let inputShape: FeatureShape
+    let outputShape: FeatureShape
+    private let lowering: Im2Col?
+    private let depth: Int
+    private let paddedDepth: Int
+    private let outputs: Int
+    private let packed: [Int16]
+    private let output = FloatBuffer()
+    private let scratch = (0..<Parallel.workerCount).map { _ in Scratch() }
+
+    /// Per-worker buffers: the quantised, lowered input rows and their int32 products.
+    private final class Scratch {
+        var rows: [Int8] = []
+        var quantized: [Int8] = []
+        var sums: [Int32] = []
+    }
+
+    init(_ layer: Layer, _ weights: QuantizedWeights) {
+        name = layer.name
+        self.weights = weights
+        inputShape = layer.inputShape
+        outputShape = layer.outputShape
+        outputs = weights.scales.count
+        depth = weights.values.count / outputs
+        paddedDepth = Int(ckernels_padded_depth(Int32(depth)))
+        lowering = (layer as? Conv2d)?.lowering
+        let (rows, columns) = (outputs, depth)
+        var packed = [Int16](repeating: 0, count: rows * paddedDepth)
+        weights.values.withUnsafeBufferPointer { w in
+            packed.withUnsafeMutableBufferPointer { ckernels_pack_weights(w.baseAddress!, Int32(rows), Int32(columns), $0.baseAddress!) }
+        }
+        self.packed = packed
+    }
+
+    /// Rows of the product per sample: output pixels for a convolution, 1 for fc.
+    private var rowsPerSample: Int { lowering?.rowsPerImage ?? 1 }
+
+    func forward(_ x: Tensor) -> Tensor {
+        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let inverseScale = 1 / weights.inputScale, perSample = inputShape.count
+        let rowsPerSample = self.rowsPerSample, depth = self.depth, paddedDepth = self.paddedDepth, outputs = self.outputs
+        let imagesPerGroup = max(1, 1024 / rowsPerSample)
+        let lowering = self.lowering
+        weights.scales.withUnsafeBufferPointer { scales in
+            weights.bias.withUnsafeBufferPointer { bias in
+                packed.withUnsafeBufferPointer { packed in
+                    Parallel.forEachRange(x.batch) { images, worker in
+                        let work = scratch[worker]
+                        var first = images.lowerBound
+                        while first < images.upperBound {
+                            let count = min(imagesPerGroup, images.upperBound - first), rows = count * rowsPerSample
+                            if work.quantized.count < count * perSample { work.quantized = [Int8](repeating: 0, count: count * perSample) }
+                            if work.rows.count < rows * paddedDepth { work.rows = [Int8](repeating: 0, count: rows * paddedDepth) }
+                            if work.sums.count < rows * outputs { work.sums = [Int32](repeating: 0, count: rows * outputs) }
+                            let source = x.sample(first)
+                            work.quantized.withUnsafeMutableBufferPointer { q in
+                                for i in 0..<(count * perSample) {
+                                    q[i] = Int8(max(-127, min(127, (source[i] * inverseScale).rounded())))
+                                }
+                                work.rows.withUnsafeMutableBufferPointer { rowBuffer in
+                                    if let lowering {
+                                        lowering.lower(UnsafePointer(q.baseAddress!), images: count, into: rowBuffer.baseAddress!, rowStride: paddedDepth)
+                                    } else {
+                                        for r in 0..<rows {
+                                            (rowBuffer.baseAddress! + r * paddedDepth).update(from: q.baseAddress! + r * depth, count: depth)
+                                        }
+                                    }
+                                    work.sums.withUnsafeMutableBufferPointer { sums in
+                                        ckernels_gemm_s8(
+                                            rowBuffer.baseAddress!, Int32(rows), Int32(paddedDepth), packed.baseAddress!, Int32(outputs),
+                                            sums.baseAddress!, Int32(outputs))
+                                        let out = y.sample(first)
+                                        for r in 0..<rows {
+                                            for o in 0..<outputs {
+                                                out[r * outputs + o] = Float(sums[r * outputs + o]) * weights.inputScale * scales[o] + bias[o]
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            first += count
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
