@@ -31,7 +31,7 @@ final class CommandLineTests: XCTestCase {
     func testHelpVersionAndExitCodes() throws {
         let help = try Convscope.run(["--help"])
         XCTAssertEqual(help.status, 0)
-        for command in ["train", "eval", "predict", "summary", "gradcam", "export", "bench", "download"] {
+        for command in ["train", "eval", "predict", "summary", "gradcam", "export", "prune", "quantize", "distill", "bench", "download"] {
             XCTAssertTrue(help.stdout.contains(command), "--help lists \(command)")
         }
         XCTAssertEqual(try Convscope.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
@@ -152,6 +152,35 @@ final class CommandLineTests: XCTestCase {
         let notConv = try Convscope.run(["export", "filters", "--checkpoint", checkpoint, "--layer", "relu1", "--out", path("x.png")])
         XCTAssertNotEqual(notConv.status, 0)
         XCTAssertTrue(notConv.stderr.contains("filters belong to conv layers"), notConv.stderr)
+    }
+
+    func testPruneQuantizeDistillPrintBeforeAfterTables() throws {
+        let checkpoint = try trainedCheckpoint()
+        for (arguments, row) in [(["--amount", "0.3"], "pruned"), (["--filters", "0.25"], "pruned")] {
+            let out = path("pruned.safetensors")
+            let run = try Convscope.run(["prune", "--checkpoint", checkpoint, "--out", out, "--data", "synthetic"] + arguments)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stdout.contains("non-zero") && run.stdout.contains("infer img/s"), run.stdout)
+            XCTAssertTrue(run.stdout.contains("\n" + row), run.stdout)
+            XCTAssertEqual(try Convscope.run(["eval", "--checkpoint", out, "--data", "synthetic"]).status, 0)
+        }
+        let int8 = path("int8.safetensors")
+        let quantize = try Convscope.run(["quantize", "--checkpoint", checkpoint, "--out", int8, "--data", "synthetic", "--calibration", "128"])
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        XCTAssertTrue(quantize.stdout.contains("int8") && quantize.stdout.contains("float32"), quantize.stdout)
+        let eval = try Convscope.run(["eval", "--checkpoint", int8, "--data", "synthetic"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("(int8)"), eval.stdout)
+        let student = path("student.safetensors")
+        let distill = try Convscope.run([
+            "distill", "--teacher", checkpoint, "--model", "conv8,relu,maxpool,conv16,relu,gap,fc10", "--epochs", "1",
+            "--train-limit", "320", "--batch", "64", "--checkpoint", student, "--data", "synthetic",
+        ])
+        XCTAssertEqual(distill.status, 0, distill.stderr)
+        XCTAssertTrue(distill.stdout.contains("teacher") && distill.stdout.contains("student"), distill.stdout)
+        XCTAssertEqual(try RunCheckpoint.load(student).metadata["distilled_from"], checkpoint)
+        let both = try Convscope.run(["prune", "--checkpoint", checkpoint, "--out", path("x"), "--amount", "0.2", "--filters", "0.2"])
+        XCTAssertEqual(both.status, 2, "--amount and --filters together is a usage error")
     }
 
     func testBenchJSON() throws {
