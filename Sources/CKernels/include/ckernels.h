@@ -16,6 +16,15 @@ void ckernels_pack_weights(const int8_t *weights, int n, int k, int16_t *packed)
 /// B: packed by ckernels_pack_weights (n rows of lda int16); C: m rows of n int32, row stride ldc.
 void ckernels_gemm_s8(const int8_t *a, int m, int lda, const int16_t *packed, int n, int32_t *c, int ldc);
 
+/// Max pooling of one channels-last image: `dst` gets each window's maximum and `taps` which tap of the
+/// window (row-major) held it, the first one on ties.
+void ckernels_maxpool_forward(const float *src, int width, int channels, int kernel, int stride,
+                              int out_height, int out_width, float *dst, int32_t *taps);
+
+/// Adds each output gradient to the input that won its window; `grad_in` must be zeroed first.
+void ckernels_maxpool_backward(const float *grad_out, const int32_t *taps, int width, int channels, int kernel,
+                               int stride, int out_height, int out_width, float *grad_in);
+
 /// 1 when the AVX2 kernel is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);
 

@@ -104,12 +104,22 @@ public final class Activation: Layer {
         _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
     ) {
         switch function {
+        // Each gradient is loaded unconditionally and then selected, which lets the loops vectorise.
         case .relu:
-            for i in 0..<n { dx[i] = y[i] > 0 ? dy[i] : 0 }
+            for i in 0..<n {
+                let g = dy[i]
+                dx[i] = y[i] > 0 ? g : 0
+            }
         case .leakyReLU(let slope):
-            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+            for i in 0..<n {
+                let g = dy[i]
+                dx[i] = x[i] > 0 ? g : slope * g
+            }
         case .elu(let alpha):
-            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha) }
+            for i in 0..<n {
+                let g = dy[i], negative = g * (y[i] + alpha)
+                dx[i] = x[i] > 0 ? g : negative
+            }
         case .selu:
             for i in 0..<n { dx[i] = dy[i] * seluScale * (x[i] > 0 ? 1 : seluAlpha * exp(x[i])) }
         case .swish:

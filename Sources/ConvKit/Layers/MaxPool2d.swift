@@ -1,3 +1,5 @@
+import CKernels
+
 /// Max pooling over square windows without padding (PyTorch's `MaxPool2d(k, s)`, floor mode).
 ///
 /// Ties go to the first maximum in window order (row by row), as in PyTorch, and the backward pass
@@ -14,8 +16,12 @@ public final class MaxPool2d: Layer {
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     private var input: Tensor?
+    /// For each output element, which tap of its window won (row-major within the window); 32-bit like
+    /// the values, so that selecting between them vectorises.
+    private var winners: [Int32] = []
 
     public init(name: String, input: FeatureShape, kernel: Int, stride: Int) {
+        precondition(kernel * kernel <= 256, "max-pool windows are limited to 16x16")
         self.name = name
         inputShape = input
         geometry = SpatialGeometry(kernel: kernel, stride: stride, padding: 0)
@@ -26,22 +32,14 @@ public final class MaxPool2d: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         let y = output.tensor(batch: x.batch, shape: outputShape)
-        let c = inputShape.channels, w = inputShape.width
-        let oh = outputShape.height, ow = outputShape.width, k = geometry.kernel, s = geometry.stride
-        Parallel.forEachRange(x.batch) { images, _ in
-            for n in images {
-                let src = x.sample(n), dst = y.sample(n)
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        let o = dst + (oy * ow + ox) * c
-                        o.update(from: src + ((oy * s) * w + ox * s) * c, count: c)
-                        for ky in 0..<k {
-                            for kx in 0..<k where ky != 0 || kx != 0 {
-                                let i = src + ((oy * s + ky) * w + ox * s + kx) * c
-                                for ch in 0..<c { o[ch] = i[ch] > o[ch] ? i[ch] : o[ch] }
-                            }
-                        }
-                    }
+        if winners.count < y.count { winners = [Int32](repeating: 0, count: y.count) }
+        let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
+        let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
+        winners.withUnsafeMutableBufferPointer { winners in
+            let winners = winners.baseAddress!
+            Parallel.forEachRange(x.batch) { images, _ in
+                for n in images {
+                    ckernels_maxpool_forward(x.sample(n), w, c, k, s, oh, ow, y.sample(n), winners + n * outCount)
                 }
             }
         }
@@ -49,33 +47,19 @@ public final class MaxPool2d: Layer {
         return y
     }
 
-    /// Routes each output's gradient to the first input of its window (in row order) that equals the
-    /// maximum, which is the input the forward pass picked.
+    /// Routes each output's gradient to the input that won its window in the forward pass.
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
+        guard let x = input else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
         let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
-        let c = inputShape.channels, w = inputShape.width
-        let oh = outputShape.height, ow = outputShape.width, k = geometry.kernel, s = geometry.stride
-        Parallel.forEachRange(x.batch) { images, _ in
-            var routed = [Bool](repeating: false, count: c)
-            for n in images {
-                let src = x.sample(n), out = y.sample(n), g = dy.sample(n), d = dx.sample(n)
-                d.update(repeating: 0, count: inputShape.count)
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        let o = (oy * ow + ox) * c
-                        for ch in 0..<c { routed[ch] = false }
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let i = ((oy * s + ky) * w + ox * s + kx) * c
-                                for ch in 0..<c where !routed[ch] && src[i + ch] == out[o + ch] {
-                                    d[i + ch] += g[o + ch]
-                                    routed[ch] = true
-                                }
-                            }
-                        }
-                    }
+        let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
+        let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
+        winners.withUnsafeBufferPointer { winners in
+            let winners = winners.baseAddress!
+            Parallel.forEachRange(x.batch) { images, _ in
+                for n in images {
+                    dx.sample(n).update(repeating: 0, count: inputShape.count)
+                    ckernels_maxpool_backward(dy.sample(n), winners + n * outCount, w, c, k, s, oh, ow, dx.sample(n))
                 }
             }
         }

@@ -90,7 +90,10 @@ public final class ResidualBlock: Layer {
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
         Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
-            for i in range { ds[i] = out[i] > 0 ? g[i] : 0 }
+            for i in range {
+                let gradient = g[i]
+                ds[i] = out[i] > 0 ? gradient : 0
+            }
         }
         var main = dsum
         for layer in [bn2, conv2, relu1, bn1, conv1] as [Layer] {

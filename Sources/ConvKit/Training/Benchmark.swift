@@ -42,6 +42,35 @@ public struct Benchmark: Sendable {
             blasCore: BLAS.coreName)
     }
 
+    /// Milliseconds per training step spent in each top-level layer's forward and backward pass: the
+    /// fastest of `steps` steps, which shrugs off other programs competing for the cores.
+    public func profile(model: String, steps: Int = 10) throws(ModelSpecError) -> [(layer: String, forward: Double, backward: Double)] {
+        let network = try Network(model)
+        var random = RandomSource(seed: 0)
+        Initializer.he.initialize(network, random: &random)
+        let input = Benchmark.randomBatch(trainBatch, &random)
+        let labels = (0..<trainBatch).map { _ in random.below(10) }
+        let gradient = Tensor(zeros: trainBatch, FeatureShape(features: network.classCount))
+        var forward = [Double](repeating: .infinity, count: network.layers.count), backward = forward
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+        for step in 0..<(steps + warmup) {
+            var x = input
+            for (i, layer) in network.layers.enumerated() {
+                let start = now()
+                x = layer.forward(x, mode: .training)
+                if step >= warmup { forward[i] = min(forward[i], now() - start) }
+            }
+            CrossEntropyLoss().evaluate(logits: x, labels: labels, gradient: gradient)
+            var g = gradient
+            for (i, layer) in network.layers.enumerated().reversed() {
+                let start = now()
+                g = layer.backward(g)
+                if step >= warmup { backward[i] = min(backward[i], now() - start) }
+            }
+        }
+        return network.layers.enumerated().map { ($0.element.name, forward[$0.offset], backward[$0.offset]) }
+    }
+
     /// Inference images/s of any classifier at `inferBatch` on random images.
     public func inferenceRate(_ forward: (Tensor) -> Tensor) -> Double {
         var random = RandomSource(seed: 1)

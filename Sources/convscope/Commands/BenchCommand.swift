@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per model.")
     var json = false
 
+    @Flag(name: .long, help: "Show milliseconds per training step spent in each layer's forward and backward pass.")
+    var profile = false
+
     func validate() throws {
         for name in models { try validateModel(name) }
     }
@@ -35,11 +38,20 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var benchmark = Benchmark()
         benchmark.iterations = iterations
-        if !json {
+        if !json && !profile {
             print("threads \(Parallel.workerCount), OpenBLAS kernel \(BLAS.coreName)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s")
         }
-        for name in models {
+        for name in models where profile {
+            print("\(name): milliseconds per training step of \(benchmark.trainBatch) images")
+            print("layer        forward  backward")
+            let rows = try benchmark.profile(model: name)
+            for row in rows {
+                print(row.layer.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %8.2f  %8.2f", row.forward, row.backward))
+            }
+            print(String(format: "total       %8.2f  %8.2f", rows.map(\.forward).reduce(0, +), rows.map(\.backward).reduce(0, +)))
+        }
+        for name in models where !profile {
             let result = try benchmark.run(model: name)
             if json {
                 try printJSON([
