@@ -22,6 +22,21 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Output channels in multiples of 8 take the direct AVX2 kernel (16- and 8-wide tiles, pixel
+    /// tails), and "same" convolutions over 8k input channels also compute the input gradient with it.
+    func testDirectConvolutionKernel() {
+        let wide = FeatureShape(channels: 8, height: 5, width: 7)
+        let cases: [(input: FeatureShape, out: Int, kernel: Int, stride: Int, padding: Int)] = [
+            (wide, 8, 3, 1, 1), (wide, 24, 3, 1, 1), (wide, 16, 3, 2, 1), (image, 16, 5, 1, 2), (wide, 8, 3, 1, 0),
+        ]
+        for c in cases {
+            let conv = Conv2d(name: "conv", input: c.input, outChannels: c.out, kernel: c.kernel, stride: c.stride, padding: c.padding, bias: true)
+            var random = RandomSource(seed: 13)
+            for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.3, 0.3) } }
+            checker.check(conv, batch: 3)
+        }
+    }
+
     func testBatchNormInTrainingAndInference() {
         let bn = BatchNorm2d(name: "bn", input: image)
         var random = RandomSource(seed: 3)

@@ -25,6 +25,15 @@ void ckernels_maxpool_forward(const float *src, int width, int channels, int ker
 void ckernels_maxpool_backward(const float *grad_out, const int32_t *taps, int width, int channels, int kernel,
                                int stride, int out_height, int out_width, float *grad_in);
 
+/// Whether the direct convolution handles this many output channels (a multiple of 8).
+int ckernels_conv_supported(int out_channels);
+
+/// Direct convolution of one channels-last image: `input` is the image already padded (row length
+/// `padded_width` pixels of `in_channels`), `weights` are HWIO (`[kernel*kernel][in][out]`), `bias`
+/// may be NULL; `output` gets `out_height * out_width` pixels of `out_channels`.
+void ckernels_conv_forward(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
+                           int out_channels, int kernel, int stride, int out_height, int out_width, float *output);
+
 /// 1 when the AVX2 kernel is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);
 

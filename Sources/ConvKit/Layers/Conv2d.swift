@@ -1,3 +1,5 @@
+import CKernels
+
 /// A 2-D convolution (PyTorch's `Conv2d` with square kernel, stride and padding), optionally with bias.
 ///
 /// Each worker lowers a group of its images with `Im2Col` into a reused buffer and multiplies it by
@@ -21,6 +23,13 @@ public final class Conv2d: Layer {
     private let columnGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let weightGradientParts = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let biasGradientParts = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    /// Per-worker zero-bordered copies of one image, for the direct kernel.
+    private let paddedImages = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    /// The weights rearranged for the direct kernel: HWIO, and flipped for the input gradient.
+    private let directWeights = FloatBuffer()
+    private let flippedWeights = FloatBuffer()
+    /// Per-worker zero-bordered copies of one image's output gradient, for the input gradient.
+    private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
 
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         self.name = name
@@ -50,8 +59,13 @@ public final class Conv2d: Layer {
     /// Images per matrix product: enough rows to keep the product efficient.
     private var imagesPerGroup: Int { max(1, 1024 / lowering.rowsPerImage) }
 
+    /// Whether the direct AVX2 kernel computes this layer (a multiple of 8 output channels, and a
+    /// window wider than one pixel: 1x1 convolutions are plain matrix products already).
+    private var usesDirectKernel: Bool { lowering.kernel > 1 && ckernels_conv_supported(Int32(outputShape.channels)) != 0 }
+
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
+        if usesDirectKernel { return forwardDirect(x) }
         let y = output.tensor(batch: x.batch, shape: outputShape)
         let outC = outputShape.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
         let w = weight.value.base, b = bias?.value.base
@@ -84,8 +98,54 @@ public final class Conv2d: Layer {
         return y
     }
 
+    /// The forward pass through `ckernels_conv_forward`, image by image on each worker.
+    private func forwardDirect(_ x: Tensor) -> Tensor {
+        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let k = lowering.kernel, p = lowering.padding, inC = inputShape.channels, outC = outputShape.channels
+        let taps = k * k
+        directWeights.reserve(weight.count)
+        let w = weight.value.base, hwio = directWeights.base
+        for o in 0..<outC {
+            for t in 0..<taps {
+                for i in 0..<inC { hwio[(t * inC + i) * outC + o] = w[(o * taps + t) * inC + i] }
+            }
+        }
+        let h = inputShape.height, width = inputShape.width, paddedWidth = width + 2 * p, paddedCount = (h + 2 * p) * paddedWidth * inC
+        let b = bias?.value.base
+        Parallel.forEachRange(x.batch) { images, worker in
+            let padded = paddedImages[worker]
+            if p > 0 { padded.reserve(paddedCount) }
+            for n in images {
+                var source = UnsafePointer(x.sample(n))
+                if p > 0 {
+                    // Interior rows only: the zero border stays from when the buffer was sized.
+                    for row in 0..<h {
+                        (padded.base + ((row + p) * paddedWidth + p) * inC).update(from: source + row * width * inC, count: width * inC)
+                    }
+                    source = UnsafePointer(padded.base)
+                }
+                ckernels_conv_forward(
+                    source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
+                    Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
+            }
+        }
+        lastOutput = y
+        return y
+    }
+
+    /// Whether the input gradient can come from the direct kernel, as a convolution of the output
+    /// gradient with the flipped kernel: a "same" convolution (stride 1, odd kernel, padding (k - 1) / 2)
+    /// with channel counts the kernel handles. Otherwise it is a product with the column matrix,
+    /// scattered back (`Im2Col.raise`).
+    private var computesInputGradientDirectly: Bool {
+        usesDirectKernel && lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2
+            && ckernels_conv_supported(Int32(inputShape.channels)) != 0
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
+        let direct = computesInputGradient && computesInputGradientDirectly
+        if direct { prepareFlippedWeights() }
         let outC = outputShape.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
         let w = weight.value.base
         let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
@@ -118,7 +178,9 @@ public final class Conv2d: Layer {
                         for c in 0..<outC { db.base[c] += row[c] }
                     }
                 }
-                if computesInputGradient {
+                if direct {
+                    computeInputGradientDirectly(dy, images: first..<(first + count), into: dx, worker: worker)
+                } else if computesInputGradient {
                     if isPointwise {
                         BLAS.gemm(
                             m: rows, n: rowLength, k: outC, a: g, lda: outC, b: w, ldb: rowLength,
@@ -140,6 +202,37 @@ public final class Conv2d: Layer {
         sumParts(weightGradientParts, parts: parts, count: weight.count, into: weight.gradient.base)
         if let bias { sumParts(biasGradientParts, parts: parts, count: bias.count, into: bias.gradient.base) }
         return dx
+    }
+}
+
+extension Conv2d {
+    /// The kernel flipped in space with input and output swapped, HWIO for the direct kernel:
+    /// `flipped[k*k-1-t][o][i] = weight[o][t][i]`.
+    fileprivate func prepareFlippedWeights() {
+        let taps = lowering.kernel * lowering.kernel, inC = inputShape.channels, outC = outputShape.channels
+        flippedWeights.reserve(weight.count)
+        let weights = weight.value.base, flipped = flippedWeights.base
+        for o in 0..<outC {
+            for t in 0..<taps {
+                for i in 0..<inC { flipped[((taps - 1 - t) * outC + o) * inC + i] = weights[(o * taps + t) * inC + i] }
+            }
+        }
+    }
+
+    /// dx for `images`: each output gradient, zero-bordered by p, convolved with the flipped kernel.
+    fileprivate func computeInputGradientDirectly(_ dy: Tensor, images: Range<Int>, into dx: Tensor, worker: Int) {
+        let k = lowering.kernel, p = lowering.padding, inC = inputShape.channels, outC = outputShape.channels
+        let h = inputShape.height, w = inputShape.width, pw = w + 2 * p
+        let padded = paddedGradients[worker]
+        padded.reserve((h + 2 * p) * pw * outC)
+        for n in images {
+            for row in 0..<h {
+                (padded.base + ((row + p) * pw + p) * outC).update(from: dy.sample(n) + row * w * outC, count: w * outC)
+            }
+            ckernels_conv_forward(
+                padded.base, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
+                dx.sample(n))
+        }
     }
 }
 
