@@ -34,8 +34,9 @@ deps:
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Our speed against PyTorch's reference in one run (needs ~/torchref, see ../shared/bench/README.md).
 bench: build
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./.build/release/convscope bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./.build/release/convscope bench --model simple,resnet20,vgg --compare
 
 clean:
 	rm -rf .build

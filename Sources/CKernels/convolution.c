@@ -1,12 +1,14 @@
 // Direct convolution of channels-last images with an AVX2/FMA micro-kernel (portable C otherwise).
 //
-// The input is pre-padded, so the inner loops have no bounds checks. A micro-kernel computes 4 output
-// pixels x 16 output channels in 8 vector accumulators: for every tap and input channel it loads 16
-// weights and broadcasts 4 input values, 8 fused multiply-adds per 6 loads. Weights are in HWIO order
+// The input is pre-padded, so the inner loops have no bounds checks. A micro-kernel computes 6 output
+// pixels x 16 output channels in 12 vector accumulators: for every tap and input channel it loads 16
+// weights and broadcasts 6 input values, 12 fused multiply-adds per 8 loads. Weights are in HWIO order
 // ([tap][input channel][output channel]) so the output channels of one tap and input channel are
 // contiguous.
 #include "ckernels.h"
 #include <immintrin.h>
+
+#define PIXELS 6
 
 __attribute__((target("avx2,fma"))) static void conv_avx2(
     const float *input, int padded_width, int in_channels, const float *weights, const float *bias, int out_channels,
@@ -14,30 +16,38 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(
     const int pixels = out_height * out_width;
     for (int co = 0; co < out_channels; co += 16) {
         const int wide = out_channels - co >= 16;
-        for (int p0 = 0; p0 < pixels; p0 += 4) {
-            const int rows = pixels - p0 < 4 ? pixels - p0 : 4;
-            const float *base[4];
-            for (int r = 0; r < 4; r++) {
+        for (int p0 = 0; p0 < pixels; p0 += PIXELS) {
+            const int rows = pixels - p0 < PIXELS ? pixels - p0 : PIXELS;
+            const float *base[PIXELS];
+            for (int r = 0; r < PIXELS; r++) {
                 int p = p0 + (r < rows ? r : 0), oy = p / out_width, ox = p % out_width;
                 base[r] = input + ((oy * stride) * padded_width + ox * stride) * in_channels;
             }
             __m256 b0 = bias ? _mm256_loadu_ps(bias + co) : _mm256_setzero_ps();
             __m256 b1 = bias && wide ? _mm256_loadu_ps(bias + co + 8) : _mm256_setzero_ps();
-            __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+            __m256 a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
             for (int ky = 0; ky < kernel; ky++) {
                 for (int kx = 0; kx < kernel; kx++) {
                     const int offset = (ky * padded_width + kx) * in_channels;
                     const float *w = weights + ((ky * kernel + kx) * in_channels) * out_channels + co;
-                    const float *x0 = base[0] + offset, *x1 = base[1] + offset, *x2 = base[2] + offset, *x3 = base[3] + offset;
+                    const float *x0 = base[0] + offset, *x1 = base[1] + offset, *x2 = base[2] + offset;
+                    const float *x3 = base[3] + offset, *x4 = base[4] + offset, *x5 = base[5] + offset;
                     if (wide) {
                         for (int ci = 0; ci < in_channels; ci++) {
                             __m256 w0 = _mm256_loadu_ps(w + ci * out_channels), w1 = _mm256_loadu_ps(w + ci * out_channels + 8);
-                            __m256 v0 = _mm256_broadcast_ss(x0 + ci), v1 = _mm256_broadcast_ss(x1 + ci);
-                            __m256 v2 = _mm256_broadcast_ss(x2 + ci), v3 = _mm256_broadcast_ss(x3 + ci);
-                            a00 = _mm256_fmadd_ps(v0, w0, a00); a01 = _mm256_fmadd_ps(v0, w1, a01);
-                            a10 = _mm256_fmadd_ps(v1, w0, a10); a11 = _mm256_fmadd_ps(v1, w1, a11);
-                            a20 = _mm256_fmadd_ps(v2, w0, a20); a21 = _mm256_fmadd_ps(v2, w1, a21);
-                            a30 = _mm256_fmadd_ps(v3, w0, a30); a31 = _mm256_fmadd_ps(v3, w1, a31);
+                            __m256 v = _mm256_broadcast_ss(x0 + ci);
+                            a00 = _mm256_fmadd_ps(v, w0, a00); a01 = _mm256_fmadd_ps(v, w1, a01);
+                            v = _mm256_broadcast_ss(x1 + ci);
+                            a10 = _mm256_fmadd_ps(v, w0, a10); a11 = _mm256_fmadd_ps(v, w1, a11);
+                            v = _mm256_broadcast_ss(x2 + ci);
+                            a20 = _mm256_fmadd_ps(v, w0, a20); a21 = _mm256_fmadd_ps(v, w1, a21);
+                            v = _mm256_broadcast_ss(x3 + ci);
+                            a30 = _mm256_fmadd_ps(v, w0, a30); a31 = _mm256_fmadd_ps(v, w1, a31);
+                            v = _mm256_broadcast_ss(x4 + ci);
+                            a40 = _mm256_fmadd_ps(v, w0, a40); a41 = _mm256_fmadd_ps(v, w1, a41);
+                            v = _mm256_broadcast_ss(x5 + ci);
+                            a50 = _mm256_fmadd_ps(v, w0, a50); a51 = _mm256_fmadd_ps(v, w1, a51);
                         }
                     } else {
                         for (int ci = 0; ci < in_channels; ci++) {
@@ -46,11 +56,13 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(
                             a10 = _mm256_fmadd_ps(_mm256_broadcast_ss(x1 + ci), w0, a10);
                             a20 = _mm256_fmadd_ps(_mm256_broadcast_ss(x2 + ci), w0, a20);
                             a30 = _mm256_fmadd_ps(_mm256_broadcast_ss(x3 + ci), w0, a30);
+                            a40 = _mm256_fmadd_ps(_mm256_broadcast_ss(x4 + ci), w0, a40);
+                            a50 = _mm256_fmadd_ps(_mm256_broadcast_ss(x5 + ci), w0, a50);
                         }
                     }
                 }
             }
-            __m256 results[8] = {a00, a01, a10, a11, a20, a21, a30, a31};
+            __m256 results[2 * PIXELS] = {a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51};
             for (int r = 0; r < rows; r++) {
                 float *out = output + (p0 + r) * out_channels + co;
                 _mm256_storeu_ps(out, results[2 * r]);

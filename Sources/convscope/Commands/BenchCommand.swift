@@ -2,15 +2,16 @@ import ArgumentParser
 import ConvKit
 import Foundation
 
-/// `convscope bench`: training and inference throughput on random data.
+/// `convscope bench`: training and inference throughput on random data, optionally against PyTorch.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training (batch 128) and inference (batch 256) images/s on all cores.",
         discussion: """
             Same protocol as ../shared/bench/torch_reference.py: SGD-momentum steps on random CIFAR-shaped data, \
-            3 warm-up steps, median of 3 runs of 20 steps. For OpenBLAS's best kernel on this machine, run with \
-            OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`make bench` does).
+            3 warm-up steps, median of 3 runs of 20 steps. --compare runs that PyTorch reference in the same \
+            command (with its tuned allocator settings) and prints the ratios. For OpenBLAS's best kernel, run \
+            with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`make bench` does).
             """)
 
     @Option(name: .long, help: "Comma-separated presets or one spec string.")
@@ -25,8 +26,25 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Show milliseconds per training step spent in each layer's forward and backward pass.")
     var profile = false
 
+    @Flag(name: .long, help: "Also run PyTorch's reference benchmark and print the speed ratios.")
+    var compare = false
+
+    @Option(name: .long, help: "Python with torch for --compare.")
+    var python = "\(NSHomeDirectory())/torchref/bin/python"
+
+    @Option(name: .long, help: "PyTorch reference script for --compare.")
+    var reference = "../shared/bench/torch_reference.py"
+
     func validate() throws {
         for name in models { try validateModel(name) }
+        if compare {
+            guard FileManager.default.isExecutableFile(atPath: python) else {
+                throw ValidationError("--python \(python) is not an executable Python (one with torch is needed for --compare)")
+            }
+            guard FileManager.default.fileExists(atPath: reference) else {
+                throw ValidationError("--reference \(reference) does not exist (../shared/bench/torch_reference.py)")
+            }
+        }
     }
 
     /// The presets named in `--model`, or the one spec string it holds.
@@ -38,34 +56,68 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var benchmark = Benchmark()
         benchmark.iterations = iterations
-        if !json && !profile {
+        if profile {
+            for name in models { try printProfile(benchmark, name) }
+            return
+        }
+        if !json {
             print("threads \(Parallel.workerCount), OpenBLAS kernel \(BLAS.coreName)")
-            print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s")
+            print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
         }
-        for name in models where profile {
-            print("\(name): milliseconds per training step of \(benchmark.trainBatch) images")
-            print("layer        forward  backward")
-            let rows = try benchmark.profile(model: name)
-            for row in rows {
-                print(row.layer.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %8.2f  %8.2f", row.forward, row.backward))
+        for name in models {
+            let ours = try benchmark.run(model: name)
+            var object: [String: Any] = [
+                "model": ours.model, "threads": ours.threads, "blas_core": ours.blasCore,
+                "train_images_per_s": (ours.trainImagesPerSecond * 10).rounded() / 10,
+                "infer_images_per_s": (ours.inferImagesPerSecond * 10).rounded() / 10,
+            ]
+            var line = name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: "  %11.1f  %11.1f", ours.trainImagesPerSecond, ours.inferImagesPerSecond)
+            if compare {
+                let torch = try runReference(name)
+                let trainRatio = ours.trainImagesPerSecond / torch.train, inferRatio = ours.inferImagesPerSecond / torch.infer
+                object["torch_train_images_per_s"] = torch.train
+                object["torch_infer_images_per_s"] = torch.infer
+                object["train_ratio"] = (trainRatio * 1000).rounded() / 1000
+                object["infer_ratio"] = (inferRatio * 1000).rounded() / 1000
+                line += String(format: "  %12.1f  %11.1f  %11.2fx  %11.2fx", torch.train, torch.infer, trainRatio, inferRatio)
             }
-            print(String(format: "total       %8.2f  %8.2f", rows.map(\.forward).reduce(0, +), rows.map(\.backward).reduce(0, +)))
+            if json { try printJSON(object) } else { print(line) }
         }
-        for name in models where !profile {
-            let result = try benchmark.run(model: name)
-            if json {
-                try printJSON([
-                    "model": result.model, "threads": result.threads,
-                    "train_images_per_s": (result.trainImagesPerSecond * 10).rounded() / 10,
-                    "infer_images_per_s": (result.inferImagesPerSecond * 10).rounded() / 10,
-                    "blas_core": result.blasCore,
-                ])
-            } else {
-                let label = name.count > 10 ? String(name.prefix(9)) + "…" : name
-                print(
-                    label.padding(toLength: 10, withPad: " ", startingAt: 0)
-                        + String(format: "  %11.1f  %11.1f", result.trainImagesPerSecond, result.inferImagesPerSecond))
-            }
+    }
+
+    private func printProfile(_ benchmark: Benchmark, _ name: String) throws {
+        print("\(name): milliseconds per training step of \(benchmark.trainBatch) images (fastest of 10 steps)")
+        print("layer        forward  backward")
+        let rows = try benchmark.profile(model: name)
+        for row in rows {
+            print(row.layer.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %8.2f  %8.2f", row.forward, row.backward))
         }
+        print(String(format: "total       %8.2f  %8.2f", rows.map(\.forward).reduce(0, +), rows.map(\.backward).reduce(0, +)))
+    }
+
+    /// Runs ../shared/bench/torch_reference.py for one model with its recommended allocator settings.
+    private func runReference(_ name: String) throws -> (train: Double, infer: Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        let spec = try ModelSpec(name).text
+        process.arguments = [reference, "--models", spec, "--threads", String(Parallel.workerCount), "--iters", String(iterations)]
+        process.currentDirectoryURL = URL(fileURLWithPath: reference).deletingLastPathComponent()
+        var environment = ProcessInfo.processInfo.environment
+        environment["MALLOC_MMAP_MAX_"] = "0"
+        environment["MALLOC_TRIM_THRESHOLD_"] = "100000000000"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for line in output.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double
+            else { continue }
+            return (train, infer)
+        }
+        throw ValidationError("the PyTorch reference printed no result (exit \(process.terminationStatus)); is torch installed for \(python)?")
     }
 }
