@@ -16,9 +16,10 @@ struct ConvScope: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, GradCAMCommand.self,
+            TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, GradCAMCommand.self,
             ExportCommand.self, BenchCommand.self, DownloadCommand.self,
-        ]
+        ],
+        defaultSubcommand: TUICommand.self
     )
 }
 
