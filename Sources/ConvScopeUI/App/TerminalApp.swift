@@ -79,7 +79,7 @@ public final class TerminalApp {
         // Everything read from the trainer is read before the session takes it over.
         let test = trainer.dataset.test
         var model = AppModel(layers: ModelSummary(trainer.network).rows, classNames: trainer.dataset.classNames, testLabels: test.labels)
-        let resumed = trainer.completedEpochs > 0
+        let resumed = trainer.globalStep > 0
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         let worker = InsightWorker(session: session, images: test)
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test) : nil
@@ -155,8 +155,8 @@ public final class TerminalApp {
         }
     }
 
-    /// Evaluates a copy of the session's network on the test set off the UI thread (an opened
-    /// checkpoint has no evaluation of its own until it trains another epoch).
+    /// Evaluates a copy of the session's network on the test set off the UI thread (a run opened
+    /// from a checkpoint has no evaluation of its own until it finishes another epoch).
     private func evaluateInBackground(_ session: TrainingSession, on test: ImageSet) -> Shared<Evaluation?> {
         let result = Shared<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async {

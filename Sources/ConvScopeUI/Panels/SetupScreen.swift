@@ -21,7 +21,7 @@ public enum SetupScreen {
         case .choosing: lines.append(("Press d, s or q.", theme.dimText))
         case .downloading(let progress): lines.append((progressText(progress, width: max(rect.width - 8, 10)), theme.title))
         case .loading(let what): lines.append((what, theme.title))
-        case .failed(let error): lines.append(("error: " + error, theme.warning))
+        case .failed(let error): lines += ("error: " + error).wrapped(toWidth: max(rect.width - 6, 20)).map { ($0, theme.warning) }
         }
         let width = min(max(lines.map(\.0.count).max() ?? 0, 40) + 4, rect.width)
         let box = rect.centered(width: width, height: lines.count + 2)

@@ -51,8 +51,14 @@ public final class CursesScreen {
     /// Whether a CursesScreen is running in this process: curses has one global screen.
     private static let running = Atomic<Bool>(false)
 
+    // Members that call the shim's signal-state functions are `@inline(never)`: the state is a
+    // function-local static in `static inline` C functions, so each object file has its own copy,
+    // and a release build (multi-threaded whole-module optimisation, one object per source file)
+    // must not inline them into another file, where they would read a different, empty copy.
+
     /// Takes over the terminal: checks it is one, installs the signal handlers, starts curses in
     /// cbreak/noecho/keypad mode with a hidden cursor, and detects colours from `environment`.
+    @inline(never)
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard output") }
         guard isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard input") }
@@ -145,6 +151,7 @@ public final class CursesScreen {
     /// Waits up to `timeoutMilliseconds` for a key. A resize returns `.resize` (curses has already
     /// adopted the new size and the next frame is drawn in full); a pending SIGINT/SIGTERM/SIGHUP
     /// returns `.interrupt`.
+    @inline(never)
     public func readKey(timeoutMilliseconds: Int = 50) -> Key {
         checkThread()
         guard screen != nil else { return .none }
@@ -168,12 +175,15 @@ public final class CursesScreen {
 
     /// The signal behind the last `.interrupt` (SIGINT, SIGTERM or SIGHUP), if any arrived.
     public var lastInterruptSignal: Int32? {
-        let signal = ccurses_last_interrupt_signal()
-        return signal == 0 ? nil : signal
+        @inline(never) get {
+            let signal = ccurses_last_interrupt_signal()
+            return signal == 0 ? nil : signal
+        }
     }
 
     /// Gives the terminal back: ends curses, restores the previous signal handlers. Safe to call
     /// more than once.
+    @inline(never)
     public func stop() {
         guard let screen else { return }
         checkThread()
