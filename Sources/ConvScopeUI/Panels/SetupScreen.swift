@@ -35,10 +35,14 @@ public enum SetupScreen {
     public static func progressText(_ progress: DownloadProgress?, width: Int) -> String {
         guard let progress else { return "connecting…" }
         if progress.phase == .unpacking { return "unpacking and checking…" }
-        let megabytes = Double(progress.received) / 1_048_576
-        guard let fraction = progress.fraction, let total = progress.total else {
-            return String(format: "downloading: %.1f MB received", megabytes)
-        }
+        return progressText(received: progress.received, total: progress.total, width: width)
+    }
+
+    /// The download line for `received` of `total` bytes (`total` nil or 0 when unknown).
+    public static func progressText(received: Int64, total: Int64?, width: Int) -> String {
+        let megabytes = Double(received) / 1_048_576
+        guard let total, total > 0 else { return String(format: "downloading: %.1f MB received", megabytes) }
+        let fraction = min(Double(received) / Double(total), 1)
         let numbers = String(format: " %5.1f%%  %.1f / %.1f MB", fraction * 100, megabytes, Double(total) / 1_048_576)
         let barWidth = max(min(30, width - numbers.count - 14), 5)
         return "downloading ▕" + BarChart.bar(value: fraction, width: barWidth) + "▏" + numbers
