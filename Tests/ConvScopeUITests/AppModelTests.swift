@@ -143,6 +143,11 @@ final class AppModelTests: XCTestCase {
         var model = try makeModel()
         XCTAssertEqual(model.handle(.character("q"), layout: layout), [.quit])
         XCTAssertEqual(model.handle(.interrupt, layout: layout), [.quit])
+        model.runState = .running
+        XCTAssertEqual(model.handle(.character("q"), layout: layout), [], "running: steps may be landing, so ask")
+        XCTAssertEqual(model.quitPrompt, .asking)
+        _ = model.handle(.escape, layout: layout)
+        model.runState = .paused
 
         model.unsavedSteps = 12
         XCTAssertEqual(model.handle(.character("q"), layout: layout), [])

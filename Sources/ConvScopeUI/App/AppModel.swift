@@ -95,7 +95,8 @@ public struct AppModel: Sendable {
         }
         switch key {
         case .character("q"):
-            guard unsavedSteps > 0 else { return [.quit] }
+            // While training runs, steps may land after the last snapshot: ask then too.
+            guard unsavedSteps > 0 || runState == .running || runState == .stepping else { return [.quit] }
             quitPrompt = .asking
         case .character("?"): showsHelp = true
         case .character(" "):

@@ -93,9 +93,9 @@ public final class TerminalApp {
         while true {
             let size = screen.size
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
-            var effects = key == .none || key == .resize ? [] : model.handle(key, layout: ScreenLayout(width: size.width, height: size.height))
             let snapshot = session.snapshot
-            effects += model.observe(snapshot)
+            var effects = model.observe(snapshot)
+            if key != .none && key != .resize { effects += model.handle(key, layout: ScreenLayout(width: size.width, height: size.height)) }
             if model.evaluation == nil, let evaluation = checkpointEvaluation?.withLock({ $0 }) {
                 model.evaluation = evaluation
             }

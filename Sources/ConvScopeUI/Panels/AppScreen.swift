@@ -77,7 +77,8 @@ public enum AppScreen {
         let lines: [String]
         switch prompt {
         case .asking:
-            lines = ["\(unsavedSteps) unsaved training steps: save first?", "(y)es / (n)o / (c)ancel"]
+            let what = unsavedSteps > 0 ? "\(unsavedSteps) unsaved training steps" : "training is running"
+            lines = ["\(what): save first?", "(y)es / (n)o / (c)ancel"]
         case .saving:
             lines = ["saving the checkpoint…", ""]
         }
