@@ -78,6 +78,14 @@ final class ColorTests: XCTestCase {
         XCTAssertFalse(ColorMode.truecolorRequested(by: ["COLORTERM": "yes"]))
     }
 
+    func testTruecolorRequestsTryTheDirectColourEntryOfTheFamily() {
+        XCTAssertEqual(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor", "TERM": "xterm-256color"]), "xterm-direct")
+        XCTAssertEqual(ColorMode.directTerminalType(for: ["COLORTERM": "24bit", "TERM": "tmux-256color"]), "tmux-direct")
+        XCTAssertNil(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor", "TERM": "xterm-direct"]))
+        XCTAssertNil(ColorMode.directTerminalType(for: ["TERM": "xterm-256color"]))
+        XCTAssertNil(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor"]))
+    }
+
     func testEmptyNoColorFollowsTheConventionAndKeepsColour() {
         XCTAssertEqual(ColorMode.detect(environment: ["NO_COLOR": ""], terminalColors: 256, terminalIsDirect: false), .palette256)
     }

@@ -85,7 +85,7 @@ public final class TerminalApp {
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         if screen.truecolorUnavailable {
-            model.status = StatusMessage("COLORTERM asks for 24-bit colour but TERM's entry has 256: try TERM=xterm-direct")
+            model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
 
         var lastDrawn = -Double.infinity

@@ -47,8 +47,9 @@ public enum CurvesPanel {
 
         if let last = history.epochs.last {
             let text = String(
-                format: "epoch %d: train loss %.3f acc %.1f%%  test loss %.3f acc %.1f%%  %@ img/s", last.epoch, last.trainLoss,
-                last.trainAccuracy * 100, last.testLoss, last.testAccuracy * 100, Int(last.imagesPerSecond.rounded()).formatted)
+                format: "epoch %d: %@ img/s, test acc %.1f%% loss %.3f, train acc %.1f%% loss %.3f", last.epoch,
+                Int(last.imagesPerSecond.rounded()).formatted, last.testAccuracy * 100, last.testLoss, last.trainAccuracy * 100,
+                last.trainLoss)
             grid.writeLine(text, in: summaryRow, style: theme.dimText)
         }
     }

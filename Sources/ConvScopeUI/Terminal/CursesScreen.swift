@@ -70,7 +70,7 @@ public final class CursesScreen {
 
         setlocale(LC_ALL, "")
         guard ccurses_install_signal_handlers() == 0 else { throw TerminalError.cannotSaveTerminalMode }
-        guard let screen = ccurses_newterm() else {
+        guard let screen = CursesScreen.openScreen(environment: environment) else {
             ccurses_remove_signal_handlers()
             throw TerminalError.unknownTerminal(term: environment["TERM"] ?? "")
         }
@@ -96,15 +96,28 @@ public final class CursesScreen {
         colorMode = ColorMode.detect(environment: environment, terminalColors: terminalColors, terminalIsDirect: isDirect)
         truecolorUnavailable = (colorMode == .palette256 || colorMode == .palette8)
             && ColorMode.truecolorRequested(by: environment)
-        pairs = ColorPairCache(mode: colorMode, reservedDirectColors: Int(ccurses_reserved_direct_colors())) { foreground, background in
-            alloc_pair(foreground, background)
-        }
+        pairs = ColorPairCache(
+            mode: colorMode, reservedDirectColors: Int(ccurses_reserved_direct_colors()),
+            allocatePair: { foreground, background in alloc_pair(foreground, background) }, resetPairs: { reset_color_pairs() })
         ccurses_prepare_restore()
         started = true
     }
 
     deinit {
         stop()
+    }
+
+    /// Starts curses on standard output for `TERM`. When `COLORTERM` announces 24-bit colour but
+    /// `TERM` names a palette entry, the family's direct-colour entry is tried first (see
+    /// `ColorMode.directTerminalType`): curses can only send 24-bit colours through one. `TERM` is
+    /// changed for this process when that entry exists. Nil when the terminal type is unknown.
+    private static func openScreen(environment: [String: String]) -> OpaquePointer? {
+        if let direct = ColorMode.directTerminalType(for: environment) {
+            setenv("TERM", direct, 1)
+            if let screen = ccurses_newterm() { return screen }
+            if let original = environment["TERM"] { setenv("TERM", original, 1) }
+        }
+        return ccurses_newterm()
     }
 
     /// The terminal's size in cells (as of the last `readKey`, which handles resizes).
@@ -121,8 +134,23 @@ public final class CursesScreen {
         guard screen != nil else { return }
         let window = ccurses_stdscr()
         let width = min(grid.width, Int(ccurses_cols())), height = min(grid.height, Int(ccurses_lines()))
-        let previous = previousFrame.flatMap { $0.width == grid.width && $0.height == grid.height ? $0 : nil }
+        var previous = previousFrame.flatMap { $0.width == grid.width && $0.height == grid.height ? $0 : nil }
         if previous == nil { clearok(window, true) }
+        write(grid, over: previous, width: width, height: height, into: window)
+        if pairs.takeRecycledFlag() {
+            // The pair table started over (or recycled a pair) while this frame was written: cells
+            // written before may now show other colours, so write the whole frame again.
+            previous = nil
+            write(grid, over: nil, width: width, height: height, into: window)
+            _ = pairs.takeRecycledFlag()
+        }
+        wnoutrefresh(window)
+        doupdate()
+        previousFrame = grid
+    }
+
+    /// Writes the cells of `grid` that differ from `previous` (all of them without one) into `window`.
+    private func write(_ grid: CellGrid, over previous: CellGrid?, width: Int, height: Int, into window: UnsafeMutablePointer<WINDOW>?) {
         grid.cells.withUnsafeBufferPointer { cells in
             for y in 0..<height {
                 for x in 0..<width {
@@ -136,10 +164,6 @@ public final class CursesScreen {
                 }
             }
         }
-        wnoutrefresh(window)
-        doupdate()
-        // A recycled pair repainted older cells in its new colours: repaint everything next time.
-        previousFrame = pairs.takeRecycledFlag() ? nil : grid
     }
 
     /// Makes the next `draw` repaint every cell (for example on Ctrl-L, or to measure a full frame).
