@@ -51,7 +51,7 @@ final class PanelTests: XCTestCase {
         ConfusionPanel.draw(evaluation, classNames: Dataset.classNames, epoch: 3, into: &grid, in: grid.bounds)
         XCTAssertTrue(grid.line(0).hasPrefix("epoch 3: test accuracy"), grid.line(0))
         XCTAssertTrue(grid.line(1).hasPrefix("true\\  air aut bir cat"), grid.line(1))
-        XCTAssertTrue(grid.line(2).hasPrefix("airpl   80  20   .   .   .   .   .   .   .   .  80.0%"), grid.line(2))
+        XCTAssertTrue(grid.line(2).hasPrefix("airpl   80  20   .   .   .   .   .   .   .   .  80%"), grid.line(2))
         XCTAssertEqual(grid[9, 2].background.map { $0.green > $0.red }, true, "the diagonal is green")
         XCTAssertEqual(grid[13, 2].background.map { $0.red > $0.green }, true, "mistakes are red")
         XCTAssertTrue(grid.lines.contains { $0.hasPrefix("truck ") && $0.contains("█") }, "per-class bars below")

@@ -66,14 +66,15 @@ final class TUIEndToEndTests: XCTestCase {
         try tmux.press("j", "j")
         try tmux.waitFor(text: "Features: maxpool1")
         try tmux.waitFor(text: "maxpool1: 16 maps of 16x16")
-        try tmux.waitFor(text: "┃ maxpool1: 16x32x32 -> 16x")
+        try tmux.waitFor(text: "┃ maxpool1: 16x32x32 ->")
         try tmux.press("k")
         try tmux.waitFor(text: "Features: relu1")
 
         // Pause stops the counter; n takes exactly one step; space resumes.
         try tmux.press("Space")
-        let paused = try tmux.waitFor(text: "PAUSED")
-        let stopped = try XCTUnwrap(totalSteps(paused))
+        try tmux.waitFor(text: "PAUSED")
+        Thread.sleep(forTimeInterval: 0.3)  // the paused frame in full, not half-written
+        let stopped = try XCTUnwrap(totalSteps(try tmux.screen()))
         Thread.sleep(forTimeInterval: 0.6)
         XCTAssertEqual(totalSteps(try tmux.screen()), stopped, "no steps while paused")
         try tmux.press("n")
@@ -97,16 +98,19 @@ final class TUIEndToEndTests: XCTestCase {
 
         // Resizing re-lays the screen out: everything at 200x60, tabs at 80x24, a message when tiny.
         try tmux.resize(width: 200, height: 60)
+        // (Each wait covers the whole screen: tmux shows a frame while its bytes are still arriving.)
         let large = try tmux.waitFor("all panels") { screen in
             ["Layers (j/k)", "Curves", "Grad-CAM at", "Features:", "Confusion"].allSatisfy { title in screen.contains { $0.contains(title) } }
+                && screen.count >= 60 && screen[59].contains("? help  q quit")
         }
         XCTAssertFalse(large.contains { $0.contains("1 Curves │") }, "no tab bar at 200x60")
         XCTAssertTrue(large[0].hasPrefix(" ConvScope"), large[0])
-        XCTAssertTrue(large[59].contains("? help  q quit"), large[59])
         XCTAssertTrue(large.allSatisfy { $0.count <= 200 })
         try tmux.resize(width: 80, height: 24)
-        let small = try tmux.waitFor(text: "1 Curves │ 2 Layers │ 3 Features │ 4 Grad-CAM │ 5 Confusion")
-        XCTAssertTrue(small[23].contains("? help  q quit"), small[23])
+        try tmux.waitFor("the tabbed layout") { screen in
+            screen.contains { $0.contains("1 Curves │ 2 Layers │ 3 Features │ 4 Grad-CAM │ 5 Confusion") }
+                && screen.count >= 24 && screen[23].contains("? help  q quit")
+        }
         try tmux.resize(width: 50, height: 15)
         try tmux.waitFor(text: "Terminal too small: 50x15")
         try tmux.resize(width: 100, height: 30)

@@ -82,7 +82,8 @@ public final class TerminalApp {
         let resumed = trainer.globalStep > 0
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         let worker = InsightWorker(session: session, images: test)
-        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test) : nil
+        let background = DispatchGroup()
+        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
@@ -114,6 +115,12 @@ public final class TerminalApp {
                     session.save()
                 case .quit:
                     session.stop()
+                    // Background work on copies of the weights must finish before the process
+                    // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
+                    // (`computeNow` queues behind the insight being computed; the engine has no
+                    // plain wait.)
+                    _ = worker.computeNow(model.insightRequest)
+                    background.wait()
                     let unsaved = session.snapshot.unsavedSteps
                     if key == .interrupt, let signal = screen.lastInterruptSignal {
                         return .interrupted(signal: signal, unsavedSteps: unsaved)
@@ -157,9 +164,9 @@ public final class TerminalApp {
 
     /// Evaluates a copy of the session's network on the test set off the UI thread (a run opened
     /// from a checkpoint has no evaluation of its own until it finishes another epoch).
-    private func evaluateInBackground(_ session: TrainingSession, on test: ImageSet) -> Shared<Evaluation?> {
+    private func evaluateInBackground(_ session: TrainingSession, on test: ImageSet, group: DispatchGroup) -> Shared<Evaluation?> {
         let result = Shared<Evaluation?>(nil)
-        DispatchQueue.global(qos: .utility).async {
+        DispatchQueue.global(qos: .utility).async(group: group) {
             let network = session.copyNetwork().network
             let evaluation = Trainer.evaluate(network, on: test)
             result.withLock { $0 = evaluation }

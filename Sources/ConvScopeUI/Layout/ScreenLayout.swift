@@ -80,7 +80,7 @@ public struct ScreenLayout: Sendable, Equatable {
             let (top, bottom) = right.splitTop(min(24, body.height / 2))
             // Grad-CAM wants 3 x 32 columns for its images at full size; the curves take the rest.
             let (curves, gradCAM) = top.splitRight(min(102, right.width * 5 / 8))
-            let (features, confusion) = bottom.splitRight(min(54, right.width * 2 / 5))
+            let (features, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
             fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .features: features, .confusion: confusion]
         } else {
             let (bar, area) = body.splitTop(1)

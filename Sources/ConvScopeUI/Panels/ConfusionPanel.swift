@@ -25,7 +25,7 @@ public enum ConfusionPanel {
         let header = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1)
         var line = "true\\".padded(toWidth: labelWidth)
         for c in 0..<classes { line += String(short(c, classNames).prefix(3)).padded(toWidth: cellWidth, alignment: .trailing) }
-        grid.writeLine(line + "   acc", in: header, style: theme.dimText)
+        grid.writeLine(line + "  acc", in: header, style: theme.dimText)
         let accuracies = evaluation.perClassAccuracy
         for truth in 0..<classes {
             let y = rect.y + 2 + truth
@@ -38,7 +38,7 @@ public enum ConfusionPanel {
                 let text = row[predicted] == 0 ? "." : String(Int((share * 100).rounded()))
                 x = grid.write(text.padded(toWidth: cellWidth, alignment: .trailing), x: x, y: y, style: cellStyle(share, diagonal: truth == predicted), clip: rect)
             }
-            let accuracy = String(format: "%5.1f%%", accuracies[truth] * 100)
+            let accuracy = String(format: "%3.0f%%", accuracies[truth] * 100)
             grid.write(" " + accuracy, x: x, y: y, style: Style(foreground: accuracyColor(accuracies[truth])), clip: rect)
         }
         let barsTop = rect.y + 3 + classes

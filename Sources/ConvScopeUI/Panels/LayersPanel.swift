@@ -28,10 +28,11 @@ public enum LayersPanel {
 
     /// The selected layer's details, wrapped to `width`.
     public static func detailLines(_ row: ModelSummary.Row, width: Int) -> [String] {
-        var lines = ["\(row.name): \(row.inputShape) -> \(row.outputShape)"]
-        if let formula = row.formula { lines += formula.wrapped(toWidth: width) }
-        lines.append("receptive field \(row.receptiveField)x\(row.receptiveField) px (jump \(row.jump))")
-        lines.append("\(row.parameters.formatted) params, \(row.multiplyAdds.formatted) mult-adds")
-        return lines
+        let lines = [
+            "\(row.name): \(row.inputShape) -> \(row.outputShape)", row.formula,
+            "receptive field \(row.receptiveField)x\(row.receptiveField) px (jump \(row.jump))",
+            "\(row.parameters.formatted) params, \(row.multiplyAdds.formatted) mult-adds",
+        ]
+        return lines.compactMap { $0 }.flatMap { $0.wrapped(toWidth: width) }
     }
 }
