@@ -30,7 +30,6 @@ let package = Package(
         ),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
         .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses"]),
-        .executableTarget(name: "uidemo", dependencies: ["ConvScopeUI"]),  // the TUI widgets on fake data, for tmux checks
         // The thin command line over both.
         .executableTarget(
             name: "convscope",

@@ -16,10 +16,11 @@ struct ConvScope: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self, GradCAMCommand.self,
-            ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self, BenchCommand.self,
-            DownloadCommand.self,
-        ]
+            TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
+            GradCAMCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self,
+            BenchCommand.self, DownloadCommand.self,
+        ],
+        defaultSubcommand: TUICommand.self
     )
 }
 

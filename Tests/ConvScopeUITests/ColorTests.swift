@@ -1,3 +1,4 @@
+import ConvKit
 import XCTest
 import ConvScopeUI
 
@@ -77,20 +78,21 @@ final class ColorTests: XCTestCase {
         XCTAssertFalse(ColorMode.truecolorRequested(by: ["COLORTERM": "yes"]))
     }
 
+    func testTruecolorRequestsTryTheDirectColourEntryOfTheFamily() {
+        XCTAssertEqual(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor", "TERM": "xterm-256color"]), "xterm-direct")
+        XCTAssertEqual(ColorMode.directTerminalType(for: ["COLORTERM": "24bit", "TERM": "tmux-256color"]), "tmux-direct")
+        XCTAssertNil(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor", "TERM": "xterm-direct"]))
+        XCTAssertNil(ColorMode.directTerminalType(for: ["TERM": "xterm-256color"]))
+        XCTAssertNil(ColorMode.directTerminalType(for: ["COLORTERM": "truecolor"]))
+    }
+
     func testEmptyNoColorFollowsTheConventionAndKeepsColour() {
         XCTAssertEqual(ColorMode.detect(environment: ["NO_COLOR": ""], terminalColors: 256, terminalIsDirect: false), .palette256)
     }
 
-    func testColormapsClampAndHitTheirEnds() {
-        XCTAssertEqual(Colormaps.greys(-3), .black)
-        XCTAssertEqual(Colormaps.greys(.nan), .black)
-        XCTAssertEqual(Colormaps.greys(7), .white)
-        XCTAssertEqual(Colormaps.jet(0), Color(red: 0, green: 0, blue: 128))
-        XCTAssertEqual(Colormaps.jet(1), Color(red: 128, green: 0, blue: 0))
-        XCTAssertEqual(Colormaps.diverging(0.5), Color(hex: 0xF2F2F2))
-        let low = Colormaps.diverging(0), high = Colormaps.diverging(1)
-        XCTAssertGreaterThan(low.blue, low.red)
-        XCTAssertGreaterThan(high.red, high.blue)
+    func testEngineColoursConvert() {
+        XCTAssertEqual(Color((r: 1, g: 2, b: 3)), Color(red: 1, green: 2, blue: 3))
+        XCTAssertEqual(Color(Colormap.jet.color(at: 0)), Color(red: 0, green: 0, blue: 128))
     }
 }
 

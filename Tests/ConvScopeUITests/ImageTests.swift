@@ -1,5 +1,9 @@
-import XCTest
+import ConvKit
 import ConvScopeUI
+import XCTest
+
+/// `color` as the engine's byte triple.
+private func triple(_ color: Color) -> RGBImage.Color { (color.red, color.green, color.blue) }
 
 final class HalfBlockImageTests: XCTestCase {
     private let topLeft = Color(hex: 0x102030), topRight = Color(hex: 0x405060)
@@ -7,10 +11,10 @@ final class HalfBlockImageTests: XCTestCase {
 
     private var twoByTwo: RGBImage {
         var image = RGBImage(width: 2, height: 2)
-        image[0, 0] = topLeft
-        image[1, 0] = topRight
-        image[0, 1] = bottomLeft
-        image[1, 1] = bottomRight
+        image[0, 0] = triple(topLeft)
+        image[1, 0] = triple(topRight)
+        image[0, 1] = triple(bottomLeft)
+        image[1, 1] = triple(bottomRight)
         return image
     }
 
@@ -46,7 +50,7 @@ final class HalfBlockImageTests: XCTestCase {
     func testAreaDownscaleAveragesBlocks() {
         var checker = RGBImage(width: 4, height: 4)
         for y in 0..<4 {
-            for x in 0..<4 { checker[x, y] = (x + y) % 2 == 0 ? .white : .black }
+            for x in 0..<4 { checker[x, y] = (x + y) % 2 == 0 ? (255, 255, 255) : (0, 0, 0) }
         }
         var grid = CellGrid(width: 2, height: 1)
         HalfBlockImage(image: checker, filter: .area).draw(into: &grid, in: grid.bounds)
@@ -67,8 +71,8 @@ final class HalfBlockImageTests: XCTestCase {
     }
 
     func testOddPixelHeightLeavesTheLastBottomHalfToTheTerminal() {
-        var image = RGBImage(width: 1, height: 3, fill: .red)
-        image[0, 2] = .blue
+        var image = RGBImage(width: 1, height: 3, color: triple(.red))
+        image[0, 2] = triple(.blue)
         var grid = CellGrid(width: 1, height: 2)
         HalfBlockImage(image: image).draw(into: &grid, in: grid.bounds)
         XCTAssertEqual(grid[0, 1].foreground, .blue)
@@ -78,42 +82,11 @@ final class HalfBlockImageTests: XCTestCase {
     func testDrawingStaysInsideItsRegion() {
         var grid = CellGrid(width: 10, height: 6, fill: Cell("."))
         let region = Rect(x: 3, y: 2, width: 4, height: 2)
-        HalfBlockImage(image: RGBImage(width: 50, height: 7, fill: .green)).draw(into: &grid, in: region)
+        HalfBlockImage(image: RGBImage(width: 50, height: 7, color: triple(.green))).draw(into: &grid, in: region)
         for y in 0..<6 {
             for x in 0..<10 where !region.contains(x: x, y: y) {
                 XCTAssertEqual(grid[x, y].glyph, ".")
             }
         }
-    }
-}
-
-final class HeatmapTests: XCTestCase {
-    func testValuesAreScaledToTheColormap() {
-        let heatmap = Heatmap(width: 3, height: 1, values: [-2, 0, 2], colormap: Colormaps.greys)
-        let image = heatmap.image()
-        XCTAssertEqual(image[0, 0], .black)
-        XCTAssertEqual(image[1, 0], Color(grey: 128))
-        XCTAssertEqual(image[2, 0], .white)
-    }
-
-    func testFixedRangeClampsAndNonFiniteValuesAreMarked() {
-        let heatmap = Heatmap(width: 3, height: 1, values: [5, .nan, -5], range: 0...1, colormap: Colormaps.greys, invalidColor: .magenta)
-        let image = heatmap.image()
-        XCTAssertEqual(image[0, 0], .white)
-        XCTAssertEqual(image[1, 0], .magenta)
-        XCTAssertEqual(image[2, 0], .black)
-    }
-
-    func testConstantMapShowsTheColormapMiddle() {
-        let image = Heatmap(width: 2, height: 1, values: [3, 3], colormap: Colormaps.greys).image()
-        XCTAssertEqual(image[0, 0], Color(grey: 128))
-    }
-
-    func testHeatmapDrawsHalfBlocks() {
-        var grid = CellGrid(width: 2, height: 1)
-        Heatmap(width: 2, height: 2, values: [0, 1, 1, 0], colormap: Colormaps.greys).draw(into: &grid, in: grid.bounds)
-        XCTAssertEqual(grid[0, 0].foreground, .black)
-        XCTAssertEqual(grid[0, 0].background, .white)
-        XCTAssertEqual(grid[1, 0].foreground, .white)
     }
 }

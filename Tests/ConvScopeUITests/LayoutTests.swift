@@ -5,12 +5,12 @@ final class ScreenLayoutTests: XCTestCase {
     func testEightyByTwentyFourCollapsesIntoTabs() {
         let layout = ScreenLayout(width: 80, height: 24)
         XCTAssertEqual(layout.mode, .tabs)
-        XCTAssertEqual(layout.header, Rect(x: 0, y: 0, width: 80, height: 1))
-        XCTAssertEqual(layout.tabBar, Rect(x: 0, y: 1, width: 80, height: 1))
+        XCTAssertEqual(layout.header, Rect(x: 0, y: 0, width: 80, height: 2))
+        XCTAssertEqual(layout.tabBar, Rect(x: 0, y: 2, width: 80, height: 1))
         XCTAssertEqual(layout.status, Rect(x: 0, y: 23, width: 80, height: 1))
         XCTAssertEqual(layout.tabPanels, Panel.allCases)
         for panel in Panel.allCases {
-            XCTAssertEqual(layout.visiblePanels(selectedTab: panel), [panel: Rect(x: 0, y: 2, width: 80, height: 21)])
+            XCTAssertEqual(layout.visiblePanels(selectedTab: panel), [panel: Rect(x: 0, y: 3, width: 80, height: 20)])
         }
     }
 
@@ -20,12 +20,12 @@ final class ScreenLayoutTests: XCTestCase {
         XCTAssertNil(layout.tabBar)
         let panels = layout.visiblePanels(selectedTab: .curves)
         XCTAssertEqual(Set(panels.keys), Set(Panel.allCases))
-        let body = Rect(x: 0, y: 1, width: 200, height: 58)
+        let body = Rect(x: 0, y: 2, width: 200, height: 57)
         var covered = 0
         for (panel, rect) in panels {
             XCTAssertEqual(rect.intersection(body), rect, "\(panel) inside the body")
-            XCTAssertGreaterThanOrEqual(rect.width, 34, "\(panel)")
-            XCTAssertGreaterThanOrEqual(rect.height, 20, "\(panel)")
+            XCTAssertGreaterThanOrEqual(rect.width, 30, "\(panel)")
+            XCTAssertGreaterThanOrEqual(rect.height, 24, "\(panel)")
             covered += rect.width * rect.height
             for (other, otherRect) in panels where other != panel {
                 XCTAssertTrue(rect.intersection(otherRect).isEmpty, "\(panel) overlaps \(other)")
@@ -37,11 +37,11 @@ final class ScreenLayoutTests: XCTestCase {
     func testHundredTwentyByFortyKeepsTheLayerListBesideTheTabs() {
         let layout = ScreenLayout(width: 120, height: 40)
         XCTAssertEqual(layout.mode, .sidebarWithTabs)
-        XCTAssertEqual(layout.tabPanels, [.curves, .activations, .prediction])
-        let panels = layout.visiblePanels(selectedTab: .prediction)
-        XCTAssertEqual(Set(panels.keys), [.layers, .prediction])
-        XCTAssertTrue(panels[.layers]!.intersection(panels[.prediction]!).isEmpty)
-        XCTAssertEqual(panels[.layers]!.width + panels[.prediction]!.width, 120)
+        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion])
+        let panels = layout.visiblePanels(selectedTab: .gradCAM)
+        XCTAssertEqual(Set(panels.keys), [.layers, .gradCAM])
+        XCTAssertTrue(panels[.layers]!.intersection(panels[.gradCAM]!).isEmpty)
+        XCTAssertEqual(panels[.layers]!.width + panels[.gradCAM]!.width, 120)
         XCTAssertEqual(Set(layout.visiblePanels(selectedTab: .layers).keys), [.layers, .curves], "no tab for layers: first tab shown")
     }
 
@@ -49,7 +49,9 @@ final class ScreenLayoutTests: XCTestCase {
         XCTAssertEqual(ScreenLayout(width: 160, height: 45).mode, .allPanels)
         XCTAssertEqual(ScreenLayout(width: 159, height: 45).mode, .sidebarWithTabs)
         XCTAssertEqual(ScreenLayout(width: 200, height: 44).mode, .sidebarWithTabs)
-        XCTAssertEqual(ScreenLayout(width: 109, height: 40).mode, .tabs)
+        XCTAssertEqual(ScreenLayout(width: 100, height: 28).mode, .sidebarWithTabs)
+        XCTAssertEqual(ScreenLayout(width: 99, height: 40).mode, .tabs)
+        XCTAssertEqual(ScreenLayout(width: 120, height: 27).mode, .tabs)
         XCTAssertEqual(ScreenLayout(width: 60, height: 18).mode, .tabs)
     }
 
@@ -77,8 +79,8 @@ final class ScreenLayoutTests: XCTestCase {
     func testTabCycling() {
         let layout = ScreenLayout(width: 80, height: 24)
         XCTAssertEqual(layout.tab(after: .curves), .layers)
-        XCTAssertEqual(layout.tab(after: .prediction), .curves)
-        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .prediction)
+        XCTAssertEqual(layout.tab(after: .confusion), .curves)
+        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .confusion)
         XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .layers), .layers)
     }
 }

@@ -18,6 +18,11 @@ public struct Color: Sendable, Hashable, CustomStringConvertible {
         self.init(red: UInt8((hex >> 16) & 0xFF), green: UInt8((hex >> 8) & 0xFF), blue: UInt8(hex & 0xFF))
     }
 
+    /// A colour from the engine's `(r, g, b)` byte triples (`RGBImage.Color`, `Colormap.Color`).
+    public init(_ rgb: (r: UInt8, g: UInt8, b: UInt8)) {
+        self.init(red: rgb.r, green: rgb.g, blue: rgb.b)
+    }
+
     /// A grey with all three channels equal to `level`.
     public init(grey level: UInt8) {
         self.init(red: level, green: level, blue: level)

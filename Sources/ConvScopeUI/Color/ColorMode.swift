@@ -20,8 +20,8 @@ public enum ColorMode: Sendable, Hashable, CaseIterable {
     /// `COLORTERM=truecolor` (or `24bit`) says the *emulator* understands 24-bit escapes, but curses
     /// can only emit them through a direct-colour terminfo entry. With a palette entry such as
     /// `xterm-256color` the result is therefore `.palette256` (nearest-colour mapping), never garbled
-    /// output; users get 24-bit colour by running with `TERM=xterm-direct` (or another `*-direct` entry).
-    /// `truecolorRequested(by:)` tells the app when to suggest that.
+    /// output. `CursesScreen` therefore first tries the family's direct entry (`directTerminalType`);
+    /// when terminfo has none, `truecolorRequested(by:)` tells the app to suggest installing one.
     public static func detect(
         environment: [String: String], terminalColors: Int, terminalIsDirect: Bool
     ) -> ColorMode {
@@ -36,5 +36,14 @@ public enum ColorMode: Sendable, Hashable, CaseIterable {
     public static func truecolorRequested(by environment: [String: String]) -> Bool {
         guard let value = environment["COLORTERM"]?.lowercased() else { return false }
         return value == "truecolor" || value == "24bit"
+    }
+
+    /// The direct-colour terminfo entry to try when `COLORTERM` asks for 24-bit colour and `TERM`
+    /// is a palette entry: the family name before the first `-` plus `-direct` (`xterm-256color`
+    /// gives `xterm-direct`, `tmux-256color` gives `tmux-direct`). Nil when no upgrade applies.
+    public static func directTerminalType(for environment: [String: String]) -> String? {
+        guard truecolorRequested(by: environment), let term = environment["TERM"], !term.isEmpty, !term.contains("direct")
+        else { return nil }
+        return (term.split(separator: "-").first.map(String.init) ?? term) + "-direct"
     }
 }

@@ -1,33 +1,41 @@
-/// The panels of the ConvScope screen.
+/// The panels of the ConvScope screen, in tab order (the number keys 1-5 pick them).
 public enum Panel: String, Sendable, Hashable, CaseIterable {
     /// Loss and accuracy curves.
     case curves
-    /// The layer list.
+    /// The layer list with the selected layer's formula and receptive field.
     case layers
-    /// Feature maps and class-activation heatmaps of the selected layer.
-    case activations
-    /// A sample image with the predicted class probabilities.
-    case prediction
+    /// Feature maps, filters and activation statistics of the selected layer.
+    case features
+    /// The selected image, its class-activation heatmap and overlay, and the top-3 predictions.
+    case gradCAM
+    /// The confusion matrix and per-class accuracy of the latest evaluation.
+    case confusion
 
     /// The panel's name for frames and tabs.
     public var title: String {
         switch self {
         case .curves: return "Curves"
         case .layers: return "Layers"
-        case .activations: return "Activations"
-        case .prediction: return "Prediction"
+        case .features: return "Features"
+        case .gradCAM: return "Grad-CAM"
+        case .confusion: return "Confusion"
         }
     }
+
+    /// The number key that shows the panel (1-5).
+    public var numberKey: Character { Character(String(Panel.allCases.firstIndex(of: self)! + 1)) }
 }
 
 /// Where everything goes on a screen of a given size: a pure function of the size.
 ///
-/// - At least 160 x 45: every panel at once (`allPanels`): header row, the layer list on the left,
-///   the curves top right, activations and prediction below them, status row.
-/// - At least 110 x 30: the layer list stays on the left and the other panels share the right side
+/// - At least 160 x 45: every panel at once (`allPanels`): the layer list on the left; the curves
+///   and Grad-CAM above, the feature maps and the confusion matrix below.
+/// - At least 100 x 28: the layer list stays on the left and the other panels share the right side
 ///   through a tab bar (`sidebarWithTabs`).
 /// - At least 60 x 18 (80 x 24 included): one panel at a time under a tab bar (`tabs`).
 /// - Smaller: `tooSmall`, and the screen shows only `drawTooSmallMessage`.
+///
+/// Every mode has a two-row header on top and a status row at the bottom.
 public struct ScreenLayout: Sendable, Equatable {
     /// How the panels are arranged.
     public enum Mode: Sendable, Hashable {
@@ -35,12 +43,14 @@ public struct ScreenLayout: Sendable, Equatable {
     }
 
     public static let minimumSize = (width: 60, height: 18)
-    public static let sidebarSize = (width: 110, height: 30)
+    public static let sidebarSize = (width: 100, height: 28)
     public static let allPanelsSize = (width: 160, height: 45)
+    /// Rows of the header.
+    public static let headerHeight = 2
 
     public let mode: Mode
     public let screen: Rect
-    /// The top row (app name, run state).
+    /// The top rows (dataset, model, progress, run state).
     public let header: Rect
     /// The bottom row.
     public let status: Rect
@@ -55,7 +65,7 @@ public struct ScreenLayout: Sendable, Equatable {
 
     public init(width: Int, height: Int) {
         screen = Rect(x: 0, y: 0, width: width, height: height)
-        let (header, rest) = screen.splitTop(1)
+        let (header, rest) = screen.splitTop(Self.headerHeight)
         let (body, status) = rest.splitBottom(1)
         self.header = header
         self.status = status
@@ -66,19 +76,21 @@ public struct ScreenLayout: Sendable, Equatable {
         } else if width >= Self.allPanelsSize.width && height >= Self.allPanelsSize.height {
             mode = .allPanels
             (tabBar, tabPanels, tabArea) = (nil, [], nil)
-            let (layers, right) = body.splitLeft(min(max(body.width / 5, 34), 48))
-            let (curves, lower) = right.splitTop(right.height * 9 / 20)
-            let (activations, prediction) = lower.splitRight(min(max(lower.width * 2 / 5, 44), 64))
-            fixedPanels = [.layers: layers, .curves: curves, .activations: activations, .prediction: prediction]
+            let (layers, right) = body.splitLeft(min(max(body.width / 6, 30), 40))
+            let (top, bottom) = right.splitTop(min(24, body.height / 2))
+            // Grad-CAM wants 3 x 32 columns for its images at full size; the curves take the rest.
+            let (curves, gradCAM) = top.splitRight(min(102, right.width * 5 / 8))
+            let (features, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
+            fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .features: features, .confusion: confusion]
         } else {
             let (bar, area) = body.splitTop(1)
             tabBar = bar
             if width >= Self.sidebarSize.width && height >= Self.sidebarSize.height {
                 mode = .sidebarWithTabs
-                let (layers, main) = area.splitLeft(min(max(area.width * 3 / 10, 34), 44))
+                let (layers, main) = area.splitLeft(min(max(area.width * 3 / 10, 30), 40))
                 fixedPanels = [.layers: layers]
                 tabArea = main
-                tabPanels = [.curves, .activations, .prediction]
+                tabPanels = [.curves, .features, .gradCAM, .confusion]
             } else {
                 mode = .tabs
                 fixedPanels = [:]
@@ -88,11 +100,16 @@ public struct ScreenLayout: Sendable, Equatable {
         }
     }
 
-    /// Every panel on screen while `selectedTab` is the chosen tab, with its rectangle. A
-    /// `selectedTab` that has no tab in this mode (the layer list beside the tabs) shows the first tab.
+    /// The tab shown for `selectedTab`: itself when it has a tab, else the first tab (for example
+    /// the layer list, which sits beside the tabs); nil without a tab bar.
+    public func shownTab(for selectedTab: Panel) -> Panel? {
+        tabPanels.contains(selectedTab) ? selectedTab : tabPanels.first
+    }
+
+    /// Every panel on screen while `selectedTab` is the chosen tab, with its rectangle.
     public func visiblePanels(selectedTab: Panel) -> [Panel: Rect] {
         var panels = fixedPanels
-        if let tabArea, let shown = tabPanels.contains(selectedTab) ? selectedTab : tabPanels.first {
+        if let tabArea, let shown = shownTab(for: selectedTab) {
             panels[shown] = tabArea
         }
         return panels
@@ -115,17 +132,26 @@ public struct ScreenLayout: Sendable, Equatable {
     /// Clears the grid and writes `tooSmallMessage` in its middle, wrapped to the width.
     public func drawTooSmallMessage(into grid: inout CellGrid, theme: Theme = .standard) {
         grid.fill(grid.bounds)
+        let lines = tooSmallMessage.wrapped(toWidth: grid.width)
+        let top = max((grid.height - lines.count) / 2, 0)
+        for (index, line) in lines.enumerated() {
+            grid.writeLine(line, in: Rect(x: 0, y: top + index, width: grid.width, height: 1), alignment: .center, style: theme.warning)
+        }
+    }
+}
+
+extension String {
+    /// The words of the string as lines of at most `width` characters (a longer word gets a line
+    /// of its own and is cut by whoever draws it).
+    public func wrapped(toWidth width: Int) -> [String] {
         var lines: [String] = []
-        for word in tooSmallMessage.split(separator: " ") {
-            if let last = lines.last, last.count + 1 + word.count <= grid.width {
+        for word in split(separator: " ") {
+            if let last = lines.last, last.count + 1 + word.count <= width {
                 lines[lines.count - 1] = last + " " + word
             } else {
                 lines.append(String(word))
             }
         }
-        let top = max((grid.height - lines.count) / 2, 0)
-        for (index, line) in lines.enumerated() {
-            grid.writeLine(line, in: Rect(x: 0, y: top + index, width: grid.width, height: 1), alignment: .center, style: theme.warning)
-        }
+        return lines
     }
 }

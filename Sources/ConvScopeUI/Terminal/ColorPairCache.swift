@@ -2,15 +2,21 @@
 ///
 /// Colours are quantised for the `ColorMode` (`TerminalPalette.cursesColor`) and the pair comes from
 /// `allocatePair`, which in the real backend is ncurses' `alloc_pair`: it reuses the pair of an
-/// identical colour combination and, when every pair is taken, recycles the least recently
-/// allocated one. Results are remembered so that steady frames never reach curses. When a pair
-/// number comes back holding a different combination than before, a recycle happened: the memory
-/// is dropped and `takeRecycledFlag()` tells the backend that cells already on screen with that pair
-/// changed colour and need redrawing.
+/// identical colour combination. Results are remembered so that steady frames never reach curses.
+///
+/// The pair table fills up in a long session of changing pictures (65,536 pairs go in seconds of
+/// CIFAR-10 heatmaps), and ncurses 6.4's `alloc_pair` then fails rather than recycling (measured:
+/// `free_pair` does not make room either). So when an allocation fails, `resetPairs` (ncurses'
+/// `reset_color_pairs`) empties the table and allocation starts over; one frame needs far fewer
+/// pairs than the table holds. When a pair number comes back holding a different combination than
+/// before (an implementation that does recycle), the memory is dropped likewise. Either way
+/// `takeRecycledFlag()` tells the backend that cells already on screen changed colour and need
+/// redrawing.
 public struct ColorPairCache {
     public let mode: ColorMode
     private let reservedDirectColors: Int
     private let allocatePair: (_ foreground: Int32, _ background: Int32) -> Int32
+    private let resetPairs: () -> Void
     private var pairsByColors: [UInt64: Int32] = [:]
     private var colorsByPair: [Int32: UInt64] = [:]
     private var recycled = false
@@ -20,10 +26,15 @@ public struct ColorPairCache {
     ///     keeps for its palette (`TerminalPalette.cursesColor`).
     ///   - allocatePair: returns the pair for two curses colour numbers (-1 is the default colour), or a
     ///     negative number when none can be had.
-    public init(mode: ColorMode, reservedDirectColors: Int = 8, allocatePair: @escaping (Int32, Int32) -> Int32) {
+    ///   - resetPairs: empties the pair table, so that allocation can start over.
+    public init(
+        mode: ColorMode, reservedDirectColors: Int = 8, allocatePair: @escaping (Int32, Int32) -> Int32,
+        resetPairs: @escaping () -> Void
+    ) {
         self.mode = mode
         self.reservedDirectColors = reservedDirectColors
         self.allocatePair = allocatePair
+        self.resetPairs = resetPairs
     }
 
     /// The pair for a style's colours; 0 (the terminal's default colours) in `.none` mode, for two
@@ -34,7 +45,15 @@ public struct ColorPairCache {
         if let pair = pairsByColors[key] { return pair }
         let foregroundNumber = TerminalPalette.cursesColor(for: foreground, mode: mode, reservedDirectColors: reservedDirectColors)
         let backgroundNumber = TerminalPalette.cursesColor(for: background, mode: mode, reservedDirectColors: reservedDirectColors)
-        let pair = allocatePair(foregroundNumber, backgroundNumber)
+        var pair = allocatePair(foregroundNumber, backgroundNumber)
+        if pair <= 0 {
+            // The table is full: start it over. Every pair on screen is gone, so repaint everything.
+            resetPairs()
+            pairsByColors.removeAll(keepingCapacity: true)
+            colorsByPair.removeAll(keepingCapacity: true)
+            recycled = true
+            pair = allocatePair(foregroundNumber, backgroundNumber)
+        }
         guard pair > 0 else { return 0 }
         let contents = UInt64(UInt32(bitPattern: foregroundNumber)) << 32 | UInt64(UInt32(bitPattern: backgroundNumber))
         if let previous = colorsByPair[pair], previous != contents {

@@ -51,8 +51,14 @@ public final class CursesScreen {
     /// Whether a CursesScreen is running in this process: curses has one global screen.
     private static let running = Atomic<Bool>(false)
 
+    // Members that call the shim's signal-state functions are `@inline(never)`: the state is a
+    // function-local static in `static inline` C functions, so each object file has its own copy,
+    // and a release build (multi-threaded whole-module optimisation, one object per source file)
+    // must not inline them into another file, where they would read a different, empty copy.
+
     /// Takes over the terminal: checks it is one, installs the signal handlers, starts curses in
     /// cbreak/noecho/keypad mode with a hidden cursor, and detects colours from `environment`.
+    @inline(never)
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard output") }
         guard isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard input") }
@@ -64,7 +70,7 @@ public final class CursesScreen {
 
         setlocale(LC_ALL, "")
         guard ccurses_install_signal_handlers() == 0 else { throw TerminalError.cannotSaveTerminalMode }
-        guard let screen = ccurses_newterm() else {
+        guard let screen = CursesScreen.openScreen(environment: environment) else {
             ccurses_remove_signal_handlers()
             throw TerminalError.unknownTerminal(term: environment["TERM"] ?? "")
         }
@@ -90,15 +96,28 @@ public final class CursesScreen {
         colorMode = ColorMode.detect(environment: environment, terminalColors: terminalColors, terminalIsDirect: isDirect)
         truecolorUnavailable = (colorMode == .palette256 || colorMode == .palette8)
             && ColorMode.truecolorRequested(by: environment)
-        pairs = ColorPairCache(mode: colorMode, reservedDirectColors: Int(ccurses_reserved_direct_colors())) { foreground, background in
-            alloc_pair(foreground, background)
-        }
+        pairs = ColorPairCache(
+            mode: colorMode, reservedDirectColors: Int(ccurses_reserved_direct_colors()),
+            allocatePair: { foreground, background in alloc_pair(foreground, background) }, resetPairs: { reset_color_pairs() })
         ccurses_prepare_restore()
         started = true
     }
 
     deinit {
         stop()
+    }
+
+    /// Starts curses on standard output for `TERM`. When `COLORTERM` announces 24-bit colour but
+    /// `TERM` names a palette entry, the family's direct-colour entry is tried first (see
+    /// `ColorMode.directTerminalType`): curses can only send 24-bit colours through one. `TERM` is
+    /// changed for this process when that entry exists. Nil when the terminal type is unknown.
+    private static func openScreen(environment: [String: String]) -> OpaquePointer? {
+        if let direct = ColorMode.directTerminalType(for: environment) {
+            setenv("TERM", direct, 1)
+            if let screen = ccurses_newterm() { return screen }
+            if let original = environment["TERM"] { setenv("TERM", original, 1) }
+        }
+        return ccurses_newterm()
     }
 
     /// The terminal's size in cells (as of the last `readKey`, which handles resizes).
@@ -115,8 +134,23 @@ public final class CursesScreen {
         guard screen != nil else { return }
         let window = ccurses_stdscr()
         let width = min(grid.width, Int(ccurses_cols())), height = min(grid.height, Int(ccurses_lines()))
-        let previous = previousFrame.flatMap { $0.width == grid.width && $0.height == grid.height ? $0 : nil }
+        var previous = previousFrame.flatMap { $0.width == grid.width && $0.height == grid.height ? $0 : nil }
         if previous == nil { clearok(window, true) }
+        write(grid, over: previous, width: width, height: height, into: window)
+        if pairs.takeRecycledFlag() {
+            // The pair table started over (or recycled a pair) while this frame was written: cells
+            // written before may now show other colours, so write the whole frame again.
+            previous = nil
+            write(grid, over: nil, width: width, height: height, into: window)
+            _ = pairs.takeRecycledFlag()
+        }
+        wnoutrefresh(window)
+        doupdate()
+        previousFrame = grid
+    }
+
+    /// Writes the cells of `grid` that differ from `previous` (all of them without one) into `window`.
+    private func write(_ grid: CellGrid, over previous: CellGrid?, width: Int, height: Int, into window: UnsafeMutablePointer<WINDOW>?) {
         grid.cells.withUnsafeBufferPointer { cells in
             for y in 0..<height {
                 for x in 0..<width {
@@ -130,10 +164,6 @@ public final class CursesScreen {
                 }
             }
         }
-        wnoutrefresh(window)
-        doupdate()
-        // A recycled pair repainted older cells in its new colours: repaint everything next time.
-        previousFrame = pairs.takeRecycledFlag() ? nil : grid
     }
 
     /// Makes the next `draw` repaint every cell (for example on Ctrl-L, or to measure a full frame).
@@ -145,6 +175,7 @@ public final class CursesScreen {
     /// Waits up to `timeoutMilliseconds` for a key. A resize returns `.resize` (curses has already
     /// adopted the new size and the next frame is drawn in full); a pending SIGINT/SIGTERM/SIGHUP
     /// returns `.interrupt`.
+    @inline(never)
     public func readKey(timeoutMilliseconds: Int = 50) -> Key {
         checkThread()
         guard screen != nil else { return .none }
@@ -168,12 +199,15 @@ public final class CursesScreen {
 
     /// The signal behind the last `.interrupt` (SIGINT, SIGTERM or SIGHUP), if any arrived.
     public var lastInterruptSignal: Int32? {
-        let signal = ccurses_last_interrupt_signal()
-        return signal == 0 ? nil : signal
+        @inline(never) get {
+            let signal = ccurses_last_interrupt_signal()
+            return signal == 0 ? nil : signal
+        }
     }
 
     /// Gives the terminal back: ends curses, restores the previous signal handlers. Safe to call
     /// more than once.
+    @inline(never)
     public func stop() {
         guard let screen else { return }
         checkThread()

@@ -1,0 +1,28 @@
+/// Something a key asks the app to do outside its own state: steer the training session, write
+/// files, or leave. `AppModel` returns these; the event loop (`TerminalApp`) carries them out.
+public enum AppEffect: Sendable, Equatable {
+    /// Pause a running session, resume a paused one.
+    case togglePause
+    /// One training step (while paused).
+    case step
+    /// Multiply the learning rate on top of its schedule.
+    case scaleLearningRate(Float)
+    /// Save a checkpoint to the session's checkpoint path.
+    case save
+    /// Pause, then save; the model quits once the save is confirmed (see `AppModel.observe`).
+    case saveAndQuit
+    /// Stop training and give the terminal back.
+    case quit
+    /// Write the current heatmap or grid to a PNG in the export folder.
+    case export(ExportKind)
+    /// Repaint every cell (Ctrl-L).
+    case repaint
+}
+
+/// What `e` and `E` write.
+public enum ExportKind: Sendable, Equatable {
+    /// Image | heatmap | overlay of the current class-activation map.
+    case heatmap
+    /// The selected layer's feature maps, and its filters when it is a convolution.
+    case grid
+}

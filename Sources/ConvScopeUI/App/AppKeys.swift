@@ -1,0 +1,25 @@
+/// Every key of the app with what it does: the help overlay (`?`) lists these, in this order.
+/// `AppModel.handle` is the one place that acts on them; a test checks the two agree.
+public enum AppKeys {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding("space", "pause / resume training"),
+        KeyBinding("n", "one training step (while paused)"),
+        KeyBinding("+ / -", "learning rate x1.25 / x0.8"),
+        KeyBinding("tab / S-tab", "next / previous panel"),
+        KeyBinding("1-5", "curves, layers, features, grad-cam, confusion"),
+        KeyBinding("↑↓ / j k", "select layer (PgUp PgDn g G: page, ends)"),
+        KeyBinding("← →", "previous / next test image"),
+        KeyBinding("r", "random test image"),
+        KeyBinding("x", "next misclassified image"),
+        KeyBinding("c / C", "next class to explain / back to predicted"),
+        KeyBinding("m", "method: CAM, Grad-CAM, Grad-CAM++, LayerCAM"),
+        KeyBinding("v", "colour scale: per map, per layer, global"),
+        KeyBinding("l", "log scale for the loss curve"),
+        KeyBinding("e", "export the heatmap to PNG"),
+        KeyBinding("E", "export the feature-map (and filter) grid"),
+        KeyBinding("s", "save a checkpoint"),
+        KeyBinding("Ctrl-L", "repaint the screen"),
+        KeyBinding("?", "this help (Esc closes)"),
+        KeyBinding("q", "quit (asks when training is unsaved)"),
+    ]
+}

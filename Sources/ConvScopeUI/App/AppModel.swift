@@ -1,0 +1,174 @@
+import ConvKit
+
+/// A line for the status bar: what the last action did, or why it failed.
+public struct StatusMessage: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+
+    public init(_ text: String, isError: Bool = false) {
+        self.text = text
+        self.isError = isError
+    }
+}
+
+/// The quit dialog's progress.
+public enum QuitPrompt: Sendable, Equatable {
+    /// "unsaved training: save first? (y)es / (n)o / (c)ancel" is on screen.
+    case asking
+    /// The user said yes: waiting for a session message newer than `afterSerial` (the save's).
+    case saving(afterSerial: Int)
+}
+
+/// Everything the UI shows besides the engine's values, and how keys change it: a pure state
+/// machine. `handle(_:layout:)` maps a key to a new state plus `AppEffect`s; `observe(_:)` takes in
+/// each new `TrainingSnapshot`. Neither touches the terminal or the engine, so both are unit-tested.
+public struct AppModel: Sendable {
+    /// The network's layers (block insides included), as the layer list shows them.
+    public let layers: [ModelSummary.Row]
+    public let classNames: [String]
+    /// The test set's labels (for the misclassified-image jump).
+    public let testLabels: [UInt8]
+
+    public var selectedTab: Panel = .curves
+    public var layerSelection: ListSelection
+    /// The test image being explained.
+    public var imageIndex = 0
+    /// The class to explain; nil explains the predicted class.
+    public var classIndex: Int?
+    public var method: ActivationMapMethod = .gradCAM
+    public var scaleScope: ColorScaleScope = .map
+    public var logScale = false
+    public var showsHelp = false
+    public var quitPrompt: QuitPrompt?
+    public var status: StatusMessage?
+
+    /// Facts from the latest snapshot that keys depend on.
+    public var runState: TrainingSnapshot.State = .paused
+    public var unsavedSteps = 0
+    public var messageSerial = 0
+    /// The latest test-set evaluation (the session's, or one the app ran for an opened checkpoint).
+    public var evaluation: Evaluation?
+
+    private var random: RandomSource
+
+    public init(layers: [ModelSummary.Row], classNames: [String], testLabels: [UInt8], seed: UInt64 = 0) {
+        self.layers = layers
+        self.classNames = classNames
+        self.testLabels = testLabels
+        layerSelection = ListSelection(itemCount: layers.count)
+        random = RandomSource(seed: seed, stream: 0x7E57)
+    }
+
+    /// The layer the views follow.
+    public var selectedLayer: ModelSummary.Row { layers[layerSelection.selectedIndex] }
+
+    /// What the insight worker should compute for the current selection.
+    public var insightRequest: InsightRequest {
+        InsightRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: method)
+    }
+
+    /// Takes in a new snapshot: the run state, a new session message for the status line, the
+    /// latest evaluation. Returns `.quit` once a save requested by the quit dialog has landed.
+    public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
+        runState = snapshot.state
+        unsavedSteps = snapshot.unsavedSteps
+        if let latest = snapshot.lastEvaluation { evaluation = latest }
+        guard snapshot.messageSerial > messageSerial else { return [] }
+        messageSerial = snapshot.messageSerial
+        if let message = snapshot.message {
+            status = StatusMessage(message, isError: message.contains("failed"))
+        }
+        if case .saving = quitPrompt {
+            if snapshot.unsavedSteps == 0 { return [.quit] }
+            quitPrompt = nil
+        }
+        return []
+    }
+
+    /// Applies a key; `layout` decides what tab comes next.
+    public mutating func handle(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
+        if key == .interrupt { return [.quit] }
+        if let prompt = quitPrompt { return answerQuitPrompt(prompt, key: key) }
+        if showsHelp {
+            showsHelp = false
+            if key == .character("?") || key == .escape { return [] }
+        }
+        switch key {
+        case .character("q"):
+            // While training runs, steps may land after the last snapshot: ask then too.
+            guard unsavedSteps > 0 || runState == .running || runState == .stepping else { return [.quit] }
+            quitPrompt = .asking
+        case .character("?"): showsHelp = true
+        case .character(" "):
+            if runState == .finished { status = StatusMessage("training has finished; keep exploring (q quits)") }
+            return runState == .finished ? [] : [.togglePause]
+        case .character("n"):
+            switch runState {
+            case .running: status = StatusMessage("n takes a step while paused: press space first")
+            case .finished: status = StatusMessage("training has finished: there is no next step")
+            case .paused, .stepping: return [.step]
+            }
+        case .character("+"), .character("="): return [.scaleLearningRate(1.25)]
+        case .character("-"), .character("_"): return [.scaleLearningRate(0.8)]
+        case .tab: selectedTab = layout.tab(after: layout.shownTab(for: selectedTab) ?? selectedTab)
+        case .backTab: selectedTab = layout.tab(after: layout.shownTab(for: selectedTab) ?? selectedTab, offset: -1)
+        case .character(let digit) where Panel.allCases.contains { $0.numberKey == digit }:
+            selectedTab = Panel.allCases.first { $0.numberKey == digit }!
+        case .left: moveImage(by: -1)
+        case .right: moveImage(by: 1)
+        case .character("r"): imageIndex = random.below(max(testLabels.count, 1))
+        case .character("x"): jumpToMisclassified()
+        case .character("c"): classIndex = classIndex.map { $0 + 1 < classNames.count ? $0 + 1 : nil } ?? 0
+        case .character("C"): classIndex = nil
+        case .character("m"): method = method.next
+        case .character("v"): scaleScope = scaleScope.next
+        case .character("l"): logScale.toggle()
+        case .character("e"): return [.export(.heatmap)]
+        case .character("E"): return [.export(.grid)]
+        case .character("s"): return [.save]
+        case .character("\u{0C}"): return [.repaint]
+        default: layerSelection.handle(key)
+        }
+        return []
+    }
+
+    private mutating func answerQuitPrompt(_ prompt: QuitPrompt, key: Key) -> [AppEffect] {
+        guard prompt == .asking else { return [] }
+        switch key {
+        case .character("y"), .character("Y"):
+            quitPrompt = .saving(afterSerial: messageSerial)
+            return [.saveAndQuit]
+        case .character("n"), .character("N"): return [.quit]
+        case .character("c"), .character("C"), .escape, .character("q"): quitPrompt = nil
+        default: break
+        }
+        return []
+    }
+
+    private mutating func moveImage(by offset: Int) {
+        let count = max(testLabels.count, 1)
+        imageIndex = ((imageIndex + offset) % count + count) % count
+    }
+
+    private mutating func jumpToMisclassified() {
+        guard let evaluation else {
+            status = StatusMessage("misclassified images are known after the first epoch's test evaluation")
+            return
+        }
+        let wrong = evaluation.misclassified(labels: testLabels)
+        guard let next = wrong.first(where: { $0 > imageIndex }) ?? wrong.first else {
+            status = StatusMessage("no misclassified test images")
+            return
+        }
+        imageIndex = next
+        status = StatusMessage("misclassified image \(next) (\(wrong.count) in the test set)")
+    }
+}
+
+extension CaseIterable where Self: Equatable, AllCases.Index == Int {
+    /// The next case, wrapping around after the last.
+    var next: Self {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}

@@ -1,0 +1,82 @@
+import ConvKit
+import Foundation
+
+/// Writes what the panels show to PNG files in the export folder, under generated names:
+/// `gradcam-<layer>-<class>-img<index>-step<step>.png` for the heatmap strip (image | heatmap |
+/// overlay, captioned), `features-<layer>-img<index>-step<step>.png` for the feature-map grid and
+/// `filters-<layer>-step<step>.png` for a convolution's filters. The folder is created when
+/// missing; files are written atomically (`PNG.write`).
+public struct Exporter: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Writes the heatmap strip of `insight` at weights version `step`; returns the path.
+    public func exportHeatmap(_ insight: Insight, classNames: [String], step: Int) throws -> String {
+        guard let map = insight.activationMap else {
+            throw ExportError.nothingToExport("no heatmap to export: \(insight.activationMapError ?? "none computed")")
+        }
+        let className = GradCAMPanel.name(map.classIndex, classNames)
+        let strip = Visualizer.strip(
+            image: insight.image, map: map, className: className, probability: insight.probabilities[map.classIndex])
+        let name = "gradcam-\(Exporter.slug(map.layer))-\(Exporter.slug(className))-img\(insight.request.imageIndex)-step\(step).png"
+        return try write(strip, name: name)
+    }
+
+    /// Writes the feature-map grid of `insight` (and the filter grid when the layer is a
+    /// convolution), coloured by `scope`; returns the paths.
+    public func exportGrid(_ insight: Insight, scope: ColorScaleScope, step: Int) throws -> [String] {
+        let maps = insight.featureMaps
+        let layer = Exporter.slug(maps.layer)
+        let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
+        let tiles = Visualizer.tiles(
+            planes: maps.isSpatial ? planes : [maps.values], width: maps.isSpatial ? maps.width : maps.channels,
+            height: maps.isSpatial ? maps.height : 1, scope: scope)
+        let grid = Visualizer.grid(
+            tiles, labels: maps.isSpatial ? (0..<tiles.count).map(String.init) : [],
+            title: "\(maps.layer) feature maps, test image \(insight.request.imageIndex), step \(step)")
+        var paths = [try write(grid, name: "features-\(layer)-img\(insight.request.imageIndex)-step\(step).png")]
+        if let bank = insight.filters {
+            let filterTiles = bank.isRGB
+                ? Visualizer.rgbFilters(bank, scope: scope)
+                : Visualizer.tiles(planes: (0..<bank.outChannels).map { bank.averagePlane(out: $0) }, width: bank.kernel, height: bank.kernel, scope: scope)
+            let filters = Visualizer.grid(
+                filterTiles, labels: (0..<filterTiles.count).map(String.init), title: "\(maps.layer) filters, step \(step)")
+            paths.append(try write(filters, name: "filters-\(layer)-step\(step).png"))
+        }
+        return paths
+    }
+
+    private func write(_ image: RGBImage, name: String) throws -> String {
+        if !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw ExportError.cannotCreateFolder(directory, reason: (error as NSError).localizedDescription)
+            }
+        }
+        let path = directory == "." ? name : (directory as NSString).appendingPathComponent(name)
+        try PNG.write(image, to: path)
+        return path
+    }
+
+    /// A name made safe for a file name: letters, digits, `.`, `_` and `-` kept, the rest `_`.
+    public static func slug(_ text: String) -> String {
+        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+    }
+}
+
+/// Why an export wrote nothing.
+public enum ExportError: Error, CustomStringConvertible, Equatable {
+    case nothingToExport(String)
+    case cannotCreateFolder(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .nothingToExport(let why): return why
+        case let .cannotCreateFolder(folder, reason): return "cannot create the export folder '\(folder)': \(reason)"
+        }
+    }
+}

@@ -1,0 +1,259 @@
+import ConvKit
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How the app begins: with a run ready to go, or on the setup screen because CIFAR-10 is missing.
+public enum AppStart {
+    /// Train (or explore) with this trainer at once.
+    case ready(Trainer)
+    /// Offer download / synthetic / quit first; `makeTrainer` builds the run for the chosen data
+    /// (on the UI thread).
+    case setup(SetupModel, downloader: DatasetDownloader, syntheticSeed: UInt64, makeTrainer: (Dataset) throws -> Trainer)
+}
+
+/// Where the app's files go and how the run opens.
+public struct AppOptions: Sendable {
+    /// Where `s` saves (and the quit dialog's "yes").
+    public var checkpointPath: String
+    /// Open paused (a checkpoint to explore); space starts training.
+    public var startPaused: Bool
+    /// Where `e` and `E` write their PNGs.
+    public var exportDirectory: String
+
+    public init(checkpointPath: String, startPaused: Bool, exportDirectory: String) {
+        self.checkpointPath = checkpointPath
+        self.startPaused = startPaused
+        self.exportDirectory = exportDirectory
+    }
+}
+
+/// How the app ended.
+public enum AppOutcome: Sendable, Equatable {
+    /// The user quit; `unsavedSteps` were left unsaved (0 after a save).
+    case quit(unsavedSteps: Int)
+    /// SIGINT, SIGTERM or SIGHUP: the app shut down cleanly.
+    case interrupted(signal: Int32, unsavedSteps: Int)
+}
+
+/// The terminal app: owns the curses screen on the calling (UI) thread and runs the event loop.
+///
+/// Each turn of the loop waits up to `keyTimeout` for a key, lets `AppModel` turn it into effects,
+/// reads the session's latest `TrainingSnapshot`, asks the `InsightWorker` for the current view
+/// (computed on its own queue, on a copy of the weights), and redraws when something changed:
+/// at least every `frameInterval` while training runs, otherwise when a key, snapshot or insight
+/// changed, and once a second. `CursesScreen` writes only the cells that differ from the last
+/// frame. The training runs on the session's queue; this thread only reads values and sends commands.
+public final class TerminalApp {
+    /// Longest wait for a key: bounds the reaction time to snapshots and keys.
+    public static let keyTimeout = 40
+    /// Seconds between frames while training runs (10 per second).
+    public static let frameInterval = 0.1
+
+    private let screen: CursesScreen
+    private let options: AppOptions
+
+    /// Takes over the terminal (throws `TerminalError` when there is none).
+    public init(options: AppOptions) throws {
+        self.options = options
+        screen = try CursesScreen()
+    }
+
+    /// Runs until the user quits or a signal arrives, then gives the terminal back.
+    public func run(_ start: AppStart) -> AppOutcome {
+        defer { screen.stop() }
+        switch start {
+        case .ready(let trainer):
+            return runSession(trainer)
+        case let .setup(model, downloader, seed, makeTrainer):
+            switch runSetup(model, downloader: downloader, syntheticSeed: seed, makeTrainer: makeTrainer) {
+            case .success(let trainer): return runSession(trainer)
+            case .failure(let exit): return exit.outcome
+            }
+        }
+    }
+
+    // MARK: - Training and exploring
+
+    private func runSession(_ trainer: Trainer) -> AppOutcome {
+        // Everything read from the trainer is read before the session takes it over.
+        let test = trainer.dataset.test
+        var model = AppModel(layers: ModelSummary(trainer.network).rows, classNames: trainer.dataset.classNames, testLabels: test.labels)
+        let resumed = trainer.globalStep > 0
+        let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
+        let worker = InsightWorker(session: session, images: test)
+        let background = DispatchGroup()
+        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background) : nil
+        let exporter = Exporter(directory: options.exportDirectory)
+        if screen.truecolorUnavailable {
+            model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
+        }
+
+        var lastDrawn = -Double.infinity
+        var lastFrame: FrameToken?
+        while true {
+            let size = screen.size
+            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            let snapshot = session.snapshot
+            var effects = model.observe(snapshot)
+            if key != .none && key != .resize { effects += model.handle(key, layout: ScreenLayout(width: size.width, height: size.height)) }
+            if model.evaluation == nil, let evaluation = checkpointEvaluation?.withLock({ $0 }) {
+                model.evaluation = evaluation
+            }
+            worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
+            let insight = worker.latest
+            for effect in effects {
+                switch effect {
+                case .togglePause: session.togglePause()
+                case .step: session.step()
+                case .scaleLearningRate(let factor): session.scaleLearningRate(by: factor)
+                case .save:
+                    session.save()
+                    model.status = StatusMessage("saving \(options.checkpointPath)…")
+                case .saveAndQuit:
+                    session.pause()
+                    session.save()
+                case .quit:
+                    session.stop()
+                    // Background work on copies of the weights must finish before the process
+                    // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
+                    // (`computeNow` queues behind the insight being computed; the engine has no
+                    // plain wait.)
+                    _ = worker.computeNow(model.insightRequest)
+                    background.wait()
+                    let unsaved = session.snapshot.unsavedSteps
+                    if key == .interrupt, let signal = screen.lastInterruptSignal {
+                        return .interrupted(signal: signal, unsavedSteps: unsaved)
+                    }
+                    return .quit(unsavedSteps: unsaved)
+                case .export(let kind):
+                    model.status = export(kind, exporter: exporter, model: model, insight: insight, worker: worker, step: snapshot.weightsVersion)
+                case .repaint: screen.invalidate()
+                }
+            }
+
+            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            let frame = FrameToken(snapshot, insight)
+            let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
+            guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
+            let grid = AppScreen.render(model: &model, snapshot: snapshot, insight: insight, width: size.width, height: size.height)
+            screen.draw(grid)
+            (lastDrawn, lastFrame) = (now, frame)
+        }
+    }
+
+    /// Carries out `e` or `E` on the insight on screen (or, when that is for another selection still
+    /// being computed, on one computed now) and says what happened.
+    private func export(
+        _ kind: ExportKind, exporter: Exporter, model: AppModel, insight: Insight?, worker: InsightWorker, step: Int
+    ) -> StatusMessage {
+        let current = insight.flatMap { $0.request == model.insightRequest ? $0 : nil } ?? worker.computeNow(model.insightRequest)
+        do {
+            switch kind {
+            case .heatmap:
+                let path = try exporter.exportHeatmap(current, classNames: model.classNames, step: current.weightsVersion)
+                return StatusMessage("exported \(path)")
+            case .grid:
+                let paths = try exporter.exportGrid(current, scope: model.scaleScope, step: current.weightsVersion)
+                return StatusMessage("exported " + paths.joined(separator: ", "))
+            }
+        } catch {
+            return StatusMessage("export failed: \(error)", isError: true)
+        }
+    }
+
+    /// Evaluates a copy of the session's network on the test set off the UI thread (a run opened
+    /// from a checkpoint has no evaluation of its own until it finishes another epoch).
+    private func evaluateInBackground(_ session: TrainingSession, on test: ImageSet, group: DispatchGroup) -> Shared<Evaluation?> {
+        let result = Shared<Evaluation?>(nil)
+        DispatchQueue.global(qos: .utility).async(group: group) {
+            let network = session.copyNetwork().network
+            let evaluation = Trainer.evaluate(network, on: test)
+            result.withLock { $0 = evaluation }
+        }
+        return result
+    }
+
+    // MARK: - Setup (no data)
+
+    private func runSetup(
+        _ initial: SetupModel, downloader: DatasetDownloader, syntheticSeed: UInt64, makeTrainer: (Dataset) throws -> Trainer
+    ) -> Result<Trainer, SetupExit> {
+        var model = initial
+        let progress = Shared<DownloadProgress?>(nil)
+        var pending: Shared<Result<Dataset, any Error>?>?
+        while true {
+            let size = screen.size
+            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            switch key == .none ? nil : model.handle(key) {
+            case .quit?:
+                if key == .interrupt, let signal = screen.lastInterruptSignal {
+                    return .failure(SetupExit(.interrupted(signal: signal, unsavedSteps: 0)))
+                }
+                return .failure(SetupExit(.quit(unsavedSteps: 0)))
+            case .download?:
+                pending = load {
+                    _ = try downloader.run { report in progress.withLock { $0 = report } }
+                    return try Dataset.load(.cifar10(directory: downloader.datasetDirectory))
+                }
+            case .synthetic?:
+                pending = load { try Dataset.load(.synthetic(seed: syntheticSeed)) }
+            case nil: break
+            }
+            if case .downloading = model.phase { model.phase = .downloading(progress.withLock { $0 }) }
+            if let outcome = pending?.withLock({ $0 }) {
+                pending = nil
+                do {
+                    return .success(try makeTrainer(try outcome.get()))
+                } catch {
+                    model.phase = .failed("\(error)")
+                }
+            }
+            var grid = CellGrid(width: size.width, height: size.height)
+            SetupScreen.draw(model, into: &grid, in: grid.bounds)
+            screen.draw(grid)
+        }
+    }
+
+    /// Runs `work` on a background queue; the result appears in the returned box.
+    private func load(_ work: @escaping @Sendable () throws -> Dataset) -> Shared<Result<Dataset, any Error>?> {
+        let result = Shared<Result<Dataset, any Error>?>(nil)
+        DispatchQueue.global(qos: .userInitiated).async {
+            let outcome = Result { try work() }
+            result.withLock { $0 = outcome }
+        }
+        return result
+    }
+}
+
+/// The way out of the setup screen without a run.
+private struct SetupExit: Error {
+    let outcome: AppOutcome
+    init(_ outcome: AppOutcome) { self.outcome = outcome }
+}
+
+/// A value several threads hand over to each other, behind a lock.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
+}
+
+/// What, besides keys, makes a new frame worth drawing.
+private struct FrameToken: Equatable {
+    let step: Int
+    let state: TrainingSnapshot.State
+    let messageSerial: Int
+    let learningRateScale: Float
+    let insightRequest: InsightRequest?
+    let insightVersion: Int?
+
+    init(_ snapshot: TrainingSnapshot, _ insight: Insight?) {
+        step = snapshot.globalStep
+        state = snapshot.state
+        messageSerial = snapshot.messageSerial
+        learningRateScale = snapshot.learningRateScale
+        insightRequest = insight?.request
+        insightVersion = insight?.weightsVersion
+    }
+}

@@ -1,0 +1,93 @@
+import ConvKit
+
+/// One frame of the app: the header, the panels that the layout shows at this size (framed, under a
+/// tab bar when they do not all fit), the status line and any overlay (help, quit dialog), drawn
+/// from the engine's latest values and the UI state into a fresh `CellGrid`.
+public enum AppScreen {
+    /// The hint the status line shows when there is no message.
+    public static let hint = "space pause  n step  j/k layer  ←/→ image  c class  m method  e export  s save"
+
+    /// Renders a frame. Only the layer list's scroll position is written back into `model` (the list
+    /// learns its height when drawn); everything else is read.
+    public static func render(
+        model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, width: Int, height: Int, theme: Theme = .standard
+    ) -> CellGrid {
+        var grid = CellGrid(width: width, height: height)
+        let layout = ScreenLayout(width: width, height: height)
+        guard layout.mode != .tooSmall else {
+            layout.drawTooSmallMessage(into: &grid, theme: theme)
+            return grid
+        }
+        HeaderPanel.draw(snapshot, into: &grid, in: layout.header, theme: theme)
+        if let tabBar = layout.tabBar, let shown = layout.shownTab(for: model.selectedTab) {
+            Tabs(
+                titles: layout.tabPanels.map { "\($0.numberKey) \($0.title)" }, selectedIndex: layout.tabPanels.firstIndex(of: shown) ?? 0,
+                theme: theme
+            ).draw(into: &grid, in: tabBar)
+        }
+        for (panel, rect) in layout.visiblePanels(selectedTab: model.selectedTab) {
+            let inside = Frame(title: title(of: panel, model: model, insight: insight), isFocused: panel == .layers, theme: theme)
+                .draw(into: &grid, in: rect)
+            let content = Rect(x: inside.x + 1, y: inside.y, width: inside.width - 2, height: inside.height)
+            switch panel {
+            case .curves:
+                CurvesPanel.draw(snapshot, logScale: model.logScale, into: &grid, in: content, theme: theme)
+            case .layers:
+                LayersPanel.draw(layers: model.layers, selection: &model.layerSelection, into: &grid, in: content, theme: theme)
+            case .features:
+                FeaturesPanel.draw(insight, layers: model.layers, scope: model.scaleScope, into: &grid, in: content, theme: theme)
+            case .gradCAM:
+                GradCAMPanel.draw(insight, model: model, into: &grid, in: content, theme: theme)
+            case .confusion:
+                ConfusionPanel.draw(
+                    model.evaluation, classNames: model.classNames, epoch: snapshot.completedEpochs, into: &grid, in: content,
+                    theme: theme)
+            }
+        }
+        let message = model.status
+        StatusLine(
+            left: message?.text ?? hint, right: "? help  q quit",
+            style: message?.isError == true ? AppColors.errorBar : theme.statusBar
+        ).draw(into: &grid, in: layout.status)
+
+        if model.showsHelp {
+            HelpOverlay(bindings: AppKeys.bindings, footer: "? or Esc closes this help", theme: theme).draw(into: &grid, in: layout.screen)
+        }
+        if let prompt = model.quitPrompt {
+            drawQuitPrompt(prompt, unsavedSteps: model.unsavedSteps, into: &grid, in: layout.screen, theme: theme)
+        }
+        return grid
+    }
+
+    /// A panel's frame title: what it shows and the key that changes it.
+    static func title(of panel: Panel, model: AppModel, insight: Insight?) -> String {
+        switch panel {
+        case .curves: return "Curves"
+        case .layers: return "Layers (j/k)"
+        case .features: return "Features: \(model.selectedLayer.name)"
+        case .gradCAM:
+            let layer = insight?.mapLayer.map { " at \($0)" } ?? ""
+            return "\(model.method)\(layer)"
+        case .confusion: return "Confusion"
+        }
+    }
+
+    /// The quit dialog: a framed question in the middle of the screen.
+    static func drawQuitPrompt(_ prompt: QuitPrompt, unsavedSteps: Int, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        let lines: [String]
+        switch prompt {
+        case .asking:
+            let what = unsavedSteps > 0 ? "\(unsavedSteps) unsaved training steps" : "training is running"
+            lines = ["\(what): save first?", "(y)es / (n)o / (c)ancel"]
+        case .saving:
+            lines = ["saving the checkpoint…", ""]
+        }
+        let box = rect.centered(width: (lines.map(\.count).max() ?? 0) + 6, height: lines.count + 2)
+        grid.fill(box, with: Cell(" ", style: theme.text))
+        let inside = Frame(title: "Quit", isFocused: true, theme: theme).draw(into: &grid, in: box)
+        for (index, line) in lines.enumerated() {
+            grid.writeLine(line, in: Rect(x: inside.x, y: inside.y + index, width: inside.width, height: 1), alignment: .center,
+                           style: index == 0 ? theme.warning : theme.keyName)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ConvKit
+import Foundation
+
+/// The two header rows: what is training on what, and how far it has got.
+///
+/// Row one: app name, the dataset (SYNTHETIC in a loud badge, never passing for CIFAR-10), the model
+/// and, on the right, the run state. Row two: epoch, step, learning rate, images/s and ETA, with a
+/// progress bar when there is room. Fields that do not fit are left out from the end.
+public enum HeaderPanel {
+    public static func draw(_ snapshot: TrainingSnapshot, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard) {
+        guard !rect.isEmpty else { return }
+        let (first, rest) = rect.splitTop(1)
+        grid.fill(first, with: Cell(" ", style: theme.statusBar))
+
+        let badge = " " + stateLabel(snapshot.state) + " "
+        let (left, stateArea) = first.splitRight(min(badge.count, first.width))
+        grid.writeLine(badge, in: stateArea, style: stateStyle(snapshot.state))
+        var x = grid.write(" ConvScope ", x: left.x, y: left.y, style: theme.statusBar.adding(.bold), clip: left)
+        let dataset = snapshot.isSynthetic ? " SYNTHETIC DATA (not CIFAR-10) " : " \(snapshot.datasetName) "
+        let datasetStyle = snapshot.isSynthetic ? AppColors.syntheticBadge : theme.statusBar.adding(.bold)
+        x = grid.write(dataset.count + 12 <= left.width ? dataset : " SYNTHETIC ", x: x + 1, y: left.y, style: datasetStyle, clip: left)
+        let model = snapshot.presetName.map { "\($0) = \(snapshot.modelSpec)" } ?? snapshot.modelSpec
+        grid.writeLine(" model " + model, in: Rect(x: x, y: left.y, width: left.maxX - x - 1, height: 1), style: theme.statusBar)
+
+        let second = rest.splitTop(1).top
+        guard !second.isEmpty else { return }
+        grid.writeLine(progressLine(snapshot, width: second.width - 1), in: second.splitLeft(1).rest, style: theme.text)
+    }
+
+    /// The second row's text, as much as fits in `width`.
+    public static func progressLine(_ snapshot: TrainingSnapshot, width: Int) -> String {
+        let epoch = min(snapshot.completedEpochs + 1, snapshot.totalEpochs)
+        let step = snapshot.state == .finished ? snapshot.stepsPerEpoch : snapshot.stepInEpoch
+        var fields = [
+            "epoch \(epoch)/\(snapshot.totalEpochs)",
+            "step \(step)/\(snapshot.stepsPerEpoch)",
+            String(format: "lr %.4g", snapshot.learningRate) + (snapshot.learningRateScale == 1 ? "" : String(format: " (x%.3g)", snapshot.learningRateScale)),
+            snapshot.imagesPerSecond > 0 ? "\(Int(snapshot.imagesPerSecond.rounded()).formatted) img/s" : "-- img/s",
+            "ETA " + (snapshot.state == .finished ? "done" : duration(snapshot.secondsRemaining)),
+            "total \(snapshot.globalStep)/\(snapshot.totalSteps)",
+        ]
+        let separator = "  │  "
+        let plain = fields.joined(separator: separator)
+        let barWidth = 20
+        if plain.count + barWidth + 3 <= width {
+            let fraction = snapshot.totalSteps > 0 ? Double(snapshot.globalStep) / Double(snapshot.totalSteps) : 0
+            fields[5] = "▕" + BarChart.bar(value: fraction, width: barWidth) + "▏ " + fields[5]
+        }
+        var line = ""
+        for field in fields {
+            let candidate = line.isEmpty ? field : line + separator + field
+            if candidate.count > width { break }
+            line = candidate
+        }
+        return line
+    }
+
+    static func stateLabel(_ state: TrainingSnapshot.State) -> String {
+        switch state {
+        case .running: return "RUNNING"
+        case .paused: return "PAUSED"
+        case .stepping: return "STEPPING"
+        case .finished: return "FINISHED"
+        }
+    }
+
+    static func stateStyle(_ state: TrainingSnapshot.State) -> Style {
+        let background: Color
+        switch state {
+        case .running: background = AppColors.good
+        case .paused, .stepping: background = AppColors.caution
+        case .finished: background = AppColors.accent
+        }
+        // Reverse video: the colour becomes the badge's background, and stays a block without colours.
+        return Style(foreground: background, attributes: [.bold, .reverse])
+    }
+
+    /// `4:05` or `1:02:03`; `--:--` while unknown.
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite, seconds >= 0 else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// Colours the app's panels share beyond the foundation's `Theme`.
+public enum AppColors {
+    /// Correct predictions, a running session.
+    public static let good = Color(hex: 0x5FD75F)
+    /// Wrong predictions, errors.
+    public static let bad = Color(hex: 0xFF5F5F)
+    /// A paused session.
+    public static let caution = Color(hex: 0xFFD75F)
+    public static let accent = Color(hex: 0x87D7FF)
+    /// Neither right nor wrong (the other top-3 classes).
+    public static let neutral = Color(grey: 150)
+    /// The loud label of the synthetic dataset: visible with and without colour.
+    /// (Reverse video: an orange block with dark text, or an inverted block without colours.)
+    public static let syntheticBadge = Style(foreground: Color(hex: 0xFF8700), attributes: [.bold, .reverse])
+    /// The status line when it reports an error.
+    public static let errorBar = Style(foreground: Color(hex: 0xD70000), attributes: [.bold, .reverse])
+}

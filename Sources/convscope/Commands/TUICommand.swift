@@ -1,0 +1,60 @@
+import ArgumentParser
+import ConvKit
+import ConvScopeUI
+import Foundation
+
+/// `convscope [tui]`: the terminal app. Trains at once and shows it live; with an existing
+/// `--checkpoint` opens that run paused for exploring.
+struct TUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui",
+        abstract: "Watch a network learn in the terminal (the default command).",
+        discussion: """
+            Starts training at once with the options of `convscope train` and shows the curves, the layers, feature \
+            maps, filters, Grad-CAM and the confusion matrix live; ? lists the keys. With --checkpoint FILE that \
+            exists, the run saved there opens paused for exploring (space resumes its training); otherwise FILE is \
+            where s saves. When the planned epochs end the app stays open. Without CIFAR-10 on disk (and no --data), \
+            the first screen offers to download it or to use the synthetic set.
+            """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var training: TrainingOptions
+
+    @Option(name: .long, help: "A run to open paused (when the file exists) and where s saves; default <model>.safetensors.")
+    var checkpoint: String?
+
+    @Option(name: .customLong("export-dir"), help: "Folder for exported PNGs (e and E); default the current folder.")
+    var exportDir = "."
+
+    func run() throws {
+        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
+            printError("convscope: the TUI needs a terminal; use `convscope train` for headless runs")
+            throw ExitCode(1)
+        }
+        let checkpointPath = checkpoint ?? defaultCheckpointName(training.model)
+        let resume = checkpoint != nil && FileManager.default.fileExists(atPath: checkpointPath)
+        let makeTrainer = { (dataset: Dataset) throws -> Trainer in
+            resume
+                ? try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
+                : try Trainer(config: training.config, dataset: dataset)
+        }
+        let start: AppStart
+        do {
+            start = .ready(try makeTrainer(try data.load(trainLimit: training.trainLimit)))
+        } catch DataError.notFound(let tried) where data.data == nil {
+            let locator = DataLocator()
+            start = .setup(
+                SetupModel(placesTried: tried, downloadDirectory: locator.cacheDirectory),
+                downloader: DatasetDownloader(cacheDirectory: locator.cacheDirectory), syntheticSeed: training.seed,
+                makeTrainer: makeTrainer)
+        }
+        let app = try TerminalApp(options: AppOptions(checkpointPath: checkpointPath, startPaused: resume, exportDirectory: exportDir))
+        switch app.run(start) {
+        case .quit(let unsaved):
+            if unsaved > 0 { printError("convscope: quit with \(unsaved) unsaved training steps") }
+        case let .interrupted(signal, unsaved):
+            printError("convscope: stopped by signal \(signal)" + (unsaved > 0 ? "; \(unsaved) training steps were not saved" : ""))
+            throw ExitCode(128 + signal)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import ConvKit
+import Foundation
+import XCTest
+
+/// The real `convscope` binary driven inside tmux on the synthetic set: panels, training steps,
+/// layer selection, pause / single step / resume, export, resizing, quitting, Ctrl-C, and that the
+/// terminal is given back in the state it was found.
+final class TUIEndToEndTests: XCTestCase {
+    private var driver: TmuxDriver?
+    private var binary = ""
+
+    override func setUpWithError() throws {
+        try TmuxDriver.requireTmux()
+        binary = try TmuxDriver.binary()
+    }
+
+    override func tearDown() {
+        driver?.close()
+        driver = nil
+    }
+
+    private func start(width: Int = 100, height: Int = 30, environment: [String: String?] = [:]) throws -> TmuxDriver {
+        let started = try TmuxDriver(width: width, height: height, environment: environment)
+        driver = started
+        return started
+    }
+
+    /// The command line that records the tty mode, runs the app, prints its exit status and records
+    /// the tty mode again.
+    private func launch(_ arguments: String, in tmux: TmuxDriver) throws {
+        try tmux.type("stty -a > before.txt; \(binary) \(arguments); echo EXIT=$?; stty -a > after.txt")
+    }
+
+    /// The global step in the header's `total N/M`.
+    private func totalSteps(_ screen: [String]) -> Int? {
+        guard let line = screen.first(where: { $0.contains("total ") }), let range = line.range(of: #"total (\d+)/"#, options: .regularExpression)
+        else { return nil }
+        return Int(line[range].dropFirst(6).dropLast())
+    }
+
+    private func assertTerminalRestored(_ tmux: TmuxDriver, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertFalse(try tmux.alternateScreenIsOn(), "the alternate screen is off", file: file, line: line)
+        try tmux.waitFor("the shell's prompt", file: file, line: line) { $0.last { !$0.isEmpty } == TmuxDriver.prompt }
+        let before = try String(contentsOfFile: tmux.folder + "/before.txt", encoding: .utf8)
+        let after = try String(contentsOfFile: tmux.folder + "/after.txt", encoding: .utf8)
+        XCTAssertFalse(before.isEmpty)
+        XCTAssertEqual(before, after, "stty -a is unchanged", file: file, line: line)
+    }
+
+    func testTrainPauseStepExportResizeAndQuit() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny --epochs 2 --export-dir exports --checkpoint run.safetensors", in: tmux)
+        let first = try tmux.waitFor(text: "SYNTHETIC DATA (not CIFAR-10)")
+        XCTAssertTrue(try tmux.alternateScreenIsOn())
+        try tmux.waitFor(text: "Layers (j/k)")
+        try tmux.waitFor(text: "Curves")
+        XCTAssertTrue(first[0].contains("model tiny"), first[0])
+
+        // The step counter advances while training runs.
+        let early = try XCTUnwrap(totalSteps(try tmux.waitFor("a step count") { self.totalSteps($0) != nil }))
+        try tmux.waitFor("the step counter to advance") { (self.totalSteps($0) ?? 0) > early + 3 }
+
+        // Layers: j/k move the selection; the detail and the features view follow it.
+        try tmux.press("3")
+        try tmux.waitFor(text: "Features: conv1")
+        try tmux.press("j", "j")
+        try tmux.waitFor(text: "Features: maxpool1")
+        try tmux.waitFor(text: "maxpool1: 16 maps of 16x16")
+        try tmux.waitFor(text: "┃ maxpool1: 16x32x32 ->")
+        try tmux.press("k")
+        try tmux.waitFor(text: "Features: relu1")
+
+        // Pause stops the counter; n takes exactly one step; space resumes.
+        try tmux.press("Space")
+        try tmux.waitFor(text: "PAUSED")
+        Thread.sleep(forTimeInterval: 0.3)  // the paused frame in full, not half-written
+        let stopped = try XCTUnwrap(totalSteps(try tmux.screen()))
+        Thread.sleep(forTimeInterval: 0.6)
+        XCTAssertEqual(totalSteps(try tmux.screen()), stopped, "no steps while paused")
+        try tmux.press("n")
+        try tmux.waitFor("one step") { self.totalSteps($0) == stopped + 1 }
+        Thread.sleep(forTimeInterval: 0.6)
+        XCTAssertEqual(totalSteps(try tmux.screen()), stopped + 1, "n takes exactly one step")
+        try tmux.press("Space")
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.waitFor("training to go on") { (self.totalSteps($0) ?? 0) > stopped + 2 }
+
+        // e exports the heatmap and says where.
+        try tmux.press("4")
+        try tmux.waitFor(text: "Grad-CAM at relu1")
+        try tmux.press("e")
+        let exported = try tmux.waitFor(text: "exported exports/gradcam-relu1-")
+        let status = try XCTUnwrap(exported.last { $0.contains("exported ") })
+        let name = try XCTUnwrap(status.range(of: #"gradcam-\S+\.png"#, options: .regularExpression).map { String(status[$0]) })
+        let image = try PNG.read(contentsOf: tmux.folder + "/exports/" + name)
+        XCTAssertEqual(image.width, 800)
+        XCTAssertGreaterThan(image.height, 256)
+
+        // Resizing re-lays the screen out: everything at 200x60, tabs at 80x24, a message when tiny.
+        try tmux.resize(width: 200, height: 60)
+        // (Each wait covers the whole screen: tmux shows a frame while its bytes are still arriving.)
+        let large = try tmux.waitFor("all panels") { screen in
+            ["Layers (j/k)", "Curves", "Grad-CAM at", "Features:", "Confusion"].allSatisfy { title in screen.contains { $0.contains(title) } }
+                && screen.count >= 60 && screen[59].contains("? help  q quit")
+        }
+        XCTAssertFalse(large.contains { $0.contains("1 Curves │") }, "no tab bar at 200x60")
+        XCTAssertTrue(large[0].hasPrefix(" ConvScope"), large[0])
+        XCTAssertTrue(large.allSatisfy { $0.count <= 200 })
+        try tmux.resize(width: 80, height: 24)
+        try tmux.waitFor("the tabbed layout") { screen in
+            screen.contains { $0.contains("1 Curves │ 2 Layers │ 3 Features │ 4 Grad-CAM │ 5 Confusion") }
+                && screen.count >= 24 && screen[23].contains("? help  q quit")
+        }
+        try tmux.resize(width: 50, height: 15)
+        try tmux.waitFor(text: "Terminal too small: 50x15")
+        try tmux.resize(width: 100, height: 30)
+        try tmux.waitFor(text: "Layers (j/k)")
+
+        // q asks about the unsaved training; y saves, then the app exits 0 and gives the terminal back.
+        try tmux.press("q")
+        try tmux.waitFor(text: "save first?")
+        try tmux.press("y")
+        try tmux.waitFor(text: "EXIT=0", timeout: 30)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmux.folder + "/run.safetensors"), "y saved the checkpoint")
+        try assertTerminalRestored(tmux)
+    }
+
+    func testCtrlCMidTrainingRestoresTheTerminal() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny", in: tmux)
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.waitFor("training steps") { (self.totalSteps($0) ?? 0) > 2 }
+        try tmux.press("C-c")
+        let screen = try tmux.waitFor(text: "EXIT=130")
+        XCTAssertTrue(screen.contains { $0.contains("convscope: stopped by signal 2") })
+        try assertTerminalRestored(tmux)
+    }
+
+    func testWithoutDataTheSetupScreenOffersTheSyntheticSet() throws {
+        let tmux = try start(environment: ["CONVSCOPE_DATA": nil])
+        try launch("--model tiny --epochs 1", in: tmux)
+        try tmux.waitFor(text: "CIFAR-10 was not found")
+        try tmux.waitFor(text: "d  download CIFAR-10 now")
+        try tmux.press("s")
+        try tmux.waitFor(text: "SYNTHETIC DATA (not CIFAR-10)")
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.press("q")
+        try tmux.waitFor(text: "save first?")
+        try tmux.press("n")
+        try tmux.waitFor(text: "EXIT=0")
+        try assertTerminalRestored(tmux)
+    }
+
+    func testWithoutATerminalItPointsToTrain() throws {
+        let result = try TmuxDriver.run([binary, "--data", "synthetic"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.output, "convscope: the TUI needs a terminal; use `convscope train` for headless runs\n")
+    }
+}

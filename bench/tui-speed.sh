@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Training speed with the TUI open against headless `convscope train`: the same model, data and
+# epoch, in alternating runs (the machine may be shared). Prints each run's images/s (the epoch's
+# training throughput, which both report the same way) and the TUI / train ratio of the means.
+#
+#   bench/tui-speed.sh                      # simple model, synthetic data, 3 rounds, TUI at 200x60
+#   MODEL=tiny ROUNDS=5 SIZE=100x30 bench/tui-speed.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${CONVSCOPE_BIN:-$PWD/.build/release/convscope}
+MODEL=${MODEL:-simple}
+ROUNDS=${ROUNDS:-3}
+SIZE=${SIZE:-200x60}
+WORK=$(mktemp -d)
+SOCKET=tui-speed-$$
+trap 'tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+train_rate() {
+    "$BIN" train --model "$MODEL" --data synthetic --epochs 1 --checkpoint "$WORK/train.safetensors" 2>&1 \
+        | grep -o 'epoch 1/1  train.*' | grep -o '[0-9]* img/s' | grep -o '[0-9]*'
+}
+
+tui_rate() {
+    tmux -L "$SOCKET" -f /dev/null new-session -d -s bench -x "${SIZE%x*}" -y "${SIZE#*x}" -c "$WORK" \
+        "env -u NO_COLOR TERM=xterm-256color $BIN --model $MODEL --data synthetic --epochs 1 --checkpoint $WORK/tui.safetensors; sleep 60" \
+        </dev/null >/dev/null 2>&1
+    local line=""
+    for _ in $(seq 1200); do
+        line=$(tmux -L "$SOCKET" capture-pane -p -t bench | grep -o 'epoch 1: [0-9,]* img/s' || true)
+        [ -n "$line" ] && break
+        sleep 0.25
+    done
+    tmux -L "$SOCKET" send-keys -t bench q n
+    sleep 0.5
+    tmux -L "$SOCKET" kill-server
+    echo "$line" | grep -o '[0-9,]* img/s' | tr -d ', img/s'
+}
+
+train_total=0; tui_total=0
+for round in $(seq "$ROUNDS"); do
+    t=$(train_rate); u=$(tui_rate)
+    echo "round $round: train $t img/s, tui ($SIZE) $u img/s"
+    train_total=$((train_total + t)); tui_total=$((tui_total + u))
+done
+awk -v a="$tui_total" -v b="$train_total" -v n="$ROUNDS" -v m="$MODEL" \
+    'BEGIN { printf "model %s: train %.0f img/s, tui %.0f img/s, ratio %.3f\n", m, b / n, a / n, a / b }'
