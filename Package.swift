@@ -29,7 +29,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
-        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses"]),
+        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses", "CTerminal"]),
+        // Async-signal-safe terminal restoration (signal handlers), compiled once so its state is single.
+        .target(name: "CTerminal", dependencies: ["CCurses"]),
         // The thin command line over both.
         .executableTarget(
             name: "convscope",

@@ -91,19 +91,22 @@ final class TrainingTests: XCTestCase {
             let straight = try Trainer(config: config, dataset: dataset)
             while !straight.isFinished { straight.step() }
 
+            // Saved in the middle of the second epoch (the TUI's `s` can save at any step).
             let first = try Trainer(config: config, dataset: dataset)
-            while first.completedEpochs < 1 { first.step() }
+            while first.completedEpochs < 1 || first.stepInEpoch < 3 { first.step() }
             let path = temporaryPath("resume-\(optimizer).safetensors")
             defer { try? FileManager.default.removeItem(atPath: path) }
             try RunCheckpoint.save(first, to: path)
             let resumed = try RunCheckpoint.resume(path, dataset: dataset)
             XCTAssertEqual(resumed.completedEpochs, 1)
+            XCTAssertEqual(resumed.stepInEpoch, 3)
             while !resumed.isFinished { resumed.step() }
 
             for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
                 XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), "\(optimizer): \(a.name) diverged after resume")
             }
             XCTAssertEqual(straight.history.epochs.map(\.testAccuracy), resumed.history.epochs.map(\.testAccuracy))
+            XCTAssertEqual(straight.history.epochs.map(\.trainLoss), resumed.history.epochs.map(\.trainLoss))
         }
     }
 

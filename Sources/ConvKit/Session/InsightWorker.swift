@@ -43,6 +43,10 @@ public struct Insight: Sendable {
     public let activationMapError: String?
     /// The layer the map was computed at.
     public let mapLayer: String?
+    /// The range of every spatial layer's output for this image, and of every conv weight: the
+    /// shared colour scale of the "global" scope.
+    public let featureRange: ClosedRange<Float>
+    public let weightRange: ClosedRange<Float>
 
     /// The predicted class.
     public var predicted: Int { probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0 }
@@ -110,6 +114,12 @@ public final class InsightWorker: Sendable {
         }
     }
 
+    /// Waits until any computation in progress has finished (before the process exits, so no thread
+    /// is left inside a BLAS call while the library shuts down).
+    public func finish() {
+        queue.sync {}
+    }
+
     /// Computes synchronously on the caller's thread (tests, export).
     public func computeNow(_ request: InsightRequest) -> Insight {
         queue.sync { compute(request) }
@@ -138,6 +148,8 @@ public final class InsightWorker: Sendable {
             label: images.label(index), logits: logits, probabilities: softmax(logits), featureMaps: maps,
             filters: conv.map(FilterBank.init), activationStatistics: maps.statistics,
             weightStatistics: layer.parameters.first.map { ValueStatistics($0.values) }, activationMap: map,
-            activationMapError: mapError, mapLayer: map?.layer)
+            activationMapError: mapError, mapLayer: map?.layer,
+            featureRange: Visualizer.valueRange(inspector.spatialLayers.lazy.flatMap { $0.lastOutput?.elements ?? UnsafeMutableBufferPointer(start: nil, count: 0) }),
+            weightRange: Visualizer.valueRange(workspace.network.allLayers.lazy.compactMap { $0 as? Conv2d }.flatMap(\.weight.values)))
     }
 }

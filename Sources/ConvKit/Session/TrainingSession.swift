@@ -24,11 +24,19 @@ public final class TrainingSession: Sendable {
         var stepsRequested = 0
         var checkpointPath: String
         var savedStep: Int
-        var message: String?
-        var messageSerial = 0
+        private(set) var message: String?
+        private(set) var messageIsError = false
+        private(set) var messageSerial = 0
         var lastPublish = 0.0
         var recentRate = 0.0
         var stopped = false
+
+        /// Sets the status-line message; each call is a new message.
+        func say(_ text: String, error: Bool = false) {
+            message = text
+            messageIsError = error
+            messageSerial += 1
+        }
 
         init(trainer: Trainer, paused: Bool, checkpointPath: String) {
             self.trainer = trainer
@@ -81,7 +89,7 @@ public final class TrainingSession: Sendable {
     public func scaleLearningRate(by factor: Float) {
         command { core in
             core.trainer.learningRateScale = max(1e-4, min(core.trainer.learningRateScale * factor, 1e4))
-            core.message = String(format: "learning rate x%.3g of the schedule", core.trainer.learningRateScale)
+            core.say(String(format: "learning rate x%.3g of the schedule", core.trainer.learningRateScale))
         }
     }
 
@@ -92,9 +100,9 @@ public final class TrainingSession: Sendable {
             do {
                 try RunCheckpoint.save(core.trainer, to: target)
                 core.savedStep = core.trainer.globalStep
-                core.message = "saved checkpoint \(target)"
+                core.say("saved checkpoint \(target)")
             } catch {
-                core.message = "save failed: \(error)"
+                core.say("save failed: \(error)", error: true)
             }
         }
     }
@@ -124,7 +132,6 @@ public final class TrainingSession: Sendable {
             guard !core.stopped else { return }
             let wasIdle = core.state == .paused || core.state == .finished
             change(core)
-            if core.message != nil { core.messageSerial += 1 }
             self.publish(force: true)
             if wasIdle { self.scheduleStep() }
         }
@@ -154,8 +161,7 @@ public final class TrainingSession: Sendable {
         if case .epochFinished = outcome { force = true }
         if trainer.isFinished {
             core.state = .finished
-            core.message = "training finished: \(trainer.config.epochs) epochs; keep exploring, s saves"
-            core.messageSerial += 1
+            core.say("training finished: \(trainer.config.epochs) epochs; keep exploring, s saves")
             force = true
         }
         publish(force: force)
@@ -169,7 +175,6 @@ public final class TrainingSession: Sendable {
         core.lastPublish = now
         let snapshot = TrainingSession.snapshot(of: core)
         published.withLock { $0 = snapshot }
-        core.message = nil
     }
 
     private static func snapshot(of core: Core) -> TrainingSnapshot {
@@ -183,6 +188,6 @@ public final class TrainingSession: Sendable {
             learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate,
             secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
-            message: core.message, messageSerial: core.messageSerial)
+            message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial)
     }
 }

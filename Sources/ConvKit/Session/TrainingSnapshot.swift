@@ -35,9 +35,10 @@ public struct TrainingSnapshot: Sendable {
     public var weightsVersion: Int
     /// Steps taken since the last save.
     public var unsavedSteps: Int
-    /// The latest message for the status line ("saved to ...", an error), with a serial number so the
-    /// UI can tell a new message from an old one.
+    /// The latest message for the status line ("saved to ...", an error), with a serial number that
+    /// grows with every new message so the UI can tell a new one from one it has shown.
     public var message: String?
+    public var messageIsError: Bool
     public var messageSerial: Int
 
     public var totalEpochs: Int { config.epochs }

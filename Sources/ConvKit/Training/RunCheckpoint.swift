@@ -11,6 +11,8 @@ public enum RunCheckpoint {
     public static let formatKey = "format", formatValue = "convscope"
     public static let specKey = "spec", epochKey = "epoch", stepKey = "step", datasetKey = "dataset"
     public static let configKey = "config", metricsKey = "metrics", classesKey = "classes"
+    /// Where in its epoch a run was saved (JSON of `Trainer.EpochProgress`), when not at the end of one.
+    public static let progressKey = "epoch_progress"
 
     /// Saves the trainer's network, optimiser state, config and history to `path`, atomically.
     public static func save(_ trainer: Trainer, to path: String, extraMetadata: [String: String] = [:]) throws {
@@ -21,6 +23,13 @@ public enum RunCheckpoint {
         metadata[classesKey] = json(trainer.dataset.classNames)
         metadata[configKey] = json(trainer.config.jsonObject)
         metadata[metricsKey] = json(trainer.history.epochs.map(\.jsonObject))
+        let progress = trainer.epochProgress
+        if progress.step > 0 {
+            metadata[progressKey] = json([
+                "step": progress.step, "loss_sum": progress.lossSum, "correct": progress.correct, "seen": progress.seen,
+                "seconds": progress.seconds,
+            ])
+        }
         try save(network: trainer.network, extraState: trainer.optimizer.stateTensors, metadata: metadata, to: path)
     }
 
@@ -108,7 +117,7 @@ public enum RunCheckpoint {
         }
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
-        return Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
+        let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
             // Optimiser state that is present and fits is restored; anything else starts from zero (a
             // pruned model's new shapes, or a checkpoint written without optimiser state).
             for state in optimizer.stateTensors {
@@ -121,6 +130,15 @@ public enum RunCheckpoint {
                 }
             }
         }
+        if let text = loaded.metadata[progressKey], let object = parse(text) as? [String: Any],
+            let step = (object["step"] as? NSNumber)?.intValue, step > 0, step < trainer.stepsPerEpoch
+        {
+            func number(_ key: String) -> Double { (object[key] as? NSNumber)?.doubleValue ?? 0 }
+            trainer.epochProgress = Trainer.EpochProgress(
+                step: step, lossSum: number("loss_sum"), correct: Int(number("correct")), seen: Int(number("seen")),
+                seconds: number("seconds"))
+        }
+        return trainer
     }
 
     static func json(_ object: Any) -> String {

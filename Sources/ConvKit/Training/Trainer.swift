@@ -29,6 +29,8 @@ public final class Trainer {
     private let logitGradient = FloatBuffer()
     private var labels: [Int] = []
     private var order: [Int] = []
+    /// The epoch `order` was shuffled for.
+    private var orderEpoch = -1
     /// Tallies of the current epoch.
     private var epochTally = (loss: 0.0, correct: 0, seen: 0, seconds: 0.0)
     /// Training seconds of this session before the current epoch, and of earlier sessions (resume).
@@ -66,6 +68,25 @@ public final class Trainer {
     /// Optimiser steps taken since the run began.
     public var globalStep: Int { Int(optimizer.steps.value) }
     public var isFinished: Bool { completedEpochs >= config.epochs }
+    /// How far into the current epoch the run is, with the epoch's running totals: what a checkpoint
+    /// saved mid-epoch needs to continue exactly.
+    public struct EpochProgress: Sendable, Equatable {
+        public var step: Int
+        public var lossSum: Double
+        public var correct: Int
+        public var seen: Int
+        public var seconds: Double
+    }
+
+    public var epochProgress: EpochProgress {
+        get { EpochProgress(step: stepInEpoch, lossSum: epochTally.loss, correct: epochTally.correct, seen: epochTally.seen, seconds: epochTally.seconds) }
+        set {
+            precondition(newValue.step >= 0 && newValue.step < stepsPerEpoch, "a position inside an epoch")
+            stepInEpoch = newValue.step
+            epochTally = (newValue.lossSum, newValue.correct, newValue.seen, newValue.seconds)
+        }
+    }
+
     /// Seconds spent on steps of the current epoch.
     public var epochSeconds: Double { epochTally.seconds }
     /// Seconds spent training (not evaluating) since the run began, across resumes.
@@ -91,10 +112,10 @@ public final class Trainer {
     public func step() -> Outcome {
         precondition(!isFinished, "the run has finished its \(config.epochs) epochs")
         let started = DispatchTime.now().uptimeNanoseconds
-        if stepInEpoch == 0 {
+        if orderEpoch != completedEpochs {
             var shuffle = RandomSource(seed: config.seed, stream: UInt64(completedEpochs) &+ 0x5EED)
             order = shuffle.permutation(trainSet.count)
-            epochTally = (0, 0, 0, 0)
+            orderEpoch = completedEpochs
         }
         let step = globalStep
         var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))

@@ -76,7 +76,7 @@ public struct AppModel: Sendable {
         guard snapshot.messageSerial > messageSerial else { return [] }
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {
-            status = StatusMessage(message, isError: message.contains("failed"))
+            status = StatusMessage(message, isError: snapshot.messageIsError)
         }
         if case .saving = quitPrompt {
             if snapshot.unsavedSteps == 0 { return [.quit] }

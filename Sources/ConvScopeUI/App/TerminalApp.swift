@@ -117,9 +117,7 @@ public final class TerminalApp {
                     session.stop()
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
-                    // (`computeNow` queues behind the insight being computed; the engine has no
-                    // plain wait.)
-                    _ = worker.computeNow(model.insightRequest)
+                    worker.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
                     if key == .interrupt, let signal = screen.lastInterruptSignal {

@@ -38,11 +38,12 @@ public enum FeaturesPanel {
                 let split = body.splitBottom(max(body.height / 3, 3))
                 (mapArea, filterArea) = (split.rest, split.bottom)
             }
-            if let filterArea { drawFilters(bank, scope: scope, into: &grid, in: filterArea, theme: theme) }
+            if let filterArea { drawFilters(bank, scope: scope, globalRange: insight.weightRange, into: &grid, in: filterArea, theme: theme) }
         }
         if maps.isSpatial {
             let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
-            let tiles = Visualizer.tiles(planes: planes, width: maps.width, height: maps.height, scope: scope)
+            let tiles = Visualizer.tiles(
+                planes: planes, width: maps.width, height: maps.height, scope: scope, globalRange: insight.featureRange)
             let (title, tileArea) = mapArea.splitTop(1)
             let shown = drawTiles(tiles, into: &grid, in: tileArea)
             let more = shown < tiles.count ? " (first \(shown); the rest do not fit)" : ""
@@ -100,16 +101,18 @@ public enum FeaturesPanel {
         return count
     }
 
-    private static func drawFilters(_ bank: FilterBank, scope: ColorScaleScope, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+    private static func drawFilters(
+        _ bank: FilterBank, scope: ColorScaleScope, globalRange: ClosedRange<Float>, into grid: inout CellGrid, in rect: Rect, theme: Theme
+    ) {
         let (title, area) = rect.splitTop(1)
         let tiles: [RGBImage]
         let kind: String
         if bank.isRGB {
-            tiles = Visualizer.rgbFilters(bank, scope: scope)
+            tiles = Visualizer.rgbFilters(bank, scope: scope, globalRange: globalRange)
             kind = "RGB"
         } else {
             let planes = (0..<bank.outChannels).map { bank.averagePlane(out: $0) }
-            tiles = Visualizer.tiles(planes: planes, width: bank.kernel, height: bank.kernel, scope: scope)
+            tiles = Visualizer.tiles(planes: planes, width: bank.kernel, height: bank.kernel, scope: scope, globalRange: globalRange)
             kind = "mean of \(bank.inChannels) inputs"
         }
         let shown = drawTiles(tiles, into: &grid, in: area)
@@ -133,8 +136,7 @@ public enum FeaturesPanel {
         switch scope {
         case .map: return "per map"
         case .layer: return "per layer"
-        // The engine's insight has no network-wide range yet, so `Visualizer` falls back to the layer's.
-        case .global: return "global (= layer range for now)"
+        case .global: return "global"
         }
     }
 }

@@ -36,7 +36,7 @@ public enum HeaderPanel {
             "step \(step)/\(snapshot.stepsPerEpoch)",
             String(format: "lr %.4g", snapshot.learningRate) + (snapshot.learningRateScale == 1 ? "" : String(format: " (x%.3g)", snapshot.learningRateScale)),
             snapshot.imagesPerSecond > 0 ? "\(Int(snapshot.imagesPerSecond.rounded()).formatted) img/s" : "-- img/s",
-            "ETA " + (snapshot.state == .finished ? "done" : duration(snapshot.secondsRemaining)),
+            "ETA " + (snapshot.state == .finished ? "done" : durationText(snapshot.secondsRemaining)),
             "total \(snapshot.globalStep)/\(snapshot.totalSteps)",
         ]
         let separator = "  │  "
@@ -73,13 +73,6 @@ public enum HeaderPanel {
         }
         // Reverse video: the colour becomes the badge's background, and stays a block without colours.
         return Style(foreground: background, attributes: [.bold, .reverse])
-    }
-
-    /// `4:05` or `1:02:03`; `--:--` while unknown.
-    static func duration(_ seconds: Double?) -> String {
-        guard let seconds, seconds.isFinite, seconds >= 0 else { return "--:--" }
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
 

@@ -1,4 +1,5 @@
 import CCurses
+import CTerminal
 import Foundation
 import Synchronization
 
@@ -51,14 +52,8 @@ public final class CursesScreen {
     /// Whether a CursesScreen is running in this process: curses has one global screen.
     private static let running = Atomic<Bool>(false)
 
-    // Members that call the shim's signal-state functions are `@inline(never)`: the state is a
-    // function-local static in `static inline` C functions, so each object file has its own copy,
-    // and a release build (multi-threaded whole-module optimisation, one object per source file)
-    // must not inline them into another file, where they would read a different, empty copy.
-
     /// Takes over the terminal: checks it is one, installs the signal handlers, starts curses in
     /// cbreak/noecho/keypad mode with a hidden cursor, and detects colours from `environment`.
-    @inline(never)
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard output") }
         guard isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal(stream: "standard input") }
@@ -69,9 +64,9 @@ public final class CursesScreen {
         defer { if !started { CursesScreen.running.store(false, ordering: .releasing) } }
 
         setlocale(LC_ALL, "")
-        guard ccurses_install_signal_handlers() == 0 else { throw TerminalError.cannotSaveTerminalMode }
+        guard cterminal_install_signal_handlers() == 0 else { throw TerminalError.cannotSaveTerminalMode }
         guard let screen = CursesScreen.openScreen(environment: environment) else {
-            ccurses_remove_signal_handlers()
+            cterminal_remove_signal_handlers()
             throw TerminalError.unknownTerminal(term: environment["TERM"] ?? "")
         }
         self.screen = screen
@@ -99,7 +94,7 @@ public final class CursesScreen {
         pairs = ColorPairCache(
             mode: colorMode, reservedDirectColors: Int(ccurses_reserved_direct_colors()),
             allocatePair: { foreground, background in alloc_pair(foreground, background) }, resetPairs: { reset_color_pairs() })
-        ccurses_prepare_restore()
+        cterminal_prepare_restore()
         started = true
     }
 
@@ -175,7 +170,6 @@ public final class CursesScreen {
     /// Waits up to `timeoutMilliseconds` for a key. A resize returns `.resize` (curses has already
     /// adopted the new size and the next frame is drawn in full); a pending SIGINT/SIGTERM/SIGHUP
     /// returns `.interrupt`.
-    @inline(never)
     public func readKey(timeoutMilliseconds: Int = 50) -> Key {
         checkThread()
         guard screen != nil else { return .none }
@@ -199,30 +193,29 @@ public final class CursesScreen {
 
     /// The signal behind the last `.interrupt` (SIGINT, SIGTERM or SIGHUP), if any arrived.
     public var lastInterruptSignal: Int32? {
-        @inline(never) get {
-            let signal = ccurses_last_interrupt_signal()
+        get {
+            let signal = cterminal_last_interrupt_signal()
             return signal == 0 ? nil : signal
         }
     }
 
     /// Gives the terminal back: ends curses, restores the previous signal handlers. Safe to call
     /// more than once.
-    @inline(never)
     public func stop() {
         guard let screen else { return }
         checkThread()
-        ccurses_block_interrupts(1)
-        ccurses_mark_inactive()
+        cterminal_block_interrupts(1)
+        cterminal_mark_inactive()
         endwin()
         delscreen(screen)
         self.screen = nil
-        ccurses_remove_signal_handlers()
-        ccurses_block_interrupts(0)
+        cterminal_remove_signal_handlers()
+        cterminal_block_interrupts(0)
         CursesScreen.running.store(false, ordering: .releasing)
     }
 
     private func takeInterrupt() -> Key? {
-        let received = ccurses_interrupts_received()
+        let received = cterminal_interrupts_received()
         guard received > interruptsSeen else { return nil }
         interruptsSeen = received
         return .interrupt

@@ -46,13 +46,6 @@ final class ProgressBar {
     }
 }
 
-/// `4:05` or `1:02:03`.
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "--:--" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-}
-
 /// Writes straight to standard output (unbuffered), so progress redraws and log lines keep their order.
 func writeOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))

@@ -21,7 +21,7 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
                 done: trainer.stepInEpoch, total: trainer.stepsPerEpoch,
                 suffix: String(
                     format: "loss %.4f  acc %5.1f%%  lr %.4f  %.0f img/s  ETA %@", step.loss, step.accuracy * 100,
-                    step.learningRate, rate, formatDuration(remaining)))
+                    step.learningRate, rate, durationText(remaining)))
         case let .epochFinished(_, epoch, _):
             bar.line(
                 String(
@@ -40,5 +40,5 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
     writeOut(
         String(
             format: "%@final test accuracy %.2f%% after %d epochs, %@ of training; saved %@, metrics in %@\n",
-            tag, last.testAccuracy * 100, last.epoch, formatDuration(last.elapsedSeconds), checkpoint, metrics))
+            tag, last.testAccuracy * 100, last.epoch, durationText(last.elapsedSeconds), checkpoint, metrics))
 }
