@@ -94,6 +94,11 @@ static void conv_portable(
 
 int ckernels_conv_supported(int out_channels) { return out_channels % 8 == 0; }
 
+void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output) {
+    // A 1x1 convolution over a row of `rows` pixels is exactly this matrix product.
+    ckernels_conv_forward(input, rows, in_channels, weights, NULL, out_channels, 1, 1, 1, rows, output);
+}
+
 void ckernels_conv_forward(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
                            int out_channels, int kernel, int stride, int out_height, int out_width, float *output) {
     if (ckernels_uses_avx2())

@@ -2,6 +2,7 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// Rounds K up to the multiple of 16 the int8 kernels work in.
@@ -33,6 +34,24 @@ int ckernels_conv_supported(int out_channels);
 /// may be NULL; `output` gets `out_height * out_width` pixels of `out_channels`.
 void ckernels_conv_forward(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
                            int out_channels, int kernel, int stride, int out_height, int out_width, float *output);
+
+/// output (rows x out) = input (rows x in) * weights (in x out), with the direct kernel's micro-kernel.
+void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
+
+/// Whether the Winograd F(2x2, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape
+/// (AVX2, channels in multiples of 8, even height and width).
+int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width);
+
+/// Floats of scratch space one call of ckernels_winograd_forward needs.
+size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, int width);
+
+/// Transforms HWIO 3x3 weights ([9][in][out]) into Winograd's 16 matrices U = G g G^T ([16][in][out]).
+void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed);
+
+/// 3x3, stride-1 convolution of one channels-last image already padded by 1 on every side
+/// ((height + 2) x (width + 2) pixels), with transformed weights; `bias` may be NULL.
+void ckernels_winograd_forward(const float *input, int in_channels, const float *transformed, const float *bias,
+                               int out_channels, int height, int width, float *output, float *scratch);
 
 /// 1 when the AVX2 kernel is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);

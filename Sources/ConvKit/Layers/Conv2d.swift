@@ -28,6 +28,10 @@ public final class Conv2d: Layer {
     /// The weights rearranged for the direct kernel: HWIO, and flipped for the input gradient.
     private let directWeights = FloatBuffer()
     private let flippedWeights = FloatBuffer()
+    /// Winograd's transformed weights (`G g G^T`), of the kernel and of the flipped kernel.
+    private let winogradWeights = FloatBuffer()
+    private let winogradFlipped = FloatBuffer()
+    private let winogradScratch = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     /// Per-worker zero-bordered copies of one image's output gradient, for the input gradient.
     private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
 
@@ -110,6 +114,11 @@ public final class Conv2d: Layer {
                 for i in 0..<inC { hwio[(t * inC + i) * outC + o] = w[(o * taps + t) * inC + i] }
             }
         }
+        let winograd = usesWinograd(inChannels: inC, outChannels: outC)
+        if winograd {
+            winogradWeights.reserve(16 * inC * outC)
+            ckernels_winograd_weights(hwio, Int32(inC), Int32(outC), winogradWeights.base)
+        }
         let h = inputShape.height, width = inputShape.width, paddedWidth = width + 2 * p, paddedCount = (h + 2 * p) * paddedWidth * inC
         let b = bias?.value.base
         Parallel.forEachRange(x.batch) { images, worker in
@@ -124,13 +133,35 @@ public final class Conv2d: Layer {
                     }
                     source = UnsafePointer(padded.base)
                 }
-                ckernels_conv_forward(
-                    source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
-                    Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
+                if winograd {
+                    ckernels_winograd_forward(
+                        source, Int32(inC), winogradWeights.base, b, Int32(outC), Int32(h), Int32(width), y.sample(n),
+                        scratch(worker, inChannels: inC, outChannels: outC))
+                } else {
+                    ckernels_conv_forward(
+                        source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
+                        Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
+                }
             }
         }
         lastOutput = y
         return y
+    }
+
+    /// Winograd F(2x2, 3x3) computes 3x3, stride-1, padding-1 layers whose channels are at least 32 on
+    /// both sides (below that its transforms cost more than the multiplies they save).
+    private func usesWinograd(inChannels: Int, outChannels: Int) -> Bool {
+        lowering.kernel == 3 && lowering.stride == 1 && lowering.padding == 1 && min(inChannels, outChannels) >= 32
+            && ckernels_winograd_supported(
+                Int32(inChannels), Int32(outChannels), Int32(inputShape.height), Int32(inputShape.width)) != 0
+    }
+
+    /// Worker `worker`'s Winograd scratch space, sized for the given channels.
+    private func scratch(_ worker: Int, inChannels: Int, outChannels: Int) -> UnsafeMutablePointer<Float> {
+        let buffer = winogradScratch[worker]
+        buffer.reserve(
+            ckernels_winograd_scratch(Int32(inChannels), Int32(outChannels), Int32(inputShape.height), Int32(inputShape.width)))
+        return buffer.base
     }
 
     /// Whether the input gradient can come from the direct kernel, as a convolution of the output
@@ -217,6 +248,10 @@ extension Conv2d {
                 for i in 0..<inC { flipped[((taps - 1 - t) * outC + o) * inC + i] = weights[(o * taps + t) * inC + i] }
             }
         }
+        if usesWinograd(inChannels: outC, outChannels: inC) {
+            winogradFlipped.reserve(16 * inC * outC)
+            ckernels_winograd_weights(flipped, Int32(outC), Int32(inC), winogradFlipped.base)
+        }
     }
 
     /// dx for `images`: each output gradient, zero-bordered by p, convolved with the flipped kernel.
@@ -229,9 +264,15 @@ extension Conv2d {
             for row in 0..<h {
                 (padded.base + ((row + p) * pw + p) * outC).update(from: dy.sample(n) + row * w * outC, count: w * outC)
             }
-            ckernels_conv_forward(
-                padded.base, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
-                dx.sample(n))
+            if usesWinograd(inChannels: outC, outChannels: inC) {
+                ckernels_winograd_forward(
+                    padded.base, Int32(outC), winogradFlipped.base, nil, Int32(inC), Int32(h), Int32(w), dx.sample(n),
+                    scratch(worker, inChannels: outC, outChannels: inC))
+            } else {
+                ckernels_conv_forward(
+                    padded.base, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
+                    dx.sample(n))
+            }
         }
     }
 }

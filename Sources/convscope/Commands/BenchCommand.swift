@@ -38,6 +38,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         for name in models { try validateModel(name) }
         if compare {
+            guard models.allSatisfy({ name in ModelSpec.presets.contains { $0.name == name } }) else {
+                throw ValidationError("--compare takes presets (tiny, simple, vgg, resnet20): the reference script splits --models at commas")
+            }
             guard FileManager.default.isExecutableFile(atPath: python) else {
                 throw ValidationError("--python \(python) is not an executable Python (one with torch is needed for --compare)")
             }
@@ -100,9 +103,7 @@ struct BenchCommand: ParsableCommand {
     private func runReference(_ name: String) throws -> (train: Double, infer: Double) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        let spec = try ModelSpec(name).text
-        process.arguments = [reference, "--models", spec, "--threads", String(Parallel.workerCount), "--iters", String(iterations)]
-        process.currentDirectoryURL = URL(fileURLWithPath: reference).deletingLastPathComponent()
+        process.arguments = [reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)]
         var environment = ProcessInfo.processInfo.environment
         environment["MALLOC_MMAP_MAX_"] = "0"
         environment["MALLOC_TRIM_THRESHOLD_"] = "100000000000"
@@ -118,6 +119,6 @@ struct BenchCommand: ParsableCommand {
             else { continue }
             return (train, infer)
         }
-        throw ValidationError("the PyTorch reference printed no result (exit \(process.terminationStatus)); is torch installed for \(python)?")
+        throw RuntimeError("the PyTorch reference \(reference) printed no result (exit \(process.terminationStatus)); is torch installed for \(python)?")
     }
 }

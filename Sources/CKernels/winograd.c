@@ -1,0 +1,97 @@
+// Winograd F(2x2, 3x3) convolution (Lavin & Gray 2016) for 3x3, stride-1, padding-1 layers.
+//
+// Each 4x4 input tile d gives a 2x2 output tile: Y = A^T [ (G g G^T) .* (B^T d B) ] A. The 16 element-wise
+// products, summed over input channels, are 16 independent matrix products (tiles x in -> tiles x out),
+// which run on the direct kernel's micro-kernel; the transforms are additions over 8 channels at a time.
+// That is 16 multiplies per 4 outputs instead of 36: 2.25 times fewer.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed) {
+    // U = G g G^T with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]], for every (in, out) pair.
+    const int plane = in_channels * out_channels;
+    for (int pair = 0; pair < plane; pair++) {
+        float g[3][3], t[4][3];
+        for (int y = 0; y < 3; y++) for (int x = 0; x < 3; x++) g[y][x] = weights[(y * 3 + x) * plane + pair];
+        for (int x = 0; x < 3; x++) {
+            t[0][x] = g[0][x];
+            t[1][x] = 0.5f * (g[0][x] + g[1][x] + g[2][x]);
+            t[2][x] = 0.5f * (g[0][x] - g[1][x] + g[2][x]);
+            t[3][x] = g[2][x];
+        }
+        for (int y = 0; y < 4; y++) {
+            transformed[(y * 4 + 0) * plane + pair] = t[y][0];
+            transformed[(y * 4 + 1) * plane + pair] = 0.5f * (t[y][0] + t[y][1] + t[y][2]);
+            transformed[(y * 4 + 2) * plane + pair] = 0.5f * (t[y][0] - t[y][1] + t[y][2]);
+            transformed[(y * 4 + 3) * plane + pair] = t[y][2];
+        }
+    }
+}
+
+int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width) {
+    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height % 2 == 0 && width % 2 == 0;
+}
+
+size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, int width) {
+    size_t tiles = (size_t)(height / 2) * (width / 2);
+    return 16 * tiles * (size_t)(in_channels + out_channels);
+}
+
+void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
+
+__attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
+    const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
+    int width, float *output, float *scratch) {
+    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x, padded_width = width + 2;
+    float *v = scratch, *m = scratch + (size_t)16 * tiles * in_channels;
+    // Input transform: V = B^T d B, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+    for (int tile = 0; tile < tiles; tile++) {
+        const int ty = tile / tiles_x, tx = tile % tiles_x;
+        const float *corner = input + ((2 * ty) * padded_width + 2 * tx) * in_channels;
+        for (int c = 0; c < in_channels; c += 8) {
+            __m256 d[4][4], t[4][4];
+            for (int y = 0; y < 4; y++)
+                for (int x = 0; x < 4; x++) d[y][x] = _mm256_loadu_ps(corner + (y * padded_width + x) * in_channels + c);
+            for (int x = 0; x < 4; x++) {
+                t[0][x] = _mm256_sub_ps(d[0][x], d[2][x]);
+                t[1][x] = _mm256_add_ps(d[1][x], d[2][x]);
+                t[2][x] = _mm256_sub_ps(d[2][x], d[1][x]);
+                t[3][x] = _mm256_sub_ps(d[1][x], d[3][x]);
+            }
+            for (int y = 0; y < 4; y++) {
+                float *row = v + ((size_t)(y * 4) * tiles + tile) * in_channels + c;
+                const size_t step = (size_t)tiles * in_channels;
+                _mm256_storeu_ps(row, _mm256_sub_ps(t[y][0], t[y][2]));
+                _mm256_storeu_ps(row + step, _mm256_add_ps(t[y][1], t[y][2]));
+                _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(t[y][2], t[y][1]));
+                _mm256_storeu_ps(row + 3 * step, _mm256_sub_ps(t[y][1], t[y][3]));
+            }
+        }
+    }
+    // The 16 products: M[xi] = V[xi] (tiles x in) * U[xi] (in x out).
+    for (int xi = 0; xi < 16; xi++) {
+        ckernels_direct_gemm(v + (size_t)xi * tiles * in_channels, tiles, in_channels,
+                             transformed + (size_t)xi * in_channels * out_channels, out_channels,
+                             m + (size_t)xi * tiles * out_channels);
+    }
+    // Output transform: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], plus the bias.
+    const size_t step = (size_t)tiles * out_channels;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int ty = tile / tiles_x, tx = tile % tiles_x;
+        for (int c = 0; c < out_channels; c += 8) {
+            __m256 q[4][4], t[2][4];
+            for (int xi = 0; xi < 16; xi++) q[xi / 4][xi % 4] = _mm256_loadu_ps(m + xi * step + (size_t)tile * out_channels + c);
+            for (int x = 0; x < 4; x++) {
+                t[0][x] = _mm256_add_ps(_mm256_add_ps(q[0][x], q[1][x]), q[2][x]);
+                t[1][x] = _mm256_sub_ps(_mm256_sub_ps(q[1][x], q[2][x]), q[3][x]);
+            }
+            const __m256 b = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
+            for (int y = 0; y < 2; y++) {
+                float *out = output + ((2 * ty + y) * width + 2 * tx) * out_channels + c;
+                _mm256_storeu_ps(out, _mm256_add_ps(b, _mm256_add_ps(_mm256_add_ps(t[y][0], t[y][1]), t[y][2])));
+                _mm256_storeu_ps(out + out_channels, _mm256_add_ps(b, _mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3])));
+            }
+        }
+    }
+}
