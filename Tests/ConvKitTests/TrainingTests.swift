@@ -122,7 +122,7 @@ final class TrainingTests: XCTestCase {
         func message(_ data: Data) -> String {
             let path = temporaryPath("bad.safetensors")
             defer { try? FileManager.default.removeItem(atPath: path) }
-            FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data)
             do {
                 _ = try RunCheckpoint.load(path)
                 return "loaded"

@@ -223,7 +223,7 @@ enum Convscope {
         // Standard error goes to a file, so that reading standard output to its end cannot deadlock
         // on a full stderr pipe.
         let errPath = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe()
         process.standardOutput = out

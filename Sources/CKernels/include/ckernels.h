@@ -53,6 +53,13 @@ void ckernels_winograd_weights(const float *weights, int in_channels, int out_ch
 void ckernels_winograd_forward(const float *input, int in_channels, const float *transformed, const float *bias,
                                int out_channels, int height, int width, float *output, float *scratch);
 
+/// Adds the weight gradient of a "same" stride-1 convolution into `dw` ([kernel*kernel][in][out]).
+/// `x`: stacked zero-bordered images on a grid `padded_width` pixels wide, `rows + s` rows readable
+/// (s = padding * (padded_width + 1), the extra rows zero); `g`: the output gradients placed on the
+/// same grid (zero outside the images), `rows + s` rows. AVX2 only: check ckernels_uses_avx2().
+void ckernels_conv_weight_gradient(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
+                                   int in_channels, int out_channels, float *dw);
+
 /// 1 when the AVX2 kernel is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);
 

@@ -34,6 +34,8 @@ public final class Conv2d: Layer {
     private let winogradScratch = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     /// Per-worker zero-bordered copies of one image's output gradient, for the input gradient.
     private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    /// Per-worker stacks of zero-bordered inputs for the weight gradient of "same" layers.
+    private let paddedInputs = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
 
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         self.name = name
@@ -173,7 +175,17 @@ public final class Conv2d: Layer {
             && ckernels_conv_supported(Int32(inputShape.channels)) != 0
     }
 
+    /// Whether the whole backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding
+    /// (k - 1) / 2) with 8k output channels, on AVX2, whose input gradient (if needed) the direct kernel
+    /// can compute too.
+    private var isSameWithoutLowering: Bool {
+        lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2 && lowering.kernel > 1
+            && ckernels_uses_avx2() != 0 && ckernels_conv_supported(Int32(outputShape.channels)) != 0
+            && (!computesInputGradient || computesInputGradientDirectly)
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
+        if isSameWithoutLowering { return backwardSame(dy) }
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let direct = computesInputGradient && computesInputGradientDirectly
         if direct { prepareFlippedWeights() }
@@ -252,6 +264,78 @@ extension Conv2d {
             winogradFlipped.reserve(16 * inC * outC)
             ckernels_winograd_weights(flipped, Int32(outC), Int32(inC), winogradFlipped.base)
         }
+    }
+
+    /// The backward pass of a "same" stride-1 layer without lowering. Each worker stacks its images with
+    /// zero borders (`x`) and places their output gradients on the same grid (`g`); the weight gradient
+    /// is `ckernels_conv_weight_gradient` over the whole stack, the input gradient a convolution of each
+    /// image's slice of `g` with the flipped kernel (Winograd or direct).
+    fileprivate func backwardSame(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("\(name): backward before forward") }
+        let k = lowering.kernel, p = lowering.padding, taps = k * k
+        let inC = inputShape.channels, outC = outputShape.channels, h = inputShape.height, w = inputShape.width
+        let pw = w + 2 * p, imageRows = (h + 2 * p) * pw, slack = p * pw + p
+        if computesInputGradient { prepareFlippedWeights() }
+        let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
+        let winograd = computesInputGradient && usesWinograd(inChannels: outC, outChannels: inC)
+        let parts = Parallel.partCount(x.batch)
+        Parallel.forEachRange(x.batch) { images, worker in
+            let rows = images.count * imageRows
+            let xs = paddedInputs[worker], gs = paddedGradients[worker]
+            xs.reserve((rows + slack) * inC)
+            gs.reserve((rows + slack) * outC)
+            for (slot, n) in images.enumerated() {
+                let xImage = xs.base + slot * imageRows * inC, gImage = gs.base + slot * imageRows * outC
+                xImage.update(repeating: 0, count: imageRows * inC)
+                gImage.update(repeating: 0, count: imageRows * outC)
+                for row in 0..<h {
+                    (xImage + ((row + p) * pw + p) * inC).update(from: x.sample(n) + row * w * inC, count: w * inC)
+                    (gImage + ((row + p) * pw + p) * outC).update(from: dy.sample(n) + row * w * outC, count: w * outC)
+                }
+            }
+            (xs.base + rows * inC).update(repeating: 0, count: slack * inC)
+            (gs.base + rows * outC).update(repeating: 0, count: slack * outC)
+            let dw = weightGradientParts[worker]
+            dw.reserve(weight.count)
+            dw.zero(weight.count)
+            ckernels_conv_weight_gradient(
+                xs.base, gs.base, Int32(rows - slack), Int32(pw), Int32(p), Int32(k), Int32(inC), Int32(outC), dw.base)
+            if bias != nil {
+                let db = biasGradientParts[worker]
+                db.reserve(outC)
+                db.zero(outC)
+                for n in images {
+                    let g = dy.sample(n)
+                    for r in 0..<(h * w) { for c in 0..<outC { db.base[c] += g[r * outC + c] } }
+                }
+            }
+            guard computesInputGradient else { return }
+            for (slot, n) in images.enumerated() {
+                let gImage = gs.base + slot * imageRows * outC
+                if winograd {
+                    ckernels_winograd_forward(
+                        gImage, Int32(outC), winogradFlipped.base, nil, Int32(inC), Int32(h), Int32(w), dx.sample(n),
+                        scratch(worker, inChannels: outC, outChannels: inC))
+                } else {
+                    ckernels_conv_forward(
+                        gImage, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
+                        dx.sample(n))
+                }
+            }
+        }
+        // Sum the workers' HWIO parts in worker order and store them OHWI.
+        let gradient = weight.gradient.base
+        for t in 0..<taps {
+            for i in 0..<inC {
+                for o in 0..<outC {
+                    var sum = weightGradientParts[0].base[(t * inC + i) * outC + o]
+                    for part in 1..<max(parts, 1) { sum += weightGradientParts[part].base[(t * inC + i) * outC + o] }
+                    gradient[(o * taps + t) * inC + i] = sum
+                }
+            }
+        }
+        if let bias { sumParts(biasGradientParts, parts: parts, count: outC, into: bias.gradient.base) }
+        return dx
     }
 
     /// dx for `images`: each output gradient, zero-bordered by p, convolved with the flipped kernel.
