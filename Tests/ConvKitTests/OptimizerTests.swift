@@ -64,7 +64,7 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(step.rate(peak: 0.2, step: 30, totalSteps: 100, stepsPerEpoch: 10), 0.1)
         XCTAssertEqual(step.rate(peak: 0.2, step: 65, totalSteps: 100, stepsPerEpoch: 10), 0.05)
         XCTAssertEqual(LearningRateSchedule.constant.rate(peak: 0.3, step: 7, totalSteps: 10, stepsPerEpoch: 1), 0.3)
-        XCTAssertNil(LearningRateSchedule("linear"))
+        XCTAssertNil(LearningRateSchedule("exponential"))
         XCTAssertNil(LearningRateSchedule("step:0"))
     }
 

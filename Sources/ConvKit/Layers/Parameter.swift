@@ -11,6 +11,8 @@ public final class Parameter {
     public let decays: Bool
     /// A pruning mask (1 keeps, 0 prunes), applied after every optimiser step when present.
     public var mask: FloatBuffer?
+    /// Frozen parameters keep their values: the optimiser skips them (a patch-whitening layer).
+    public var isFrozen = false
 
     public init(name: String, count: Int, layout: TensorLayout, decays: Bool, initial: Float = 0) {
         precondition(layout.count == count, "layout does not cover the parameter")

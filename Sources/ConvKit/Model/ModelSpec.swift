@@ -101,6 +101,10 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
         ("vgg", "conv64,bn,relu,conv64,bn,relu,maxpool,conv128,bn,relu,conv128,bn,relu,maxpool,"
             + "conv256,bn,relu,conv256,bn,relu,maxpool,flatten,fc256,relu,dropout0.5,fc10"),
         ("resnet20", "conv16,bn,relu,res16,res16,res16,res32s2,res32,res32,res64s2,res64,res64,gap,fc10"),
+        // The `--recipe fast` network, after airbench: a whitening conv, then three blocks of
+        // conv-pool-bn-relu-conv-bn-relu at widths 32, 64, 128.
+        ("fast", "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
+            + "conv128,maxpool,bn,relu,conv128,bn,relu,gap,fc10"),
     ]
 
     /// The default model.

@@ -13,10 +13,15 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
     /// inversely between 0.95 and 0.85, as PyTorch does by default.
     case oneCycle(warmup: Float, divisor: Float, finalDivisor: Float)
 
+    /// Linear warm-up from zero to the peak over the first `warmup` fraction of steps, then a linear
+    /// decay to zero (the shape of the CIFAR-10 speed-run recipes).
+    case linear(warmup: Float)
+
     /// The one-cycle settings of the reference recipe: 15% warm-up, start at peak/10, end at peak/1000.
     public static let standardOneCycle = LearningRateSchedule.oneCycle(warmup: 0.15, divisor: 10, finalDivisor: 100)
 
-    /// Parses `constant`, `step`, `step:EPOCHS:GAMMA`, `cosine`, `onecycle`, `onecycle:WARMUP`.
+    /// Parses `constant`, `step`, `step:EPOCHS:GAMMA`, `cosine`, `onecycle`, `onecycle:WARMUP`, `linear`,
+    /// `linear:WARMUP`.
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: ":").map(String.init)
         switch parts.first {
@@ -27,6 +32,10 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
             let gamma = parts.count > 2 ? Float(parts[2]) : 0.1
             guard let epochs, let gamma, epochs > 0, parts.count <= 3 else { return nil }
             self = .step(epochs: epochs, gamma: gamma)
+        case "linear":
+            let warmup = parts.count > 1 ? Float(parts[1]) : 0.2
+            guard let warmup, warmup >= 0, warmup < 1, parts.count <= 2 else { return nil }
+            self = .linear(warmup: warmup)
         case "onecycle":
             let warmup = parts.count > 1 ? Float(parts[1]) : 0.15
             guard let warmup, warmup > 0, warmup < 1, parts.count <= 2 else { return nil }
@@ -41,6 +50,7 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
         case .cosine: return "cosine"
         case let .step(epochs, gamma): return "step:\(epochs):\(gamma)"
         case let .oneCycle(warmup, _, _): return "onecycle:\(warmup)"
+        case .linear(let warmup): return "linear:\(warmup)"
         }
     }
 
@@ -54,6 +64,10 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
         case .cosine:
             let t = Float(min(step, totalSteps)) / Float(max(totalSteps, 1))
             return peak * 0.5 * (1 + cos(Float.pi * t))
+        case .linear(let warmup):
+            let rise = warmup * Float(totalSteps), s = Float(step) + 1
+            if s <= rise { return peak * s / rise }
+            return peak * max(0, Float(totalSteps) - s + 1) / max(Float(totalSteps) - rise, 1)
         case let .oneCycle(warmup, divisor, finalDivisor):
             let start = peak / divisor, end = start / finalDivisor
             let (phase, fraction) = oneCyclePhase(step: step, totalSteps: totalSteps, warmup: warmup)

@@ -74,6 +74,7 @@ public final class Optimizer {
         let t = Float(steps.value)
         Parallel.forEach(parameters.count) { index in
             let p = parameters[index]
+            guard !p.isFrozen else { return }
             let w = p.value.base, g = p.gradient.base, m = firstMoments[index].base, n = p.count
             let decay = p.decays ? settings.weightDecay : 0
             switch settings.kind {

@@ -30,7 +30,7 @@ public enum RunCheckpoint {
                 "seconds": progress.seconds,
             ])
         }
-        try save(network: trainer.network, extraState: trainer.optimizer.stateTensors, metadata: metadata, to: path)
+        try save(network: trainer.network, extraState: trainer.resumableState, metadata: metadata, to: path)
     }
 
     /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically.
@@ -117,17 +117,16 @@ public enum RunCheckpoint {
         }
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
-        let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history) { optimizer in
-            // Optimiser state that is present and fits is restored; anything else starts from zero (a
-            // pruned model's new shapes, or a checkpoint written without optimiser state).
-            for state in optimizer.stateTensors {
-                guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
-                switch state.content {
-                case let .float(buffer, layout):
-                    if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }
-                case .int64(let counter):
-                    if let value = entry.int64s?.first { counter.value = value }
-                }
+        let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history)
+        // Optimiser and look-ahead state that is present and fits is restored; anything else starts
+        // fresh (a pruned model's new shapes, or a checkpoint written without that state).
+        for state in trainer.resumableState {
+            guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
+            switch state.content {
+            case let .float(buffer, layout):
+                if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }
+            case .int64(let counter):
+                if let value = entry.int64s?.first { counter.value = value }
             }
         }
         if let text = loaded.metadata[progressKey], let object = parse(text) as? [String: Any],
@@ -190,7 +189,8 @@ extension TrainingConfig {
             "crop": augmentation.crop, "flip": augmentation.horizontalFlip,
             "rotation": augmentation.rotation ? Double(augmentation.maxRotationDegrees) : 0,
             "color_jitter": augmentation.colorJitter ? Double(augmentation.brightness) : 0,
-            "seed": seed,
+            "seed": seed, "crop_padding": augmentation.cropPadding, "whitening": whitening, "lookahead": lookahead,
+            "test_time_flip": testTimeFlip,
         ]
         if let initializer { object["init"] = initializer.description }
         if let trainLimit { object["train_limit"] = trainLimit }
@@ -217,6 +217,10 @@ extension TrainingConfig {
                 saturation: Float(jitter > 0 ? jitter : 0.2)),
             initializer: (object["init"] as? String).flatMap(Initializer.init(parsing:)),
             seed: UInt64(number("seed") ?? 0), trainLimit: number("train_limit").map(Int.init))
+        augmentation.cropPadding = Int(number("crop_padding") ?? 4)
+        whitening = object["whitening"] as? Bool ?? false
+        lookahead = object["lookahead"] as? Bool ?? false
+        testTimeFlip = object["test_time_flip"] as? Bool ?? false
     }
 }
 

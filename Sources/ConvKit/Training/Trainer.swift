@@ -42,15 +42,16 @@ public final class Trainer {
         let network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
         (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
-        self.init(config: config, dataset: dataset, network: network, prepare: { _ in })
+        if config.whitening, let first = network.layers.first as? Conv2d {
+            let images = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
+            PatchWhitening.initialize(first, from: images)
+        }
+        self.init(config: config, dataset: dataset, network: network)
     }
 
-    /// A run over an existing network: fresh, or resumed with the optimiser state and history that
-    /// `prepare` restores (see `Checkpoint`).
-    public init(
-        config: TrainingConfig, dataset: Dataset, network: Network, history: TrainingHistory = TrainingHistory(),
-        prepare: (Optimizer) throws -> Void = { _ in }
-    ) rethrows {
+    /// A run over an existing network: fresh, or resumed with the history a checkpoint kept (its
+    /// optimiser and look-ahead state then go into `resumableState`; see `RunCheckpoint.resume`).
+    public init(config: TrainingConfig, dataset: Dataset, network: Network, history: TrainingHistory = TrainingHistory()) {
         self.config = config
         self.dataset = dataset
         self.network = network
@@ -61,7 +62,38 @@ public final class Trainer {
         self.history = history
         completedEpochs = history.epochs.count
         elapsedBefore = history.epochs.last?.elapsedSeconds ?? 0
-        try prepare(optimizer)
+        if config.whitening, let first = network.layers.first as? Conv2d {
+            first.parameters.forEach { $0.isFrozen = true }
+        }
+        lookahead = config.lookahead ? network.stateTensors.compactMap { state in
+            guard case let .float(buffer, layout) = state.content else { return nil }
+            return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
+        } : []
+    }
+
+    /// Look-ahead (Zhang et al. 2019): every `lookaheadPeriod` steps the slow weights move a step
+    /// towards the fast ones and the fast ones restart from there. Pairs of (weights, slow copy).
+    private var lookahead: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = []
+    static let lookaheadPeriod = 5
+    /// How far the slow weights move each time: 1 - 0.95^5.
+    static let lookaheadStep: Float = 1 - 0.773_780_9
+
+    /// The optimiser's state and the look-ahead's slow weights: what a checkpoint keeps to resume exactly.
+    public var resumableState: [StateTensor] {
+        optimizer.stateTensors + lookahead.map { pair in
+            StateTensor(name: "optimizer.lookahead.\(pair.name)", content: .float(pair.slow, .plain([pair.count])))
+        }
+    }
+
+    private func lookaheadSync() {
+        let step = Trainer.lookaheadStep
+        for pair in lookahead {
+            let fast = pair.weights.base, slow = pair.slow.base
+            for i in 0..<pair.count {
+                slow[i] += step * (fast[i] - slow[i])
+                fast[i] = slow[i]
+            }
+        }
     }
 
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
@@ -139,6 +171,7 @@ public final class Trainer {
         }
         network.backward(gradient)
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
+        if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync() }
         stepInEpoch += 1
         epochTally.loss += Double(result.loss) * Double(x.batch)
         epochTally.correct += result.correct
@@ -174,7 +207,9 @@ public final class Trainer {
     /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in
     /// inference mode.
     public func evaluate(_ set: ImageSet) -> Evaluation {
-        Trainer.evaluate(network, on: set, batchSize: config.batchSize)
+        Trainer.evaluate(classes: network.classCount, on: set, batchSize: config.batchSize, flipAveraging: config.testTimeFlip) {
+            network.forward($0, mode: .inference)
+        }
     }
 
     /// Evaluates any network on a set, batch by batch, in inference mode.
@@ -182,8 +217,12 @@ public final class Trainer {
         evaluate(classes: network.classCount, on: set, batchSize: batchSize) { network.forward($0, mode: .inference) }
     }
 
-    /// Evaluates any classifier given as a function from normalised image batches to class scores.
-    public static func evaluate(classes: Int, on set: ImageSet, batchSize: Int = 128, _ forward: (Tensor) -> Tensor) -> Evaluation {
+    /// Evaluates any classifier given as a function from normalised image batches to class scores;
+    /// with `flipAveraging`, each image's scores are the mean of its own and its mirror image's.
+    public static func evaluate(
+        classes: Int, on set: ImageSet, batchSize: Int = 128, flipAveraging: Bool = false, _ forward: (Tensor) -> Tensor
+    ) -> Evaluation {
+        let mirrored = FloatBuffer(), averaged = FloatBuffer()
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var totalLoss = 0.0
         var predictions = [UInt8](repeating: 0, count: set.count)
@@ -195,7 +234,14 @@ public final class Trainer {
         while first < set.count {
             let indices = first..<min(first + batchSize, set.count)
             let x = assembler.assemble(set, indices: indices, augmentation: .none, random: &random, into: buffer, labels: &labels)
-            let logits = forward(x)
+            var logits = forward(x)
+            if flipAveraging {
+                let plain = averaged.tensor(batch: x.batch, shape: logits.shape)
+                plain.pointer.update(from: logits.pointer, count: logits.count)
+                let flipped = forward(x.mirrored(into: mirrored))
+                for i in 0..<plain.count { plain.pointer[i] = (plain.pointer[i] + flipped.pointer[i]) / 2 }
+                logits = plain
+            }
             totalLoss += Double(plain.evaluate(logits: logits, labels: labels).loss) * Double(x.batch)
             for n in 0..<x.batch {
                 let row = logits.sample(n)

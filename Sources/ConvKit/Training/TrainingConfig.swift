@@ -18,6 +18,12 @@ public struct TrainingConfig: Sendable, Equatable {
     public var seed: UInt64
     /// Train on only the first N training images (quick experiments); nil uses all.
     public var trainLimit: Int?
+    /// Fix the first convolution to whitening filters of the training patches (`PatchWhitening`).
+    public var whitening = false
+    /// Look-ahead on all weights and batch-norm statistics (every 5 steps).
+    public var lookahead = false
+    /// Evaluate on each test image and its mirror image, averaging the scores.
+    public var testTimeFlip = false
 
     public init(
         model: String = ModelSpec.defaultPreset, epochs: Int = 15, batchSize: Int = 128, learningRate: Float = 0.1,
@@ -38,6 +44,22 @@ public struct TrainingConfig: Sendable, Equatable {
         self.trainLimit = trainLimit
     }
 
+    /// The speed-run recipe (`--recipe fast`), in the spirit of Page's ResNet-9 and airbench: a frozen
+    /// patch-whitening first layer, label smoothing 0.2, Nesterov SGD with a linear warm-up and linear
+    /// decay, look-ahead on the weights, flips and 2-pixel translations, and flip test-time averaging.
+    public static func fast(model: String = "fast", epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.2, seed: UInt64 = 0)
+        -> TrainingConfig
+    {
+        var config = TrainingConfig(
+            model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: .linear(warmup: 0.2),
+            optimizer: Optimizer.Settings(kind: .sgd, momentum: 0.9, nesterov: true, weightDecay: 5e-4), labelSmoothing: 0.2,
+            augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
+        config.whitening = true
+        config.lookahead = true
+        config.testTimeFlip = true
+        return config
+    }
+
     /// A one-line description for logs and headers.
     public var summary: String {
         var parts = [
@@ -47,6 +69,9 @@ public struct TrainingConfig: Sendable, Equatable {
         if optimizer.kind == .sgd { parts.append("momentum \(optimizer.momentum)\(optimizer.nesterov ? " nesterov" : "")") }
         if labelSmoothing > 0 { parts.append("smoothing \(labelSmoothing)") }
         parts.append("aug \(augmentation)")
+        if whitening { parts.append("patch whitening") }
+        if lookahead { parts.append("look-ahead") }
+        if testTimeFlip { parts.append("flip TTA") }
         parts.append("seed \(seed)")
         return parts.joined(separator: ", ")
     }

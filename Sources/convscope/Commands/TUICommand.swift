@@ -31,7 +31,7 @@ struct TUICommand: ParsableCommand {
             printError("convscope: the TUI needs a terminal; use `convscope train` for headless runs")
             throw ExitCode(1)
         }
-        let checkpointPath = checkpoint ?? defaultCheckpointName(training.model)
+        let checkpointPath = checkpoint ?? defaultCheckpointName(training.modelName)
         let resume = checkpoint != nil && FileManager.default.fileExists(atPath: checkpointPath)
         let makeTrainer = { (dataset: Dataset) throws -> Trainer in
             resume

@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checkpointPath = checkpoint ?? defaultCheckpointName(training.model)
+        let checkpointPath = checkpoint ?? defaultCheckpointName(training.modelName)
         let metricsPath = metrics ?? (checkpointPath.hasSuffix(".safetensors")
             ? String(checkpointPath.dropLast(".safetensors".count)) + ".jsonl" : checkpointPath + ".jsonl")
         let dataset = try data.load(trainLimit: training.trainLimit)

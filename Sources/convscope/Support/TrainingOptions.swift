@@ -3,19 +3,26 @@ import ConvKit
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20) or a spec string.")
-    var model = ModelSpec.defaultPreset
+    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, fast) or a spec string (default simple; fast with --recipe fast).")
+    var model: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "standard, or fast: the speed-run recipe (whitening, look-ahead, flip TTA, linear decay).",
+            discussion: "With --recipe fast only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
+    var recipe = "standard"
 
     @Option(name: .long, help: "Epochs to train (default 15; with --resume, the run's own).")
     var epochs: Int?
 
-    @Option(name: .long, help: "Images per step.")
-    var batch = 128
+    @Option(name: .customLong("batch"), help: "Images per step (default 128; 256 with --recipe fast).")
+    var batchSize: Int?
 
     @Option(name: .long, help: "sgd, adam or adamw.")
     var optimizer = "sgd"
 
-    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw).")
+    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.2 for --recipe fast).")
     var lr: Float?
 
     @Option(name: .long, help: "onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant.")
@@ -56,7 +63,7 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, not \(batch)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch must be at least 1, not \(batchSize)") }
         guard Optimizer.Kind(rawValue: optimizer) != nil else {
             throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)'")
         }
@@ -71,14 +78,23 @@ struct TrainingOptions: ParsableArguments {
         guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
         guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
-        try validateModel(model)
+        guard ["standard", "fast"].contains(recipe) else { throw ValidationError("--recipe must be standard or fast, not '\(recipe)'") }
+        try validateModel(modelName)
     }
+
+    /// The model to train: `--model`, or the recipe's default.
+    var modelName: String { model ?? (recipe == "fast" ? "fast" : ModelSpec.defaultPreset) }
 
     /// The run these options describe.
     var config: TrainingConfig {
+        if recipe == "fast" {
+            var config = TrainingConfig.fast(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
+            config.trainLimit = trainLimit
+            return config
+        }
         let kind = Optimizer.Kind(rawValue: optimizer)!
         return TrainingConfig(
-            model: model, epochs: epochs ?? 15, batchSize: batch, learningRate: lr ?? (kind == .sgd ? 0.1 : 0.001),
+            model: modelName, epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: lr ?? (kind == .sgd ? 0.1 : 0.001),
             schedule: LearningRateSchedule(schedule)!,
             optimizer: Optimizer.Settings(kind: kind, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
             labelSmoothing: labelSmoothing,
