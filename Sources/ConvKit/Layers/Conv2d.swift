@@ -2,9 +2,13 @@ import CKernels
 
 /// A 2-D convolution (PyTorch's `Conv2d` with square kernel, stride and padding), optionally with bias.
 ///
-/// Each worker lowers a group of its images with `Im2Col` into a reused buffer and multiplies it by
-/// the OHWI weight matrix with OpenBLAS; 1x1 convolutions with stride 1 skip the lowering.
-/// The backward pass lowers again instead of keeping the column matrix (which would be 9x the input).
+/// Three ways to compute it, chosen per layer shape, with the batch split across the cores:
+/// - 3x3 "same" layers with 32+ channels: Winograd F(2x2, 3x3) (`CKernels`), forward and input gradient;
+/// - other layers with 8k output channels: a direct AVX2 kernel over zero-bordered images, with the
+///   weight gradient of "same" layers from another kernel over stacked images (no lowering at all);
+/// - the rest (and CPUs without AVX2): `Im2Col` lowering into a reused buffer and OpenBLAS `sgemm`
+///   with the OHWI weight matrix (1x1 stride-1 layers use the input as is). The backward pass lowers
+///   again rather than keeping the column matrix, which would be 9x the input.
 public final class Conv2d: Layer {
     public let name: String
     public var kind: LayerKind { .conv }
@@ -19,7 +23,7 @@ public final class Conv2d: Layer {
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     private var input: Tensor?
-    private let columns = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    fileprivate let columns = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let columnGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let weightGradientParts = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let biasGradientParts = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
@@ -32,10 +36,9 @@ public final class Conv2d: Layer {
     private let winogradWeights = FloatBuffer()
     private let winogradFlipped = FloatBuffer()
     private let winogradScratch = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
-    /// Per-worker zero-bordered copies of one image's output gradient, for the input gradient.
-    private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
-    /// Per-worker stacks of zero-bordered inputs for the weight gradient of "same" layers.
+    /// Per-worker stacks of zero-bordered inputs and output gradients, for the backward pass of "same" layers.
     private let paddedInputs = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
 
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         self.name = name
@@ -60,7 +63,7 @@ public final class Conv2d: Layer {
     public var multiplyAdds: Int { outputShape.count * lowering.rowLength }
 
     /// A 1x1, stride-1 convolution reads its input as the column matrix directly.
-    private var isPointwise: Bool { lowering.kernel == 1 && lowering.stride == 1 && lowering.padding == 0 }
+    fileprivate var isPointwise: Bool { lowering.kernel == 1 && lowering.stride == 1 && lowering.padding == 0 }
 
     /// Images per matrix product: enough rows to keep the product efficient.
     private var imagesPerGroup: Int { max(1, 1024 / lowering.rowsPerImage) }
@@ -81,15 +84,7 @@ public final class Conv2d: Layer {
                 let count = min(imagesPerGroup, images.upperBound - first)
                 let rows = count * rowsPerImage
                 let out = y.sample(first)
-                let a: UnsafePointer<Float>
-                if isPointwise {
-                    a = UnsafePointer(x.sample(first))
-                } else {
-                    let buffer = columns[worker]
-                    buffer.reserve(rows * rowLength)
-                    lowering.lower(x.sample(first), images: count, into: buffer.base)
-                    a = UnsafePointer(buffer.base)
-                }
+                let a = columnMatrix(x, first: first, count: count, worker: worker)
                 if let b {
                     for r in 0..<rows { (out + r * outC).update(from: b, count: outC) }
                 }
@@ -166,29 +161,19 @@ public final class Conv2d: Layer {
         return buffer.base
     }
 
-    /// Whether the input gradient can come from the direct kernel, as a convolution of the output
-    /// gradient with the flipped kernel: a "same" convolution (stride 1, odd kernel, padding (k - 1) / 2)
-    /// with channel counts the kernel handles. Otherwise it is a product with the column matrix,
-    /// scattered back (`Im2Col.raise`).
-    private var computesInputGradientDirectly: Bool {
-        usesDirectKernel && lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2
-            && ckernels_conv_supported(Int32(inputShape.channels)) != 0
-    }
-
-    /// Whether the whole backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding
-    /// (k - 1) / 2) with 8k output channels, on AVX2, whose input gradient (if needed) the direct kernel
-    /// can compute too.
+    /// Whether the backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding (k - 1) / 2)
+    /// with 8k output channels, on AVX2, and, when the input gradient is needed, 8k input channels too
+    /// (it is a convolution of the output gradient with the flipped kernel). Otherwise the column
+    /// matrix is multiplied out and scattered back (`Im2Col.raise`).
     private var isSameWithoutLowering: Bool {
         lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2 && lowering.kernel > 1
             && ckernels_uses_avx2() != 0 && ckernels_conv_supported(Int32(outputShape.channels)) != 0
-            && (!computesInputGradient || computesInputGradientDirectly)
+            && (!computesInputGradient || ckernels_conv_supported(Int32(inputShape.channels)) != 0)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         if isSameWithoutLowering { return backwardSame(dy) }
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        let direct = computesInputGradient && computesInputGradientDirectly
-        if direct { prepareFlippedWeights() }
         let outC = outputShape.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
         let w = weight.value.base
         let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
@@ -202,28 +187,13 @@ public final class Conv2d: Layer {
                 let count = min(imagesPerGroup, images.upperBound - first)
                 let rows = count * rowsPerImage
                 let g = UnsafePointer(dy.sample(first))
-                let a: UnsafePointer<Float>
-                if isPointwise {
-                    a = UnsafePointer(x.sample(first))
-                } else {
-                    let buffer = columns[worker]
-                    buffer.reserve(rows * rowLength)
-                    lowering.lower(x.sample(first), images: count, into: buffer.base)
-                    a = UnsafePointer(buffer.base)
-                }
+                let a = columnMatrix(x, first: first, count: count, worker: worker)
                 // dW += dY^T (outC x rows) * columns (rows x rowLength)
                 BLAS.gemm(
                     transposeA: true, m: outC, n: rowLength, k: rows,
                     a: g, lda: outC, b: a, ldb: rowLength, beta: 1, c: dw.base, ldc: rowLength)
-                if bias != nil {
-                    for r in 0..<rows {
-                        let row = g + r * outC
-                        for c in 0..<outC { db.base[c] += row[c] }
-                    }
-                }
-                if direct {
-                    computeInputGradientDirectly(dy, images: first..<(first + count), into: dx, worker: worker)
-                } else if computesInputGradient {
+                if bias != nil { addColumnSums(g, rows: rows, columns: outC, into: db.base) }
+                if computesInputGradient {
                     if isPointwise {
                         BLAS.gemm(
                             m: rows, n: rowLength, k: outC, a: g, lda: outC, b: w, ldb: rowLength,
@@ -304,10 +274,7 @@ extension Conv2d {
                 let db = biasGradientParts[worker]
                 db.reserve(outC)
                 db.zero(outC)
-                for n in images {
-                    let g = dy.sample(n)
-                    for r in 0..<(h * w) { for c in 0..<outC { db.base[c] += g[r * outC + c] } }
-                }
+                addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db.base)
             }
             guard computesInputGradient else { return }
             for (slot, n) in images.enumerated() {
@@ -337,27 +304,25 @@ extension Conv2d {
         if let bias { sumParts(biasGradientParts, parts: parts, count: outC, into: bias.gradient.base) }
         return dx
     }
+}
 
-    /// dx for `images`: each output gradient, zero-bordered by p, convolved with the flipped kernel.
-    fileprivate func computeInputGradientDirectly(_ dy: Tensor, images: Range<Int>, into dx: Tensor, worker: Int) {
-        let k = lowering.kernel, p = lowering.padding, inC = inputShape.channels, outC = outputShape.channels
-        let h = inputShape.height, w = inputShape.width, pw = w + 2 * p
-        let padded = paddedGradients[worker]
-        padded.reserve((h + 2 * p) * pw * outC)
-        for n in images {
-            for row in 0..<h {
-                (padded.base + ((row + p) * pw + p) * outC).update(from: dy.sample(n) + row * w * outC, count: w * outC)
-            }
-            if usesWinograd(inChannels: outC, outChannels: inC) {
-                ckernels_winograd_forward(
-                    padded.base, Int32(outC), winogradFlipped.base, nil, Int32(inC), Int32(h), Int32(w), dx.sample(n),
-                    scratch(worker, inChannels: outC, outChannels: inC))
-            } else {
-                ckernels_conv_forward(
-                    padded.base, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
-                    dx.sample(n))
-            }
-        }
+extension Conv2d {
+    /// The column matrix of `count` images from `first`: the input itself for 1x1 stride-1 layers, else
+    /// the worker's lowering buffer filled by `Im2Col`.
+    fileprivate func columnMatrix(_ x: Tensor, first: Int, count: Int, worker: Int) -> UnsafePointer<Float> {
+        if isPointwise { return UnsafePointer(x.sample(first)) }
+        let buffer = columns[worker]
+        buffer.reserve(count * lowering.rowsPerImage * lowering.rowLength)
+        lowering.lower(x.sample(first), images: count, into: buffer.base)
+        return UnsafePointer(buffer.base)
+    }
+}
+
+/// Adds the column sums of a `rows x columns` matrix into `sums` (bias gradients).
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let row = matrix + r * columns
+        for c in 0..<columns { sums[c] += row[c] }
     }
 }
 
