@@ -63,7 +63,7 @@ final class AppScreenTests: XCTestCase {
         for title in ["Layers (j/k)", "Curves", "Grad-CAM at conv1", "Features: conv1", "Confusion"] {
             XCTAssertTrue(text.contains(title), title)
         }
-        XCTAssertNil(row(grid, containing: "1 Curves"), "no tab bar")
+        XCTAssertNil(row(grid, containing: "1 Curves"), "no tab bar across the body")
         for layer in fixture.layers {
             XCTAssertNotNil(grid.lines.firstIndex { $0.contains("┃ \(layer.name) ") && $0.contains(" \(layer.outputShape) ") }, layer.name)
         }

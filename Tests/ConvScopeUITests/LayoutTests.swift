@@ -14,30 +14,34 @@ final class ScreenLayoutTests: XCTestCase {
         }
     }
 
-    func testTwoHundredBySixtyShowsEveryPanelWithoutOverlap() {
+    func testTwoHundredBySixtyShowsEveryPanelWithoutOverlap() throws {
         let layout = ScreenLayout(width: 200, height: 60)
         XCTAssertEqual(layout.mode, .allPanels)
-        XCTAssertNil(layout.tabBar)
-        let panels = layout.visiblePanels(selectedTab: .curves)
-        XCTAssertEqual(Set(panels.keys), Set(Panel.allCases))
+        XCTAssertEqual(layout.tabPanels, [.features, .compression], "the two share one slot under a small tab bar")
+        let tabBar = try XCTUnwrap(layout.tabBar)
         let body = Rect(x: 0, y: 2, width: 200, height: 57)
-        var covered = 0
-        for (panel, rect) in panels {
-            XCTAssertEqual(rect.intersection(body), rect, "\(panel) inside the body")
-            XCTAssertGreaterThanOrEqual(rect.width, 30, "\(panel)")
-            XCTAssertGreaterThanOrEqual(rect.height, 24, "\(panel)")
-            covered += rect.width * rect.height
-            for (other, otherRect) in panels where other != panel {
-                XCTAssertTrue(rect.intersection(otherRect).isEmpty, "\(panel) overlaps \(other)")
+        for shared in layout.tabPanels {
+            let panels = layout.visiblePanels(selectedTab: shared)
+            XCTAssertEqual(Set(panels.keys), Set(Panel.allCases).subtracting(layout.tabPanels).union([shared]))
+            var covered = tabBar.width * tabBar.height
+            for (panel, rect) in panels {
+                XCTAssertEqual(rect.intersection(body), rect, "\(panel) inside the body")
+                XCTAssertGreaterThanOrEqual(rect.width, 30, "\(panel)")
+                XCTAssertGreaterThanOrEqual(rect.height, 23, "\(panel)")
+                XCTAssertTrue(rect.intersection(tabBar).isEmpty, "\(panel) under the tab bar")
+                covered += rect.width * rect.height
+                for (other, otherRect) in panels where other != panel {
+                    XCTAssertTrue(rect.intersection(otherRect).isEmpty, "\(panel) overlaps \(other)")
+                }
             }
+            XCTAssertEqual(covered, body.width * body.height, "the panels and the tab bar tile the body")
         }
-        XCTAssertEqual(covered, body.width * body.height, "the panels tile the body")
     }
 
     func testHundredTwentyByFortyKeepsTheLayerListBesideTheTabs() {
         let layout = ScreenLayout(width: 120, height: 40)
         XCTAssertEqual(layout.mode, .sidebarWithTabs)
-        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion])
+        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion, .compression])
         let panels = layout.visiblePanels(selectedTab: .gradCAM)
         XCTAssertEqual(Set(panels.keys), [.layers, .gradCAM])
         XCTAssertTrue(panels[.layers]!.intersection(panels[.gradCAM]!).isEmpty)
@@ -79,8 +83,10 @@ final class ScreenLayoutTests: XCTestCase {
     func testTabCycling() {
         let layout = ScreenLayout(width: 80, height: 24)
         XCTAssertEqual(layout.tab(after: .curves), .layers)
-        XCTAssertEqual(layout.tab(after: .confusion), .curves)
-        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .confusion)
-        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .layers), .layers)
+        XCTAssertEqual(layout.tab(after: .confusion), .compression)
+        XCTAssertEqual(layout.tab(after: .compression), .curves)
+        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .compression)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .features), .compression)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .compression), .features)
     }
 }

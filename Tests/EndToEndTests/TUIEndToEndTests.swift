@@ -125,6 +125,43 @@ final class TUIEndToEndTests: XCTestCase {
         try assertTerminalRestored(tmux)
     }
 
+    func testCompressionViewMeasuresAPrunedCopyAndWritesIt() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny --epochs 1 --export-dir exports --checkpoint run.safetensors", in: tmux)
+        try tmux.waitFor(text: "Layers (j/k)")
+        try tmux.press("p")
+        try tmux.waitFor(text: "p works in the compression view: press 6 first")
+        try tmux.press("6")
+        try tmux.waitFor(text: "Compression (p P i w)")
+        try tmux.waitFor(text: "zero weights per layer: current weights")
+
+        // p measures a 30% pruned copy next to the model as trained; training goes on meanwhile.
+        try tmux.press("p")
+        let measured = try tmux.waitFor("the pruned row's numbers", timeout: 60) { screen in
+            screen.contains { $0.range(of: #"pruned 30% +\d+ +[\d,]+ +[\d,]+ .*%"#, options: .regularExpression) != nil }
+        }
+        XCTAssertTrue(measured.contains { $0.range(of: #"float32 +\d+ +[\d,]+ +[\d,]+ .*%"#, options: .regularExpression) != nil })
+        try tmux.waitFor(text: "zero weights per layer: pruned 30%")
+        let bars = try tmux.screen().filter { $0.range(of: #"conv\d +[\d,]+ .* (29|30)\.\d%"#, options: .regularExpression) != nil }
+        XCTAssertEqual(bars.count, 3, "one bar per conv layer at 30%")
+
+        // w writes the pruned model as a checkpoint that eval-style loading accepts, masks included.
+        try tmux.press("w")
+        let written = try tmux.waitFor(text: "wrote exports/compressed-pruned30-step")
+        let status = try XCTUnwrap(written.last { $0.contains("wrote ") })
+        let name = try XCTUnwrap(status.range(of: #"compressed-\S+\.safetensors"#, options: .regularExpression).map { String(status[$0]) })
+        let loaded = try RunCheckpoint.load(tmux.folder + "/exports/" + name)
+        let weights = loaded.network.parameters.filter(\.decays)
+        let zeros = weights.map { $0.values.filter { $0 == 0 }.count }.reduce(0, +)
+        XCTAssertEqual(Double(zeros) / Double(weights.map(\.count).reduce(0, +)), 0.3, accuracy: 0.01)
+
+        try tmux.press("q")
+        try tmux.waitFor("the quit prompt or the end") { $0.contains { $0.contains("save first?") || $0.contains("EXIT=") } }
+        if try tmux.screen().contains(where: { $0.contains("save first?") }) { try tmux.press("n") }
+        try tmux.waitFor(text: "EXIT=0", timeout: 30)
+        try assertTerminalRestored(tmux)
+    }
+
     func testCtrlCMidTrainingRestoresTheTerminal() throws {
         let tmux = try start()
         try launch("--data synthetic --model tiny", in: tmux)

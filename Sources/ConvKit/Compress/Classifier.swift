@@ -50,10 +50,55 @@ public enum Classifier {
         case .int8(let network): return network.nonZeroParameterCount
         }
     }
+
+    /// The zero share of every conv and fc weight tensor (for int8: of the stored int8 values).
+    public var weightSparsity: [WeightSparsity] {
+        switch self {
+        case .float(let network): return WeightSparsity.of(network)
+        case .int8(let network):
+            return network.quantizedOps.map {
+                WeightSparsity(parameter: $0.name + ".weight", count: $0.weights.values.count, zeros: $0.weights.values.filter { $0 == 0 }.count)
+            }
+        }
+    }
+
+    /// The checkpoint `save` would write for this model (the float kind with its pruning masks), in memory.
+    public func checkpoint(metadata: [String: String]) -> SafeTensors {
+        switch self {
+        case .float(let network): return RunCheckpoint.safeTensors(network: network, metadata: metadata)
+        case .int8(let network): return network.safeTensors(metadata: metadata)
+        }
+    }
+}
+
+/// How many values of one conv or fc weight tensor are zero.
+public struct WeightSparsity: Sendable, Equatable {
+    /// The tensor's name (`conv1.weight`).
+    public var parameter: String
+    /// Values in the tensor.
+    public var count: Int
+    /// Values that are exactly zero.
+    public var zeros: Int
+
+    public init(parameter: String, count: Int, zeros: Int) {
+        self.parameter = parameter
+        self.count = count
+        self.zeros = zeros
+    }
+
+    /// The share of zeros, in [0, 1].
+    public var sparsity: Float { Float(zeros) / Float(max(count, 1)) }
+
+    /// Every conv and fc weight tensor of `network`, in order.
+    public static func of(_ network: Network) -> [WeightSparsity] {
+        network.parameters.filter(\.decays).map {
+            WeightSparsity(parameter: $0.name, count: $0.count, zeros: $0.values.filter { $0 == 0 }.count)
+        }
+    }
 }
 
 /// What a compression step costs and gains: one row of the before/after table.
-public struct ModelReport: Sendable {
+public struct ModelReport: Sendable, Equatable {
     public var label: String
     public var parameters: Int
     public var nonZeroParameters: Int
@@ -65,15 +110,31 @@ public struct ModelReport: Sendable {
 
     /// Measures `classifier` on `testSet`; `file` is its checkpoint on disk.
     public static func measure(_ label: String, _ classifier: Classifier, file: String, testSet: ImageSet) -> ModelReport {
+        measure(label, classifier, checkpoint: (try? SafeTensors(contentsOf: file)) ?? SafeTensors(), testSet: testSet)
+    }
+
+    /// Measures `classifier` on `testSet`; `checkpoint` is its checkpoint (on disk or in memory).
+    public static func measure(_ label: String, _ classifier: Classifier, checkpoint: SafeTensors, testSet: ImageSet) -> ModelReport {
         let evaluation = Trainer.evaluate(classes: classifier.classCount, on: testSet, batchSize: 256) { classifier.logits($0) }
         var benchmark = Benchmark()
         benchmark.iterations = 5
         let speed = benchmark.inferenceRate { classifier.logits($0) }
-        let tensors = (try? SafeTensors(contentsOf: file))?.tensors ?? []
-        let bytes = tensors.filter { !$0.name.hasPrefix(Checkpoint.optimizerPrefix) && !$0.name.hasPrefix(Checkpoint.maskPrefix) }
+        let bytes = checkpoint.tensors
+            .filter { !$0.name.hasPrefix(Checkpoint.optimizerPrefix) && !$0.name.hasPrefix(Checkpoint.maskPrefix) }
             .map(\.bytes.count).reduce(0, +)
         return ModelReport(
             label: label, parameters: classifier.parameterCount, nonZeroParameters: classifier.nonZeroParameterCount,
             modelBytes: bytes, accuracy: evaluation.accuracy, imagesPerSecond: speed)
+    }
+
+    /// The before/after table's column titles, matching `cells`.
+    public static let columnTitles = ["model", "params", "non-zero", "weights", "test acc", "infer img/s"]
+
+    /// The row's values as the before/after table shows them, under `columnTitles`.
+    public var cells: [String] {
+        [
+            label, parameters.formatted, nonZeroParameters.formatted, String(format: "%.1f KB", Double(modelBytes) / 1024),
+            String(format: "%.2f%%", accuracy * 100), String(format: "%.0f", imagesPerSecond),
+        ]
     }
 }

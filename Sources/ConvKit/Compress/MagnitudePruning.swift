@@ -5,20 +5,12 @@
 /// parameter's mask, which the optimiser re-applies after every step, so fine-tuning does not regrow
 /// it; checkpoints keep the masks.
 public enum MagnitudePruning {
-    /// What pruning did to one weight tensor.
-    public struct LayerResult: Sendable, Equatable {
-        public var parameter: String
-        public var count: Int
-        /// Weights that are zero after pruning (including any that already were).
-        public var zeros: Int
-        public var sparsity: Float { Float(zeros) / Float(max(count, 1)) }
-    }
-
     /// Zeroes `round(amount * n)` of the smallest-magnitude weights of each conv and fc weight tensor
     /// (`global == false`), or `round(amount * total)` across all of them (`global == true`).
-    /// Ties are broken by position, so the result is deterministic.
+    /// Ties are broken by position, so the result is deterministic. Returns each pruned tensor's
+    /// zeros afterwards (including any that already were).
     @discardableResult
-    public static func prune(_ network: Network, amount: Float, global: Bool = false) -> [LayerResult] {
+    public static func prune(_ network: Network, amount: Float, global: Bool = false) -> [WeightSparsity] {
         precondition(amount >= 0 && amount <= 1, "the amount to prune is a fraction in [0, 1]")
         let weights = network.parameters.filter(\.decays)
         if global {
@@ -41,10 +33,7 @@ public enum MagnitudePruning {
                 apply(mask, to: parameter)
             }
         }
-        return weights.map { parameter in
-            LayerResult(
-                parameter: parameter.name, count: parameter.count, zeros: parameter.values.filter { $0 == 0 }.count)
-        }
+        return WeightSparsity.of(network)
     }
 
     /// Combines `mask` with any mask the parameter already has, and zeroes the pruned weights.

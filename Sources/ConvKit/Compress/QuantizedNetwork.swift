@@ -52,6 +52,18 @@ public final class QuantizedNetwork {
         return QuantizedNetwork(float: copy, weights: weights)
     }
 
+    /// Up to `count` randomly chosen images of `set` (a fixed choice for a given `seed`), normalised, in
+    /// batches of 128: the calibration input of `quantize`.
+    public static func calibrationBatches(_ set: ImageSet, count: Int, seed: UInt64 = 0) -> [Tensor] {
+        var random = RandomSource(seed: seed)
+        let order = random.permutation(set.count).prefix(min(count, set.count))
+        var labels: [Int] = []
+        return stride(from: 0, to: order.count, by: 128).map { start in
+            let indices = order[(order.startIndex + start)..<min(order.startIndex + start + 128, order.endIndex)]
+            return BatchAssembler().assemble(set, indices: indices, augmentation: .none, random: &random, into: FloatBuffer(), labels: &labels)
+        }
+    }
+
     /// Every conv and fc layer, with the batch norm that directly follows it (to fold), in order.
     static func weightedLayers(_ network: Network) -> [(Layer, BatchNorm2d?)] {
         var result: [(Layer, BatchNorm2d?)] = []
@@ -158,6 +170,11 @@ public final class QuantizedNetwork {
     /// Writes the int8 weights (PyTorch OIHW order), their scales, the folded biases, the input
     /// scales and any float state, atomically.
     public func save(to path: String, metadata: [String: String]) throws {
+        try safeTensors(metadata: metadata).write(to: path)
+    }
+
+    /// The checkpoint `save` writes, in memory.
+    public func safeTensors(metadata: [String: String]) -> SafeTensors {
         var entries: [SafeTensors.Entry] = []
         for op in quantizedOps {
             let w = op.weights
@@ -174,7 +191,7 @@ public final class QuantizedNetwork {
         metadata[RunCheckpoint.formatKey] = RunCheckpoint.formatValue
         metadata[RunCheckpoint.specKey] = spec.text
         metadata[Self.quantizationKey] = Self.quantizationValue
-        try SafeTensors(tensors: entries, metadata: metadata).write(to: path)
+        return SafeTensors(tensors: entries, metadata: metadata)
     }
 
     /// Reads a checkpoint written by `save`.

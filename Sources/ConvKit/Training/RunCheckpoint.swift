@@ -38,6 +38,13 @@ public enum RunCheckpoint {
         network: Network, extraState: [StateTensor] = [], extraEntries: [SafeTensors.Entry] = [],
         metadata: [String: String], to path: String
     ) throws {
+        try safeTensors(network: network, extraState: extraState, extraEntries: extraEntries, metadata: metadata).write(to: path)
+    }
+
+    /// The checkpoint `save(network:...)` writes, in memory.
+    public static func safeTensors(
+        network: Network, extraState: [StateTensor] = [], extraEntries: [SafeTensors.Entry] = [], metadata: [String: String]
+    ) -> SafeTensors {
         var metadata = metadata
         metadata[formatKey] = formatValue
         metadata[specKey] = network.spec.text
@@ -49,7 +56,7 @@ public enum RunCheckpoint {
             file.tensors.append(
                 SafeTensors.Entry(name: Checkpoint.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
         }
-        try file.write(to: path)
+        return file
     }
 
     /// A model read back from a checkpoint.

@@ -1,5 +1,8 @@
+import ConvKit
+
 /// Something a key asks the app to do outside its own state: steer the training session, write
-/// files, or leave. `AppModel` returns these; the event loop (`TerminalApp`) carries them out.
+/// files, measure compressed copies, or leave. `AppModel` returns these; the event loop
+/// (`TerminalApp`) carries them out.
 public enum AppEffect: Sendable, Equatable {
     /// Pause a running session, resume a paused one.
     case togglePause
@@ -15,6 +18,10 @@ public enum AppEffect: Sendable, Equatable {
     case quit
     /// Write the current heatmap or grid to a PNG in the export folder.
     case export(ExportKind)
+    /// Compress a copy of the current weights and measure it (the compression view's p, P, i).
+    case compress(CompressionMethod)
+    /// Write the newest compressed model to a checkpoint in the export folder (w).
+    case writeCompressed
     /// Repaint every cell (Ctrl-L).
     case repaint
 }

@@ -125,12 +125,24 @@ public struct AppModel: Sendable {
         case .character("l"): logScale.toggle()
         case .character("e"): return [.export(.heatmap)]
         case .character("E"): return [.export(.grid)]
+        case .character(let key) where AppModel.compressionKeys.contains(key):
+            guard layout.shows(.compression, selectedTab: selectedTab) else {
+                status = StatusMessage("\(key) works in the compression view: press 6 first")
+                return []
+            }
+            return [AppModel.compressionMethods[key].map(AppEffect.compress) ?? .writeCompressed]
         case .character("s"): return [.save]
         case .character("\u{0C}"): return [.repaint]
         default: layerSelection.handle(key)
         }
         return []
     }
+
+    /// The compression view's keys: p, P and i measure a compressed copy, w writes the newest.
+    public static let compressionMethods: [Character: CompressionMethod] = [
+        "p": .magnitudePruning(amount: 0.3), "P": .filterPruning(fraction: 0.25), "i": .int8(calibrationImages: 256),
+    ]
+    static let compressionKeys: Set<Character> = Set(compressionMethods.keys).union(["w"])
 
     private mutating func answerQuitPrompt(_ prompt: QuitPrompt, key: Key) -> [AppEffect] {
         guard prompt == .asking else { return [] }

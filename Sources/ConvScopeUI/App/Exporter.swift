@@ -1,11 +1,12 @@
 import ConvKit
 import Foundation
 
-/// Writes what the panels show to PNG files in the export folder, under generated names:
+/// Writes what the panels show to files in the export folder, under generated names:
 /// `gradcam-<layer>-<class>-img<index>-step<step>.png` for the heatmap strip (image | heatmap |
 /// overlay, captioned), `features-<layer>-img<index>-step<step>.png` for the feature-map grid and
-/// `filters-<layer>-step<step>.png` for a convolution's filters. The folder is created when
-/// missing; files are written atomically (`PNG.write`).
+/// `filters-<layer>-step<step>.png` for a convolution's filters; compressed models (w in the
+/// compression view) go to `.safetensors` checkpoints. The folder is created when missing; files are
+/// written atomically.
 public struct Exporter: Sendable {
     public let directory: String
 
@@ -51,7 +52,22 @@ public struct Exporter: Sendable {
         return paths
     }
 
+    /// Writes the checkpoint of a compressed model measured at weights version `step` as
+    /// `compressed-<method>-step<step>.safetensors`; returns the path.
+    public func exportCheckpoint(_ checkpoint: SafeTensors, method: CompressionMethod, step: Int) throws -> String {
+        let path = try path(for: "compressed-\(method.fileTag)-step\(step).safetensors")
+        try checkpoint.write(to: path)
+        return path
+    }
+
     private func write(_ image: RGBImage, name: String) throws -> String {
+        let path = try path(for: name)
+        try PNG.write(image, to: path)
+        return path
+    }
+
+    /// Where the file `name` goes, creating the export folder when it is missing.
+    private func path(for name: String) throws -> String {
         if !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -59,9 +75,7 @@ public struct Exporter: Sendable {
                 throw ExportError.cannotCreateFolder(directory, reason: (error as NSError).localizedDescription)
             }
         }
-        let path = directory == "." ? name : (directory as NSString).appendingPathComponent(name)
-        try PNG.write(image, to: path)
-        return path
+        return directory == "." ? name : (directory as NSString).appendingPathComponent(name)
     }
 
     /// A name made safe for a file name: letters, digits, `.`, `_` and `-` kept, the rest `_`.

@@ -18,7 +18,7 @@ public struct AppOptions: Sendable {
     public var checkpointPath: String
     /// Open paused (a checkpoint to explore); space starts training.
     public var startPaused: Bool
-    /// Where `e` and `E` write their PNGs.
+    /// Where `e` and `E` write their PNGs, and `w` the compressed model.
     public var exportDirectory: String
 
     public init(checkpointPath: String, startPaused: Bool, exportDirectory: String) {
@@ -40,7 +40,9 @@ public enum AppOutcome: Sendable, Equatable {
 ///
 /// Each turn of the loop waits up to `keyTimeout` for a key, lets `AppModel` turn it into effects,
 /// reads the session's latest `TrainingSnapshot`, asks the `InsightWorker` for the current view
-/// (computed on its own queue, on a copy of the weights), and redraws when something changed:
+/// (computed on its own queue, on a copy of the weights) and, while the compression view shows, the
+/// `CompressionLab` for the current sparsity (it measures compressed copies on request, on its own
+/// queue, too), and redraws when something changed:
 /// at least every `frameInterval` while training runs, otherwise when a key, snapshot or insight
 /// changed, and once a second. `CursesScreen` writes only the cells that differ from the last
 /// frame. The training runs on the session's queue; this thread only reads values and sends commands.
@@ -77,11 +79,12 @@ public final class TerminalApp {
 
     private func runSession(_ trainer: Trainer) -> AppOutcome {
         // Everything read from the trainer is read before the session takes it over.
-        let test = trainer.dataset.test
+        let (train, test) = (trainer.dataset.train, trainer.dataset.test)
         var model = AppModel(layers: ModelSummary(trainer.network).rows, classNames: trainer.dataset.classNames, testLabels: test.labels)
         let resumed = trainer.globalStep > 0
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         let worker = InsightWorker(session: session, images: test)
+        let lab = CompressionLab(session: session, trainImages: train, testImages: test)
         let background = DispatchGroup()
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background) : nil
         let exporter = Exporter(directory: options.exportDirectory)
@@ -93,15 +96,17 @@ public final class TerminalApp {
         var lastFrame: FrameToken?
         while true {
             let size = screen.size
+            let layout = ScreenLayout(width: size.width, height: size.height)
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
             let snapshot = session.snapshot
             var effects = model.observe(snapshot)
-            if key != .none && key != .resize { effects += model.handle(key, layout: ScreenLayout(width: size.width, height: size.height)) }
+            if key != .none && key != .resize { effects += model.handle(key, layout: layout) }
             if model.evaluation == nil, let evaluation = checkpointEvaluation?.withLock({ $0 }) {
                 model.evaluation = evaluation
             }
             worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
             let insight = worker.latest
+            if layout.shows(.compression, selectedTab: model.selectedTab) { lab.survey(weightsVersion: snapshot.weightsVersion) }
             for effect in effects {
                 switch effect {
                 case .togglePause: session.togglePause()
@@ -118,6 +123,7 @@ public final class TerminalApp {
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
+                    lab.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
                     if key == .interrupt, let signal = screen.lastInterruptSignal {
@@ -126,15 +132,23 @@ public final class TerminalApp {
                     return .quit(unsavedSteps: unsaved)
                 case .export(let kind):
                     model.status = export(kind, exporter: exporter, model: model, insight: insight, worker: worker, step: snapshot.weightsVersion)
+                case .compress(let method):
+                    model.status = lab.request(method, weightsVersion: snapshot.weightsVersion)
+                        ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
+                        : StatusMessage("\(method.label) is already in the table for these weights, or on its way")
+                case .writeCompressed:
+                    model.status = writeCompressed(lab, exporter: exporter)
                 case .repaint: screen.invalidate()
                 }
             }
 
             let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            let frame = FrameToken(snapshot, insight)
+            let compression = lab.results
+            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
-            let grid = AppScreen.render(model: &model, snapshot: snapshot, insight: insight, width: size.width, height: size.height)
+            let grid = AppScreen.render(
+                model: &model, snapshot: snapshot, insight: insight, compression: compression, width: size.width, height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
         }
@@ -157,6 +171,19 @@ public final class TerminalApp {
             }
         } catch {
             return StatusMessage("export failed: \(error)", isError: true)
+        }
+    }
+
+    /// Carries out `w`: writes the newest compressed model's checkpoint and says where.
+    private func writeCompressed(_ lab: CompressionLab, exporter: Exporter) -> StatusMessage {
+        guard let newest = lab.newestCheckpoint() else {
+            return StatusMessage("nothing to write yet: p, P or i measures a compressed copy first")
+        }
+        do {
+            let path = try exporter.exportCheckpoint(newest.checkpoint, method: newest.method, step: newest.weightsVersion)
+            return StatusMessage("wrote \(path) (convscope eval --checkpoint reads it)")
+        } catch {
+            return StatusMessage("writing the compressed model failed: \(error)", isError: true)
         }
     }
 
@@ -245,13 +272,15 @@ private struct FrameToken: Equatable {
     let learningRateScale: Float
     let insightRequest: InsightRequest?
     let insightVersion: Int?
+    let compressionSerial: Int
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?) {
+    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int) {
         step = snapshot.globalStep
         state = snapshot.state
         messageSerial = snapshot.messageSerial
         learningRateScale = snapshot.learningRateScale
         insightRequest = insight?.request
         insightVersion = insight?.weightsVersion
+        self.compressionSerial = compressionSerial
     }
 }

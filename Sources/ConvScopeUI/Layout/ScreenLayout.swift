@@ -1,4 +1,4 @@
-/// The panels of the ConvScope screen, in tab order (the number keys 1-5 pick them).
+/// The panels of the ConvScope screen, in tab order (the number keys 1-6 pick them).
 public enum Panel: String, Sendable, Hashable, CaseIterable {
     /// Loss and accuracy curves.
     case curves
@@ -10,6 +10,8 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
     case gradCAM
     /// The confusion matrix and per-class accuracy of the latest evaluation.
     case confusion
+    /// Per-layer sparsity and the before/after table of compressed copies of the model.
+    case compression
 
     /// The panel's name for frames and tabs.
     public var title: String {
@@ -19,17 +21,19 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
         case .features: return "Features"
         case .gradCAM: return "Grad-CAM"
         case .confusion: return "Confusion"
+        case .compression: return "Compression"
         }
     }
 
-    /// The number key that shows the panel (1-5).
+    /// The number key that shows the panel (1-6).
     public var numberKey: Character { Character(String(Panel.allCases.firstIndex(of: self)! + 1)) }
 }
 
 /// Where everything goes on a screen of a given size: a pure function of the size.
 ///
 /// - At least 160 x 45: every panel at once (`allPanels`): the layer list on the left; the curves
-///   and Grad-CAM above, the feature maps and the confusion matrix below.
+///   and Grad-CAM above, the confusion matrix below on the right and, beside it, the feature maps or
+///   the compression view under a two-tab bar.
 /// - At least 100 x 28: the layer list stays on the left and the other panels share the right side
 ///   through a tab bar (`sidebarWithTabs`).
 /// - At least 60 x 18 (80 x 24 included): one panel at a time under a tab bar (`tabs`).
@@ -54,7 +58,8 @@ public struct ScreenLayout: Sendable, Equatable {
     public let header: Rect
     /// The bottom row.
     public let status: Rect
-    /// The tab bar, in the tabbed modes.
+    /// The tab bar: across the body in the tabbed modes, over the features / compression slot in
+    /// `allPanels`; nil when the screen is too small.
     public let tabBar: Rect?
     /// The panels reachable through the tab bar, in tab order (empty without a tab bar).
     public let tabPanels: [Panel]
@@ -75,13 +80,15 @@ public struct ScreenLayout: Sendable, Equatable {
             (tabBar, tabPanels, tabArea, fixedPanels) = (nil, [], nil, [:])
         } else if width >= Self.allPanelsSize.width && height >= Self.allPanelsSize.height {
             mode = .allPanels
-            (tabBar, tabPanels, tabArea) = (nil, [], nil)
             let (layers, right) = body.splitLeft(min(max(body.width / 6, 30), 40))
             let (top, bottom) = right.splitTop(min(24, body.height / 2))
             // Grad-CAM wants 3 x 32 columns for its images at full size; the curves take the rest.
             let (curves, gradCAM) = top.splitRight(min(102, right.width * 5 / 8))
-            let (features, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
-            fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .features: features, .confusion: confusion]
+            let (shared, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
+            let (bar, area) = shared.splitTop(1)
+            (tabBar, tabArea) = (bar, area)
+            tabPanels = [.features, .compression]
+            fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .confusion: confusion]
         } else {
             let (bar, area) = body.splitTop(1)
             tabBar = bar
@@ -90,7 +97,7 @@ public struct ScreenLayout: Sendable, Equatable {
                 let (layers, main) = area.splitLeft(min(max(area.width * 3 / 10, 30), 40))
                 fixedPanels = [.layers: layers]
                 tabArea = main
-                tabPanels = [.curves, .features, .gradCAM, .confusion]
+                tabPanels = [.curves, .features, .gradCAM, .confusion, .compression]
             } else {
                 mode = .tabs
                 fixedPanels = [:]
@@ -104,6 +111,11 @@ public struct ScreenLayout: Sendable, Equatable {
     /// the layer list, which sits beside the tabs); nil without a tab bar.
     public func shownTab(for selectedTab: Panel) -> Panel? {
         tabPanels.contains(selectedTab) ? selectedTab : tabPanels.first
+    }
+
+    /// Whether `panel` is on screen while `selectedTab` is the chosen tab.
+    public func shows(_ panel: Panel, selectedTab: Panel) -> Bool {
+        fixedPanels[panel] != nil || shownTab(for: selectedTab) == panel
     }
 
     /// Every panel on screen while `selectedTab` is the chosen tab, with its rectangle.

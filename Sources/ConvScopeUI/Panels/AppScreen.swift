@@ -10,7 +10,8 @@ public enum AppScreen {
     /// Renders a frame. Only the layer list's scroll position is written back into `model` (the list
     /// learns its height when drawn); everything else is read.
     public static func render(
-        model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, width: Int, height: Int, theme: Theme = .standard
+        model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
+        width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -42,6 +43,8 @@ public enum AppScreen {
                 ConfusionPanel.draw(
                     model.evaluation, classNames: model.classNames, epoch: snapshot.completedEpochs, into: &grid, in: content,
                     theme: theme)
+            case .compression:
+                CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
             }
         }
         let message = model.status
@@ -69,6 +72,7 @@ public enum AppScreen {
             let layer = insight?.mapLayer.map { " at \($0)" } ?? ""
             return "\(model.method)\(layer)"
         case .confusion: return "Confusion"
+        case .compression: return "Compression (p P i w)"
         }
     }
 

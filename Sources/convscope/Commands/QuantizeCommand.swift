@@ -32,19 +32,10 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         let loaded = try RunCheckpoint.load(checkpoint)
         let dataset = try data.load()
-        var random = RandomSource(seed: 0)
-        let order = random.permutation(dataset.train.count).prefix(min(calibration, dataset.train.count))
-        var batches: [Tensor] = []
-        var labels: [Int] = []
-        for start in stride(from: 0, to: order.count, by: 128) {
-            let indices = order[(order.startIndex + start)..<min(order.startIndex + start + 128, order.endIndex)]
-            let buffer = FloatBuffer()
-            batches.append(BatchAssembler().assemble(
-                dataset.train, indices: indices, augmentation: .none, random: &random, into: buffer, labels: &labels))
-        }
+        let batches = QuantizedNetwork.calibrationBatches(dataset.train, count: calibration)
         let quantized = QuantizedNetwork.quantize(loaded.network, calibration: batches)
         var metadata = loaded.metadata
-        metadata["calibration_images"] = String(order.count)
+        metadata["calibration_images"] = String(batches.map(\.batch).reduce(0, +))
         try quantized.save(to: out, metadata: metadata)
         let before = ModelReport.measure("float32", .float(loaded.network), file: checkpoint, testSet: dataset.test)
         let after = ModelReport.measure("int8", .int8(quantized), file: out, testSet: dataset.test)

@@ -23,7 +23,7 @@ struct TUICommand: ParsableCommand {
     @Option(name: .long, help: "A run to open paused (when the file exists) and where s saves; default <model>.safetensors.")
     var checkpoint: String?
 
-    @Option(name: .customLong("export-dir"), help: "Folder for exported PNGs (e and E); default the current folder.")
+    @Option(name: .customLong("export-dir"), help: "Folder for exported PNGs (e and E) and compressed models (w); default the current folder.")
     var exportDir = "."
 
     func run() throws {

@@ -3,14 +3,8 @@ import Foundation
 
 /// Prints the before/after table of a compression command.
 func printReport(_ rows: [ModelReport], dataset: Dataset) {
-    let header = ["model", "params", "non-zero", "weights", "test acc", "infer img/s"]
-    let cells = rows.map { row in
-        [
-            row.label, row.parameters.formatted, row.nonZeroParameters.formatted,
-            String(format: "%.1f KB", Double(row.modelBytes) / 1024), String(format: "%.2f%%", row.accuracy * 100),
-            String(format: "%.0f", row.imagesPerSecond),
-        ]
-    }
+    let header = ModelReport.columnTitles
+    let cells = rows.map(\.cells)
     let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max()! }
     func line(_ values: [String]) -> String {
         values.enumerated().map { column, value in

@@ -1,0 +1,115 @@
+import ConvKit
+
+/// The compression view: the before/after table of `convscope prune` and `quantize` (parameters,
+/// non-zero parameters, stored weight bytes, test accuracy, inference images/s) for the model as
+/// trained and the compressed copies measured so far, and a bar per conv and fc weight tensor with its
+/// share of zeros: of the newest compressed copy, or of the current weights before there is one.
+///
+/// Rows still being measured say so; when not all rows fit, the newest are shown. Bars flow into
+/// more columns when they do not fit in one.
+public enum CompressionPanel {
+    /// Width of one column of sparsity bars at least.
+    static let barColumnWidth = 34
+
+    public static func draw(
+        _ results: CompressionResults, testImages: Int, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard
+    ) {
+        guard !rect.isEmpty else { return }
+        let keys = ["p", "P", "i"].map { "\($0) \(AppModel.compressionMethods[Character($0)]!.label)" } + ["w write the newest"]
+        let hints = [
+            (keys.joined(separator: "  "), theme.keyName),
+            ("measured on copies of the weights while training goes on", theme.dimText),
+        ]
+        let notes = "accuracy on \(testImages.formatted) test images, img/s at batch 256; int8 kernel: \(QuantizedNetwork.kernelDescription)"
+            .wrapped(toWidth: rect.width).prefix(2)
+        let (bars, barsTitle) = shownSparsity(results)
+        let (hintArea, body) = rect.splitTop(min(hints.count, rect.height))
+        for (index, (text, style)) in hints.enumerated() where index < hintArea.height {
+            grid.writeLine(text, in: Rect(x: hintArea.x, y: hintArea.y + index, width: hintArea.width, height: 1), style: style)
+        }
+        let space = body.height - notes.count
+        let tableHeight = min(1 + max(results.rows.count, 1), max(space - min(1 + bars.count, 4), 2))
+        let (tableArea, belowTable) = body.splitTop(tableHeight)
+        let (noteArea, barsArea) = belowTable.splitTop(notes.count)
+        drawTable(results.rows, into: &grid, in: tableArea, theme: theme)
+        for (index, line) in notes.enumerated() where index < noteArea.height {
+            grid.writeLine(line, in: Rect(x: noteArea.x, y: noteArea.y + index, width: noteArea.width, height: 1), style: theme.dimText)
+        }
+        let (titleRow, barRows) = barsArea.splitTop(min(1, barsArea.height))
+        grid.writeLine(barsTitle, in: titleRow, style: theme.title)
+        drawBars(bars, into: &grid, in: barRows, theme: theme)
+    }
+
+    /// The before/after table: a header and the newest rows that fit; rows not yet measured show
+    /// `queued`, `computing…` or why they failed across the number columns.
+    static func drawTable(_ rows: [CompressionRow], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        guard rect.height >= 2 else { return }
+        // The CLI's titles, with the speed column shortened (the note under the table says it is
+        // inference at batch 256) so that the table fits beside the layer list at 100 columns.
+        let titles = ModelReport.columnTitles.dropLast() + ["img/s"]
+        let columns = [Table.Column(titles[0], width: 12), Table.Column("step", width: 5, alignment: .trailing)]
+            + zip(titles.dropFirst(), [9, 9, 9, 8, 6]).map { Table.Column($0, width: $1, alignment: .trailing) }
+        let shown = Array(rows.suffix(rect.height - 1))
+        let cells = shown.map { row -> [String] in
+            let step = row.weightsVersion.map(String.init) ?? ""
+            guard case .measured(let report) = row.status else { return [row.label, step] }
+            return [row.label, step] + report.cells.dropFirst()
+        }
+        let table = Table(columns: columns, rows: cells, theme: theme)
+        table.draw(into: &grid, in: rect)
+        if shown.isEmpty {
+            let body = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1)
+            grid.writeLine("nothing measured yet: p, P or i measures a compressed copy and the model as trained", in: body, style: theme.dimText)
+            return
+        }
+        let widths = table.columnWidths(total: rect.width)
+        let numbersX = rect.x + widths[0] + 1 + widths[1] + 1
+        for (index, row) in shown.enumerated() {
+            let text: String, style: Style
+            switch row.status {
+            case .measured: continue
+            case .queued: (text, style) = ("queued", theme.dimText)
+            case .measuring: (text, style) = ("computing…", theme.dimText)
+            case .failed(let why): (text, style) = ("failed: " + why, theme.warning)
+            }
+            grid.writeLine(text, in: Rect(x: numbersX, y: rect.y + 1 + index, width: rect.maxX - numbersX, height: 1), style: style)
+        }
+    }
+
+    /// The sparsity the bars show and their title: the newest compressed copy's, else the current weights'.
+    static func shownSparsity(_ results: CompressionResults) -> ([WeightSparsity], String) {
+        if let row = results.newestCompressed {
+            return (row.sparsity, "zero weights per layer: \(row.label), step \(row.weightsVersion ?? 0)")
+        }
+        guard let version = results.currentVersion else { return ([], "zero weights per layer: reading the weights…") }
+        return (results.currentSparsity, "zero weights per layer: current weights, step \(version)")
+    }
+
+    /// One bar per weight tensor (`conv1  1,728 ████▋   30.0%`), in as many columns as the height
+    /// needs and the width allows; what still does not fit is counted in a last line.
+    static func drawBars(_ sparsity: [WeightSparsity], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        guard !rect.isEmpty, !sparsity.isEmpty else { return }
+        let names = sparsity.map { $0.parameter.hasSuffix(".weight") ? String($0.parameter.dropLast(7)) : $0.parameter }
+        let counts = sparsity.map(\.count.formatted)
+        let nameWidth = names.map(\.count).max()!, countWidth = counts.map(\.count).max()!
+        let rows = sparsity.indices.map { index in
+            BarRow(
+                label: names[index].padded(toWidth: nameWidth) + " " + counts[index].padded(toWidth: countWidth, alignment: .trailing),
+                value: Double(sparsity[index].sparsity), color: AppColors.accent)
+        }
+        let neededColumns = (rows.count + rect.height - 1) / rect.height
+        let columns = max(min(neededColumns, rect.width / barColumnWidth), 1)
+        let capacity = columns * rect.height
+        let shown = rows.count <= capacity ? rows : Array(rows.prefix(capacity - 1))
+        let gap = 2, width = (rect.width - gap * (columns - 1)) / columns
+        for column in 0..<columns {
+            let chunk = shown.dropFirst(column * rect.height).prefix(rect.height)
+            let area = Rect(x: rect.x + column * (width + gap), y: rect.y, width: width, height: rect.height)
+            BarChart(rows: Array(chunk), theme: theme).draw(into: &grid, in: area)
+        }
+        if shown.count < rows.count {
+            let last = Rect(x: rect.x + (columns - 1) * (width + gap), y: rect.maxY - 1, width: width, height: 1)
+            grid.writeLine("+\(rows.count - shown.count) more", in: last, style: theme.dimText)
+        }
+    }
+}
