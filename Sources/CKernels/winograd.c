@@ -40,12 +40,13 @@ size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, 
 
 void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
 
-__attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
-    const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
-    int width, float *output, float *scratch) {
-    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x, padded_width = width + 2;
-    float *v = scratch, *m = scratch + (size_t)16 * tiles * in_channels;
-    // Input transform: V = B^T d B, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+// Input transform of every tile of one padded image: V = B^T d B with
+// B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], written to v[xi][first_tile + tile][c] for
+// xi = 0..15, where each xi holds total_tiles tiles.
+__attribute__((target("avx2,fma"))) static void transform_input(
+    const float *input, int in_channels, int width, int tiles_x, int tiles, int total_tiles, int first_tile, float *v) {
+    const int padded_width = width + 2;
+    const size_t step = (size_t)total_tiles * in_channels;
     for (int tile = 0; tile < tiles; tile++) {
         const int ty = tile / tiles_x, tx = tile % tiles_x;
         const float *corner = input + ((2 * ty) * padded_width + 2 * tx) * in_channels;
@@ -60,8 +61,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
                 t[3][x] = _mm256_sub_ps(d[1][x], d[3][x]);
             }
             for (int y = 0; y < 4; y++) {
-                float *row = v + ((size_t)(y * 4) * tiles + tile) * in_channels + c;
-                const size_t step = (size_t)tiles * in_channels;
+                float *row = v + ((size_t)(y * 4) * total_tiles + first_tile + tile) * in_channels + c;
                 _mm256_storeu_ps(row, _mm256_sub_ps(t[y][0], t[y][2]));
                 _mm256_storeu_ps(row + step, _mm256_add_ps(t[y][1], t[y][2]));
                 _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(t[y][2], t[y][1]));
@@ -69,6 +69,14 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
             }
         }
     }
+}
+
+__attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
+    const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
+    int width, float *output, float *scratch) {
+    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
+    float *v = scratch, *m = scratch + (size_t)16 * tiles * in_channels;
+    transform_input(input, in_channels, width, tiles_x, tiles, tiles, 0, v);
     // The 16 products: M[xi] = V[xi] (tiles x in) * U[xi] (in x out).
     for (int xi = 0; xi < 16; xi++) {
         ckernels_direct_gemm(v + (size_t)xi * tiles * in_channels, tiles, in_channels,
@@ -92,6 +100,58 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
                 _mm256_storeu_ps(out, _mm256_add_ps(b, _mm256_add_ps(_mm256_add_ps(t[y][0], t[y][1]), t[y][2])));
                 _mm256_storeu_ps(out + out_channels, _mm256_add_ps(b, _mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3])));
             }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles(
+    const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
+    int first_tile, float *v, float *u) {
+    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
+    transform_input(input, in_channels, width, tiles_x, tiles, total_tiles, first_tile, v);
+    // Output-gradient transform: A y A^T for each 2x2 tile y, A = [[1, 0], [1, 1], [1, -1], [0, -1]].
+    const size_t step = (size_t)total_tiles * out_channels;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int ty = tile / tiles_x, tx = tile % tiles_x;
+        const float *corner = grad_out + ((2 * ty) * width + 2 * tx) * out_channels;
+        for (int c = 0; c < out_channels; c += 8) {
+            const __m256 y00 = _mm256_loadu_ps(corner + c), y01 = _mm256_loadu_ps(corner + out_channels + c);
+            const __m256 y10 = _mm256_loadu_ps(corner + width * out_channels + c);
+            const __m256 y11 = _mm256_loadu_ps(corner + (width + 1) * out_channels + c);
+            const __m256 zero = _mm256_setzero_ps();
+            // Rows of A y, each with its two columns.
+            const __m256 r[4][2] = {
+                {y00, y01},
+                {_mm256_add_ps(y00, y10), _mm256_add_ps(y01, y11)},
+                {_mm256_sub_ps(y00, y10), _mm256_sub_ps(y01, y11)},
+                {_mm256_sub_ps(zero, y10), _mm256_sub_ps(zero, y11)},
+            };
+            for (int i = 0; i < 4; i++) {
+                float *row = u + ((size_t)(i * 4) * total_tiles + first_tile + tile) * out_channels + c;
+                _mm256_storeu_ps(row, r[i][0]);
+                _mm256_storeu_ps(row + step, _mm256_add_ps(r[i][0], r[i][1]));
+                _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(r[i][0], r[i][1]));
+                _mm256_storeu_ps(row + 3 * step, _mm256_sub_ps(zero, r[i][1]));
+            }
+        }
+    }
+}
+
+void ckernels_winograd_weight_gradient(const float *m, int in_channels, int out_channels, float *dw) {
+    // dg = G^T M G, with G as in ckernels_winograd_weights.
+    const int plane = in_channels * out_channels;
+    for (int pair = 0; pair < plane; pair++) {
+        float q[4][4], t[3][4];
+        for (int xi = 0; xi < 16; xi++) q[xi / 4][xi % 4] = m[xi * plane + pair];
+        for (int x = 0; x < 4; x++) {
+            t[0][x] = q[0][x] + 0.5f * (q[1][x] + q[2][x]);
+            t[1][x] = 0.5f * (q[1][x] - q[2][x]);
+            t[2][x] = 0.5f * (q[1][x] + q[2][x]) + q[3][x];
+        }
+        for (int y = 0; y < 3; y++) {
+            dw[(y * 3 + 0) * plane + pair] = t[y][0] + 0.5f * (t[y][1] + t[y][2]);
+            dw[(y * 3 + 1) * plane + pair] = 0.5f * (t[y][1] - t[y][2]);
+            dw[(y * 3 + 2) * plane + pair] = 0.5f * (t[y][1] + t[y][2]) + t[y][3];
         }
     }
 }

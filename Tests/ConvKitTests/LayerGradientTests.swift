@@ -22,15 +22,16 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// 3x3 "same" layers with 32+ channels on both sides take Winograd F(2x2, 3x3), forward and for the
-    /// input gradient; both must still be exact derivatives of each other.
+    /// 3x3 "same" layers with 32+ channels on both sides take Winograd F(2x2, 3x3) for the forward pass,
+    /// the input gradient and the weight gradient; all must still be exact derivatives of each other
+    /// (three images: a worker sums the tiles of more than one).
     func testWinogradConvolution() {
         let shape = FeatureShape(channels: 32, height: 6, width: 4)
         for out in [32, 40] {
             let conv = Conv2d(name: "conv", input: shape, outChannels: out, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 17)
             for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.2, 0.2) } }
-            checker.check(conv, batch: 2)
+            checker.check(conv, batch: 3)
         }
     }
 

@@ -53,6 +53,16 @@ void ckernels_winograd_weights(const float *weights, int in_channels, int out_ch
 void ckernels_winograd_forward(const float *input, int in_channels, const float *transformed, const float *bias,
                                int out_channels, int height, int width, float *output, float *scratch);
 
+/// The Winograd pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
+/// V = B^T d B (from the image padded by 1, as ckernels_winograd_forward reads it) into
+/// v[16][total_tiles][in], and its output-gradient tiles A dY A^T (dY: height x width x out) into
+/// u[16][total_tiles][out], both at tile `first_tile`. Summing V^T u over tiles for each of the 16
+/// positions gives M, the gradient of the transformed weights.
+void ckernels_winograd_gradient_tiles(const float *input, const float *grad_out, int in_channels, int out_channels,
+                                      int height, int width, int total_tiles, int first_tile, float *v, float *u);
+/// Maps M ([16][in][out], the gradient of U = G g G^T) back to the 3x3 weight gradient G^T M G, HWIO
+/// ([9][in][out]).
+void ckernels_winograd_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
 /// Adds the weight gradient of a "same" stride-1 convolution into `dw` ([kernel*kernel][in][out]).
 /// `x`: stacked zero-bordered images on a grid `padded_width` pixels wide, `rows + s` rows readable
 /// (s = padding * (padded_width + 1), the extra rows zero); `g`: the output gradients placed on the
