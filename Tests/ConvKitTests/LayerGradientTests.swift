@@ -22,12 +22,12 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// 3x3 "same" layers with 32+ channels on both sides take Winograd F(2x2, 3x3) for the forward pass,
-    /// the input gradient and the weight gradient; all must still be exact derivatives of each other
-    /// (three images: a worker sums the tiles of more than one).
+    /// 3x3 "same" layers take Winograd F(2x2, 3x3) for the forward pass with 32+ channels on both
+    /// sides, for the input and weight gradients with 16+; all must still be exact derivatives of each
+    /// other (three images: a worker sums the tiles of more than one).
     func testWinogradConvolution() {
-        let shape = FeatureShape(channels: 32, height: 6, width: 4)
-        for out in [32, 40] {
+        for (inC, out) in [(32, 32), (32, 40), (16, 16)] {
+            let shape = FeatureShape(channels: inC, height: 6, width: 4)
             let conv = Conv2d(name: "conv", input: shape, outChannels: out, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 17)
             for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.2, 0.2) } }
