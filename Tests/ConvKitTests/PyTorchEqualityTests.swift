@@ -26,6 +26,12 @@ final class PyTorchEqualityTests: XCTestCase {
         guard let python = Self.pythonWithTorch() else {
             throw XCTSkip("SKIPPED LOUDLY: no Python with torch and safetensors (set CONVSCOPE_PYTHON); the committed fixtures still ran")
         }
+        // torch_reference.py imports specnet.py from SPECNET_DIR or the shared bench folder beside the checkout.
+        let specnetFolder = ProcessInfo.processInfo.environment["SPECNET_DIR"]
+            ?? Self.fixtures.appendingPathComponent("../../../../shared/bench").standardized.path
+        guard FileManager.default.fileExists(atPath: (specnetFolder as NSString).appendingPathComponent("specnet.py")) else {
+            throw XCTSkip("SKIPPED LOUDLY: no specnet.py in \(specnetFolder) (set SPECNET_DIR); the committed fixtures still ran")
+        }
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-torch-\(getpid())")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
