@@ -32,7 +32,7 @@ public enum Classifier {
     /// Class scores for a batch of normalised images.
     public func logits(_ batch: Tensor) -> Tensor {
         switch self {
-        case .float(let network): return network.forward(batch, mode: .inference)
+        case .float(let network): return network.infer(batch)
         case .int8(let network): return network.forward(batch)
         }
     }

@@ -78,15 +78,11 @@ public final class BatchNorm2d: Layer {
         } else {
             for ch in 0..<c {
                 mean[ch] = runningMean.base[ch]
-                inverseStd[ch] = 1 / (runningVariance.base[ch] + epsilon).squareRoot()
+                inverseStd[ch] = runningInverseStd(ch)
             }
         }
         let y = output.tensor(batch: x.batch, shape: inputShape)
-        var scale = [Float](repeating: 0, count: c), shift = scale
-        for ch in 0..<c {
-            scale[ch] = weight.value.base[ch] * inverseStd[ch]
-            shift[ch] = bias.value.base[ch] - mean[ch] * scale[ch]
-        }
+        let (scale, shift) = affine { (mean[$0], inverseStd[$0]) }
         let src = x.pointer, dst = y.pointer
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
@@ -100,6 +96,26 @@ public final class BatchNorm2d: Layer {
         }
         lastOutput = y
         return y
+    }
+
+    /// The normalisation of inference as `y = x * scale + shift` per channel, from the running statistics:
+    /// what a preceding convolution folds into its weights and bias.
+    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        affine { (runningMean.base[$0], runningInverseStd($0)) }
+    }
+
+    private func runningInverseStd(_ channel: Int) -> Float { 1 / (runningVariance.base[channel] + epsilon).squareRoot() }
+
+    /// Per-channel `scale = weight / std` and `shift = bias - mean * scale` from each channel's mean and 1/std.
+    private func affine(_ statistics: (Int) -> (mean: Float, inverseStd: Float)) -> (scale: [Float], shift: [Float]) {
+        let c = inputShape.channels
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for ch in 0..<c {
+            let (mean, inverseStd) = statistics(ch)
+            scale[ch] = weight.value.base[ch] * inverseStd
+            shift[ch] = bias.value.base[ch] - mean * scale[ch]
+        }
+        return (scale, shift)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

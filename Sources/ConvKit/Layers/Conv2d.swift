@@ -37,6 +37,9 @@ public final class Conv2d: Layer {
     private let winogradWeights = FloatBuffer()
     private let winogradFlipped = FloatBuffer()
     private let winogradScratch = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
+    /// The weights and bias with the following batch norm folded in, for `inferFolded`.
+    private let foldedWeights = FloatBuffer()
+    private let foldedBias = FloatBuffer()
     /// Per-worker stacks of zero-bordered inputs and output gradients, for the backward pass of "same" layers.
     private let paddedInputs = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let paddedGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
@@ -79,10 +82,40 @@ public final class Conv2d: Layer {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
-        if usesDirectKernel { return forwardDirect(x) }
+        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, rectify: false)
+        lastOutput = y
+        return y
+    }
+
+    /// Inference through this convolution with the batch norm that follows it folded into its weights
+    /// and bias (`w * gamma / sqrt(var + eps)`, `beta + (b - mean) * gamma / sqrt(var + eps)`), and,
+    /// with `rectify`, the ReLU after that applied to each image while it is still in cache: one pass
+    /// over the output instead of three. Keeps no intermediate result (`lastOutput` becomes nil), so
+    /// `backward` cannot follow; `forward` is the path that records every layer's output.
+    public func inferFolded(_ x: Tensor, batchNorm: BatchNorm2d?, rectify: Bool) -> Tensor {
+        input = nil
+        lastOutput = nil
+        guard let batchNorm else { return convolve(x, weights: weight.value.base, bias: bias?.value.base, rectify: rectify) }
+        let outC = outputShape.channels, rowLength = lowering.rowLength
+        let (scale, shift) = batchNorm.inferenceAffine()
+        foldedWeights.reserve(weight.count)
+        foldedBias.reserve(outC)
+        let w = weight.value.base, folded = foldedWeights.base
+        for o in 0..<outC {
+            for j in 0..<rowLength { folded[o * rowLength + j] = w[o * rowLength + j] * scale[o] }
+            foldedBias.base[o] = shift[o] + (bias.map { $0.value.base[o] * scale[o] } ?? 0)
+        }
+        return convolve(x, weights: folded, bias: foldedBias.base, rectify: rectify)
+    }
+
+    /// The convolution of `x` with OHWI `weights` and `bias`, clamped at zero with `rectify`, into the
+    /// layer's output buffer.
+    private func convolve(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool
+    ) -> Tensor {
+        if usesDirectKernel { return convolveDirect(x, weights: w, bias: b, rectify: rectify) }
         let y = output.tensor(batch: x.batch, shape: outputShape)
         let outC = outputShape.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
-        let w = weight.value.base, b = bias?.value.base
         Parallel.forEachRange(x.batch) { images, worker in
             var first = images.lowerBound
             while first < images.upperBound {
@@ -97,20 +130,22 @@ public final class Conv2d: Layer {
                     transposeB: true, m: rows, n: outC, k: rowLength,
                     a: a, lda: rowLength, b: w, ldb: rowLength,
                     beta: b == nil ? 0 : 1, c: out, ldc: outC)
+                if rectify { clampBelowAtZero(out, count: rows * outC) }
                 first += count
             }
         }
-        lastOutput = y
         return y
     }
 
-    /// The forward pass through `ckernels_conv_forward`, image by image on each worker.
-    private func forwardDirect(_ x: Tensor) -> Tensor {
+    /// `convolve` through `ckernels_conv_forward` (or Winograd), image by image on each worker.
+    private func convolveDirect(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool
+    ) -> Tensor {
         let y = output.tensor(batch: x.batch, shape: outputShape)
         let k = lowering.kernel, p = lowering.padding, inC = inputShape.channels, outC = outputShape.channels
         let taps = k * k
         directWeights.reserve(weight.count)
-        let w = weight.value.base, hwio = directWeights.base
+        let hwio = directWeights.base
         for o in 0..<outC {
             for t in 0..<taps {
                 for i in 0..<inC { hwio[(t * inC + i) * outC + o] = w[(o * taps + t) * inC + i] }
@@ -122,7 +157,6 @@ public final class Conv2d: Layer {
             ckernels_winograd_weights(hwio, Int32(inC), Int32(outC), winogradWeights.base)
         }
         let h = inputShape.height, width = inputShape.width, paddedWidth = width + 2 * p, paddedCount = (h + 2 * p) * paddedWidth * inC
-        let b = bias?.value.base
         Parallel.forEachRange(x.batch) { images, worker in
             let padded = paddedImages[worker]
             if p > 0 { padded.reserve(paddedCount) }
@@ -144,9 +178,9 @@ public final class Conv2d: Layer {
                         source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
                         Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
                 }
+                if rectify { clampBelowAtZero(y.sample(n), count: outputShape.count) }
             }
         }
-        lastOutput = y
         return y
     }
 
@@ -375,6 +409,11 @@ extension Conv2d {
         lowering.lower(x.sample(first), images: count, into: buffer.base)
         return UnsafePointer(buffer.base)
     }
+}
+
+/// Replaces every negative value of `count` floats at `values` with zero (ReLU in place).
+func clampBelowAtZero(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { values[i] = max(values[i], 0) }
 }
 
 /// Adds the column sums of a `rows x columns` matrix into `sums` (bias gradients).

@@ -76,12 +76,28 @@ public final class ResidualBlock: Layer {
         main = conv2.forward(main, mode: mode)
         main = bn2.forward(main, mode: mode)
         let skip = shortcut.map { $0.bn.forward($0.conv.forward(x, mode: mode), mode: mode) } ?? x
-        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let y = rectifiedSum(main, skip)
+        lastOutput = y
+        return y
+    }
+
+    /// Inference with each batch norm folded into the convolution before it and the inner ReLU applied
+    /// as the first convolution writes (`Conv2d.inferFolded`). Keeps no sublayer outputs.
+    public func inferFolded(_ x: Tensor) -> Tensor {
+        let inner = conv1.inferFolded(x, batchNorm: bn1, rectify: true)
+        let main = conv2.inferFolded(inner, batchNorm: bn2, rectify: false)
+        let skip = shortcut.map { $0.conv.inferFolded(x, batchNorm: $0.bn, rectify: false) } ?? x
+        lastOutput = nil
+        return rectifiedSum(main, skip)
+    }
+
+    /// `relu(main + skip)` into the block's output buffer.
+    private func rectifiedSum(_ main: Tensor, _ skip: Tensor) -> Tensor {
+        let y = output.tensor(batch: main.batch, shape: outputShape)
         let a = main.pointer, b = skip.pointer, out = y.pointer
         Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
             for i in range { out[i] = max(a[i] + b[i], 0) }
         }
-        lastOutput = y
         return y
     }
 

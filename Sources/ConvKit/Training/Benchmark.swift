@@ -36,7 +36,7 @@ public struct Benchmark: Sendable {
             network.backward(gradient)
             optimizer.step(rate: 0.01)
         }
-        let infer = inferenceRate { network.forward($0, mode: .inference) }
+        let infer = inferenceRate { network.infer($0) }
         return Result(
             model: model, threads: Parallel.workerCount, trainImagesPerSecond: train, inferImagesPerSecond: infer,
             blasCore: BLAS.coreName)

@@ -160,7 +160,7 @@ public final class Trainer {
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
         }
         let rate = learningRate
-        let teacherLogits = teacher.map { $0.network.forward(x, mode: .inference) }
+        let teacherLogits = teacher.map { $0.network.infer(x) }
         let logits = network.forward(x, mode: .training)
         let gradient = logitGradient.tensor(batch: x.batch, shape: logits.shape)
         let result: CrossEntropyLoss.Result
@@ -208,13 +208,13 @@ public final class Trainer {
     /// inference mode.
     public func evaluate(_ set: ImageSet) -> Evaluation {
         Trainer.evaluate(classes: network.classCount, on: set, batchSize: config.batchSize, flipAveraging: config.testTimeFlip) {
-            network.forward($0, mode: .inference)
+            network.infer($0)
         }
     }
 
     /// Evaluates any network on a set, batch by batch, in inference mode.
     public static func evaluate(_ network: Network, on set: ImageSet, batchSize: Int = 128) -> Evaluation {
-        evaluate(classes: network.classCount, on: set, batchSize: batchSize) { network.forward($0, mode: .inference) }
+        evaluate(classes: network.classCount, on: set, batchSize: batchSize) { network.infer($0) }
     }
 
     /// Evaluates any classifier given as a function from normalised image batches to class scores;
