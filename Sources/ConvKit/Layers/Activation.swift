@@ -43,6 +43,11 @@ public final class Activation: Layer {
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     private var input: Tensor?
+    /// Set by `BatchNorm2d.fuse(_:)`: in training the batch norm before this ReLU has applied it, so
+    /// values and gradients pass through unchanged.
+    var isAppliedByBatchNorm = false
+    /// Whether the latest forward pass was such a pass-through.
+    private var lastPassedThrough = false
 
     static let seluScale: Float = 1.050_700_987_355_480_5
     static let seluAlpha: Float = 1.673_263_242_354_377_3
@@ -55,6 +60,11 @@ public final class Activation: Layer {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
+        lastPassedThrough = isAppliedByBatchNorm && mode == .training
+        if lastPassedThrough {
+            lastOutput = x
+            return x
+        }
         let y = output.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, dst = y.pointer
         let function = self.function
@@ -68,6 +78,7 @@ public final class Activation: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
+        if lastPassedThrough { return dy }
         let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
         let function = self.function
         let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer

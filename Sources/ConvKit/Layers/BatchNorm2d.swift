@@ -24,6 +24,13 @@ public final class BatchNorm2d: Layer {
     private let inputGradient = FloatBuffer()
     private var input: Tensor?
     private var lastMode = ForwardMode.inference
+    /// Set by `fuse(_:)`: training passes apply the following ReLU here.
+    private var appliesReLUInTraining = false
+    /// Whether the latest forward pass wrote rectified values (so `backward` masks the gradient).
+    private var lastRectified = false
+    /// The per-channel scale and shift of the latest forward pass (`y = x * scale + shift`).
+    private let appliedScale: FloatBuffer
+    private let appliedShift: FloatBuffer
     /// Mean and 1/sqrt(var + eps) used by the latest forward pass (batch or running statistics).
     private let usedMean: FloatBuffer
     private let usedInverseStd: FloatBuffer
@@ -40,6 +47,8 @@ public final class BatchNorm2d: Layer {
         runningVariance = FloatBuffer([Float](repeating: 1, count: c))
         usedMean = FloatBuffer(capacity: c)
         usedInverseStd = FloatBuffer(capacity: c)
+        appliedScale = FloatBuffer(capacity: c)
+        appliedShift = FloatBuffer(capacity: c)
         totalParts = (0..<Parallel.workerCount).map { _ in .allocate(capacity: 2 * c) }
     }
 
@@ -56,9 +65,22 @@ public final class BatchNorm2d: Layer {
         ]
     }
 
+    /// Makes this batch norm apply `relu`, the ReLU right after it, in training: it writes `max(y, 0)`
+    /// and masks the incoming gradient itself, recomputing the mask from its input, while the ReLU hands
+    /// values and gradients through. Saves a read and a write of the whole feature map in each
+    /// direction. Inference keeps the two apart so that each layer's output can be inspected; in
+    /// training `lastOutput` holds the rectified values.
+    func fuse(_ relu: Activation) {
+        precondition(relu.function == .relu && relu.inputShape == inputShape, "\(name) can only absorb a ReLU of its shape")
+        relu.isAppliedByBatchNorm = true
+        appliesReLUInTraining = true
+    }
+
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         lastMode = mode
+        let rectify = appliesReLUInTraining && mode == .training
+        lastRectified = rectify
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
@@ -82,15 +104,17 @@ public final class BatchNorm2d: Layer {
             }
         }
         let y = output.tensor(batch: x.batch, shape: inputShape)
-        let (scale, shift) = affine { (mean[$0], inverseStd[$0]) }
-        let src = x.pointer, dst = y.pointer
-        scale.withUnsafeBufferPointer { scale in
-            shift.withUnsafeBufferPointer { shift in
-                Parallel.forEachRange(rows, minimum: 1024) { range, _ in
-                    for r in range {
-                        let s = src + r * c, d = dst + r * c
-                        for ch in 0..<c { d[ch] = s[ch] * scale[ch] + shift[ch] }
-                    }
+        let (scaleValues, shiftValues) = affine { (mean[$0], inverseStd[$0]) }
+        let src = x.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
+        scale.update(from: scaleValues, count: c)
+        shift.update(from: shiftValues, count: c)
+        Parallel.forEachRange(rows, minimum: 1024) { range, _ in
+            for r in range {
+                let s = src + r * c, d = dst + r * c
+                if rectify {
+                    for ch in 0..<c { d[ch] = max(s[ch] * scale[ch] + shift[ch], 0) }
+                } else {
+                    for ch in 0..<c { d[ch] = s[ch] * scale[ch] + shift[ch] }
                 }
             }
         }
@@ -121,34 +145,35 @@ public final class BatchNorm2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
-        let mean = usedMean.base, inverseStd = usedInverseStd.base
+        let mean = usedMean.base, inverseStd = usedInverseStd.base, scale = appliedScale.base, shift = appliedShift.base
+        // After a rectified forward pass, dy is the gradient of max(y, 0): zero it where y <= 0,
+        // with y recomputed from x exactly as the forward pass computed it.
+        let rectified = lastRectified
         // dbias = sum dy, dweight = sum dy * xhat with xhat = (x - mean) * invstd.
-        let sums = columnSums(rows: rows, channels: c, a: dy.pointer, b: x.pointer, mean: mean)
+        let sums = columnSums(rows: rows, channels: c, a: dy.pointer, b: x.pointer, mean: mean, rectified: rectified)
         for ch in 0..<c {
             bias.gradient.base[ch] = Float(sums.first[ch])
             weight.gradient.base[ch] = Float(sums.second[ch]) * inverseStd[ch]
         }
         guard computesInputGradient else { return .empty(inputShape) }
         let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
-        var scale = [Float](repeating: 0, count: c), meanDy = scale, meanDyXhat = scale
-        for ch in 0..<c {
-            scale[ch] = weight.value.base[ch] * inverseStd[ch]
-            if lastMode == .training {
+        var meanDy = [Float](repeating: 0, count: c), meanDyXhat = meanDy
+        if lastMode == .training {
+            for ch in 0..<c {
                 meanDy[ch] = Float(sums.first[ch] / Double(rows))
                 meanDyXhat[ch] = weight.gradient.base[ch] / Float(rows)
             }
         }
         let g = dy.pointer, src = x.pointer, out = dx.pointer
-        scale.withUnsafeBufferPointer { scale in
-            meanDy.withUnsafeBufferPointer { meanDy in
-                meanDyXhat.withUnsafeBufferPointer { meanDyXhat in
-                    Parallel.forEachRange(rows, minimum: 1024) { range, _ in
-                        for r in range {
-                            let gr = g + r * c, xr = src + r * c, o = out + r * c
-                            for ch in 0..<c {
-                                let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
-                                o[ch] = scale[ch] * (gr[ch] - meanDy[ch] - xhat * meanDyXhat[ch])
-                            }
+        meanDy.withUnsafeBufferPointer { meanDy in
+            meanDyXhat.withUnsafeBufferPointer { meanDyXhat in
+                Parallel.forEachRange(rows, minimum: 1024) { range, _ in
+                    for r in range {
+                        let gr = g + r * c, xr = src + r * c, o = out + r * c
+                        for ch in 0..<c {
+                            let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
+                            let gradient = gr[ch], masked = xr[ch] * scale[ch] + shift[ch] > 0 ? gradient : 0
+                            o[ch] = scale[ch] * ((rectified ? masked : gradient) - meanDy[ch] - xhat * meanDyXhat[ch])
                         }
                     }
                 }
@@ -159,13 +184,15 @@ public final class BatchNorm2d: Layer {
 
     /// Per-channel sums over `rows` rows of `channels` values, split across workers.
     ///
-    /// With `b == nil`: (sum a, sum a^2). Otherwise: (sum a, sum a * (b - mean)).
+    /// With `b == nil`: (sum a, sum a^2). Otherwise: (sum a, sum a * (b - mean)), where with `rectified`
+    /// each `a` counts only where the forward pass's `b * scale + shift` was positive.
     /// Each worker adds float sums over blocks of 256 rows into double totals: as fast as float
     /// arithmetic, as accurate as double over the 100,000+ rows of a batch.
     private func columnSums(
         rows: Int, channels c: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>?,
-        mean: UnsafeMutablePointer<Float>? = nil
+        mean: UnsafeMutablePointer<Float>? = nil, rectified: Bool = false
     ) -> (first: [Double], second: [Double]) {
+        let scale = appliedScale.base, shift = appliedShift.base
         let parts = Parallel.partCount(rows, minimum: 1024)
         Parallel.forEachRange(rows, minimum: 1024) { range, worker in
             let block = partials[worker]
@@ -179,7 +206,14 @@ public final class BatchNorm2d: Layer {
                 block.zero(2 * c)
                 for row in r..<end {
                     let ar = a + row * c
-                    if let b, let mean {
+                    if let b, let mean, rectified {
+                        let br = b + row * c
+                        for ch in 0..<c {
+                            let value = ar[ch], masked = br[ch] * scale[ch] + shift[ch] > 0 ? value : 0
+                            block1[ch] += masked
+                            block2[ch] += masked * (br[ch] - mean[ch])
+                        }
+                    } else if let b, let mean {
                         let br = b + row * c
                         for ch in 0..<c {
                             block1[ch] += ar[ch]

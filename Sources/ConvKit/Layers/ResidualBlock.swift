@@ -41,6 +41,7 @@ public final class ResidualBlock: Layer {
             padding: 1, bias: false)
         bn1 = BatchNorm2d(name: name + ".bn1", input: conv1.outputShape)
         relu1 = Activation(name: name + ".relu1", function: .relu, input: conv1.outputShape)
+        bn1.fuse(relu1)
         conv2 = Conv2d(
             name: name + ".conv2", input: conv1.outputShape, outChannels: outChannels, kernel: 3, stride: 1, padding: 1,
             bias: false)

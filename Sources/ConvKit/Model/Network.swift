@@ -85,6 +85,11 @@ public final class Network {
         }
         self.layers = layers
         layers.first?.computesInputGradient = false
+        for (layer, next) in zip(layers, layers.dropFirst()) {
+            if let batchNorm = layer as? BatchNorm2d, let relu = next as? Activation, relu.function == .relu {
+                batchNorm.fuse(relu)
+            }
+        }
     }
 
     /// A network from a spec string or preset name.
@@ -107,7 +112,8 @@ public final class Network {
 
     public func layer(named name: String) -> Layer? { allLayers.first { $0.name == name } }
 
-    /// Runs every layer; returns the class scores (logits).
+    /// Runs every layer; returns the class scores (logits). In training, a batch norm followed by a ReLU
+    /// applies the ReLU itself (`BatchNorm2d.fuse`), so its `lastOutput` holds the rectified values.
     @discardableResult
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         var x = input
@@ -147,7 +153,8 @@ public final class Network {
     /// leaving each parameter's gradient in `Parameter.gradient`.
     ///
     /// `tap`, when given, sees the gradient with respect to each layer's output (sublayers of blocks
-    /// included) as it passes: what Grad-CAM needs.
+    /// included) as it passes: what Grad-CAM needs, after an inference pass. (After a training pass, a
+    /// batch norm that applied its ReLU sees the ReLU's output gradient.)
     public func backward(_ logitGradient: Tensor, tap: ((Layer, Tensor) -> Void)? = nil) {
         var g = logitGradient
         for layer in layers.reversed() {

@@ -1,9 +1,11 @@
 import XCTest
 import ConvKit
 
-/// `Network.infer` (batch norm folded into convolutions, ReLU applied as they write) gives the class
-/// scores of the layer-by-layer inference pass: what `eval`, `predict` and the benchmark rely on.
-final class InferenceFoldingTests: XCTestCase {
+/// Fused layers compute what the layers they replace compute: `Network.infer` (batch norm folded into
+/// convolutions, ReLU applied as they write) gives the scores of the layer-by-layer inference pass that
+/// `eval`, `predict` and the benchmark rely on, and a ReLU that its batch norm applies in training
+/// gives the gradients of a separate one.
+final class LayerFusionTests: XCTestCase {
     /// A network with He weights, batch-norm scales and shifts far from 1 and 0, and running statistics
     /// moved by a few training passes, so that a wrong fold cannot hide behind identity statistics.
     private func trainedLookingNetwork(_ spec: String, seed: UInt64 = 3) throws -> Network {
@@ -55,5 +57,32 @@ final class InferenceFoldingTests: XCTestCase {
         ] {
             try assertFoldedInferenceMatches(spec)
         }
+    }
+
+    /// `leakyrelu0` is ReLU as a function but is never fused, so it is the layer-by-layer reference.
+    func testAReLUFusedIntoItsBatchNormTrainsLikeASeparateOne() throws {
+        let fused = try trainedLookingNetwork("conv8,bn,relu,conv16s2,bn,relu,res16,gap,fc10")
+        let separate = try Network("conv8,bn,leakyrelu0,conv16s2,bn,leakyrelu0,res16,gap,fc10")
+        for (mine, theirs) in zip(separate.stateTensors, fused.stateTensors) {
+            if case let (.float(a, layout), .float(b, _)) = (mine.content, theirs.content) { a.base.update(from: b.base, count: layout.count) }
+        }
+        var random = RandomSource(seed: 11)
+        let images = randomImages(8, &random)
+        let labels = (0..<8).map { _ in random.below(10) }
+        var gradients: [[Float]] = [], losses: [Float] = []
+        for network in [fused, separate] {
+            let logits = network.forward(images, mode: .training)
+            let gradient = Tensor(zeros: 8, FeatureShape(features: 10))
+            losses.append(CrossEntropyLoss().evaluate(logits: logits, labels: labels, gradient: gradient).loss)
+            network.backward(gradient)
+            gradients.append(network.parameters.flatMap { Array($0.gradients) })
+        }
+        XCTAssertGreaterThanOrEqual(
+            fused.layer(named: "bn1")?.lastOutput?.array.min() ?? -1, 0, "in training the batch norm applies the ReLU itself")
+        XCTAssertEqual(losses[0], losses[1], accuracy: 1e-6)
+        let scale = gradients[1].map(abs).max() ?? 1
+        let worst = zip(gradients[0], gradients[1]).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThan(worst / scale, 1e-5, "parameter gradients of the fused network differ")
+        XCTAssertGreaterThan(scale, 0)
     }
 }
