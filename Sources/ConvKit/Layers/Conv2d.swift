@@ -163,10 +163,7 @@ public final class Conv2d: Layer {
             for n in images {
                 var source = UnsafePointer(x.sample(n))
                 if p > 0 {
-                    // Interior rows only: the zero border stays from when the buffer was sized.
-                    for row in 0..<h {
-                        (padded.base + ((row + p) * paddedWidth + p) * inC).update(from: source + row * width * inC, count: width * inC)
-                    }
+                    placeBordered(source, channels: inC, into: padded.base)
                     source = UnsafePointer(padded.base)
                 }
                 if winograd {
@@ -299,13 +296,8 @@ extension Conv2d {
             xs.reserve((rows + slack) * inC)
             gs.reserve((rows + slack) * outC)
             for (slot, n) in images.enumerated() {
-                let xImage = xs.base + slot * imageRows * inC, gImage = gs.base + slot * imageRows * outC
-                xImage.update(repeating: 0, count: imageRows * inC)
-                gImage.update(repeating: 0, count: imageRows * outC)
-                for row in 0..<h {
-                    (xImage + ((row + p) * pw + p) * inC).update(from: x.sample(n) + row * w * inC, count: w * inC)
-                    (gImage + ((row + p) * pw + p) * outC).update(from: dy.sample(n) + row * w * outC, count: w * outC)
-                }
+                placeBordered(x.sample(n), channels: inC, into: xs.base + slot * imageRows * inC)
+                placeBordered(dy.sample(n), channels: outC, into: gs.base + slot * imageRows * outC)
             }
             (xs.base + rows * inC).update(repeating: 0, count: slack * inC)
             (gs.base + rows * outC).update(repeating: 0, count: slack * outC)
@@ -400,6 +392,21 @@ extension Conv2d {
                     m.base + xi * inC * outC)
             }
         }
+    }
+
+    /// Copies an image of the input's height and width with `channels` channels into `slot`, a
+    /// zero-bordered copy with `padding` more pixels on each side. Writes the border zeros as well, but
+    /// not the interior twice.
+    fileprivate func placeBordered(_ source: UnsafePointer<Float>, channels: Int, into slot: UnsafeMutablePointer<Float>) {
+        let p = lowering.padding, h = inputShape.height, w = inputShape.width, rowFloats = (w + 2 * p) * channels
+        slot.update(repeating: 0, count: p * rowFloats)
+        for row in 0..<h {
+            let line = slot + (row + p) * rowFloats
+            line.update(repeating: 0, count: p * channels)
+            (line + p * channels).update(from: source + row * w * channels, count: w * channels)
+            (line + (p + w) * channels).update(repeating: 0, count: p * channels)
+        }
+        (slot + (h + p) * rowFloats).update(repeating: 0, count: p * rowFloats)
     }
 
     /// The column matrix of `count` images from `first`: the input itself for 1x1 stride-1 layers, else
