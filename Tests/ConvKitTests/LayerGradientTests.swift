@@ -61,6 +61,10 @@ final class LayerGradientTests: XCTestCase {
         }
         checker.check(bn, batch: 4, mode: .training)
         checker.check(bn, batch: 4, mode: .inference)
+        // Wider maps, as the presets have them.
+        let wide = BatchNorm2d(name: "bn", input: FeatureShape(channels: 16, height: 5, width: 4))
+        for i in 0..<16 { wide.weight.value.base[i] = random.uniform(0.5, 1.5) }
+        checker.check(wide, batch: 3, mode: .training)
     }
 
     func testActivations() {
@@ -140,7 +144,8 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testResidualBlocks() {
-        for (channels, stride) in [(3, 1), (5, 1), (4, 2)] {
+        // 8 channels, as in the presets (the first batch norm applies the ReLU after it).
+        for (channels, stride) in [(3, 1), (5, 1), (4, 2), (8, 1)] {
             let block = ResidualBlock(name: "res", input: image, outChannels: channels, stride: stride)
             var random = RandomSource(seed: 8)
             for p in block.parameters where p.decays { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.5, 0.5) } }
