@@ -170,10 +170,17 @@ public final class BatchNorm2d: Layer {
                 Parallel.forEachRange(rows, minimum: 1024) { range, _ in
                     for r in range {
                         let gr = g + r * c, xr = src + r * c, o = out + r * c
-                        for ch in 0..<c {
-                            let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
-                            let gradient = gr[ch], masked = xr[ch] * scale[ch] + shift[ch] > 0 ? gradient : 0
-                            o[ch] = scale[ch] * ((rectified ? masked : gradient) - meanDy[ch] - xhat * meanDyXhat[ch])
+                        if rectified {
+                            for ch in 0..<c {
+                                let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
+                                let gradient = gr[ch], masked = xr[ch] * scale[ch] + shift[ch] > 0 ? gradient : 0
+                                o[ch] = scale[ch] * (masked - meanDy[ch] - xhat * meanDyXhat[ch])
+                            }
+                        } else {
+                            for ch in 0..<c {
+                                let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
+                                o[ch] = scale[ch] * (gr[ch] - meanDy[ch] - xhat * meanDyXhat[ch])
+                            }
                         }
                     }
                 }

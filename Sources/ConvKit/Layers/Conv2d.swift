@@ -130,7 +130,7 @@ public final class Conv2d: Layer {
                     transposeB: true, m: rows, n: outC, k: rowLength,
                     a: a, lda: rowLength, b: w, ldb: rowLength,
                     beta: b == nil ? 0 : 1, c: out, ldc: outC)
-                if rectify { clampBelowAtZero(out, count: rows * outC) }
+                if rectify { Activation.apply(.relu, out, out, rows * outC) }
                 first += count
             }
         }
@@ -175,7 +175,7 @@ public final class Conv2d: Layer {
                         source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
                         Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
                 }
-                if rectify { clampBelowAtZero(y.sample(n), count: outputShape.count) }
+                if rectify { Activation.apply(.relu, y.sample(n), y.sample(n), outputShape.count) }
             }
         }
         return y
@@ -418,11 +418,6 @@ extension Conv2d {
         lowering.lower(x.sample(first), images: count, into: buffer.base)
         return UnsafePointer(buffer.base)
     }
-}
-
-/// Replaces every negative value of `count` floats at `values` with zero (ReLU in place).
-func clampBelowAtZero(_ values: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { values[i] = max(values[i], 0) }
 }
 
 /// Adds the column sums of a `rows x columns` matrix into `sums` (bias gradients).
