@@ -120,11 +120,10 @@ final class BatchAssemblerTests: XCTestCase {
         XCTAssertLessThan(mirrored, 54)
     }
 
-    func testCropShiftsContentAndPadsWithBlack() {
+    func testCropShiftsContentAndPadsWithTheMeanColour() {
         let set = codedSet()
         let count = 300
         let (values, _) = assemble(set, [Int](repeating: 0, count: count), Augmentation(crop: true), seed: 7)
-        let black = (0 ..< 3).map { expected(0, $0) }
         var shifts = Set<[Int]>()
         for n in 0 ..< count {
             // The shift is read off the centre pixel, which is never padding (shift is at most 4).
@@ -141,7 +140,7 @@ final class BatchAssemblerTests: XCTestCase {
                         if (0 ..< 32).contains(sx) && (0 ..< 32).contains(sy) {
                             want = expected(set.pixels[c * 1024 + sy * 32 + sx], c)
                         } else {
-                            want = black[c]
+                            want = 0  // the mean colour, normalised
                         }
                         XCTAssertEqual(at(values, n, y, x, c), want, accuracy: 1e-5, "image \(n) (\(x), \(y))")
                     }
@@ -178,7 +177,11 @@ final class BatchAssemblerTests: XCTestCase {
             XCTAssertEqual(Int(red), 8 + 7 * (31 - y), "red at (\(x), \(y))")
             XCTAssertEqual(Int(green), 8 + 7 * x, "green at (\(x), \(y))")
         }
-        // Random rotations up to 15 degrees blacken corners but keep the centre's neighbourhood.
+        // An eighth of a turn puts the corners outside the image: they show the mean colour (normalised 0).
+        transform.angle = .pi / 4
+        out.withUnsafeMutableBufferPointer { BatchAssembler().render(set, transform, into: $0.baseAddress!) }
+        for c in 0 ..< 3 { XCTAssertEqual(out[c], 0, accuracy: 1e-5, "corner channel \(c)") }
+        // Random rotations up to 15 degrees fill corners with the mean colour but keep the centre's neighbourhood.
         let rotated = assemble(set, [Int](repeating: 0, count: 32), Augmentation(rotation: true, maxRotationDegrees: 15)).values
         let plain = assemble(set, [0], .none).values
         let turned = (0 ..< 32).filter { at(rotated, $0, 0, 0, 0) != at(plain, 0, 0, 0, 0) }.count

@@ -1,11 +1,12 @@
 /// Random changes applied to training images as they are batched, each part switchable, each following
 /// torchvision's transform of the same name. They apply in this order: crop, flip, rotation, jitter.
 ///
-/// - `crop`: `RandomCrop(32, padding: cropPadding)`: pad with black (byte 0, before normalisation) and cut
-///   a 32 x 32 window at a uniformly random offset, so the content shifts by up to `cropPadding` pixels.
+/// - `crop`: `RandomCrop(32, padding: cropPadding)` on the normalised image: pad with zeros (the mean
+///   colour, as the reference recipe pads its normalised tensors) and cut a 32 x 32 window at a uniformly
+///   random offset, so the content shifts by up to `cropPadding` pixels.
 /// - `horizontalFlip`: `RandomHorizontalFlip(p)`: mirror left-right with probability `flipProbability`.
 /// - `rotation`: `RandomRotation(maxRotationDegrees)`: turn counter-clockwise by an angle uniform in
-///   `[-max, max]` degrees about the image centre, bilinear, black outside the image.
+///   `[-max, max]` degrees about the image centre, bilinear, the mean colour outside the image.
 /// - `colorJitter`: `ColorJitter(brightness, contrast, saturation)`: each factor uniform in
 ///   `[max(0, 1 - a), 1 + a]`, the three adjustments in random order, values clamped to 0...255.
 public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
@@ -91,7 +92,7 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
 public struct ImageTransform: Sendable {
     /// Index of the image in its set.
     public var source: Int
-    /// Pixel (x, y) of the crop shows source pixel (x + shiftX, y + shiftY), black where that lies
+    /// Pixel (x, y) of the crop shows source pixel (x + shiftX, y + shiftY), the mean colour where that lies
     /// outside the image; both are in `-cropPadding ... cropPadding` and zero when cropping is off.
     public var shiftX = 0
     public var shiftY = 0

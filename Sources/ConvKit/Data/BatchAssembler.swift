@@ -105,17 +105,25 @@ private struct Kernel {
         }
     }
 
+    /// The pixel value (0...255) of channel `c` everywhere outside the image: the dataset's mean colour,
+    /// which normalises to zero, as padding an already normalised tensor with zeros does.
+    @inline(__always)
+    private func padding(_ c: Int) -> Float { normalization.mean[c] * 255 }
+
     /// Crop and flip as index arithmetic, bytes to normalised floats by table lookup.
     private func renderShifted(_ image: UnsafePointer<UInt8>, _ t: ImageTransform, into out: UnsafeMutablePointer<Float>) {
         let side = Kernel.side, plane = Kernel.plane
-        let black0 = table[0], black1 = table[256], black2 = table[512]
+        // The mean colour, normalised: zero up to rounding, exactly as the float path computes it.
+        let pad0 = normalization.normalize(padding(0), channel: 0)
+        let pad1 = normalization.normalize(padding(1), channel: 1)
+        let pad2 = normalization.normalize(padding(2), channel: 2)
         let red = table, green = table + 256, blue = table + 512
         for y in 0 ..< side {
             let row = out + y * side * 3
             let sy = y + t.shiftY
             guard sy >= 0 && sy < side else {
                 for x in 0 ..< side {
-                    row[3 * x] = black0; row[3 * x + 1] = black1; row[3 * x + 2] = black2
+                    row[3 * x] = pad0; row[3 * x + 1] = pad1; row[3 * x + 2] = pad2
                 }
                 continue
             }
@@ -130,19 +138,20 @@ private struct Kernel {
                     row[3 * x + 1] = green[Int(g[sx])]
                     row[3 * x + 2] = blue[Int(b[sx])]
                 } else {
-                    row[3 * x] = black0; row[3 * x + 1] = black1; row[3 * x + 2] = black2
+                    row[3 * x] = pad0; row[3 * x + 1] = pad1; row[3 * x + 2] = pad2
                 }
             }
         }
     }
 
     /// Crop, flip and rotation as one inverse mapping with bilinear sampling, giving float pixel values
-    /// (0...255, interleaved) in `out`. Points outside the cropped frame, and padding inside it, are black.
+    /// (0...255, interleaved) in `out`. Points outside the cropped frame, and padding inside it, take the mean colour.
     private func renderResampled(_ image: UnsafePointer<UInt8>, _ t: ImageTransform, into out: UnsafeMutablePointer<Float>) {
         let side = Kernel.side, plane = Kernel.plane
         let centre = Float(side) / 2
         let c = cos(t.angle), s = sin(t.angle)
-        // Byte offset of frame pixel (u, v) in the source plane, or -1 for black.
+        let pad0 = padding(0), pad1 = padding(1), pad2 = padding(2)
+        // Byte offset of frame pixel (u, v) in the source plane, or -1 for the mean colour.
         @inline(__always) func sourceOffset(_ u: Int, _ v: Int) -> Int {
             guard u >= 0 && u < side && v >= 0 && v < side else { return -1 }
             let sx = (t.flip ? side - 1 - u : u) + t.shiftX, sy = v + t.shiftY
@@ -162,8 +171,12 @@ private struct Kernel {
                 let ax = fx - Float(x0), ay = fy - Float(y0)
                 var r: Float = 0, g: Float = 0, b: Float = 0
                 @inline(__always) func add(_ u: Int, _ v: Int, _ w: Float) {
+                    guard w != 0 else { return }
                     let at = sourceOffset(u, v)
-                    guard w != 0 && at >= 0 else { return }
+                    guard at >= 0 else {
+                        r += w * pad0; g += w * pad1; b += w * pad2
+                        return
+                    }
                     r += w * Float(image[at])
                     g += w * Float(image[plane + at])
                     b += w * Float(image[2 * plane + at])

@@ -1,7 +1,10 @@
-/// How conv and fc weights are drawn before training. Biases start at zero, batch norm at weight 1
-/// and bias 0.
+/// How conv and fc weights are drawn before training. Biases start at zero (except under `he`, see
+/// there), batch norm at weight 1 and bias 0.
 public enum Initializer: Sendable, Equatable, CustomStringConvertible {
-    /// He (Kaiming) normal, std = sqrt(2 / fan_in): keeps activation variance steady through ReLUs.
+    /// He (Kaiming) normal, std = sqrt(2 / fan_in), for convolutions: keeps activation variance steady
+    /// through ReLUs. Fully connected layers keep PyTorch's default instead (weight and bias uniform in
+    /// ±1/sqrt(fan_in)), as torchvision's ResNets and the reference recipe do: a classifier layer feeds
+    /// no ReLU, and He's larger scale there makes the first logits needlessly big.
     case he
     /// Xavier (Glorot) uniform, bound = sqrt(6 / (fan_in + fan_out)): for tanh and sigmoid nets.
     case xavier
@@ -26,11 +29,15 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
 
     /// Draws fresh weights for every conv and fc layer of `network` from `random`.
     public func initialize(_ network: Network, random: inout RandomSource) {
+        let linear = network.layers.compactMap { $0 as? Linear }
+        let linearWeights = Set(linear.map(\.weight.name))
         for parameter in network.parameters {
             let values = parameter.values
             guard parameter.decays else { continue }  // biases and batch norm keep their defaults
             let (fanIn, fanOut) = Initializer.fans(parameter.layout)
             switch self {
+            case .he where linearWeights.contains(parameter.name):
+                continue
             case .he:
                 let std = (2 / Float(fanIn)).squareRoot()
                 for i in values.indices { values[i] = random.normal() * std }
@@ -39,6 +46,13 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
                 for i in values.indices { values[i] = random.uniform(-bound, bound) }
             case .normal(let std):
                 for i in values.indices { values[i] = random.normal() * std }
+            }
+        }
+        guard self == .he else { return }
+        for layer in linear {
+            let bound = 1 / Float(Initializer.fans(layer.weight.layout).0).squareRoot()
+            for p in [layer.weight, layer.bias] {
+                for i in 0..<p.count { p.value.base[i] = random.uniform(-bound, bound) }
             }
         }
     }

@@ -85,11 +85,15 @@ public final class Network {
         }
         self.layers = layers
         layers.first?.computesInputGradient = false
-        for (layer, next) in zip(layers, layers.dropFirst()) {
-            if let batchNorm = layer as? BatchNorm2d, let relu = next as? Activation, relu.function == .relu {
-                batchNorm.fuse(relu)
-            }
+        for (index, layer) in layers.enumerated() {
+            if let batchNorm = layer as? BatchNorm2d, let following = relu(at: index + 1) { batchNorm.fuse(following) }
         }
+    }
+
+    /// The top-level layer at `position` when it exists and is a plain ReLU, which fusions absorb.
+    private func relu(at position: Int) -> Activation? {
+        guard position < layers.count, let activation = layers[position] as? Activation, activation.function == .relu else { return nil }
+        return activation
     }
 
     /// A network from a spec string or preset name.
@@ -128,16 +132,13 @@ public final class Network {
     public func infer(_ input: Tensor) -> Tensor {
         var x = input
         var index = 0
-        func isReLU(_ position: Int) -> Bool {
-            position < layers.count && (layers[position] as? Activation)?.function == .relu
-        }
         while index < layers.count {
             switch layers[index] {
             case let conv as Conv2d:
                 let batchNorm = index + 1 < layers.count ? layers[index + 1] as? BatchNorm2d : nil
                 let after = index + (batchNorm == nil ? 1 : 2)
-                x = conv.inferFolded(x, batchNorm: batchNorm, rectify: isReLU(after))
-                index = after + (isReLU(after) ? 1 : 0)
+                x = conv.inferFolded(x, batchNorm: batchNorm, rectify: relu(at: after) != nil)
+                index = after + (relu(at: after) != nil ? 1 : 0)
             case let block as ResidualBlock:
                 x = block.inferFolded(x)
                 index += 1
