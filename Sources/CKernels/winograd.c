@@ -42,31 +42,45 @@ void ckernels_direct_gemm(const float *input, int rows, int in_channels, const f
 
 // Input transform of every tile of one padded image: V = B^T d B with
 // B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], written to v[xi][first_tile + tile][c] for
-// xi = 0..15, where each xi holds total_tiles tiles.
+// xi = 0..15, where each xi holds total_tiles tiles. Neighbouring tiles of a row share two columns, so
+// the vertical half (B^T d) is computed once per input column and reused by both tiles.
 __attribute__((target("avx2,fma"))) static void transform_input(
     const float *input, int in_channels, int width, int tiles_x, int tiles, int total_tiles, int first_tile, float *v) {
-    const int padded_width = width + 2;
-    const size_t step = (size_t)total_tiles * in_channels;
-    for (int tile = 0; tile < tiles; tile++) {
-        const int ty = tile / tiles_x, tx = tile % tiles_x;
-        const float *corner = input + ((2 * ty) * padded_width + 2 * tx) * in_channels;
+    const int padded_width = width + 2, tiles_y = tiles / tiles_x;
+    const size_t step = (size_t)total_tiles * in_channels, row_stride = (size_t)padded_width * in_channels;
+    for (int ty = 0; ty < tiles_y; ty++) {
+        const float *rows = input + (size_t)(2 * ty) * row_stride;
         for (int c = 0; c < in_channels; c += 8) {
-            __m256 d[4][4], t[4][4];
-            for (int y = 0; y < 4; y++)
-                for (int x = 0; x < 4; x++) d[y][x] = _mm256_loadu_ps(corner + (y * padded_width + x) * in_channels + c);
-            for (int x = 0; x < 4; x++) {
-                t[0][x] = _mm256_sub_ps(d[0][x], d[2][x]);
-                t[1][x] = _mm256_add_ps(d[1][x], d[2][x]);
-                t[2][x] = _mm256_sub_ps(d[2][x], d[1][x]);
-                t[3][x] = _mm256_sub_ps(d[1][x], d[3][x]);
+            // t[i][k]: row i of B^T d for column k of the current tile (k = 0..3), kept across tiles.
+            __m256 t[4][4];
+#define COLUMN(k, x)                                                                                    \
+    do {                                                                                                \
+        const float *column = rows + (size_t)(x) * in_channels + c;                                    \
+        const __m256 d0 = _mm256_loadu_ps(column), d1 = _mm256_loadu_ps(column + row_stride);         \
+        const __m256 d2 = _mm256_loadu_ps(column + 2 * row_stride);                                    \
+        const __m256 d3 = _mm256_loadu_ps(column + 3 * row_stride);                                    \
+        t[0][k] = _mm256_sub_ps(d0, d2);                                                                \
+        t[1][k] = _mm256_add_ps(d1, d2);                                                                \
+        t[2][k] = _mm256_sub_ps(d2, d1);                                                                \
+        t[3][k] = _mm256_sub_ps(d1, d3);                                                                \
+    } while (0)
+            COLUMN(0, 0);
+            COLUMN(1, 1);
+            for (int tx = 0; tx < tiles_x; tx++) {
+                COLUMN(2, 2 * tx + 2);
+                COLUMN(3, 2 * tx + 3);
+                const int tile = ty * tiles_x + tx;
+                for (int y = 0; y < 4; y++) {
+                    float *row = v + ((size_t)(y * 4) * total_tiles + first_tile + tile) * in_channels + c;
+                    _mm256_storeu_ps(row, _mm256_sub_ps(t[y][0], t[y][2]));
+                    _mm256_storeu_ps(row + step, _mm256_add_ps(t[y][1], t[y][2]));
+                    _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(t[y][2], t[y][1]));
+                    _mm256_storeu_ps(row + 3 * step, _mm256_sub_ps(t[y][1], t[y][3]));
+                    t[y][0] = t[y][2];
+                    t[y][1] = t[y][3];
+                }
             }
-            for (int y = 0; y < 4; y++) {
-                float *row = v + ((size_t)(y * 4) * total_tiles + first_tile + tile) * in_channels + c;
-                _mm256_storeu_ps(row, _mm256_sub_ps(t[y][0], t[y][2]));
-                _mm256_storeu_ps(row + step, _mm256_add_ps(t[y][1], t[y][2]));
-                _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(t[y][2], t[y][1]));
-                _mm256_storeu_ps(row + 3 * step, _mm256_sub_ps(t[y][1], t[y][3]));
-            }
+#undef COLUMN
         }
     }
 }
