@@ -40,7 +40,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy loss.")
     var labelSmoothing: Float = 0.1
 
-    @Option(name: .long, help: "Weight init: he, xavier or normal[:STD] (default: he for ReLU nets).")
+    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier or normal[:STD] (default: he for ReLU nets).")
     var initializer: String?
 
     @Option(name: .long, help: "Seed for init, shuffling, augmentation and dropout.")
