@@ -137,8 +137,9 @@ public final class Network {
             case let conv as Conv2d:
                 let batchNorm = index + 1 < layers.count ? layers[index + 1] as? BatchNorm2d : nil
                 let after = index + (batchNorm == nil ? 1 : 2)
-                x = conv.inferFolded(x, batchNorm: batchNorm, rectify: relu(at: after) != nil)
-                index = after + (relu(at: after) != nil ? 1 : 0)
+                let rectify = relu(at: after) != nil
+                x = conv.inferFolded(x, batchNorm: batchNorm, rectify: rectify)
+                index = after + (rectify ? 1 : 0)
             case let block as ResidualBlock:
                 x = block.inferFolded(x)
                 index += 1
