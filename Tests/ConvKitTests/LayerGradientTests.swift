@@ -50,6 +50,16 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Layers with 128+ channels on both sides on maps Winograd cannot tile (odd sizes) go through the
+    /// lowered product in both directions instead of the direct kernel.
+    func testWideLayersOnOddMaps() {
+        let shape = FeatureShape(channels: 128, height: 3, width: 3)
+        let conv = Conv2d(name: "conv", input: shape, outChannels: 136, kernel: 3, stride: 1, padding: 1, bias: true)
+        var random = RandomSource(seed: 21)
+        for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.05, 0.05) } }
+        checker.check(conv, batch: 3)
+    }
+
     func testBatchNormInTrainingAndInference() {
         let bn = BatchNorm2d(name: "bn", input: image)
         var random = RandomSource(seed: 3)

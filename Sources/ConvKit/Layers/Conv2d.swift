@@ -77,8 +77,23 @@ public final class Conv2d: Layer {
     private var imagesPerGroup: Int { max(1, 1024 / lowering.rowsPerImage) }
 
     /// Whether the direct AVX2 kernel computes this layer (a multiple of 8 output channels, and a
-    /// window wider than one pixel: 1x1 convolutions are plain matrix products already).
-    private var usesDirectKernel: Bool { lowering.kernel > 1 && ckernels_conv_supported(Int32(outputShape.channels)) != 0 }
+    /// window wider than one pixel: 1x1 convolutions are plain matrix products already), unless it is
+    /// a wide layer that the lowered product computes faster.
+    private var usesDirectKernel: Bool {
+        lowering.kernel > 1 && ckernels_conv_supported(Int32(outputShape.channels)) != 0 && !isWideWithoutWinograd
+    }
+
+    /// A layer with at least 128 x 128 input x output channels that Winograd does not take (an odd map
+    /// size, or not 3x3 same): the direct kernel goes through all of its weights for every image, the
+    /// lowered product once per group of images. In an airbench-shaped spec, `bench --profile` measured
+    /// per step of 128 the backward passes of 64 -> 256 channels at 15x15, 256 -> 256 at 7x7 and at 3x3
+    /// 171 -> 140, 193 -> 119 and 59 -> 23 ms, their forward passes 53 -> 63, 64 -> 61 and 18 -> 11 ms;
+    /// `bench` of that spec 105.6 -> 141.8 training and 407.5 -> 452.1 inference images/s. A 5x5
+    /// 256 -> 256 layer at 8x8: backward 967 -> 428 ms, forward 376 -> 235 ms.
+    private var isWideWithoutWinograd: Bool {
+        inputShape.channels * outputShape.channels >= 128 * 128
+            && !usesWinograd(inChannels: inputShape.channels, outChannels: outputShape.channels)
+    }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
@@ -201,14 +216,14 @@ public final class Conv2d: Layer {
 
     /// Whether the backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding (k - 1) / 2)
     /// with 8k input and output channels, on AVX2 (the input gradient is a convolution of the output
-    /// gradient with the flipped kernel). Otherwise the column matrix is multiplied out and scattered
+    /// gradient with the flipped kernel), that is not wide without Winograd. Otherwise the column matrix is multiplied out and scattered
     /// back (`Im2Col.raise`): for a first layer with 3 input channels, whose weight gradient the
     /// direct kernel computes 6 channels at a time, the lowered product is faster (`simple`'s conv1
     /// backward 11.4 -> 4.6 ms per step of 128 in `bench --profile`).
     private var isSameWithoutLowering: Bool {
         lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2 && lowering.kernel > 1
             && ckernels_uses_avx2() != 0 && ckernels_conv_supported(Int32(outputShape.channels)) != 0
-            && ckernels_conv_supported(Int32(inputShape.channels)) != 0
+            && ckernels_conv_supported(Int32(inputShape.channels)) != 0 && !isWideWithoutWinograd
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
