@@ -45,6 +45,35 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(try losses(seed: 7), try losses(seed: 8))
     }
 
+    /// Quitting the app stops the session, which raises the trainer's interruption: the epoch's test
+    /// evaluation then ends after the batch in progress and the epoch stays unrecorded, so the user
+    /// does not wait for the whole test set.
+    func testInterruptionCutsTheEpochEvaluationShort() throws {
+        let dataset = SyntheticDataset.generate(seed: 5, trainCount: 64, testCount: 640)
+        let config = TrainingConfig(model: "tiny", epochs: 2, batchSize: 64, augmentation: .none, seed: 0)
+        let trainer = try Trainer(config: config, dataset: dataset)
+        trainer.interruption.raise()
+        guard case .step = trainer.step() else { return XCTFail("an interrupted evaluation must not finish the epoch") }
+        XCTAssertEqual(trainer.completedEpochs, 0)
+        XCTAssertTrue(trainer.history.epochs.isEmpty)
+        XCTAssertNil(trainer.lastEvaluation)
+
+        var batches = 0
+        let stop = StopSignal()
+        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 64, stoppingWhen: stop) { x in
+            batches += 1
+            stop.raise()
+            return trainer.network.infer(x)
+        }
+        XCTAssertNil(evaluation)
+        XCTAssertEqual(batches, 1, "the batch in progress finishes, no further one starts")
+
+        let quitting = try Trainer(config: config, dataset: dataset)
+        let signal = quitting.interruption
+        TrainingSession(trainer: quitting, paused: true, checkpointPath: temporaryPath("interrupted.safetensors")).stop()
+        XCTAssertTrue(signal.isRaised, "stopping a session interrupts its trainer's evaluation")
+    }
+
     func testCheckpointRoundTripsBitExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 4, trainCount: 256, testCount: 64)
         let config = TrainingConfig(model: "conv6,bn,relu,res8s2,flatten,fc10", epochs: 1, batchSize: 32, seed: 2)

@@ -148,6 +148,7 @@ final class AppScreenTests: XCTestCase {
         let grid = render(&model, width: 80, height: 24)
         XCTAssertNotNil(row(grid, containing: "5 unsaved training steps: save first?"))
         XCTAssertNotNil(row(grid, containing: "(y)es / (n)o / (c)ancel"))
+        XCTAssertEqual(unsavedStepsText(1), "1 unsaved training step", "one step is singular")
 
         model.quitPrompt = nil
         model.status = StatusMessage("export failed: disk full", isError: true)

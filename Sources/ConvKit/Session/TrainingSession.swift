@@ -16,6 +16,8 @@ public final class TrainingSession: Sendable {
     /// Only read or written on `queue`.
     private let core: Confined<Core>
     private let published: Mutex<TrainingSnapshot>
+    /// The trainer's interruption signal, raised by `stop()` from the caller's thread.
+    private let interruption: StopSignal
 
     /// The trainer and the loop's bookkeeping, confined to the training queue.
     private final class Core {
@@ -50,6 +52,7 @@ public final class TrainingSession: Sendable {
     public init(trainer: Trainer, paused: Bool = false, checkpointPath: String) {
         let core = Core(trainer: trainer, paused: paused, checkpointPath: checkpointPath)
         published = Mutex(TrainingSession.snapshot(of: core))
+        interruption = trainer.interruption
         self.core = Confined(core)
         queue.async { self.scheduleStep() }
     }
@@ -107,8 +110,11 @@ public final class TrainingSession: Sendable {
         }
     }
 
-    /// Stops the loop for good (the app is quitting); returns once the current step is done.
+    /// Stops the loop for good (the app is quitting); returns once the current step is done, which
+    /// at the end of an epoch means once its test evaluation has stopped after the current batch
+    /// (the epoch is then left unrecorded; nothing is saved after a stop).
     public func stop() {
+        interruption.raise()
         queue.sync { core.value.stopped = true }
     }
 

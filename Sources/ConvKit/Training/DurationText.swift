@@ -6,3 +6,9 @@ public func durationText(_ seconds: Double?) -> String {
     let s = Int(seconds.rounded())
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
 }
+
+/// `1 unsaved training step` or `2 unsaved training steps`: what the quit dialog and the CLI say
+/// about work that a quit would lose.
+public func unsavedStepsText(_ count: Int) -> String {
+    "\(count) unsaved training step\(count == 1 ? "" : "s")"
+}

@@ -21,6 +21,10 @@ public final class Trainer {
     public var learningRateScale: Float = 1
     /// When set, the network learns from this teacher's soft targets too (knowledge distillation).
     public var teacher: (network: Network, loss: DistillationLoss)?
+    /// Raised from any thread when the run is being abandoned (the app quitting): the test-set
+    /// evaluation at the end of an epoch then stops after its current batch, and the epoch is left
+    /// unrecorded. A trainer whose epoch evaluation was cut short takes no more steps.
+    public let interruption = StopSignal()
 
     private let trainSet: ImageSet
     private let assembler = BatchAssembler()
@@ -143,6 +147,7 @@ public final class Trainer {
     @discardableResult
     public func step() -> Outcome {
         precondition(!isFinished, "the run has finished its \(config.epochs) epochs")
+        precondition(stepInEpoch < stepsPerEpoch, "the epoch's evaluation was interrupted; the run was abandoned")
         let started = DispatchTime.now().uptimeNanoseconds
         if orderEpoch != completedEpochs {
             var shuffle = RandomSource(seed: config.seed, stream: UInt64(completedEpochs) &+ 0x5EED)
@@ -180,15 +185,17 @@ public final class Trainer {
         let record = TrainingHistory.Step(
             step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
         history.steps.append(record)
-        guard stepInEpoch == stepsPerEpoch else { return .step(record) }
-        return .epochFinished(record, finishEpoch(learningRate: rate), lastEvaluation!)
+        guard stepInEpoch == stepsPerEpoch, let epoch = finishEpoch(learningRate: rate) else { return .step(record) }
+        return .epochFinished(record, epoch, lastEvaluation!)
     }
 
     /// The test-set evaluation after the latest finished epoch.
     public private(set) var lastEvaluation: Evaluation?
 
-    private func finishEpoch(learningRate rate: Float) -> TrainingHistory.Epoch {
-        let evaluation = evaluate(dataset.test)
+    /// Evaluates and records the epoch whose steps are done; nil when `interruption` cut the
+    /// evaluation short.
+    private func finishEpoch(learningRate rate: Float) -> TrainingHistory.Epoch? {
+        guard let evaluation = evaluate(dataset.test, stoppingWhen: interruption) else { return nil }
         lastEvaluation = evaluation
         let tally = epochTally
         completedEpochs += 1
@@ -207,9 +214,15 @@ public final class Trainer {
     /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in
     /// inference mode.
     public func evaluate(_ set: ImageSet) -> Evaluation {
-        Trainer.evaluate(classes: network.classCount, on: set, batchSize: config.batchSize, flipAveraging: config.testTimeFlip) {
-            network.infer($0)
-        }
+        evaluate(set, stoppingWhen: StopSignal())!
+    }
+
+    /// `evaluate(_:)` that gives up between batches once `stop` is raised, and then returns nil.
+    public func evaluate(_ set: ImageSet, stoppingWhen stop: StopSignal) -> Evaluation? {
+        Trainer.evaluate(
+            classes: network.classCount, on: set, batchSize: config.batchSize, flipAveraging: config.testTimeFlip,
+            stoppingWhen: stop
+        ) { network.infer($0) }
     }
 
     /// Evaluates any network on a set, batch by batch, in inference mode.
@@ -222,6 +235,15 @@ public final class Trainer {
     public static func evaluate(
         classes: Int, on set: ImageSet, batchSize: Int = 128, flipAveraging: Bool = false, _ forward: (Tensor) -> Tensor
     ) -> Evaluation {
+        evaluate(classes: classes, on: set, batchSize: batchSize, flipAveraging: flipAveraging, stoppingWhen: StopSignal(), forward)!
+    }
+
+    /// `evaluate(classes:on:batchSize:flipAveraging:_:)` that gives up between batches once `stop` is
+    /// raised, and then returns nil.
+    public static func evaluate(
+        classes: Int, on set: ImageSet, batchSize: Int = 128, flipAveraging: Bool = false, stoppingWhen stop: StopSignal,
+        _ forward: (Tensor) -> Tensor
+    ) -> Evaluation? {
         let mirrored = FloatBuffer(), averaged = FloatBuffer()
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var totalLoss = 0.0
@@ -232,6 +254,7 @@ public final class Trainer {
         let assembler = BatchAssembler(), plain = CrossEntropyLoss()
         var first = 0
         while first < set.count {
+            if stop.isRaised { return nil }
             let indices = first..<min(first + batchSize, set.count)
             let x = assembler.assemble(set, indices: indices, augmentation: .none, random: &random, into: buffer, labels: &labels)
             var logits = forward(x)

@@ -85,8 +85,8 @@ public final class TerminalApp {
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         let worker = InsightWorker(session: session, images: test)
         let lab = CompressionLab(session: session, trainImages: train, testImages: test)
-        let background = DispatchGroup()
-        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background) : nil
+        let background = DispatchGroup(), quitting = StopSignal()
+        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
@@ -119,6 +119,7 @@ public final class TerminalApp {
                     session.pause()
                     session.save()
                 case .quit:
+                    quitting.raise()
                     session.stop()
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
@@ -188,12 +189,15 @@ public final class TerminalApp {
     }
 
     /// Evaluates a copy of the session's network on the test set off the UI thread (a run opened
-    /// from a checkpoint has no evaluation of its own until it finishes another epoch).
-    private func evaluateInBackground(_ session: TrainingSession, on test: ImageSet, group: DispatchGroup) -> Shared<Evaluation?> {
+    /// from a checkpoint has no evaluation of its own until it finishes another epoch); it gives up
+    /// after the current batch when `stop` is raised, so quitting does not wait for the whole test set.
+    private func evaluateInBackground(
+        _ session: TrainingSession, on test: ImageSet, group: DispatchGroup, stoppingWhen stop: StopSignal
+    ) -> Shared<Evaluation?> {
         let result = Shared<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async(group: group) {
             let network = session.copyNetwork().network
-            let evaluation = Trainer.evaluate(network, on: test)
+            let evaluation = Trainer.evaluate(classes: network.classCount, on: test, stoppingWhen: stop) { network.infer($0) }
             result.withLock { $0 = evaluation }
         }
         return result

@@ -81,7 +81,7 @@ public enum AppScreen {
         let lines: [String]
         switch prompt {
         case .asking:
-            let what = unsavedSteps > 0 ? "\(unsavedSteps) unsaved training steps" : "training is running"
+            let what = unsavedSteps > 0 ? unsavedStepsText(unsavedSteps) : "training is running"
             lines = ["\(what): save first?", "(y)es / (n)o / (c)ancel"]
         case .saving:
             lines = ["saving the checkpoint…", ""]

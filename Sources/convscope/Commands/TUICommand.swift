@@ -51,9 +51,9 @@ struct TUICommand: ParsableCommand {
         let app = try TerminalApp(options: AppOptions(checkpointPath: checkpointPath, startPaused: resume, exportDirectory: exportDir))
         switch app.run(start) {
         case .quit(let unsaved):
-            if unsaved > 0 { printError("convscope: quit with \(unsaved) unsaved training steps") }
+            if unsaved > 0 { printError("convscope: quit with \(unsavedStepsText(unsaved))") }
         case let .interrupted(signal, unsaved):
-            printError("convscope: stopped by signal \(signal)" + (unsaved > 0 ? "; \(unsaved) training steps were not saved" : ""))
+            printError("convscope: stopped by signal \(signal)" + (unsaved > 0 ? "; \(unsavedStepsText(unsaved)) lost" : ""))
             throw ExitCode(128 + signal)
         }
     }
