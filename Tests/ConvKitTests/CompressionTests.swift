@@ -116,6 +116,17 @@ final class CompressionTests: XCTestCase {
         for (a, b) in zip(actual, expected) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
     }
 
+    /// A measurement asked to stop (the app quitting) gives up instead of finishing the test set.
+    func testMeasurementGivesUpWhenAskedToStop() throws {
+        let dataset = SyntheticDataset.generate(seed: 1, trainCount: 64, testCount: 256)
+        let classifier = Classifier.float(try Network("tiny"))
+        let stop = StopSignal()
+        let report = ModelReport.measure("tiny", classifier, checkpoint: SafeTensors(), testSet: dataset.test, stoppingWhen: stop)
+        XCTAssertNotNil(report?.accuracy)
+        stop.raise()
+        XCTAssertNil(ModelReport.measure("tiny", classifier, checkpoint: SafeTensors(), testSet: dataset.test, stoppingWhen: stop))
+    }
+
     func testFilterPruningNeverEmptiesALayer() throws {
         let network = try Network("conv2,relu,conv3,relu,gap,fc10")
         let result = try FilterPruning.prune(network, fraction: 0.99)

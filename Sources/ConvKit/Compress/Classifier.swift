@@ -115,7 +115,19 @@ public struct ModelReport: Sendable, Equatable {
 
     /// Measures `classifier` on `testSet`; `checkpoint` is its checkpoint (on disk or in memory).
     public static func measure(_ label: String, _ classifier: Classifier, checkpoint: SafeTensors, testSet: ImageSet) -> ModelReport {
-        let evaluation = Trainer.evaluate(classes: classifier.classCount, on: testSet, batchSize: 256) { classifier.logits($0) }
+        measure(label, classifier, checkpoint: checkpoint, testSet: testSet, stoppingWhen: StopSignal())!
+    }
+
+    /// `measure(_:_:checkpoint:testSet:)` that gives up once `stop` is raised (between the test
+    /// set's batches, or before the speed measurement), and then returns nil.
+    public static func measure(
+        _ label: String, _ classifier: Classifier, checkpoint: SafeTensors, testSet: ImageSet, stoppingWhen stop: StopSignal
+    ) -> ModelReport? {
+        guard
+            let evaluation = Trainer.evaluate(
+                classes: classifier.classCount, on: testSet, batchSize: 256, stoppingWhen: stop, { classifier.logits($0) }),
+            !stop.isRaised
+        else { return nil }
         var benchmark = Benchmark()
         benchmark.iterations = 5
         let speed = benchmark.inferenceRate { classifier.logits($0) }

@@ -110,6 +110,8 @@ public final class CompressionLab: Sendable {
     private let trainImages: ImageSet
     private let testImages: ImageSet
     private let state = Mutex(State())
+    /// Raised by `finish()`: no new work starts and a measurement in progress stops early.
+    private let cancellation = StopSignal()
 
     private struct State {
         var results = CompressionResults()
@@ -118,7 +120,6 @@ public final class CompressionLab: Sendable {
         var nextRowID = 0
         var surveying = false
         var lastSurvey = -Double.infinity
-        var cancelled = false
 
         mutating func change(_ body: (inout CompressionResults) -> Void) {
             body(&results)
@@ -159,7 +160,7 @@ public final class CompressionLab: Sendable {
     public func request(_ method: CompressionMethod, weightsVersion: Int) -> Bool {
         let id: Int? = state.withLock { state in
             let duplicate = state.results.rows.contains { $0.method == method && ($0.isPending || $0.weightsVersion == weightsVersion) }
-            guard !duplicate, !state.cancelled else { return nil }
+            guard !duplicate, !cancellation.isRaised else { return nil }
             return state.addRow(method, weightsVersion: nil, status: .queued)
         }
         guard let id else { return false }
@@ -172,7 +173,7 @@ public final class CompressionLab: Sendable {
     public func survey(weightsVersion: Int) {
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         let start: Bool = state.withLock { state in
-            guard !state.surveying, !state.cancelled, state.results.currentVersion != weightsVersion else { return false }
+            guard !state.surveying, !cancellation.isRaised, state.results.currentVersion != weightsVersion else { return false }
             guard state.results.currentVersion == nil || now - state.lastSurvey >= CompressionLab.surveyInterval else { return false }
             state.surveying = true
             state.lastSurvey = now
@@ -202,14 +203,15 @@ public final class CompressionLab: Sendable {
         }
     }
 
-    /// Drops the waiting requests and returns once the step in progress (a copy, a compression or
-    /// one measurement) has finished, so no thread is left inside a BLAS call at exit.
+    /// Drops the waiting requests and returns once the step in progress (a copy, a compression, or a
+    /// measurement, which stops after its current batch) has finished, so no thread is left inside a
+    /// BLAS call at exit.
     public func finish() {
-        state.withLock { $0.cancelled = true }
+        cancellation.raise()
         queue.sync {}
     }
 
-    private var isCancelled: Bool { state.withLock { $0.cancelled } }
+    private var isCancelled: Bool { cancellation.isRaised }
 
     /// Runs on `queue`: copies the weights, measures the float32 row of that version when the table
     /// lacks it, then compresses the copy and measures the result. Stops between steps once cancelled.
@@ -225,7 +227,7 @@ public final class CompressionLab: Sendable {
             return measured ? nil : state.addRow(nil, weightsVersion: version, status: .measuring, before: id)
         }
         if let baseline {
-            let (report, sparsity, _) = measure(.float(network), method: nil, version: version)
+            guard let (report, sparsity, _) = measure(.float(network), method: nil, version: version) else { return }
             state.withLock { state in
                 state.updateRow(baseline) {
                     $0.status = .measured(report)
@@ -250,7 +252,7 @@ public final class CompressionLab: Sendable {
             classifier = .int8(QuantizedNetwork.quantize(network, calibration: QuantizedNetwork.calibrationBatches(trainImages, count: images)))
         }
         guard !isCancelled else { return }
-        let (report, sparsity, checkpoint) = measure(classifier, method: method, version: version)
+        guard let (report, sparsity, checkpoint) = measure(classifier, method: method, version: version) else { return }
         state.withLock { state in
             state.updateRow(id) {
                 $0.status = .measured(report)
@@ -261,10 +263,10 @@ public final class CompressionLab: Sendable {
     }
 
     /// The report, sparsity and in-memory checkpoint (with the session's dataset, classes and config
-    /// in its metadata) of `classifier`.
+    /// in its metadata) of `classifier`; nil when the lab was told to finish meanwhile.
     private func measure(
         _ classifier: Classifier, method: CompressionMethod?, version: Int
-    ) -> (ModelReport, [WeightSparsity], SafeTensors) {
+    ) -> (ModelReport, [WeightSparsity], SafeTensors)? {
         let snapshot = session.snapshot
         var metadata = [
             RunCheckpoint.stepKey: String(version), RunCheckpoint.datasetKey: snapshot.datasetName,
@@ -273,7 +275,11 @@ public final class CompressionLab: Sendable {
         ]
         if let method { metadata["compression"] = method.label }
         let checkpoint = classifier.checkpoint(metadata: metadata)
-        let report = ModelReport.measure(method?.label ?? CompressionRow.floatLabel, classifier, checkpoint: checkpoint, testSet: testImages)
+        guard
+            let report = ModelReport.measure(
+                method?.label ?? CompressionRow.floatLabel, classifier, checkpoint: checkpoint, testSet: testImages,
+                stoppingWhen: cancellation)
+        else { return nil }
         return (report, classifier.weightSparsity, checkpoint)
     }
 }
