@@ -216,10 +216,10 @@ public final class Conv2d: Layer {
 
     /// Whether the backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding (k - 1) / 2)
     /// with 8k input and output channels, on AVX2 (the input gradient is a convolution of the output
-    /// gradient with the flipped kernel), that is not wide without Winograd. Otherwise the column matrix is multiplied out and scattered
-    /// back (`Im2Col.raise`): for a first layer with 3 input channels, whose weight gradient the
-    /// direct kernel computes 6 channels at a time, the lowered product is faster (`simple`'s conv1
-    /// backward 11.4 -> 4.6 ms per step of 128 in `bench --profile`).
+    /// gradient with the flipped kernel), unless it is wide without Winograd. Otherwise the column
+    /// matrix is multiplied out and scattered back (`Im2Col.raise`): for a first layer with 3 input
+    /// channels, whose weight gradient the direct kernel computes 6 channels at a time, the lowered
+    /// product is faster (`simple`'s conv1 backward 11.4 -> 4.6 ms per step of 128 in `bench --profile`).
     private var isSameWithoutLowering: Bool {
         lowering.stride == 1 && lowering.kernel % 2 == 1 && lowering.padding == lowering.kernel / 2 && lowering.kernel > 1
             && ckernels_uses_avx2() != 0 && ckernels_conv_supported(Int32(outputShape.channels)) != 0
