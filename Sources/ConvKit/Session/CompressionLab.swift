@@ -211,12 +211,10 @@ public final class CompressionLab: Sendable {
         queue.sync {}
     }
 
-    private var isCancelled: Bool { cancellation.isRaised }
-
     /// Runs on `queue`: copies the weights, measures the float32 row of that version when the table
     /// lacks it, then compresses the copy and measures the result. Stops between steps once cancelled.
     private func run(_ method: CompressionMethod, row id: Int) {
-        guard !isCancelled else { return }
+        guard !cancellation.isRaised else { return }
         let (network, version) = session.copyNetwork()
         let baseline: Int? = state.withLock { state in
             state.updateRow(id) {
@@ -235,7 +233,7 @@ public final class CompressionLab: Sendable {
                 }
             }
         }
-        guard !isCancelled else { return }
+        guard !cancellation.isRaised else { return }
         let classifier: Classifier
         switch method {
         case .magnitudePruning(let amount):
@@ -251,7 +249,7 @@ public final class CompressionLab: Sendable {
         case .int8(let images):
             classifier = .int8(QuantizedNetwork.quantize(network, calibration: QuantizedNetwork.calibrationBatches(trainImages, count: images)))
         }
-        guard !isCancelled else { return }
+        guard !cancellation.isRaised else { return }
         guard let (report, sparsity, checkpoint) = measure(classifier, method: method, version: version) else { return }
         state.withLock { state in
             state.updateRow(id) {
