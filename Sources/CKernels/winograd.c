@@ -4,6 +4,7 @@
 // products, summed over input channels, are 16 independent matrix products (tiles x in -> tiles x out),
 // which run on the direct kernel's micro-kernel; the transforms are additions over 8 channels at a time.
 // That is 16 multiplies per 4 outputs instead of 36: 2.25 times fewer.
+#include "bordered_load.h"
 #include "ckernels.h"
 #include <immintrin.h>
 #include <string.h>
@@ -34,31 +35,33 @@ int ckernels_winograd_supported(int in_channels, int out_channels, int height, i
 }
 
 size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, int width) {
-    size_t tiles = (size_t)(height / 2) * (width / 2);
-    return 16 * tiles * (size_t)(in_channels + out_channels);
+    const int tiles = (height / 2) * (width / 2);
+    return 16 * (ckernels_winograd_plane(tiles, in_channels) + ckernels_winograd_plane(tiles, out_channels));
 }
 
 void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
 
-// Input transform of every tile of one padded image: V = B^T d B with
+// Input transform of every tile of one image (read with an implicit zero border): V = B^T d B with
 // B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], written to v[xi][first_tile + tile][c] for
-// xi = 0..15, where each xi holds total_tiles tiles. Neighbouring tiles of a row share two columns, so
+// xi = 0..15, planes `step` floats apart. Neighbouring tiles of a row share two columns, so
 // the vertical half (B^T d) is computed once per input column and reused by both tiles.
 __attribute__((target("avx2,fma"))) static void transform_input(
-    const float *input, int in_channels, int width, int tiles_x, int tiles, int total_tiles, int first_tile, float *v) {
-    const int padded_width = width + 2, tiles_y = tiles / tiles_x;
-    const size_t step = (size_t)total_tiles * in_channels, row_stride = (size_t)padded_width * in_channels;
+    const float *input, int in_channels, int height, int width, int tiles_x, int tiles, size_t step, int first_tile,
+    float *v) {
+    const int tiles_y = tiles / tiles_x;
+    const size_t row_stride = (size_t)width * in_channels;
     for (int ty = 0; ty < tiles_y; ty++) {
-        const float *rows = input + (size_t)(2 * ty) * row_stride;
+        const float *rows[4];
+        tile_rows(input, 2 * ty - 1, 4, height, row_stride, rows);
         for (int c = 0; c < in_channels; c += 8) {
             // t[i][k]: row i of B^T d for column k of the current tile (k = 0..3), kept across tiles.
             __m256 t[4][4];
 #define COLUMN(k, x)                                                                                    \
     do {                                                                                                \
-        const float *column = rows + (size_t)(x) * in_channels + c;                                    \
-        const __m256 d0 = _mm256_loadu_ps(column), d1 = _mm256_loadu_ps(column + row_stride);         \
-        const __m256 d2 = _mm256_loadu_ps(column + 2 * row_stride);                                    \
-        const __m256 d3 = _mm256_loadu_ps(column + 3 * row_stride);                                    \
+        const __m256 d0 = load_bordered(rows[0], (x) - 1, width, in_channels, c);                     \
+        const __m256 d1 = load_bordered(rows[1], (x) - 1, width, in_channels, c);                     \
+        const __m256 d2 = load_bordered(rows[2], (x) - 1, width, in_channels, c);                     \
+        const __m256 d3 = load_bordered(rows[3], (x) - 1, width, in_channels, c);                     \
         t[0][k] = _mm256_sub_ps(d0, d2);                                                                \
         t[1][k] = _mm256_add_ps(d1, d2);                                                                \
         t[2][k] = _mm256_sub_ps(d2, d1);                                                                \
@@ -71,7 +74,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
                 COLUMN(3, 2 * tx + 3);
                 const int tile = ty * tiles_x + tx;
                 for (int y = 0; y < 4; y++) {
-                    float *row = v + ((size_t)(y * 4) * total_tiles + first_tile + tile) * in_channels + c;
+                    float *row = v + (size_t)(y * 4) * step + (size_t)(first_tile + tile) * in_channels + c;
                     _mm256_storeu_ps(row, _mm256_sub_ps(t[y][0], t[y][2]));
                     _mm256_storeu_ps(row + step, _mm256_add_ps(t[y][1], t[y][2]));
                     _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(t[y][2], t[y][1]));
@@ -89,16 +92,15 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
     const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
     int width, float *output, float *scratch) {
     const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
-    float *v = scratch, *m = scratch + (size_t)16 * tiles * in_channels;
-    transform_input(input, in_channels, width, tiles_x, tiles, tiles, 0, v);
+    const size_t in_step = ckernels_winograd_plane(tiles, in_channels), step = ckernels_winograd_plane(tiles, out_channels);
+    float *v = scratch, *m = scratch + 16 * in_step;
+    transform_input(input, in_channels, height, width, tiles_x, tiles, in_step, 0, v);
     // The 16 products: M[xi] = V[xi] (tiles x in) * U[xi] (in x out).
     for (int xi = 0; xi < 16; xi++) {
-        ckernels_direct_gemm(v + (size_t)xi * tiles * in_channels, tiles, in_channels,
-                             transformed + (size_t)xi * in_channels * out_channels, out_channels,
-                             m + (size_t)xi * tiles * out_channels);
+        ckernels_direct_gemm(v + xi * in_step, tiles, in_channels, transformed + (size_t)xi * in_channels * out_channels,
+                             out_channels, m + xi * step);
     }
     // Output transform: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], plus the bias.
-    const size_t step = (size_t)tiles * out_channels;
     for (int tile = 0; tile < tiles; tile++) {
         const int ty = tile / tiles_x, tx = tile % tiles_x;
         for (int c = 0; c < out_channels; c += 8) {
@@ -122,9 +124,10 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles(
     const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
     int first_tile, float *v, float *u) {
     const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
-    transform_input(input, in_channels, width, tiles_x, tiles, total_tiles, first_tile, v);
+    transform_input(
+        input, in_channels, height, width, tiles_x, tiles, ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
     // Output-gradient transform: A y A^T for each 2x2 tile y, A = [[1, 0], [1, 1], [1, -1], [0, -1]].
-    const size_t step = (size_t)total_tiles * out_channels;
+    const size_t step = ckernels_winograd_plane(total_tiles, out_channels);
     for (int tile = 0; tile < tiles; tile++) {
         const int ty = tile / tiles_x, tx = tile % tiles_x;
         const float *corner = grad_out + ((2 * ty) * width + 2 * tx) * out_channels;
@@ -141,7 +144,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles(
                 {_mm256_sub_ps(zero, y10), _mm256_sub_ps(zero, y11)},
             };
             for (int i = 0; i < 4; i++) {
-                float *row = u + ((size_t)(i * 4) * total_tiles + first_tile + tile) * out_channels + c;
+                float *row = u + (size_t)(i * 4) * step + (size_t)(first_tile + tile) * out_channels + c;
                 _mm256_storeu_ps(row, r[i][0]);
                 _mm256_storeu_ps(row + step, _mm256_add_ps(r[i][0], r[i][1]));
                 _mm256_storeu_ps(row + 2 * step, _mm256_sub_ps(r[i][0], r[i][1]));

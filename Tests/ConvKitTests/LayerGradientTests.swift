@@ -22,16 +22,65 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// 3x3 "same" layers take Winograd F(2x2, 3x3) for the forward pass with 32+ channels on both
-    /// sides, for the input and weight gradients with 16+; all must still be exact derivatives of each
-    /// other (three images: a worker sums the tiles of more than one).
+    /// 3x3 "same" layers take Winograd: F(4x4, 3x3) on maps of 16 x 16 and more whose sides are
+    /// multiples of 4, from 16 channels; F(2x2, 3x3) on other even sizes, for the forward pass with
+    /// 32+ channels, for the input and weight gradients with 16+. All must still be exact derivatives
+    /// of each other (three images: a worker sums the tiles of more than one).
     func testWinogradConvolution() {
-        for (inC, out) in [(32, 32), (32, 40), (16, 16)] {
-            let shape = FeatureShape(channels: inC, height: 6, width: 4)
+        for (inC, out, side) in [(32, 32, 6), (32, 40, 6), (16, 16, 6), (16, 24, 16)] {
+            let shape = FeatureShape(channels: inC, height: side, width: side - 2)
             let conv = Conv2d(name: "conv", input: shape, outChannels: out, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 17)
             for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.2, 0.2) } }
             checker.check(conv, batch: 3)
+        }
+    }
+
+    /// Each Winograd tile gives the convolution and both its gradients as the plain sums over the 3x3
+    /// window do (computed here in double precision), to fp32 rounding: F(4x4, 3x3) on 16 x 16 and
+    /// 32 x 32 maps, F(2x2, 3x3) on 6 x 6 and (gradients only) 10 x 10.
+    func testWinogradMatchesTheDirectSums() {
+        for (inC, outC, side) in [(16, 24, 16), (16, 16, 32), (32, 40, 6), (16, 16, 10)] {
+            let shape = FeatureShape(channels: inC, height: side, width: side)
+            let conv = Conv2d(name: "conv", input: shape, outChannels: outC, kernel: 3, stride: 1, padding: 1, bias: true)
+            var random = RandomSource(seed: 23)
+            for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.3, 0.3) } }
+            let batch = 2
+            let x = Tensor(zeros: batch, shape), dy = Tensor(zeros: batch, conv.outputShape)
+            for i in 0..<x.count { x.pointer[i] = random.uniform(-1, 1) }
+            for i in 0..<dy.count { dy.pointer[i] = random.uniform(-1, 1) }
+            let y = conv.forward(x, mode: .training).array
+            let dx = conv.backward(dy).array, dw = Array(conv.weight.gradients)
+            let w = conv.weight.value.base, b = conv.bias!.value.base
+            var wantY = [Double](repeating: 0, count: y.count), wantDx = [Double](repeating: 0, count: dx.count)
+            var wantDw = [Double](repeating: 0, count: dw.count)
+            for n in 0..<batch {
+                for oy in 0..<side {
+                    for ox in 0..<side {
+                        let out = ((n * side + oy) * side + ox) * outC
+                        for o in 0..<outC { wantY[out + o] = Double(b[o]) }
+                        for t in 0..<9 {
+                            let iy = oy + t / 3 - 1, ix = ox + t % 3 - 1
+                            guard iy >= 0 && iy < side && ix >= 0 && ix < side else { continue }
+                            let pixel = ((n * side + iy) * side + ix) * inC
+                            for o in 0..<outC {
+                                let g = Double(dy.pointer[out + o])
+                                for i in 0..<inC {
+                                    let weight = Double(w[(o * 9 + t) * inC + i]), value = Double(x.pointer[pixel + i])
+                                    wantY[out + o] += weight * value
+                                    wantDx[pixel + i] += weight * g
+                                    wantDw[(o * 9 + t) * inC + i] += value * g
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (name, ours, want) in [("output", y, wantY), ("input gradient", dx, wantDx), ("weight gradient", dw, wantDw)] {
+                let scale = want.map(abs).max() ?? 1
+                let worst = zip(ours, want).map { abs(Double($0) - $1) }.max() ?? .infinity
+                XCTAssertLessThan(worst / scale, 1e-5, "\(inC) -> \(outC) channels on \(side) x \(side): \(name) off by \(worst) of \(scale)")
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-// Integer kernels for ConvScope's int8 inference path, with an AVX2 version chosen at run time.
+// ConvScope's C kernels (convolution, Winograd, pooling, int8 products), with AVX2 versions chosen at run time.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -38,6 +38,11 @@ void ckernels_conv_forward(const float *input, int padded_width, int in_channels
 /// output (rows x out) = input (rows x in) * weights (in x out), with the direct kernel's micro-kernel.
 void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
 
+/// Floats from one transformed Winograd plane (`tiles` rows of `channels`) to the next: one cache line more
+/// than the plane, so that the 16 or 36 planes a transform reads or writes together do not all fall into
+/// the same L1 set (planes of 4 KiB multiples would, and evict each other).
+static inline size_t ckernels_winograd_plane(int tiles, int channels) { return (size_t)tiles * channels + 16; }
+
 /// Whether the Winograd F(2x2, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape
 /// (AVX2, channels in multiples of 8, even height and width).
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width);
@@ -48,15 +53,29 @@ size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, 
 /// Transforms HWIO 3x3 weights ([9][in][out]) into Winograd's 16 matrices U = G g G^T ([16][in][out]).
 void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed);
 
-/// 3x3, stride-1 convolution of one channels-last image already padded by 1 on every side
-/// ((height + 2) x (width + 2) pixels), with transformed weights; `bias` may be NULL.
+/// 3x3, stride-1, padding-1 convolution of one channels-last image (height x width pixels; the transform
+/// reads the zero border without a bordered copy), with transformed weights; `bias` may be NULL.
 void ckernels_winograd_forward(const float *input, int in_channels, const float *transformed, const float *bias,
                                int out_channels, int height, int width, float *output, float *scratch);
 
+/// Whether the Winograd F(4x4, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape (AVX2,
+/// channels in multiples of 8, height and width multiples of 4).
+int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width);
+
+/// Floats of scratch space one call of ckernels_winograd4_forward needs.
+size_t ckernels_winograd4_scratch(int in_channels, int out_channels, int height, int width);
+
+/// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
+void ckernels_winograd4_weights(const float *weights, int in_channels, int out_channels, float *transformed);
+
+/// ckernels_winograd_forward with F(4x4, 3x3) tiles and weights from ckernels_winograd4_weights.
+void ckernels_winograd4_forward(const float *input, int in_channels, const float *transformed, const float *bias,
+                                int out_channels, int height, int width, float *output, float *scratch);
+
 /// The Winograd pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
-/// V = B^T d B (from the image padded by 1, as ckernels_winograd_forward reads it) into
-/// v[16][total_tiles][in], and its output-gradient tiles A dY A^T (dY: height x width x out) into
-/// u[16][total_tiles][out], both at tile `first_tile`. Summing V^T u over tiles for each of the 16
+/// V = B^T d B (from the image, height x width x in, bordered as ckernels_winograd_forward reads it) into
+/// 16 planes of total_tiles x in at v, and its output-gradient tiles A dY A^T (dY: height x width x out)
+/// into 16 planes of total_tiles x out at u, both at tile `first_tile`; planes ckernels_winograd_plane apart. Summing V^T u over tiles for each of the 16
 /// positions gives M, the gradient of the transformed weights.
 void ckernels_winograd_gradient_tiles(const float *input, const float *grad_out, int in_channels, int out_channels,
                                       int height, int width, int total_tiles, int first_tile, float *v, float *u);

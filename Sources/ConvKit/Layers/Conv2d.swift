@@ -92,7 +92,7 @@ public final class Conv2d: Layer {
     /// 256 -> 256 layer at 8x8: backward 967 -> 428 ms, forward 376 -> 235 ms.
     private var isWideWithoutWinograd: Bool {
         inputShape.channels * outputShape.channels >= 128 * 128
-            && !usesWinograd(inChannels: inputShape.channels, outChannels: outputShape.channels)
+            && winogradTile(inChannels: inputShape.channels, outChannels: outputShape.channels, forward: true) == nil
     }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
@@ -166,26 +166,26 @@ public final class Conv2d: Layer {
                 for i in 0..<inC { hwio[(t * inC + i) * outC + o] = w[(o * taps + t) * inC + i] }
             }
         }
-        let winograd = usesWinograd(inChannels: inC, outChannels: outC)
-        if winograd {
-            winogradWeights.reserve(16 * inC * outC)
-            ckernels_winograd_weights(hwio, Int32(inC), Int32(outC), winogradWeights.base)
+        let winograd = winogradTile(inChannels: inC, outChannels: outC, forward: true)
+        if let winograd {
+            winogradWeights.reserve(winograd.planes * inC * outC)
+            winograd.transformWeights(hwio, inChannels: inC, outChannels: outC, into: winogradWeights.base)
         }
         let h = inputShape.height, width = inputShape.width, paddedWidth = width + 2 * p, paddedCount = (h + 2 * p) * paddedWidth * inC
         Parallel.forEachRange(x.batch) { images, worker in
             let padded = paddedImages[worker]
-            if p > 0 { padded.reserve(paddedCount) }
+            if p > 0 && winograd == nil { padded.reserve(paddedCount) }
             for n in images {
                 var source = UnsafePointer(x.sample(n))
-                if p > 0 {
-                    placeBordered(source, channels: inC, into: padded.base)
-                    source = UnsafePointer(padded.base)
-                }
-                if winograd {
-                    ckernels_winograd_forward(
-                        source, Int32(inC), winogradWeights.base, b, Int32(outC), Int32(h), Int32(width), y.sample(n),
-                        scratch(worker, inChannels: inC, outChannels: outC))
+                if let winograd {
+                    winograd.forward(
+                        source, inChannels: inC, weights: winogradWeights.base, bias: b, outChannels: outC, height: h,
+                        width: width, output: y.sample(n), scratch: scratch(worker, winograd, inChannels: inC, outChannels: outC))
                 } else {
+                    if p > 0 {
+                        placeBordered(source, channels: inC, into: padded.base)
+                        source = UnsafePointer(padded.base)
+                    }
                     ckernels_conv_forward(
                         source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
                         Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
@@ -196,21 +196,26 @@ public final class Conv2d: Layer {
         return y
     }
 
-    /// Winograd F(2x2, 3x3) computes 3x3, stride-1, padding-1 layers whose channels are at least
-    /// `minimum` on both sides. Below 32 channels its transforms cost the forward pass more than the
-    /// multiplies they save, while the backward pass (whose direct kernels are slower) still gains from
-    /// 16: `resnet20` inference 5% slower and training 2.5% faster with Winograd at 16 everywhere.
-    private func usesWinograd(inChannels: Int, outChannels: Int, minimum: Int = 32) -> Bool {
-        lowering.kernel == 3 && lowering.stride == 1 && lowering.padding == 1 && min(inChannels, outChannels) >= minimum
-            && ckernels_winograd_supported(
-                Int32(inChannels), Int32(outChannels), Int32(inputShape.height), Int32(inputShape.width)) != 0
+    /// The Winograd tile that computes this layer's forward pass (`forward`) or its gradients, if it is
+    /// 3x3, stride-1, padding-1 with at least 16 channels on both sides (and a tile fits its shape).
+    /// Below 32 channels F(2x2, 3x3)'s transforms cost the forward pass more than the multiplies they
+    /// save, while the backward pass (whose direct kernels are slower) still gains from 16: `resnet20`
+    /// inference 5% slower and training 2.5% faster with F(2x2, 3x3) at 16 everywhere. F(4x4, 3x3)
+    /// gains at 16 in both directions (`resnet20`'s 16-channel blocks: forward 9.3 -> 7.7 ms per step).
+    private func winogradTile(inChannels: Int, outChannels: Int, forward: Bool) -> WinogradTile? {
+        guard lowering.kernel == 3 && lowering.stride == 1 && lowering.padding == 1 && min(inChannels, outChannels) >= 16,
+            let tile = WinogradTile.best(
+                inChannels: inChannels, outChannels: outChannels, height: inputShape.height, width: inputShape.width)
+        else { return nil }
+        if forward && tile == .twoByTwo && min(inChannels, outChannels) < 32 { return nil }
+        return tile
     }
 
-    /// Worker `worker`'s Winograd scratch space, sized for the given channels.
-    private func scratch(_ worker: Int, inChannels: Int, outChannels: Int) -> UnsafeMutablePointer<Float> {
+    /// Worker `worker`'s Winograd scratch space, sized for `tile` and the given channels.
+    private func scratch(_ worker: Int, _ tile: WinogradTile, inChannels: Int, outChannels: Int) -> UnsafeMutablePointer<Float> {
         let buffer = winogradScratch[worker]
         buffer.reserve(
-            ckernels_winograd_scratch(Int32(inChannels), Int32(outChannels), Int32(inputShape.height), Int32(inputShape.width)))
+            tile.scratchCount(inChannels: inChannels, outChannels: outChannels, height: inputShape.height, width: inputShape.width))
         return buffer.base
     }
 
@@ -285,16 +290,19 @@ extension Conv2d {
                 for i in 0..<inC { flipped[((taps - 1 - t) * outC + o) * inC + i] = weights[(o * taps + t) * inC + i] }
             }
         }
-        if usesWinograd(inChannels: outC, outChannels: inC, minimum: 16) {
-            winogradFlipped.reserve(16 * inC * outC)
-            ckernels_winograd_weights(flipped, Int32(outC), Int32(inC), winogradFlipped.base)
+        if let winograd = winogradTile(inChannels: outC, outChannels: inC, forward: false) {
+            winogradFlipped.reserve(winograd.planes * inC * outC)
+            winograd.transformWeights(flipped, inChannels: outC, outChannels: inC, into: winogradFlipped.base)
         }
     }
 
-    /// The backward pass of a "same" stride-1 layer without lowering. Each worker stacks its images with
-    /// zero borders (`x`) and places their output gradients on the same grid (`g`); the weight gradient
-    /// is `ckernels_conv_weight_gradient` over the whole stack, the input gradient a convolution of each
-    /// image's slice of `g` with the flipped kernel (Winograd or direct).
+    /// The backward pass of a "same" stride-1 layer without lowering. With Winograd, the weight gradient
+    /// comes from F(2x2, 3x3) tiles of the input and the output gradient, the input gradient from the
+    /// Winograd convolution of the output gradient with the flipped kernel; both read the images in
+    /// place. Otherwise each worker stacks its images with zero borders (`x`) and places their output
+    /// gradients on the same grid (`g`); the weight gradient is `ckernels_conv_weight_gradient` over the
+    /// whole stack, the input gradient the direct convolution of each image's slice of `g` with the
+    /// flipped kernel.
     fileprivate func backwardSame(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let k = lowering.kernel, p = lowering.padding, taps = k * k
@@ -302,23 +310,25 @@ extension Conv2d {
         let pw = w + 2 * p, imageRows = (h + 2 * p) * pw, slack = p * pw + p
         if computesInputGradient { prepareFlippedWeights() }
         let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
-        let winograd = computesInputGradient && usesWinograd(inChannels: outC, outChannels: inC, minimum: 16)
-        let winogradWeights = usesWinograd(inChannels: inC, outChannels: outC, minimum: 16)
+        // Winograd fits the flipped kernel (out -> in) exactly when it fits the kernel; the weight
+        // gradient takes F(2x2, 3x3), which fits wherever a Winograd tile does.
+        let winograd = winogradTile(inChannels: inC, outChannels: outC, forward: false)
         let parts = Parallel.partCount(x.batch)
         Parallel.forEachRange(x.batch) { images, worker in
-            let rows = images.count * imageRows
-            let xs = paddedInputs[worker], gs = paddedGradients[worker]
-            xs.reserve((rows + slack) * inC)
-            gs.reserve((rows + slack) * outC)
-            for (slot, n) in images.enumerated() {
-                placeBordered(x.sample(n), channels: inC, into: xs.base + slot * imageRows * inC)
-                placeBordered(dy.sample(n), channels: outC, into: gs.base + slot * imageRows * outC)
-            }
-            (xs.base + rows * inC).update(repeating: 0, count: slack * inC)
-            (gs.base + rows * outC).update(repeating: 0, count: slack * outC)
-            if winogradWeights {
-                accumulateWinogradGradient(paddedImages: xs.base, dy, images: images, worker: worker)
+            let gs = paddedGradients[worker]
+            if winograd != nil {
+                accumulateWinogradGradient(x, dy, images: images, worker: worker)
             } else {
+                let rows = images.count * imageRows
+                let xs = paddedInputs[worker]
+                xs.reserve((rows + slack) * inC)
+                gs.reserve((rows + slack) * outC)
+                for (slot, n) in images.enumerated() {
+                    placeBordered(x.sample(n), channels: inC, into: xs.base + slot * imageRows * inC)
+                    placeBordered(dy.sample(n), channels: outC, into: gs.base + slot * imageRows * outC)
+                }
+                (xs.base + rows * inC).update(repeating: 0, count: slack * inC)
+                (gs.base + rows * outC).update(repeating: 0, count: slack * outC)
                 let dw = weightGradientParts[worker]
                 dw.reserve(weight.count)
                 dw.zero(weight.count)
@@ -333,22 +343,21 @@ extension Conv2d {
             }
             guard computesInputGradient else { return }
             for (slot, n) in images.enumerated() {
-                let gImage = gs.base + slot * imageRows * outC
-                if winograd {
-                    ckernels_winograd_forward(
-                        gImage, Int32(outC), winogradFlipped.base, nil, Int32(inC), Int32(h), Int32(w), dx.sample(n),
-                        scratch(worker, inChannels: outC, outChannels: inC))
+                if let winograd {
+                    winograd.forward(
+                        dy.sample(n), inChannels: outC, weights: winogradFlipped.base, bias: nil, outChannels: inC, height: h,
+                        width: w, output: dx.sample(n), scratch: scratch(worker, winograd, inChannels: outC, outChannels: inC))
                 } else {
                     ckernels_conv_forward(
-                        gImage, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC), Int32(k), 1, Int32(h), Int32(w),
-                        dx.sample(n))
+                        gs.base + slot * imageRows * outC, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC),
+                        Int32(k), 1, Int32(h), Int32(w), dx.sample(n))
                 }
             }
         }
         // Sum the workers' parts in worker order (Winograd's in the transformed domain, mapped back once)
         // and store the HWIO sum OHWI.
         let hwioParts: [UnsafeMutablePointer<Float>]
-        if winogradWeights {
+        if winograd != nil {
             let m = weightGradientParts[0].base
             for part in weightGradientParts.prefix(parts).dropFirst() {
                 for index in 0..<16 * inC * outC { m[index] += part.base[index] }
@@ -376,34 +385,35 @@ extension Conv2d {
 
 extension Conv2d {
     /// Adds into worker `worker`'s part the gradient of the Winograd-transformed weights (M, 16 matrices
-    /// of in x out) from `images`, whose zero-bordered copies are stacked at `paddedImages`: for each
+    /// of in x out) from `images` of `x`: for each
     /// of the 16 positions, M += V^T U over the tiles of a group of images (about 512 tiles, which keeps
     /// V and U in cache), with the weight-gradient kernel's micro-kernel. 2.25 times fewer multiplies
     /// than the direct weight gradient. (With OpenBLAS `sgemm` for these small products, which packs
     /// both operands on every call, the backward pass of `simple` took 1.3x longer.)
-    fileprivate func accumulateWinogradGradient(
-        paddedImages: UnsafePointer<Float>, _ dy: Tensor, images: Range<Int>, worker: Int
-    ) {
+    fileprivate func accumulateWinogradGradient(_ x: Tensor, _ dy: Tensor, images: Range<Int>, worker: Int) {
         let inC = inputShape.channels, outC = outputShape.channels, h = inputShape.height, w = inputShape.width
-        let imageFloats = (h + 2) * (w + 2) * inC, tilesPerImage = (h / 2) * (w / 2)
+        let tilesPerImage = (h / 2) * (w / 2)
         let group = max(1, 512 / tilesPerImage)
         let m = weightGradientParts[worker]
         m.reserve(16 * inC * outC)
         m.zero(16 * inC * outC)
         let tiles = gradientTiles[worker]
-        tiles.reserve(16 * min(group, images.count) * tilesPerImage * (inC + outC))
+        let largest = Int32(min(group, images.count) * tilesPerImage)
+        tiles.reserve(16 * (ckernels_winograd_plane(largest, Int32(inC)) + ckernels_winograd_plane(largest, Int32(outC))))
         for start in stride(from: images.lowerBound, to: images.upperBound, by: group) {
             let count = min(group, images.upperBound - start), total = count * tilesPerImage
-            let v = tiles.base, u = tiles.base + 16 * total * inC
+            let inPlane = ckernels_winograd_plane(Int32(total), Int32(inC))
+            let outPlane = ckernels_winograd_plane(Int32(total), Int32(outC))
+            let v = tiles.base, u = tiles.base + 16 * inPlane
             for n in start..<start + count {
                 ckernels_winograd_gradient_tiles(
-                    paddedImages + (n - images.lowerBound) * imageFloats, dy.sample(n), Int32(inC), Int32(outC), Int32(h),
+                    x.sample(n), dy.sample(n), Int32(inC), Int32(outC), Int32(h),
                     Int32(w), Int32(total), Int32((n - start) * tilesPerImage), v, u)
             }
             for xi in 0..<16 {
                 // A 1x1 weight gradient is exactly M[xi] += V[xi]^T U[xi].
                 ckernels_conv_weight_gradient(
-                    v + xi * total * inC, u + xi * total * outC, Int32(total), 1, 0, 1, Int32(inC), Int32(outC),
+                    v + xi * inPlane, u + xi * outPlane, Int32(total), 1, 0, 1, Int32(inC), Int32(outC),
                     m.base + xi * inC * outC)
             }
         }
