@@ -34,8 +34,8 @@ int ckernels_winograd_supported(int in_channels, int out_channels, int height, i
     return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height % 2 == 0 && width % 2 == 0;
 }
 
-size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, int width) {
-    const int tiles = (height / 2) * (width / 2);
+size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width) {
+    const int tiles = images * (height / 2) * (width / 2);
     return 16 * (ckernels_winograd_plane(tiles, in_channels) + ckernels_winograd_plane(tiles, out_channels));
 }
 
@@ -89,20 +89,24 @@ __attribute__((target("avx2,fma"))) static void transform_input(
 }
 
 __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
-    const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
-    int width, float *output, float *scratch) {
-    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
-    const size_t in_step = ckernels_winograd_plane(tiles, in_channels), step = ckernels_winograd_plane(tiles, out_channels);
+    const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
+    int height, int width, float *output, float *scratch) {
+    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x, total = images * tiles;
+    const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 16 * in_step;
-    transform_input(input, in_channels, height, width, tiles_x, tiles, in_step, 0, v);
+    for (int image = 0; image < images; image++) {
+        transform_input(input + (size_t)image * height * width * in_channels, in_channels, height, width, tiles_x, tiles,
+                        in_step, image * tiles, v);
+    }
     // The 16 products: M[xi] = V[xi] (tiles x in) * U[xi] (in x out).
     for (int xi = 0; xi < 16; xi++) {
-        ckernels_direct_gemm(v + xi * in_step, tiles, in_channels, transformed + (size_t)xi * in_channels * out_channels,
+        ckernels_direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
                              out_channels, m + xi * step);
     }
     // Output transform: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], plus the bias.
-    for (int tile = 0; tile < tiles; tile++) {
-        const int ty = tile / tiles_x, tx = tile % tiles_x;
+    for (int tile = 0; tile < total; tile++) {
+        const int local = tile % tiles, ty = local / tiles_x, tx = local % tiles_x;
+        float *image_output = output + (size_t)(tile / tiles) * height * width * out_channels;
         for (int c = 0; c < out_channels; c += 8) {
             __m256 q[4][4], t[2][4];
             for (int xi = 0; xi < 16; xi++) q[xi / 4][xi % 4] = _mm256_loadu_ps(m + xi * step + (size_t)tile * out_channels + c);
@@ -112,7 +116,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
             }
             const __m256 b = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
             for (int y = 0; y < 2; y++) {
-                float *out = output + ((2 * ty + y) * width + 2 * tx) * out_channels + c;
+                float *out = image_output + ((2 * ty + y) * width + 2 * tx) * out_channels + c;
                 _mm256_storeu_ps(out, _mm256_add_ps(b, _mm256_add_ps(_mm256_add_ps(t[y][0], t[y][1]), t[y][2])));
                 _mm256_storeu_ps(out + out_channels, _mm256_add_ps(b, _mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3])));
             }

@@ -15,8 +15,8 @@ int ckernels_winograd4_supported(int in_channels, int out_channels, int height, 
     return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height % 4 == 0 && width % 4 == 0;
 }
 
-size_t ckernels_winograd4_scratch(int in_channels, int out_channels, int height, int width) {
-    const int tiles = (height / 4) * (width / 4);
+size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width) {
+    const int tiles = images * (height / 4) * (width / 4);
     return 36 * (ckernels_winograd_plane(tiles, in_channels) + ckernels_winograd_plane(tiles, out_channels));
 }
 
@@ -68,12 +68,14 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void apply_at(c
     r[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8), difference34, difference12), m[5]);
 }
 
-// V = B^T d B of every tile of one image (read with an implicit zero border), written to v[xi][tile][c] (xi = 0..35). Neighbouring tiles
+// V = B^T d B of every tile of one image (read with an implicit zero border), written to v[xi][first_tile + tile][c]
+// (xi = 0..35, planes `step` floats apart). Neighbouring tiles
 // of a row share two columns, so the vertical half (B^T d) of each input column is computed once.
 __attribute__((target("avx2,fma"))) static void transform_input(
-    const float *input, int in_channels, int height, int width, int tiles_x, int tiles, float *v) {
+    const float *input, int in_channels, int height, int width, int tiles_x, int tiles, size_t step, int first_tile,
+    float *v) {
     const int tiles_y = tiles / tiles_x;
-    const size_t step = ckernels_winograd_plane(tiles, in_channels), row_stride = (size_t)width * in_channels;
+    const size_t row_stride = (size_t)width * in_channels;
     for (int ty = 0; ty < tiles_y; ty++) {
         const float *rows[6];
         tile_rows(input, 4 * ty - 1, 6, height, row_stride, rows);
@@ -90,7 +92,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
             COLUMN(1, 1);
             for (int tx = 0; tx < tiles_x; tx++) {
                 for (int k = 2; k < 6; k++) COLUMN(k, 4 * tx + k);
-                float *tile = v + (size_t)(ty * tiles_x + tx) * in_channels + c;
+                float *tile = v + (size_t)(first_tile + ty * tiles_x + tx) * in_channels + c;
                 for (int i = 0; i < 6; i++) {
                     __m256 r[6];
                     apply_bt(t[i], r);
@@ -105,19 +107,23 @@ __attribute__((target("avx2,fma"))) static void transform_input(
 }
 
 __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
-    const float *input, int in_channels, const float *transformed, const float *bias, int out_channels, int height,
-    int width, float *output, float *scratch) {
-    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x;
-    const size_t in_step = ckernels_winograd_plane(tiles, in_channels), step = ckernels_winograd_plane(tiles, out_channels);
+    const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
+    int height, int width, float *output, float *scratch) {
+    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x, total = images * tiles;
+    const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 36 * in_step;
-    transform_input(input, in_channels, height, width, tiles_x, tiles, v);
+    for (int image = 0; image < images; image++) {
+        transform_input(input + (size_t)image * height * width * in_channels, in_channels, height, width, tiles_x, tiles,
+                        in_step, image * tiles, v);
+    }
     for (int xi = 0; xi < 36; xi++) {
-        ckernels_direct_gemm(v + xi * in_step, tiles, in_channels, transformed + (size_t)xi * in_channels * out_channels,
+        ckernels_direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
                              out_channels, m + xi * step);
     }
     // Y = A^T M A plus the bias.
-    for (int tile = 0; tile < tiles; tile++) {
-        const int ty = tile / tiles_x, tx = tile % tiles_x;
+    for (int tile = 0; tile < total; tile++) {
+        const int local = tile % tiles, ty = local / tiles_x, tx = local % tiles_x;
+        float *image_output = output + (size_t)(tile / tiles) * height * width * out_channels;
         for (int c = 0; c < out_channels; c += 8) {
             const float *products = m + (size_t)tile * out_channels + c;
             __m256 vertical[4][6];  // A^T applied down each of the six columns
@@ -131,7 +137,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
             for (int y = 0; y < 4; y++) {
                 __m256 r[4];
                 apply_at(vertical[y], r);
-                float *out = output + ((size_t)(4 * ty + y) * width + 4 * tx) * out_channels + c;
+                float *out = image_output + ((size_t)(4 * ty + y) * width + 4 * tx) * out_channels + c;
                 for (int x = 0; x < 4; x++) _mm256_storeu_ps(out + x * out_channels, _mm256_add_ps(b, r[x]));
             }
         }

@@ -45,7 +45,7 @@ final class LayerGradientTests: XCTestCase {
             let conv = Conv2d(name: "conv", input: shape, outChannels: outC, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 23)
             for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.3, 0.3) } }
-            let batch = 2
+            let batch = 3  // one worker convolves two images as one group of tiles
             let x = Tensor(zeros: batch, shape), dy = Tensor(zeros: batch, conv.outputShape)
             for i in 0..<x.count { x.pointer[i] = random.uniform(-1, 1) }
             for i in 0..<dy.count { dy.pointer[i] = random.uniform(-1, 1) }

@@ -47,30 +47,32 @@ static inline size_t ckernels_winograd_plane(int tiles, int channels) { return (
 /// (AVX2, channels in multiples of 8, even height and width).
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width);
 
-/// Floats of scratch space one call of ckernels_winograd_forward needs.
-size_t ckernels_winograd_scratch(int in_channels, int out_channels, int height, int width);
+/// Floats of scratch space one call of ckernels_winograd_forward on `images` images needs.
+size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width);
 
 /// Transforms HWIO 3x3 weights ([9][in][out]) into Winograd's 16 matrices U = G g G^T ([16][in][out]).
 void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed);
 
-/// 3x3, stride-1, padding-1 convolution of one channels-last image (height x width pixels; the transform
-/// reads the zero border without a bordered copy), with transformed weights; `bias` may be NULL.
-void ckernels_winograd_forward(const float *input, int in_channels, const float *transformed, const float *bias,
-                               int out_channels, int height, int width, float *output, float *scratch);
+/// 3x3, stride-1, padding-1 convolution of `images` consecutive channels-last images (height x width pixels
+/// each; the transform reads the zero border without a bordered copy), with transformed weights; `bias` may
+/// be NULL. The tiles of all the images go through each of the products together, so the transformed
+/// weights are read once per call.
+void ckernels_winograd_forward(const float *input, int images, int in_channels, const float *transformed,
+                               const float *bias, int out_channels, int height, int width, float *output, float *scratch);
 
 /// Whether the Winograd F(4x4, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape (AVX2,
 /// channels in multiples of 8, height and width multiples of 4).
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width);
 
-/// Floats of scratch space one call of ckernels_winograd4_forward needs.
-size_t ckernels_winograd4_scratch(int in_channels, int out_channels, int height, int width);
+/// Floats of scratch space one call of ckernels_winograd4_forward on `images` images needs.
+size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width);
 
 /// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
 void ckernels_winograd4_weights(const float *weights, int in_channels, int out_channels, float *transformed);
 
 /// ckernels_winograd_forward with F(4x4, 3x3) tiles and weights from ckernels_winograd4_weights.
-void ckernels_winograd4_forward(const float *input, int in_channels, const float *transformed, const float *bias,
-                                int out_channels, int height, int width, float *output, float *scratch);
+void ckernels_winograd4_forward(const float *input, int images, int in_channels, const float *transformed,
+                                const float *bias, int out_channels, int height, int width, float *output, float *scratch);
 
 /// The Winograd pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
 /// V = B^T d B (from the image, height x width x in, bordered as ckernels_winograd_forward reads it) into

@@ -173,27 +173,47 @@ public final class Conv2d: Layer {
         }
         let h = inputShape.height, width = inputShape.width, paddedWidth = width + 2 * p, paddedCount = (h + 2 * p) * paddedWidth * inC
         Parallel.forEachRange(x.batch) { images, worker in
+            if let winograd {
+                convolveWinograd(
+                    x, images: images, tile: winograd, weights: winogradWeights.base, bias: b, into: y, worker: worker,
+                    rectify: rectify)
+                return
+            }
             let padded = paddedImages[worker]
-            if p > 0 && winograd == nil { padded.reserve(paddedCount) }
+            if p > 0 { padded.reserve(paddedCount) }
             for n in images {
                 var source = UnsafePointer(x.sample(n))
-                if let winograd {
-                    winograd.forward(
-                        source, inChannels: inC, weights: winogradWeights.base, bias: b, outChannels: outC, height: h,
-                        width: width, output: y.sample(n), scratch: scratch(worker, winograd, inChannels: inC, outChannels: outC))
-                } else {
-                    if p > 0 {
-                        placeBordered(source, channels: inC, into: padded.base)
-                        source = UnsafePointer(padded.base)
-                    }
-                    ckernels_conv_forward(
-                        source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
-                        Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
+                if p > 0 {
+                    placeBordered(source, channels: inC, into: padded.base)
+                    source = UnsafePointer(padded.base)
                 }
+                ckernels_conv_forward(
+                    source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(lowering.stride),
+                    Int32(outputShape.height), Int32(outputShape.width), y.sample(n))
                 if rectify { Activation.apply(.relu, y.sample(n), y.sample(n), outputShape.count) }
             }
         }
         return y
+    }
+
+    /// The 3x3 "same" convolution of `images` of `x` with Winograd-transformed `weights` into `y`, on
+    /// worker `worker`, in groups of images whose tiles share the products. The channels come from the
+    /// tensors' shapes, so the backward pass runs it from the output gradient to the input gradient.
+    private func convolveWinograd(
+        _ x: Tensor, images: Range<Int>, tile: WinogradTile, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        into y: Tensor, worker: Int, rectify: Bool
+    ) {
+        let inC = x.shape.channels, outC = y.shape.channels, h = inputShape.height, w = inputShape.width
+        let group = min(tile.imagesPerGroup(height: h, width: w), images.count)
+        let buffer = winogradScratch[worker]
+        buffer.reserve(tile.scratchCount(images: group, inChannels: inC, outChannels: outC, height: h, width: w))
+        for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
+            let count = min(group, images.upperBound - first)
+            tile.forward(
+                x.sample(first), count: count, inChannels: inC, weights: weights, bias: bias, outChannels: outC, height: h,
+                width: w, output: y.sample(first), scratch: buffer.base)
+            if rectify { Activation.apply(.relu, y.sample(first), y.sample(first), count * y.shape.count) }
+        }
     }
 
     /// The Winograd tile that computes this layer's forward pass (`forward`) or its gradients, if it is
@@ -209,14 +229,6 @@ public final class Conv2d: Layer {
         else { return nil }
         if forward && tile == .twoByTwo && min(inChannels, outChannels) < 32 { return nil }
         return tile
-    }
-
-    /// Worker `worker`'s Winograd scratch space, sized for `tile` and the given channels.
-    private func scratch(_ worker: Int, _ tile: WinogradTile, inChannels: Int, outChannels: Int) -> UnsafeMutablePointer<Float> {
-        let buffer = winogradScratch[worker]
-        buffer.reserve(
-            tile.scratchCount(inChannels: inChannels, outChannels: outChannels, height: inputShape.height, width: inputShape.width))
-        return buffer.base
     }
 
     /// Whether the backward pass avoids lowering: a "same" stride-1 layer (odd kernel, padding (k - 1) / 2)
@@ -342,16 +354,16 @@ extension Conv2d {
                 addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db.base)
             }
             guard computesInputGradient else { return }
+            if let winograd {
+                convolveWinograd(
+                    dy, images: images, tile: winograd, weights: winogradFlipped.base, bias: nil, into: dx, worker: worker,
+                    rectify: false)
+                return
+            }
             for (slot, n) in images.enumerated() {
-                if let winograd {
-                    winograd.forward(
-                        dy.sample(n), inChannels: outC, weights: winogradFlipped.base, bias: nil, outChannels: inC, height: h,
-                        width: w, output: dx.sample(n), scratch: scratch(worker, winograd, inChannels: outC, outChannels: inC))
-                } else {
-                    ckernels_conv_forward(
-                        gs.base + slot * imageRows * outC, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC),
-                        Int32(k), 1, Int32(h), Int32(w), dx.sample(n))
-                }
+                ckernels_conv_forward(
+                    gs.base + slot * imageRows * outC, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC),
+                    Int32(k), 1, Int32(h), Int32(w), dx.sample(n))
             }
         }
         // Sum the workers' parts in worker order (Winograd's in the transformed domain, mapped back once)
