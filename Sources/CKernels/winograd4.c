@@ -143,3 +143,73 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
         }
     }
 }
+
+// A applied to four vectors (A = transpose of A^T above, 6 x 4): the output-gradient transform.
+__attribute__((target("avx2,fma"), always_inline)) static inline void apply_a(const __m256 y[4], __m256 r[6]) {
+    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
+    const __m256 even = _mm256_add_ps(y[0], y[2]), odd = _mm256_add_ps(y[1], y[3]);
+    const __m256 even4 = _mm256_fmadd_ps(four, y[2], y[0]), odd8 = _mm256_fmadd_ps(eight, y[3], _mm256_mul_ps(two, y[1]));
+    r[0] = y[0];
+    r[1] = _mm256_add_ps(even, odd);
+    r[2] = _mm256_sub_ps(even, odd);
+    r[3] = _mm256_add_ps(even4, odd8);
+    r[4] = _mm256_sub_ps(even4, odd8);
+    r[5] = y[3];
+}
+
+__attribute__((target("avx2,fma"))) void ckernels_winograd4_gradient_tiles(
+    const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
+    int first_tile, float *v, float *u) {
+    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x;
+    transform_input(
+        input, in_channels, height, width, tiles_x, tiles, ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
+    // Output-gradient transform: A y A^T for each 4x4 tile y.
+    const size_t step = ckernels_winograd_plane(total_tiles, out_channels);
+    for (int tile = 0; tile < tiles; tile++) {
+        const int ty = tile / tiles_x, tx = tile % tiles_x;
+        const float *corner = grad_out + ((size_t)(4 * ty) * width + 4 * tx) * out_channels;
+        for (int c = 0; c < out_channels; c += 8) {
+            __m256 columns[4][6];  // A applied down each of the tile's four columns
+            for (int x = 0; x < 4; x++) {
+                __m256 y[4];
+                for (int i = 0; i < 4; i++) y[i] = _mm256_loadu_ps(corner + ((size_t)i * width + x) * out_channels + c);
+                __m256 r[6];
+                apply_a(y, r);
+                for (int i = 0; i < 6; i++) columns[x][i] = r[i];
+            }
+            float *row = u + (size_t)(first_tile + tile) * out_channels + c;
+            for (int i = 0; i < 6; i++) {
+                const __m256 y[4] = {columns[0][i], columns[1][i], columns[2][i], columns[3][i]};
+                __m256 r[6];
+                apply_a(y, r);
+                for (int j = 0; j < 6; j++) _mm256_storeu_ps(row + (i * 6 + j) * step, r[j]);
+            }
+        }
+    }
+}
+
+// The rows of G^T (3 x 6) applied to m[0..5].
+static void apply_gt(const float m[6], float out[3]) {
+    out[0] = m[0] / 4 - (m[1] + m[2]) / 6 + (m[3] + m[4]) / 24;
+    out[1] = (m[2] - m[1]) / 6 + (m[3] - m[4]) / 12;
+    out[2] = (m[3] + m[4] - m[1] - m[2]) / 6 + m[5];
+}
+
+void ckernels_winograd4_weight_gradient(const float *m, int in_channels, int out_channels, float *dw) {
+    // dg = G^T M G, with G as in ckernels_winograd4_weights.
+    const int plane = in_channels * out_channels;
+    for (int pair = 0; pair < plane; pair++) {
+        float rows[6][3];  // G^T applied along each row of M
+        for (int y = 0; y < 6; y++) {
+            float row[6];
+            for (int x = 0; x < 6; x++) row[x] = m[(y * 6 + x) * plane + pair];
+            apply_gt(row, rows[y]);
+        }
+        for (int x = 0; x < 3; x++) {
+            const float column[6] = {rows[0][x], rows[1][x], rows[2][x], rows[3][x], rows[4][x], rows[5][x]};
+            float out[3];
+            apply_gt(column, out);
+            for (int y = 0; y < 3; y++) dw[(y * 3 + x) * plane + pair] = out[y];
+        }
+    }
+}

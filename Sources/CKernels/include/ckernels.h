@@ -84,6 +84,11 @@ void ckernels_winograd_gradient_tiles(const float *input, const float *grad_out,
 /// Maps M ([16][in][out], the gradient of U = G g G^T) back to the 3x3 weight gradient G^T M G, HWIO
 /// ([9][in][out]).
 void ckernels_winograd_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
+/// ckernels_winograd_gradient_tiles for F(4x4, 3x3): 36 planes of V = B^T d B and of A dY A^T (4x4 tiles).
+void ckernels_winograd4_gradient_tiles(const float *input, const float *grad_out, int in_channels, int out_channels,
+                                       int height, int width, int total_tiles, int first_tile, float *v, float *u);
+/// ckernels_winograd_weight_gradient for F(4x4, 3x3): M ([36][in][out]) to the HWIO 3x3 weight gradient.
+void ckernels_winograd4_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
 /// Adds the weight gradient of a "same" stride-1 convolution into `dw` ([kernel*kernel][in][out]).
 /// `x`: stacked zero-bordered images on a grid `padded_width` pixels wide, `rows + s` rows readable
 /// (s = padding * (padded_width + 1), the extra rows zero); `g`: the output gradients placed on the

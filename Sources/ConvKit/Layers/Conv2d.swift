@@ -3,8 +3,9 @@ import CKernels
 /// A 2-D convolution (PyTorch's `Conv2d` with square kernel, stride and padding), optionally with bias.
 ///
 /// Three ways to compute it, chosen per layer shape, with the batch split across the cores:
-/// - 3x3 "same" layers: Winograd F(2x2, 3x3) (`CKernels`), forward with 32+ channels, input and weight
-///   gradients with 16+;
+/// - 3x3 "same" layers with 16+ channels: Winograd (`WinogradTile`, `CKernels`), F(4x4, 3x3) on maps of
+///   16 x 16 and more, F(2x2, 3x3) on other even sizes (its forward pass from 32 channels); the
+///   transforms read the images in place;
 /// - other layers with 8k output channels: a direct AVX2 kernel over zero-bordered images, with the
 ///   weight gradient of "same" layers with 8k input channels from another kernel over stacked images;
 /// - the rest (and CPUs without AVX2): `Im2Col` lowering into a reused buffer and OpenBLAS `sgemm`
@@ -322,14 +323,13 @@ extension Conv2d {
         let pw = w + 2 * p, imageRows = (h + 2 * p) * pw, slack = p * pw + p
         if computesInputGradient { prepareFlippedWeights() }
         let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
-        // Winograd fits the flipped kernel (out -> in) exactly when it fits the kernel; the weight
-        // gradient takes F(2x2, 3x3), which fits wherever a Winograd tile does.
+        // Winograd fits the flipped kernel (out -> in) exactly when it fits the kernel.
         let winograd = winogradTile(inChannels: inC, outChannels: outC, forward: false)
         let parts = Parallel.partCount(x.batch)
         Parallel.forEachRange(x.batch) { images, worker in
             let gs = paddedGradients[worker]
-            if winograd != nil {
-                accumulateWinogradGradient(x, dy, images: images, worker: worker)
+            if let winograd {
+                accumulateWinogradGradient(x, dy, images: images, tile: winograd, worker: worker)
             } else {
                 let rows = images.count * imageRows
                 let xs = paddedInputs[worker]
@@ -369,13 +369,13 @@ extension Conv2d {
         // Sum the workers' parts in worker order (Winograd's in the transformed domain, mapped back once)
         // and store the HWIO sum OHWI.
         let hwioParts: [UnsafeMutablePointer<Float>]
-        if winograd != nil {
+        if let winograd {
             let m = weightGradientParts[0].base
             for part in weightGradientParts.prefix(parts).dropFirst() {
-                for index in 0..<16 * inC * outC { m[index] += part.base[index] }
+                for index in 0..<winograd.planes * inC * outC { m[index] += part.base[index] }
             }
             winogradGradient.reserve(weight.count)
-            ckernels_winograd_weight_gradient(weightGradientParts[0].base, Int32(inC), Int32(outC), winogradGradient.base)
+            winograd.weightGradient(m, inChannels: inC, outChannels: outC, into: winogradGradient.base)
             hwioParts = [winogradGradient.base]
         } else {
             hwioParts = weightGradientParts.prefix(max(parts, 1)).map(\.base)
@@ -396,33 +396,35 @@ extension Conv2d {
 }
 
 extension Conv2d {
-    /// Adds into worker `worker`'s part the gradient of the Winograd-transformed weights (M, 16 matrices
-    /// of in x out) from `images` of `x`: for each
-    /// of the 16 positions, M += V^T U over the tiles of a group of images (about 512 tiles, which keeps
-    /// V and U in cache), with the weight-gradient kernel's micro-kernel. 2.25 times fewer multiplies
-    /// than the direct weight gradient. (With OpenBLAS `sgemm` for these small products, which packs
-    /// both operands on every call, the backward pass of `simple` took 1.3x longer.)
-    fileprivate func accumulateWinogradGradient(_ x: Tensor, _ dy: Tensor, images: Range<Int>, worker: Int) {
+    /// Adds into worker `worker`'s part the gradient of the Winograd-transformed weights (M, `planes`
+    /// matrices of in x out) from `images` of `x`: for each position, M += V^T U over the tiles of a group
+    /// of images (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. 2.25 (F(2x2))
+    /// or 4 (F(4x4)) times fewer multiplies than the direct weight gradient. (With OpenBLAS `sgemm` for
+    /// these small products, which packs both operands on every call, the backward pass of `simple`
+    /// took 1.3x longer.)
+    fileprivate func accumulateWinogradGradient(
+        _ x: Tensor, _ dy: Tensor, images: Range<Int>, tile: WinogradTile, worker: Int
+    ) {
         let inC = inputShape.channels, outC = outputShape.channels, h = inputShape.height, w = inputShape.width
-        let tilesPerImage = (h / 2) * (w / 2)
-        let group = max(1, 512 / tilesPerImage)
+        let tilesPerImage = tile.tiles(height: h, width: w), planes = tile.planes
+        let group = max(1, tile.gradientTilesPerGroup / tilesPerImage)
         let m = weightGradientParts[worker]
-        m.reserve(16 * inC * outC)
-        m.zero(16 * inC * outC)
+        m.reserve(planes * inC * outC)
+        m.zero(planes * inC * outC)
         let tiles = gradientTiles[worker]
         let largest = Int32(min(group, images.count) * tilesPerImage)
-        tiles.reserve(16 * (ckernels_winograd_plane(largest, Int32(inC)) + ckernels_winograd_plane(largest, Int32(outC))))
+        tiles.reserve(planes * (ckernels_winograd_plane(largest, Int32(inC)) + ckernels_winograd_plane(largest, Int32(outC))))
         for start in stride(from: images.lowerBound, to: images.upperBound, by: group) {
             let count = min(group, images.upperBound - start), total = count * tilesPerImage
             let inPlane = ckernels_winograd_plane(Int32(total), Int32(inC))
             let outPlane = ckernels_winograd_plane(Int32(total), Int32(outC))
-            let v = tiles.base, u = tiles.base + 16 * inPlane
+            let v = tiles.base, u = tiles.base + planes * inPlane
             for n in start..<start + count {
-                ckernels_winograd_gradient_tiles(
-                    x.sample(n), dy.sample(n), Int32(inC), Int32(outC), Int32(h),
-                    Int32(w), Int32(total), Int32((n - start) * tilesPerImage), v, u)
+                tile.gradientTiles(
+                    x.sample(n), dy.sample(n), inChannels: inC, outChannels: outC, height: h, width: w, total: total,
+                    first: (n - start) * tilesPerImage, v: v, u: u)
             }
-            for xi in 0..<16 {
+            for xi in 0..<planes {
                 // A 1x1 weight gradient is exactly M[xi] += V[xi]^T U[xi].
                 ckernels_conv_weight_gradient(
                     v + xi * inPlane, u + xi * outPlane, Int32(total), 1, 0, 1, Int32(inC), Int32(outC),

@@ -27,11 +27,48 @@ enum WinogradTile {
     /// 64 -> 256 channels forward 12.9 -> 10.5 ms, 64 -> 128 5.1 -> 4.8 ms; a group sized to keep its
     /// transformed data within the L2 cache instead (one image at 256 channels) gained nothing.
     func imagesPerGroup(height: Int, width: Int) -> Int {
-        let side = self == .twoByTwo ? 2 : 4
-        return max(1, Self.tilesPerGroup / ((height / side) * (width / side)))
+        max(1, Self.tilesPerGroup / tiles(height: height, width: width))
     }
 
     static let tilesPerGroup = 192
+
+    /// Tiles per image on a map of this size.
+    func tiles(height: Int, width: Int) -> Int {
+        let side = self == .twoByTwo ? 2 : 4
+        return (height / side) * (width / side)
+    }
+
+    /// Tiles whose gradient pieces are gathered before the weight-gradient products: with about 512 tiles
+    /// of F(2x2, 3x3) the pieces stay in cache; F(4x4, 3x3) tiles have 36 planes instead of 16.
+    var gradientTilesPerGroup: Int { self == .twoByTwo ? 512 : 256 }
+
+    /// Writes the weight-gradient pieces of one image at tile `first` of `total`: its input tiles V into the
+    /// `planes` planes at `v`, its output-gradient tiles A dY A^T into those at `u`.
+    func gradientTiles(
+        _ image: UnsafePointer<Float>, _ outputGradient: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
+        height: Int, width: Int, total: Int, first: Int, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>
+    ) {
+        let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width), Int32(total), Int32(first))
+        switch self {
+        case .twoByTwo:
+            ckernels_winograd_gradient_tiles(
+                image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
+        case .fourByFour:
+            ckernels_winograd4_gradient_tiles(
+                image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
+        }
+    }
+
+    /// Maps M, the gradient of the transformed weights (`planes` matrices of in x out), back to the HWIO
+    /// 3x3 weight gradient `G^T M G`.
+    func weightGradient(
+        _ m: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into gradient: UnsafeMutablePointer<Float>
+    ) {
+        switch self {
+        case .twoByTwo: ckernels_winograd_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
+        case .fourByFour: ckernels_winograd4_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
+        }
+    }
 
     /// Floats of scratch space the forward pass of `images` images needs.
     func scratchCount(images: Int, inChannels: Int, outChannels: Int, height: Int, width: Int) -> Int {
