@@ -7,8 +7,7 @@
 // 2.25x), and 36 transformed values per 16 outputs instead of 64, so the transforms move less memory too.
 // The larger constants (up to 8 in A, 5 in B) cost some precision: errors stay at about 1e-6 of the
 // result's magnitude in fp32, well inside the tolerances against PyTorch.
-#include "bordered_load.h"
-#include "ckernels.h"
+#include "winograd_common.h"
 #include <immintrin.h>
 
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width) {
@@ -116,10 +115,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
         transform_input(input + (size_t)image * height * width * in_channels, in_channels, height, width, tiles_x, tiles,
                         in_step, image * tiles, v);
     }
-    for (int xi = 0; xi < 36; xi++) {
-        ckernels_direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
-                             out_channels, m + xi * step);
-    }
+    winograd_products(36, v, in_step, total, in_channels, transformed, out_channels, m, step);
     // Y = A^T M A plus the bias.
     for (int tile = 0; tile < total; tile++) {
         const int local = tile % tiles, ty = local / tiles_x, tx = local % tiles_x;

@@ -1,7 +1,9 @@
-// Reading an image as if it had a zero border, without copying it into a bordered buffer.
-#ifndef CKERNELS_BORDERED_LOAD_H
-#define CKERNELS_BORDERED_LOAD_H
+// What the F(2x2, 3x3) and F(4x4, 3x3) kernels share: reading an image as if it had a zero border (without
+// copying it into a bordered buffer), and the element-wise products of the transformed tiles.
+#ifndef CKERNELS_WINOGRAD_COMMON_H
+#define CKERNELS_WINOGRAD_COMMON_H
 
+#include "ckernels.h"
 #include <immintrin.h>
 #include <stddef.h>
 
@@ -19,6 +21,16 @@ static inline void tile_rows(const float *image, int top, int count, int height,
     for (int i = 0; i < count; i++) {
         const int y = top + i;
         rows[i] = y >= 0 && y < height ? image + (size_t)y * row_stride : NULL;
+    }
+}
+
+/// The `planes` products M[xi] = V[xi] (total tiles x in) * U[xi] (in x out), each on the direct kernel's
+/// micro-kernel; V's planes are `in_step` floats apart, M's `out_step`.
+static inline void winograd_products(int planes, const float *v, size_t in_step, int total, int in_channels,
+                                     const float *transformed, int out_channels, float *m, size_t out_step) {
+    for (int xi = 0; xi < planes; xi++) {
+        ckernels_direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
+                             out_channels, m + xi * out_step);
     }
 }
 
