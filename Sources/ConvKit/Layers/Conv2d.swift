@@ -293,8 +293,8 @@ public final class Conv2d: Layer {
 
 extension Conv2d {
     /// The kernel flipped in space with input and output swapped, HWIO for the direct kernel:
-    /// `flipped[k*k-1-t][o][i] = weight[o][t][i]`.
-    fileprivate func prepareFlippedWeights() {
+    /// `flipped[k*k-1-t][o][i] = weight[o][t][i]`; with a Winograd `tile`, also transformed for it.
+    fileprivate func prepareFlippedWeights(for tile: WinogradTile?) {
         let taps = lowering.kernel * lowering.kernel, inC = inputShape.channels, outC = outputShape.channels
         flippedWeights.reserve(weight.count)
         let weights = weight.value.base, flipped = flippedWeights.base
@@ -303,14 +303,14 @@ extension Conv2d {
                 for i in 0..<inC { flipped[((taps - 1 - t) * outC + o) * inC + i] = weights[(o * taps + t) * inC + i] }
             }
         }
-        if let winograd = winogradTile(inChannels: outC, outChannels: inC, forward: false) {
-            winogradFlipped.reserve(winograd.planes * inC * outC)
-            winograd.transformWeights(flipped, inChannels: outC, outChannels: inC, into: winogradFlipped.base)
+        if let tile {
+            winogradFlipped.reserve(tile.planes * inC * outC)
+            tile.transformWeights(flipped, inChannels: outC, outChannels: inC, into: winogradFlipped.base)
         }
     }
 
     /// The backward pass of a "same" stride-1 layer without lowering. With Winograd, the weight gradient
-    /// comes from F(2x2, 3x3) tiles of the input and the output gradient, the input gradient from the
+    /// comes from Winograd tiles of the input and the output gradient, the input gradient from the
     /// Winograd convolution of the output gradient with the flipped kernel; both read the images in
     /// place. Otherwise each worker stacks its images with zero borders (`x`) and places their output
     /// gradients on the same grid (`g`); the weight gradient is `ckernels_conv_weight_gradient` over the
@@ -321,10 +321,10 @@ extension Conv2d {
         let k = lowering.kernel, p = lowering.padding, taps = k * k
         let inC = inputShape.channels, outC = outputShape.channels, h = inputShape.height, w = inputShape.width
         let pw = w + 2 * p, imageRows = (h + 2 * p) * pw, slack = p * pw + p
-        if computesInputGradient { prepareFlippedWeights() }
-        let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
         // Winograd fits the flipped kernel (out -> in) exactly when it fits the kernel.
         let winograd = winogradTile(inChannels: inC, outChannels: outC, forward: false)
+        if computesInputGradient { prepareFlippedWeights(for: winograd) }
+        let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : .empty(inputShape)
         let parts = Parallel.partCount(x.batch)
         Parallel.forEachRange(x.batch) { images, worker in
             let gs = paddedGradients[worker]
