@@ -25,8 +25,9 @@ enum WinogradTile {
     /// Images whose tiles go through the products together, about `tilesPerGroup` tiles, so that each
     /// transformed weight matrix is read once for all of them instead of once per image (an 8 x 8 map
     /// has 16 tiles of F(2x2, 3x3)). Measured with `bench --profile` on 8 x 8 maps, per step of 128:
-    /// 64 -> 256 channels forward 12.9 -> 10.5 ms, 64 -> 128 5.1 -> 4.8 ms; a group sized to keep its
-    /// transformed data within the L2 cache instead (one image at 256 channels) gained nothing.
+    /// 64 -> 256 channels forward 12.8-12.9 -> 10.3-11.5 ms, 64 -> 128 5.0-5.2 -> 4.7-4.8 ms; a group
+    /// sized to keep its transformed data within the L2 cache instead (one image at 256 channels) gained
+    /// nothing.
     func imagesPerGroup(height: Int, width: Int) -> Int {
         max(1, Self.tilesPerGroup / tiles(height: height, width: width))
     }
