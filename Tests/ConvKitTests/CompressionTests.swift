@@ -22,7 +22,7 @@ final class CompressionTests: XCTestCase {
         let original = trainer.network.copy()
         let pruned = trainer.network.copy()
         let results = MagnitudePruning.prune(pruned, amount: 0.3)
-        for (result, (before, parameter)) in zip(results, zip(original.parameters.filter(\.decays), pruned.parameters.filter(\.decays))) {
+        for (result, (before, parameter)) in zip(results, zip(original.parameters.filter(\.isWeight), pruned.parameters.filter(\.isWeight))) {
             let expectedZeros = Int((0.3 * Float(parameter.count)).rounded())
             XCTAssertEqual(parameter.values.filter { $0 == 0 }.count, expectedZeros, parameter.name)
             XCTAssertEqual(result.zeros, expectedZeros)
@@ -42,7 +42,7 @@ final class CompressionTests: XCTestCase {
         // Global pruning ranks all layers together: the overall share is exact, per-layer shares differ.
         let global = trainer.network.copy()
         MagnitudePruning.prune(global, amount: 0.5, global: true)
-        let weights = global.parameters.filter(\.decays)
+        let weights = global.parameters.filter(\.isWeight)
         let total = weights.map(\.count).reduce(0, +), zeros = weights.map { $0.values.filter { $0 == 0 }.count }.reduce(0, +)
         XCTAssertEqual(zeros, Int((0.5 * Float(total)).rounded()))
         XCTAssertGreaterThan(Set(weights.map { $0.values.filter { $0 == 0 }.count * 100 / $0.count }).count, 1)
@@ -58,7 +58,7 @@ final class CompressionTests: XCTestCase {
         let resumed = try RunCheckpoint.resume(path, dataset: trainer.dataset, epochs: 2)
         while !resumed.isFinished { resumed.step() }
         let after = resumed.network.parameters.map { $0.values.filter { $0 == 0 }.count }
-        for (index, parameter) in resumed.network.parameters.enumerated() where parameter.decays {
+        for (index, parameter) in resumed.network.parameters.enumerated() where parameter.isWeight {
             XCTAssertGreaterThanOrEqual(after[index], zeros[index], "\(parameter.name) regrew pruned weights")
         }
     }

@@ -207,7 +207,7 @@ final class LayerGradientTests: XCTestCase {
         for (channels, stride) in [(3, 1), (5, 1), (4, 2), (8, 1)] {
             let block = ResidualBlock(name: "res", input: image, outChannels: channels, stride: stride)
             var random = RandomSource(seed: 8)
-            for p in block.parameters where p.decays { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.5, 0.5) } }
+            for p in block.parameters where p.isWeight { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.5, 0.5) } }
             // A weight moves a whole channel through batch norm and two ReLUs: a small step keeps
             // most positions clear of a kink.
             var fine = checker

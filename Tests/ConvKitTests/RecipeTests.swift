@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 import ConvKit
 
-/// The pieces of `--recipe fast`: patch whitening, the linear schedule, look-ahead and flip averaging.
+/// The pieces of `--recipe fast`: patch whitening, the linear schedule, look-ahead, batch norm trained
+/// through its biases, identity initialisation and flip averaging.
 final class RecipeTests: XCTestCase {
     func testWhiteningDecorrelatesPatchesAndStaysFrozen() throws {
         let dataset = SyntheticDataset.generate(seed: 31, trainCount: 400, testCount: 50)
@@ -56,20 +57,80 @@ final class RecipeTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try RunCheckpoint.save(first, to: path)
         let resumed = try RunCheckpoint.resume(path, dataset: dataset)
-        XCTAssertTrue(resumed.config.lookahead && resumed.config.testTimeFlip)
+        XCTAssertTrue(resumed.config.lookahead && resumed.config.testTimeAugmentation == .flipTranslate)
         while !resumed.isFinished { resumed.step() }
         for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
             XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), a.name)
         }
     }
 
-    func testFlipAveragingIsTheMeanOfBothViews() throws {
+    func testLookaheadAveragesOnlyTowardsTheEnd() throws {
+        XCTAssertEqual(Trainer.lookaheadRetention(step: 0, totalSteps: 1000), 0)
+        XCTAssertEqual(Trainer.lookaheadRetention(step: 500, totalSteps: 1000), 0.0967, accuracy: 1e-4)
+        XCTAssertEqual(Trainer.lookaheadRetention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
+        // Early in a long run a look-ahead run moves as fast as a plain one.
+        let dataset = SyntheticDataset.generate(seed: 34, trainCount: 256, testCount: 16)
+        var config = TrainingConfig.fast(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
+        config.whitening = false
+        let averaged = try Trainer(config: config, dataset: dataset)
+        config.lookahead = false
+        let plain = try Trainer(config: config, dataset: dataset)
+        let start = plain.network.parameters.map { $0.values.map { $0 } }
+        for _ in 0..<5 {
+            averaged.step()
+            plain.step()
+        }
+        for ((a, b), initial) in zip(zip(averaged.network.parameters, plain.network.parameters), start) where !b.isFrozen {
+            let moved = zip(b.values, initial).map { abs($0 - $1) }.max()!
+            let apart = zip(a.values, b.values).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(apart, 1e-3 * moved + 1e-7, "\(a.name): moved \(moved), apart \(apart)")
+        }
+    }
+
+    func testBatchNormTrainsOnlyItsBiasesAtTheScaledRate() throws {
+        let dataset = SyntheticDataset.generate(seed: 35, trainCount: 128, testCount: 16)
+        var config = TrainingConfig.fast(model: "conv8,relu,conv8,bn,relu,gap,fc10", epochs: 1, batchSize: 64, seed: 3)
+        config.whitening = false
+        config.lookahead = false
+        let scaled = try Trainer(config: config, dataset: dataset)
+        config.batchNormBiasRateScale = nil
+        let plain = try Trainer(config: config, dataset: dataset)
+        scaled.step()
+        plain.step()
+        let scaledNorm = try XCTUnwrap(scaled.network.allLayers.compactMap { $0 as? BatchNorm2d }.first)
+        let plainNorm = try XCTUnwrap(plain.network.allLayers.compactMap { $0 as? BatchNorm2d }.first)
+        XCTAssertEqual(scaledNorm.weight.values.map { $0 }, [Float](repeating: 1, count: 8), "the scales stay at 1")
+        XCTAssertNotEqual(plainNorm.weight.values.map { $0 }, [Float](repeating: 1, count: 8))
+        // First step from zero biases: no momentum or decay yet, so the shift is exactly 64x larger.
+        for c in 0..<8 {
+            XCTAssertEqual(scaledNorm.bias.values[c], 64 * plainNorm.bias.values[c], accuracy: 1e-4 * abs(64 * plainNorm.bias.values[c]))
+        }
+        XCTAssertTrue(scaled.config.summary.contains("bn biases only at 64x lr"), scaled.config.summary)
+    }
+
+    func testIdentityInitPassesTheFirstChannelsThrough() throws {
+        let dataset = SyntheticDataset.generate(seed: 36, trainCount: 16, testCount: 4)
+        let network = try Network("conv6,conv2,gap,fc10")
+        var random = RandomSource(seed: 5)
+        Initializer.he.initialize(network, random: &random)
+        Initializer.setIdentity(network)
+        let x = BatchAssembler().tensor(dataset.test, index: 1, into: FloatBuffer())
+        _ = network.forward(x, mode: .inference)
+        let y = try XCTUnwrap(network.layers[1].lastOutput)
+        for p in 0..<(32 * 32) {
+            for c in 0..<2 { XCTAssertEqual(y.pointer[p * 2 + c], x.pointer[p * 3 + c], accuracy: 1e-6) }
+        }
+        let first = try XCTUnwrap(network.layers.first as? Conv2d)
+        XCTAssertNotEqual(first.weight.values[5 * 27], 0, "filters past the input's channels keep their random weights")
+    }
+
+    func testTestTimeAugmentationAveragesItsViews() throws {
         let dataset = SyntheticDataset.generate(seed: 33, trainCount: 64, testCount: 20)
         let network = try Network("conv8,relu,maxpool,flatten,fc10")
         var random = RandomSource(seed: 1)
         Initializer.he.initialize(network, random: &random)
         var seen: [[Float]] = []
-        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, flipAveraging: true) { batch in
+        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flip) { batch in
             let logits = network.forward(batch, mode: .inference)
             seen.append(logits.array)
             return logits
@@ -80,9 +141,23 @@ final class RecipeTests: XCTestCase {
             let row = Array(averaged[(image * 10)..<((image + 1) * 10)])
             XCTAssertEqual(Int(evaluation.predictions[image]), row.indices.max { row[$0] < row[$1] })
         }
-        // Mirroring twice gives the images back.
-        let x = BatchAssembler().tensor(dataset.test, index: 3, into: FloatBuffer())
-        XCTAssertEqual(x.mirrored(into: FloatBuffer()).mirrored(into: FloatBuffer()).array, x.array)
-        XCTAssertNotEqual(x.mirrored(into: FloatBuffer()).array, x.array)
+        // Six views for flip+translate, half the weight on the unshifted pair.
+        let six = TestTimeAugmentation.flipTranslate.views
+        XCTAssertEqual(six.count, 6)
+        XCTAssertEqual(six.map(\.weight).reduce(0, +), 1, accuracy: 1e-6)
+        XCTAssertEqual(six.filter { $0.shift == 0 }.map(\.weight).reduce(0, +), 0.5, accuracy: 1e-6)
+        var batches: [Tensor] = []
+        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate) { batch in
+            batches.append(Tensor(batch: batch.batch, shape: batch.shape, values: batch.array))
+            return network.forward(batch, mode: .inference)
+        }
+        XCTAssertEqual(batches.count, 6)
+        // The view shifted by +1 shows pixel (x + 1, y + 1) at (x, y), and the mean colour past the edge.
+        let shifted = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 1 && !$0.0.flip }?.1)
+        let original = batches[0]
+        XCTAssertEqual(shifted.sample(0)[(4 * 32 + 7) * 3 + 2], original.sample(0)[(5 * 32 + 8) * 3 + 2])
+        XCTAssertEqual(shifted.sample(0)[(31 * 32 + 7) * 3 + 1], 0, "below the image: mean colour")
+        let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
+        XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
     }
 }

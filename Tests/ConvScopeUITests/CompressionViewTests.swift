@@ -43,7 +43,7 @@ final class CompressionViewTests: XCTestCase {
 
         let float = try measured(results.rows[0]), pruned = try measured(results.rows[1])
         let (network, _) = fixture.session.copyNetwork()
-        let weights = network.parameters.filter(\.decays)
+        let weights = network.parameters.filter(\.isWeight)
         let removed = weights.map { Int((Float($0.count) * 0.3).rounded()) }.reduce(0, +)
         XCTAssertEqual(float.parameters, network.parameterCount)
         XCTAssertEqual(float.nonZeroParameters, network.parameterCount, "trained weights have no exact zeros")

@@ -74,6 +74,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result["dataset"] as? String, "SYNTHETIC")
         XCTAssertEqual(result["accuracy"] as? Double ?? -1, epoch["test_acc"] as? Double ?? -2, accuracy: 1e-6,
                        "eval reproduces the accuracy measured after training")
+        let views = try Convscope.run(["eval", "--checkpoint", checkpoint, "--data", "synthetic", "--tta", "flip+translate"])
+        XCTAssertEqual(views.status, 0, views.stderr)
+        XCTAssertTrue(views.stdout.contains("(flip+translate averaging)"), views.stdout)
+        let badViews = try Convscope.run(["eval", "--checkpoint", checkpoint, "--data", "synthetic", "--tta", "rotate"])
+        XCTAssertEqual(badViews.status, 2)
+        XCTAssertTrue(badViews.stderr.contains("--tta must be none, flip or flip+translate, not 'rotate'"), badViews.stderr)
 
         let predict = try Convscope.run(["predict", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "0", "7", "--json"])
         XCTAssertEqual(predict.status, 0, predict.stderr)

@@ -151,7 +151,7 @@ final class TUIEndToEndTests: XCTestCase {
         let status = try XCTUnwrap(written.last { $0.contains("wrote ") })
         let name = try XCTUnwrap(status.range(of: #"compressed-\S+\.safetensors"#, options: .regularExpression).map { String(status[$0]) })
         let loaded = try RunCheckpoint.load(tmux.folder + "/exports/" + name)
-        let weights = loaded.network.parameters.filter(\.decays)
+        let weights = loaded.network.parameters.filter(\.isWeight)
         let zeros = weights.map { $0.values.filter { $0 == 0 }.count }.reduce(0, +)
         XCTAssertEqual(Double(zeros) / Double(weights.map(\.count).reduce(0, +)), 0.3, accuracy: 0.01)
 

@@ -91,7 +91,7 @@ public struct WeightSparsity: Sendable, Equatable {
 
     /// Every conv and fc weight tensor of `network`, in order.
     public static func of(_ network: Network) -> [WeightSparsity] {
-        network.parameters.filter(\.decays).map {
+        network.parameters.filter(\.isWeight).map {
             WeightSparsity(parameter: $0.name, count: $0.count, zeros: $0.values.filter { $0 == 0 }.count)
         }
     }

@@ -12,7 +12,7 @@ public enum MagnitudePruning {
     @discardableResult
     public static func prune(_ network: Network, amount: Float, global: Bool = false) -> [WeightSparsity] {
         precondition(amount >= 0 && amount <= 1, "the amount to prune is a fraction in [0, 1]")
-        let weights = network.parameters.filter(\.decays)
+        let weights = network.parameters.filter(\.isWeight)
         if global {
             var all: [(magnitude: Float, parameter: Int, index: Int)] = []
             for (p, parameter) in weights.enumerated() {

@@ -207,7 +207,7 @@ public final class QuantizedNetwork {
                 }
                 return entry
             }
-            let layout = (layer.parameters.first { $0.decays })!.layout
+            let layout = (layer.parameters.first { $0.isWeight })!.layout
             guard let q = try entry(".weight").int8s, q.count == layout.count,
                 let scales = try entry(".weight_scale").floats, let bias = try entry(".bias").floats,
                 let inputScale = try entry(".input_scale").floats?.first
@@ -248,8 +248,8 @@ public struct QuantizedWeights: Sendable {
     /// Folds `batchNorm` into the layer's weights (`w * gamma / sqrt(var + eps)`, bias likewise) and
     /// quantises them per output channel; `inputRange` is the largest input magnitude seen.
     init(layer: Layer, folding batchNorm: BatchNorm2d?, inputRange: Float) {
-        let weight = layer.parameters.first { $0.decays }!
-        let bias = layer.parameters.first { !$0.decays }
+        let weight = layer.parameters.first { $0.isWeight }!
+        let bias = layer.parameters.first { !$0.isWeight }
         let outputs = layer.outputShape.isFlat ? layer.outputShape.count : layer.outputShape.channels
         let perOutput = weight.count / outputs
         var scales = [Float](repeating: 1, count: outputs), biases = [Float](repeating: 0, count: outputs)

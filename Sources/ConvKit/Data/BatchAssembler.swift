@@ -25,13 +25,21 @@ public struct BatchAssembler: Sendable {
         _ set: ImageSet, indices: Indices, augmentation: Augmentation, random: inout RandomSource,
         into buffer: FloatBuffer, labels: inout [Int]
     ) -> Tensor where Indices.Element == Int {
-        var transforms = [ImageTransform]()
-        transforms.reserveCapacity(indices.count)
-        labels.removeAll(keepingCapacity: true)
-        for index in indices {
+        let transforms = indices.map { index in
             precondition(index >= 0 && index < set.count, "BatchAssembler: image \(index) outside 0..<\(set.count)")
-            transforms.append(augmentation.draw(source: index, &random))
-            labels.append(set.label(index))
+            return augmentation.draw(source: index, &random)
+        }
+        return assemble(set, transforms: transforms, into: buffer, labels: &labels)
+    }
+
+    /// Writes the images of `transforms` (each rendered with exactly its choices) into `buffer` and
+    /// their classes into `labels` (replacing its contents), and returns the batch tensor viewing `buffer`.
+    @discardableResult
+    public func assemble(_ set: ImageSet, transforms: [ImageTransform], into buffer: FloatBuffer, labels: inout [Int]) -> Tensor {
+        labels.removeAll(keepingCapacity: true)
+        for transform in transforms {
+            precondition(transform.source >= 0 && transform.source < set.count, "BatchAssembler: image \(transform.source) outside 0..<\(set.count)")
+            labels.append(set.label(transform.source))
         }
         let tensor = buffer.tensor(batch: transforms.count, shape: .cifarImage)
         guard !transforms.isEmpty else { return tensor }

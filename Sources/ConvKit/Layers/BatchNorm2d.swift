@@ -16,7 +16,8 @@ public final class BatchNorm2d: Layer {
     public let runningVariance: FloatBuffer
     public let batchesTracked = Counter()
     public let epsilon: Float = 1e-5
-    public let momentum: Float = 0.1
+    /// How far each training batch moves the running estimates (PyTorch's default 0.1).
+    public var momentum: Float = 0.1
     public var computesInputGradient = true
     public private(set) var lastOutput: Tensor?
 

@@ -7,8 +7,14 @@ public final class Parameter {
     public let count: Int
     /// How the values map to PyTorch's layout (shape and element order).
     public let layout: TensorLayout
-    /// Whether weight decay applies: true for conv and fc weights, false for biases and batch norm.
-    public let decays: Bool
+    /// Whether weight decay applies: by default true for conv and fc weights, false for biases and
+    /// batch norm (`--recipe fast` decays batch-norm biases too, as airbench does).
+    public var decays: Bool
+    /// A factor on the learning rate of this parameter but not on its weight decay, which stays
+    /// `rate * weightDecay` per step (airbench trains batch-norm biases at 64x the rate).
+    public var rateScale: Float = 1
+    /// Conv and fc weights (two or more dimensions), as opposed to biases and batch-norm vectors.
+    public var isWeight: Bool { layout.torchShape.count >= 2 }
     /// A pruning mask (1 keeps, 0 prunes), applied after every optimiser step when present.
     public var mask: FloatBuffer?
     /// Frozen parameters keep their values: the optimiser skips them (a patch-whitening layer).

@@ -33,7 +33,7 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
         let linearWeights = Set(linear.map(\.weight.name))
         for parameter in network.parameters {
             let values = parameter.values
-            guard parameter.decays else { continue }  // biases and batch norm keep their defaults
+            guard parameter.isWeight else { continue }  // biases and batch norm keep their defaults
             let (fanIn, fanOut) = Initializer.fans(parameter.layout)
             switch self {
             case .he where linearWeights.contains(parameter.name):
@@ -53,6 +53,22 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
             let bound = 1 / Float(Initializer.fans(layer.weight.layout).0).squareRoot()
             for p in [layer.weight, layer.bias] {
                 for i in 0..<p.count { p.value.base[i] = random.uniform(-bound, bound) }
+            }
+        }
+    }
+
+    /// Makes each convolution of `network` pass its first min(in, out) input channels straight through:
+    /// filter o becomes 1 at the kernel centre of input channel o and 0 elsewhere; the other filters
+    /// keep their weights (PyTorch's `dirac_` on the first filters, as airbench starts its convolutions).
+    /// Each block then starts close to an identity, an implicit residual connection.
+    public static func setIdentity(_ network: Network) {
+        for conv in network.allLayers.compactMap({ $0 as? Conv2d }) {
+            let k = conv.geometry.kernel, inC = conv.inputShape.channels, perFilter = k * k * inC
+            let centre = (k / 2) * k + k / 2
+            let w = conv.weight.value.base
+            for o in 0..<min(inC, conv.outputShape.channels) {
+                (w + o * perFilter).update(repeating: 0, count: perFilter)
+                w[o * perFilter + centre * inC + o] = 1
             }
         }
     }

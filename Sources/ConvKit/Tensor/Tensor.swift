@@ -42,17 +42,6 @@ public struct Tensor {
         return Tensor(batch: batch, shape: newShape, storage: storage)
     }
 
-    /// The images mirrored left to right, written into `buffer`.
-    public func mirrored(into buffer: FloatBuffer) -> Tensor {
-        let out = buffer.tensor(batch: batch, shape: shape)
-        let c = shape.channels, w = shape.width
-        for row in 0..<(batch * shape.height) {
-            let source = pointer + row * w * c, target = out.pointer + row * w * c
-            for x in 0..<w { (target + (w - 1 - x) * c).update(from: source + x * c, count: c) }
-        }
-        return out
-    }
-
     /// Sample `n` as a pointer to its first element.
     @inline(__always) public func sample(_ n: Int) -> UnsafeMutablePointer<Float> {
         pointer + n * shape.count

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Weight decay applies to conv and fc weights only (`Parameter.decays`), not to biases or batch
 /// norm, as in the reference recipe. SGD and Adam add it to the gradient (L2); AdamW decays the
-/// weights directly (decoupled, Loshchilov & Hutter 2019).
+/// weights directly (decoupled, Loshchilov & Hutter 2019). A parameter's `rateScale` multiplies its
+/// learning rate and divides its decay coefficient, so its decay per step stays `rate * weightDecay`.
 public final class Optimizer {
     /// Which update rule.
     public enum Kind: String, Sendable, CaseIterable {
@@ -76,7 +77,8 @@ public final class Optimizer {
             let p = parameters[index]
             guard !p.isFrozen else { return }
             let w = p.value.base, g = p.gradient.base, m = firstMoments[index].base, n = p.count
-            let decay = p.decays ? settings.weightDecay : 0
+            let rate = rate * p.rateScale
+            let decay = p.decays ? settings.weightDecay / p.rateScale : 0
             switch settings.kind {
             case .sgd:
                 let mu = momentum ?? settings.momentum

@@ -197,9 +197,12 @@ extension TrainingConfig {
             "rotation": augmentation.rotation ? Double(augmentation.maxRotationDegrees) : 0,
             "color_jitter": augmentation.colorJitter ? Double(augmentation.brightness) : 0,
             "seed": seed, "crop_padding": augmentation.cropPadding, "whitening": whitening, "lookahead": lookahead,
-            "test_time_flip": testTimeFlip,
+            "test_time_augmentation": testTimeAugmentation.rawValue,
         ]
         if let initializer { object["init"] = initializer.description }
+        if let batchNormBiasRateScale { object["bn_bias_rate_scale"] = Double(batchNormBiasRateScale) }
+        if let batchNormMomentum { object["bn_momentum"] = Double(batchNormMomentum) }
+        if identityInit { object["identity_init"] = true }
         if let trainLimit { object["train_limit"] = trainLimit }
         return object
     }
@@ -227,7 +230,11 @@ extension TrainingConfig {
         augmentation.cropPadding = Int(number("crop_padding") ?? 4)
         whitening = object["whitening"] as? Bool ?? false
         lookahead = object["lookahead"] as? Bool ?? false
-        testTimeFlip = object["test_time_flip"] as? Bool ?? false
+        testTimeAugmentation = (object["test_time_augmentation"] as? String).flatMap(TestTimeAugmentation.init(rawValue:))
+            ?? (object["test_time_flip"] as? Bool == true ? .flip : .none)
+        batchNormBiasRateScale = number("bn_bias_rate_scale").map(Float.init)
+        batchNormMomentum = number("bn_momentum").map(Float.init)
+        identityInit = object["identity_init"] as? Bool ?? false
     }
 }
 

@@ -12,20 +12,30 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
+    @Option(name: .long, help: "Test-time augmentation: none, flip (image and mirror) or flip+translate (six views).")
+    var tta = "none"
+
     @Flag(name: .long, help: "Print JSON (accuracy, loss, per-class accuracy, confusion matrix).")
     var json = false
 
+    func validate() throws {
+        guard TestTimeAugmentation(rawValue: tta) != nil else {
+            throw ValidationError("--tta must be none, flip or flip+translate, not '\(tta)'")
+        }
+    }
+
     func run() throws {
+        let views = TestTimeAugmentation(rawValue: tta)!
         let (model, metadata) = try Classifier.load(checkpoint)
         let dataset = try data.load(trainLimit: 0)
         if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
         }
-        let evaluation = Trainer.evaluate(classes: model.classCount, on: dataset.test) { model.logits($0) }
+        let evaluation = Trainer.evaluate(classes: model.classCount, on: dataset.test, views: views) { model.logits($0) }
         if json {
             try printJSON([
                 "checkpoint": checkpoint, "model": model.spec.text, "int8": metadata[QuantizedNetwork.quantizationKey] != nil, "dataset": dataset.displayName,
-                "images": dataset.test.count, "accuracy": Double(evaluation.accuracy), "loss": Double(evaluation.loss),
+                "images": dataset.test.count, "tta": views.rawValue, "accuracy": Double(evaluation.accuracy), "loss": Double(evaluation.loss),
                 "per_class_accuracy": Dictionary(
                     uniqueKeysWithValues: zip(dataset.classNames, evaluation.perClassAccuracy.map(Double.init))),
                 "confusion": evaluation.confusion, "classes": dataset.classNames,
@@ -35,8 +45,9 @@ struct EvalCommand: ParsableCommand {
         let tag = dataset.isSynthetic ? " [SYNTHETIC]" : ""
         let kind = metadata[QuantizedNetwork.quantizationKey] != nil ? " (int8)" : ""
         print("\(checkpoint): \(model.spec.text)\(kind)")
-        print(String(format: "test accuracy %.2f%%  loss %.4f  on %d %@ images%@", evaluation.accuracy * 100, evaluation.loss,
-                     dataset.test.count, dataset.displayName, tag))
+        let averaged = views == .none ? "" : " (\(views.rawValue) averaging)"
+        print(String(format: "test accuracy %.2f%%  loss %.4f  on %d %@ images%@%@", evaluation.accuracy * 100, evaluation.loss,
+                     dataset.test.count, dataset.displayName, tag, averaged))
         for (name, accuracy) in zip(dataset.classNames, evaluation.perClassAccuracy) {
             let bar = String(repeating: "█", count: Int((accuracy * 30).rounded()))
             print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%6.1f%% ", accuracy * 100) + bar)

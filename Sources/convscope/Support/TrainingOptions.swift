@@ -9,7 +9,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard, or fast: the speed-run recipe (whitening, look-ahead, flip TTA, linear decay).",
+            "standard, or fast: the speed-run recipe (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
             discussion: "With --recipe fast only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
     var recipe = "standard"
 
