@@ -1,7 +1,7 @@
 /// Views of each test image whose class scores are averaged when a run is evaluated (test-time
 /// augmentation). Shifted views show the mean colour where they reach past the image, as training
 /// crops do.
-public enum TestTimeAugmentation: String, Sendable, Equatable, CaseIterable, Comparable {
+public enum TestTimeAugmentation: String, Sendable, Equatable, CaseIterable {
     /// The image alone.
     case none
     /// The image and its mirror image, half each.
@@ -26,9 +26,5 @@ public enum TestTimeAugmentation: String, Sendable, Equatable, CaseIterable, Com
             return [false, true].map { View(shift: 0, flip: $0, weight: 0.25) }
                 + [-1, 1].flatMap { shift in [false, true].map { View(shift: shift, flip: $0, weight: 0.125) } }
         }
-    }
-
-    public static func < (a: TestTimeAugmentation, b: TestTimeAugmentation) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }

@@ -213,7 +213,8 @@ public final class Trainer {
     /// evaluation short. The last epoch is evaluated with the config's test-time augmentation, earlier
     /// ones with at most flip averaging (six views each epoch would cost a third of a `fast` epoch).
     private func finishEpoch(learningRate rate: Float) -> TrainingHistory.Epoch? {
-        let views = completedEpochs + 1 == config.epochs ? config.testTimeAugmentation : min(config.testTimeAugmentation, .flip)
+        let isLast = completedEpochs + 1 == config.epochs
+        let views = isLast || config.testTimeAugmentation == .none ? config.testTimeAugmentation : .flip
         guard let evaluation = evaluate(dataset.test, views: views, stoppingWhen: interruption) else { return nil }
         lastEvaluation = evaluation
         let tally = epochTally

@@ -31,7 +31,7 @@ public struct TrainingConfig: Sendable, Equatable {
     /// How far each batch moves batch norm's running estimates; nil keeps PyTorch's 0.1. Biases that
     /// move fast need running estimates that follow them (airbench: 0.4).
     public var batchNormMomentum: Float?
-    /// Start every convolution as the identity on its first channels (`Initializer.identity`).
+    /// Start every convolution as the identity on its first channels (`Initializer.setIdentity`).
     public var identityInit = false
 
     public init(
