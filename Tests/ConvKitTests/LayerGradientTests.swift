@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ConvKit
 
@@ -133,6 +134,21 @@ final class LayerGradientTests: XCTestCase {
         for function in functions {
             let layer = Activation(name: "\(function.kind)", function: function, input: image)
             checker.check(layer, batch: 2, input: awayFromZero)
+        }
+    }
+
+    /// GELU runs on a polynomial erf (`CKernels`): its values and slopes stay within 1e-6 of the erf
+    /// definition PyTorch uses, from the far negative tail (where it is almost 0) to the far positive one.
+    func testGELUMatchesTheErfDefinition() {
+        let xs = (0...4000).map { Float($0 - 2000) / 200 }  // -10 ... 10 in steps of 0.005
+        let shape = FeatureShape(features: xs.count)
+        let layer = Activation(name: "gelu", function: .gelu, input: shape)
+        let y = layer.forward(Tensor(batch: 1, shape: shape, values: xs), mode: .training).array
+        let dx = layer.backward(Tensor(batch: 1, shape: shape, values: [Float](repeating: 1, count: xs.count))).array
+        for (i, x) in xs.enumerated() {
+            let v = Double(x), cdf = 0.5 * (1 + erf(v / 2.0.squareRoot())), pdf = exp(-v * v / 2) / (2 * Double.pi).squareRoot()
+            XCTAssertEqual(Double(y[i]), v * cdf, accuracy: 1e-6 * max(1, abs(v)), "GELU(\(x))")
+            XCTAssertEqual(Double(dx[i]), cdf + v * pdf, accuracy: 1e-6 * max(1, abs(v)), "GELU'(\(x))")
         }
     }
 

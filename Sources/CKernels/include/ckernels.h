@@ -26,6 +26,12 @@ void ckernels_maxpool_forward(const float *src, int width, int channels, int ker
 void ckernels_maxpool_backward(const float *grad_out, const int32_t *taps, int width, int channels, int kernel,
                                int stride, int out_height, int out_width, float *grad_in);
 
+/// y = GELU(x) = x * Phi(x) (the erf form) for `count` values, to about 1e-7 of Phi.
+void ckernels_gelu_forward(const float *x, float *y, size_t count);
+
+/// dx = dy * GELU'(x) = dy * (Phi(x) + x * phi(x)) for `count` values.
+void ckernels_gelu_backward(const float *x, const float *dy, float *dx, size_t count);
+
 /// Whether the direct convolution handles this many output channels (a multiple of 8).
 int ckernels_conv_supported(int out_channels);
 

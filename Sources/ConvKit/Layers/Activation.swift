@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// An element-wise non-linearity: ReLU and its relatives, with PyTorch's definitions.
@@ -102,7 +103,7 @@ public final class Activation: Layer {
         case .swish:
             for i in 0..<n { y[i] = x[i] / (1 + exp(-x[i])) }
         case .gelu:
-            for i in 0..<n { y[i] = x[i] * 0.5 * (1 + erf(x[i] * 0.707_106_781_186_547_5)) }
+            ckernels_gelu_forward(x, y, n)
         case .sigmoid:
             for i in 0..<n { y[i] = 1 / (1 + exp(-x[i])) }
         case .tanh:
@@ -139,11 +140,7 @@ public final class Activation: Layer {
                 dx[i] = dy[i] * s * (1 + x[i] * (1 - s))
             }
         case .gelu:
-            for i in 0..<n {
-                let cdf = 0.5 * (1 + erf(x[i] * 0.707_106_781_186_547_5))
-                let pdf = exp(-0.5 * x[i] * x[i]) * 0.398_942_280_401_432_7
-                dx[i] = dy[i] * (cdf + x[i] * pdf)
-            }
+            ckernels_gelu_backward(x, dy, dx, n)
         case .sigmoid:
             for i in 0..<n { dx[i] = dy[i] * y[i] * (1 - y[i]) }
         case .tanh:
