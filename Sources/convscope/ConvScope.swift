@@ -12,7 +12,7 @@ struct ConvScope: ParsableCommand {
         discussion: """
             Data is found, in order, at --data DIR, $CONVSCOPE_DATA, ~/.cache/convscope/cifar-10-batches-bin; \
             `convscope download` fetches it there. `--data synthetic` uses a built-in set of drawn shapes instead.
-            Models are presets (tiny, simple, vgg, resnet20) or spec strings such as conv32,bn,relu,maxpool,gap,fc10.
+            Models are presets (tiny, simple, vgg, resnet20, fast, airbench) or spec strings such as conv32,bn,relu,maxpool,gap,fc10.
             """,
         version: version,
         subcommands: [

@@ -81,4 +81,46 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(CrossEntropyLoss().evaluate(logits: sure, labels: [0]).loss, 1e-6)
         XCTAssertEqual(CrossEntropyLoss().evaluate(logits: sure, labels: [0]).correct, 1)
     }
+
+    /// Muon steps a filter bank along its gradient with every singular value pushed towards one (the
+    /// quintic Newton-Schulz map applied three times to the singular values of the gradient scaled to
+    /// norm 1), keeping the singular vectors; it first rescales the bank to norm sqrt(filters). Other
+    /// parameters take Nesterov SGD at `momentum`.
+    func testMuonOrthogonalisesFilterUpdates() {
+        // G = A diag(4, 3, 2, 1) B: A a 4x4 Hadamard matrix / 2 (orthogonal), B four signed unit rows of 36.
+        let hadamard: [[Float]] = [[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]]
+        let singular: [Float] = [4, 3, 2, 1]
+        let columns = [0, 10, 20, 30], signs: [Float] = [1, -1, 1, -1]
+        func shaped(_ values: [Float]) -> [Float] {
+            var matrix = [Float](repeating: 0, count: 4 * 36)
+            for i in 0..<4 { for k in 0..<4 { matrix[i * 36 + columns[k]] += hadamard[i][k] / 2 * values[k] * signs[k] } }
+            return matrix
+        }
+        let norm = singular.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let mapped = singular.map { value -> Float in
+            var x = value / norm
+            for _ in 0..<3 { x = 3.4445 * x - 4.7750 * x * x * x + 2.0315 * x * x * x * x * x }
+            return x
+        }
+        XCTAssertTrue(mapped.allSatisfy { $0 > 0.6 && $0 < 1.25 }, "three steps bring 4:3:2:1 near 1:1:1:1: \(mapped)")
+        let gradient = shaped(singular), expected = shaped(mapped)
+
+        // The bank as 4 filters of 4 x 3 x 3, and transposed as 36 filters of 4 x 1 x 1.
+        let wide = Parameter(name: "wide", count: 144, layout: .convolution(outChannels: 4, inChannels: 4, kernel: 3), decays: true, initial: 0.5)
+        let tall = Parameter(name: "tall", count: 144, layout: .convolution(outChannels: 36, inChannels: 4, kernel: 1), decays: true, initial: 0.5)
+        let bias = Parameter(name: "bias", count: 1, layout: .plain([1]), decays: false, initial: 1)
+        for index in 0..<144 {
+            wide.gradient.base[index] = gradient[index]
+            tall.gradient.base[(index % 36) * 4 + index / 36] = gradient[index]
+        }
+        bias.gradient.base[0] = 0.5
+        let settings = Optimizer.Settings(kind: .muon, momentum: 0.85, nesterov: true, weightDecay: 0.1, filterMomentum: 0.6)
+        Optimizer(settings, parameters: [wide, tall, bias]).step(rate: 0.1)
+        // Norm 0.5 * 12 = 6 rescaled to sqrt(4) = 2 (wide) or sqrt(36) = 6 (tall); no decay on filters.
+        for index in 0..<144 {
+            XCTAssertEqual(wide.value.base[index], 0.5 / 3 - 0.1 * expected[index], accuracy: 1e-4, "wide \(index)")
+            XCTAssertEqual(tall.value.base[(index % 36) * 4 + index / 36], 0.5 - 0.1 * expected[index], accuracy: 1e-4, "tall \(index)")
+        }
+        XCTAssertEqual(bias.value.base[0], 1 - 0.1 * (0.5 + 0.85 * 0.5), accuracy: 1e-6, "Nesterov SGD on the rest")
+    }
 }

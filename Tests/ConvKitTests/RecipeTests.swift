@@ -160,4 +160,65 @@ final class RecipeTests: XCTestCase {
         let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
     }
+
+    func testAlternatingFlipsShowEveryImageBothWays() throws {
+        let flips = (0..<2000).map { image in (0..<4).map { Trainer.alternatingFlip(image: image, epoch: $0, seed: 7) } }
+        for (image, sides) in flips.enumerated() {
+            XCTAssertEqual(sides, [sides[0], !sides[0], sides[0], !sides[0]], "image \(image) changes sides every epoch")
+        }
+        let startMirrored = flips.filter { $0[0] }.count
+        XCTAssertTrue((900...1100).contains(startMirrored), "about half start mirrored: \(startMirrored)")
+        let otherSeed = (0..<2000).filter { Trainer.alternatingFlip(image: $0, epoch: 0, seed: 8) != flips[$0][0] }.count
+        XCTAssertTrue((900...1100).contains(otherSeed), "another seed draws other coins: \(otherSeed) differ")
+
+        // In training: the batch of a one-image set is that image, mirrored in one epoch and not the next
+        // (no test images, so that the epochs' evaluations leave the flatten layer's last batch alone).
+        let dataset = SyntheticDataset.generate(seed: 37, trainCount: 1, testCount: 0)
+        var config = TrainingConfig.muon(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
+        config.whitening = false
+        config.augmentation.crop = false
+        config.alternatingFlip = true
+        let trainer = try Trainer(config: config, dataset: dataset)
+        var seen: [[Float]] = []
+        for _ in 0..<2 {
+            trainer.step()
+            seen.append(try XCTUnwrap(trainer.network.layers.first?.lastOutput).array)  // flatten: the batch itself
+        }
+        let plain = BatchAssembler().tensor(dataset.train, index: 0, into: FloatBuffer()).array
+        var mirror = ImageTransform(source: 0)
+        mirror.flip = true
+        var labels: [Int] = []
+        let mirrored = BatchAssembler().assemble(dataset.train, transforms: [mirror], into: FloatBuffer(), labels: &labels).array
+        let expected = Trainer.alternatingFlip(image: 0, epoch: 0, seed: 7) ? [mirrored, plain] : [plain, mirrored]
+        XCTAssertEqual(seen, expected)
+    }
+
+    /// `--recipe muon` end to end on a small net: it learns, trains batch norm through its biases only and
+    /// the classifier at its own rate, and resumes from a checkpoint exactly.
+    func testMuonRecipeLearnsAndResumesExactly() throws {
+        let dataset = SyntheticDataset.generate(seed: 38, trainCount: 512, testCount: 128)
+        var config = TrainingConfig.muon(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
+        config.trainLimit = 512
+        XCTAssertEqual(config.optimizer.kind, .muon)
+        XCTAssertTrue(config.summary.contains("muon lr 0.24"), config.summary)
+        let straight = try Trainer(config: config, dataset: dataset)
+        while !straight.isFinished { straight.step() }
+        let history = straight.history.epochs
+        XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
+        XCTAssertGreaterThan(history.last!.testAccuracy, 0.4, "chance is 0.1 (the fast recipe: 0.375 here)")
+        let norm = try XCTUnwrap(straight.network.allLayers.compactMap { $0 as? BatchNorm2d }.first)
+        XCTAssertEqual(norm.weight.values.map { $0 }, [Float](repeating: 1, count: 16))
+
+        let first = try Trainer(config: config, dataset: dataset)
+        for _ in 0..<first.stepsPerEpoch { first.step() }
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-muon-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try RunCheckpoint.save(first, to: path)
+        let resumed = try RunCheckpoint.resume(path, dataset: dataset)
+        XCTAssertEqual(resumed.config, config)
+        while !resumed.isFinished { resumed.step() }
+        for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
+            XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), a.name)
+        }
+    }
 }

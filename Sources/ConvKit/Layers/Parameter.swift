@@ -15,6 +15,11 @@ public final class Parameter {
     public var rateScale: Float = 1
     /// Conv and fc weights (two or more dimensions), as opposed to biases and batch-norm vectors.
     public var isWeight: Bool { layout.torchShape.count >= 2 }
+    /// For a convolution weight, its number of filters (output channels); nil for other parameters.
+    public var filterCount: Int? {
+        if case let .convolution(outChannels, _, _) = layout { return outChannels }
+        return nil
+    }
     /// A pruning mask (1 keeps, 0 prunes), applied after every optimiser step when present.
     public var mask: FloatBuffer?
     /// Frozen parameters keep their values: the optimiser skips them (a patch-whitening layer).

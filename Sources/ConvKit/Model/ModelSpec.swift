@@ -94,7 +94,7 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
     /// The preset name this spec came from, if any.
     public let presetName: String?
 
-    /// The presets: a small fast net, the default, a VGG-style stack and a CIFAR ResNet-20.
+    /// The presets: a tiny net, the default, a VGG-style stack, a CIFAR ResNet-20 and the speed-run nets.
     public static let presets: [(name: String, spec: String)] = [
         ("tiny", "conv16,relu,maxpool,conv32,relu,maxpool,conv64,relu,gap,fc10"),
         ("simple", "conv32,bn,relu,conv32,bn,relu,maxpool,conv64,bn,relu,conv64,bn,relu,maxpool,conv128,bn,relu,gap,fc10"),
@@ -105,6 +105,10 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
         // conv-pool-bn-relu-conv-bn-relu at widths 32, 64, 128.
         ("fast", "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
             + "conv128,maxpool,bn,relu,conv128,bn,relu,gap,fc10"),
+        // airbench's 94% network at its widths (64, 256, 256) with GELU, on maps of 32, 16, 8 and 4 (a 3x3
+        // whitening conv keeps the sides even, which the Winograd kernels need): `--recipe muon`'s big net.
+        ("airbench", "conv24,gelu,conv64,maxpool,bn,gelu,conv64,bn,gelu,conv256,maxpool,bn,gelu,conv256,bn,gelu,"
+            + "conv256,maxpool,bn,gelu,conv256,bn,gelu,maxpool4,flatten,fc10"),
     ]
 
     /// The default model.

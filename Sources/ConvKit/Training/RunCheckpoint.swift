@@ -203,6 +203,9 @@ extension TrainingConfig {
         if let batchNormBiasRateScale { object["bn_bias_rate_scale"] = Double(batchNormBiasRateScale) }
         if let batchNormMomentum { object["bn_momentum"] = Double(batchNormMomentum) }
         if identityInit { object["identity_init"] = true }
+        if let classifierRateScale { object["classifier_rate_scale"] = Double(classifierRateScale) }
+        if alternatingFlip { object["alternating_flip"] = true }
+        if optimizer.kind == .muon { object["filter_momentum"] = Double(optimizer.filterMomentum) }
         if let trainLimit { object["train_limit"] = trainLimit }
         return object
     }
@@ -218,7 +221,7 @@ extension TrainingConfig {
             model: model, epochs: Int(epochs), batchSize: Int(batch), learningRate: Float(lr), schedule: schedule,
             optimizer: Optimizer.Settings(
                 kind: kind, momentum: Float(number("momentum") ?? 0.9), nesterov: object["nesterov"] as? Bool ?? true,
-                weightDecay: Float(number("weight_decay") ?? 0)),
+                weightDecay: Float(number("weight_decay") ?? 0), filterMomentum: Float(number("filter_momentum") ?? 0.6)),
             labelSmoothing: Float(number("label_smoothing") ?? 0),
             augmentation: Augmentation(
                 crop: object["crop"] as? Bool ?? false, horizontalFlip: object["flip"] as? Bool ?? false,
@@ -235,6 +238,8 @@ extension TrainingConfig {
         batchNormBiasRateScale = number("bn_bias_rate_scale").map(Float.init)
         batchNormMomentum = number("bn_momentum").map(Float.init)
         identityInit = object["identity_init"] as? Bool ?? false
+        classifierRateScale = number("classifier_rate_scale").map(Float.init)
+        alternatingFlip = object["alternating_flip"] as? Bool ?? false
     }
 }
 

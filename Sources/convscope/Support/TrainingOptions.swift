@@ -3,26 +3,26 @@ import ConvKit
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, fast) or a spec string (default simple; fast with --recipe fast).")
+    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, fast, airbench) or a spec string (default simple; fast with --recipe fast, airbench with muon).")
     var model: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard, or fast: the speed-run recipe (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
-            discussion: "With --recipe fast only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
+            "standard; fast: the speed-run recipe (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA); muon: the same with Muon on the filters, batch 2000, no look-ahead, alternating flips.",
+            discussion: "With --recipe fast or muon only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
     var recipe = "standard"
 
     @Option(name: .long, help: "Epochs to train (default 15; with --resume, the run's own).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch"), help: "Images per step (default 128; 256 with --recipe fast).")
+    @Option(name: .customLong("batch"), help: "Images per step (default 128; 256 with --recipe fast, 2000 with muon).")
     var batchSize: Int?
 
     @Option(name: .long, help: "sgd, adam or adamw.")
     var optimizer = "sgd"
 
-    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.2 for --recipe fast).")
+    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.2 for --recipe fast, 0.24 for muon's filters).")
     var lr: Float?
 
     @Option(name: .long, help: "onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant.")
@@ -64,8 +64,8 @@ struct TrainingOptions: ParsableArguments {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch must be at least 1, not \(batchSize)") }
-        guard Optimizer.Kind(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)'")
+        guard let kind = Optimizer.Kind(rawValue: optimizer), kind != .muon else {
+            throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)' (Muon comes with --recipe muon)")
         }
         guard LearningRateSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant, not '\(schedule)'")
@@ -78,17 +78,22 @@ struct TrainingOptions: ParsableArguments {
         guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
         guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
-        guard ["standard", "fast"].contains(recipe) else { throw ValidationError("--recipe must be standard or fast, not '\(recipe)'") }
+        guard ["standard", "fast", "muon"].contains(recipe) else { throw ValidationError("--recipe must be standard, fast or muon, not '\(recipe)'") }
         try validateModel(modelName)
     }
 
     /// The model to train: `--model`, or the recipe's default.
-    var modelName: String { model ?? (recipe == "fast" ? "fast" : ModelSpec.defaultPreset) }
+    var modelName: String { model ?? ["fast": "fast", "muon": "airbench"][recipe] ?? ModelSpec.defaultPreset }
 
     /// The run these options describe.
     var config: TrainingConfig {
         if recipe == "fast" {
             var config = TrainingConfig.fast(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
+            config.trainLimit = trainLimit
+            return config
+        }
+        if recipe == "muon" {
+            var config = TrainingConfig.muon(model: modelName, epochs: epochs ?? 8, batchSize: batchSize ?? 2000, learningRate: lr ?? 0.24, seed: seed)
             config.trainLimit = trainLimit
             return config
         }
