@@ -96,6 +96,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(human.stdout.contains("image 3: truth"), human.stdout)
     }
 
+    /// `--recipe muon` from the command line: its header names the recipe's pieces, and Muon is refused as a
+    /// plain `--optimizer` (its rates only make sense inside the recipe).
+    func testMuonRecipe() throws {
+        let checkpoint = path("muon.safetensors")
+        let run = try Convscope.run([
+            "train", "--recipe", "muon", "--model", "conv8,gelu,conv8,maxpool,bn,gelu,gap,fc10", "--data", "synthetic",
+            "--epochs", "1", "--batch", "64", "--train-limit", "256", "--checkpoint", checkpoint,
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for piece in ["muon lr 0.24", "batch 64", "alternating flips", "flip+translate TTA", "bn biases only at 441x lr"] {
+            XCTAssertTrue(run.stderr.contains(piece), "header names \(piece): \(run.stderr)")
+        }
+        let plain = try Convscope.run(["train", "--optimizer", "muon", "--data", "synthetic", "--epochs", "1"])
+        XCTAssertEqual(plain.status, 2)
+        XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe muon)"), plain.stderr)
+        let unknown = try Convscope.run(["train", "--recipe", "slow", "--data", "synthetic"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("--recipe must be standard, fast or muon, not 'slow'"), unknown.stderr)
+    }
+
     func testResumeContinuesTheRun() throws {
         let checkpoint = try trainedCheckpoint()
         let resumed = try Convscope.run([

@@ -122,7 +122,7 @@ public struct TrainingConfig: Sendable, Equatable {
         if let scale = batchNormBiasRateScale { parts.append("bn biases only at \(Int(scale))x lr") }
         if let momentum = batchNormMomentum { parts.append("bn momentum \(momentum)") }
         if identityInit { parts.append("identity init") }
-        if let scale = classifierRateScale { parts.append("fc at \(scale)x lr") }
+        if let scale = classifierRateScale { parts.append("fc at \((scale * 1000).rounded() / 1000)x lr") }
         if alternatingFlip { parts.append("alternating flips") }
         parts.append("seed \(seed)")
         return parts.joined(separator: ", ")

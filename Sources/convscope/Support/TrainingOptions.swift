@@ -9,7 +9,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard; fast: the speed-run recipe (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA); muon: the same with Muon on the filters, batch 2000, no look-ahead, alternating flips.",
+            "standard; fast: the speed-run recipe (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA); muon: airbench94_muon's (Muon on the filters, SGD on biases and classifier, batch 2000, no look-ahead, alternating flips).",
             discussion: "With --recipe fast or muon only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
     var recipe = "standard"
 
@@ -87,13 +87,11 @@ struct TrainingOptions: ParsableArguments {
 
     /// The run these options describe.
     var config: TrainingConfig {
-        if recipe == "fast" {
-            var config = TrainingConfig.fast(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
-            config.trainLimit = trainLimit
-            return config
-        }
-        if recipe == "muon" {
-            var config = TrainingConfig.muon(model: modelName, epochs: epochs ?? 8, batchSize: batchSize ?? 2000, learningRate: lr ?? 0.24, seed: seed)
+        if recipe != "standard" {
+            var config =
+                recipe == "fast"
+                ? TrainingConfig.fast(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
+                : TrainingConfig.muon(model: modelName, epochs: epochs ?? 8, batchSize: batchSize ?? 2000, learningRate: lr ?? 0.24, seed: seed)
             config.trainLimit = trainLimit
             return config
         }
