@@ -13,7 +13,7 @@ struct TrainingOptions: ParsableArguments {
             discussion: "With --recipe fast or muon only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
     var recipe = "standard"
 
-    @Option(name: .long, help: "Epochs to train (default 15; with --resume, the run's own).")
+    @Option(name: .long, help: "Epochs to train (default 15; 10 with --recipe fast, 8 with muon; with --resume, the run's own).")
     var epochs: Int?
 
     @Option(name: .customLong("batch"), help: "Images per step (default 128; 256 with --recipe fast, 2000 with muon).")
