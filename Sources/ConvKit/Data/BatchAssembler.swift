@@ -25,10 +25,7 @@ public struct BatchAssembler: Sendable {
         _ set: ImageSet, indices: Indices, augmentation: Augmentation, random: inout RandomSource,
         into buffer: FloatBuffer, labels: inout [Int]
     ) -> Tensor where Indices.Element == Int {
-        let transforms = indices.map { index in
-            precondition(index >= 0 && index < set.count, "BatchAssembler: image \(index) outside 0..<\(set.count)")
-            return augmentation.draw(source: index, &random)
-        }
+        let transforms = indices.map { augmentation.draw(source: $0, &random) }
         return assemble(set, transforms: transforms, into: buffer, labels: &labels)
     }
 
