@@ -152,6 +152,39 @@ final class BatchAssemblerTests: XCTestCase {
         XCTAssertEqual(Set(shifts.map { $0[1] }), Set(-4 ... 4))
     }
 
+    func testReflectPaddingMirrorsTheImageAtItsBorder() {
+        let set = codedSet()
+        var augmentation = Augmentation(crop: true, cropPadding: 2)
+        augmentation.reflectPadding = true
+        XCTAssertEqual(augmentation.description, "crop(reflect)")
+        let count = 100
+        let (values, _) = assemble(set, [Int](repeating: 0, count: count), augmentation, seed: 5)
+        func mirrored(_ i: Int) -> Int { i < 0 ? -i : i > 31 ? 62 - i : i }
+        var shifts = Set<[Int]>()
+        for n in 0 ..< count {
+            let red = Normalization.cifar10.byte(fromNormalized: at(values, n, 16, 16, 0), channel: 0)
+            let green = Normalization.cifar10.byte(fromNormalized: at(values, n, 16, 16, 1), channel: 1)
+            let dx = (Int(red) - 8) / 7 - 16, dy = (Int(green) - 8) / 7 - 16
+            shifts.insert([dx, dy])
+            for y in 0 ..< 32 {
+                for x in 0 ..< 32 {
+                    let sx = mirrored(x + dx), sy = mirrored(y + dy)
+                    for c in 0 ..< 3 {
+                        XCTAssertEqual(at(values, n, y, x, c), expected(set.pixels[c * 1024 + sy * 32 + sx], c), accuracy: 1e-5)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(Set(shifts.map { $0[0] }), Set(-2 ... 2))
+        // The rotating path mirrors the same way (at angle zero it matches the byte path bit for bit).
+        var rotating = augmentation
+        (rotating.rotation, rotating.maxRotationDegrees, rotating.horizontalFlip) = (true, 0, true)
+        var flipping = augmentation
+        flipping.horizontalFlip = true
+        let indices = [Int](repeating: 0, count: 16) + [1, 1, 1, 1]
+        XCTAssertEqual(assemble(set, indices, rotating, seed: 4).values, assemble(set, indices, flipping, seed: 4).values)
+    }
+
     func testRotationByZeroIsIdentity() {
         let set = codedSet()
         let plain = assemble(set, [0, 1], .none).values

@@ -159,6 +159,15 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(shifted.sample(0)[(31 * 32 + 7) * 3 + 1], 0, "below the image: mean colour")
         let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
+        // With reflecting borders (`--recipe muon`) the row below the image repeats the one above the last.
+        var reflected: [Tensor] = []
+        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate, reflectingBorders: true, stoppingWhen: StopSignal()) {
+            reflected.append(Tensor(batch: $0.batch, shape: $0.shape, values: $0.array))
+            return network.forward($0, mode: .inference)
+        }
+        let reflectedShift = try XCTUnwrap(zip(six, reflected).first { $0.0.shift == 1 && !$0.0.flip }?.1)
+        XCTAssertEqual(reflectedShift.sample(0)[(31 * 32 + 7) * 3 + 1], original.sample(0)[(30 * 32 + 8) * 3 + 1])
+        XCTAssertNotEqual(original.sample(0)[(30 * 32 + 8) * 3 + 1], 0)
     }
 
     func testAlternatingFlipsShowEveryImageBothWays() throws {
@@ -220,5 +229,33 @@ final class RecipeTests: XCTestCase {
         for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
             XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), a.name)
         }
+    }
+
+    /// airbench's remaining pieces in `--recipe muon`: a bias-free classifier starting at std 1/256, and a
+    /// whitening bias that trains through the first 3 epochs only (the filters never).
+    func testMuonRecipeTrainsTheWhiteningBiasEarlyAndKeepsTheClassifierBiasFree() throws {
+        let dataset = SyntheticDataset.generate(seed: 39, trainCount: 256, testCount: 32)
+        var config = TrainingConfig.muon(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
+        config.trainLimit = 256
+        XCTAssertEqual(config.whiteningBiasEpochs, 3)
+        let trainer = try Trainer(config: config, dataset: dataset)
+        let classifier = try XCTUnwrap(trainer.network.allLayers.last as? Linear)
+        let weights = classifier.weight.values.map { $0 }
+        let mean = weights.reduce(0, +) / Float(weights.count)
+        let std = (weights.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(weights.count)).squareRoot()
+        XCTAssertEqual(std, 1 / 256, accuracy: 1e-6)
+        let whitening = try XCTUnwrap(trainer.network.layers.first as? Conv2d)
+        let filters = whitening.weight.values.map { $0 }
+        var biases = [try XCTUnwrap(whitening.bias).values.map { $0 }]
+        while !trainer.isFinished {
+            trainer.step()
+            if trainer.stepInEpoch == 0 { biases.append(whitening.bias!.values.map { $0 }) }
+        }
+        for epoch in 1...3 { XCTAssertNotEqual(biases[epoch], biases[epoch - 1], "the whitening bias trains in epoch \(epoch)") }
+        XCTAssertEqual(biases[4], biases[3], "and stops after epoch 3")
+        XCTAssertEqual(biases[5], biases[3])
+        XCTAssertEqual(whitening.weight.values.map { $0 }, filters, "the whitening filters stay fixed")
+        XCTAssertEqual(classifier.bias.values.map { $0 }, [Float](repeating: 0, count: 10), "the classifier has no bias")
+        XCTAssertNotEqual(classifier.weight.values.map { $0 }, weights, "its weights train")
     }
 }

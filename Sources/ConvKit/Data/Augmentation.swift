@@ -3,7 +3,8 @@
 ///
 /// - `crop`: `RandomCrop(32, padding: cropPadding)` on the normalised image: pad with zeros (the mean
 ///   colour, as the reference recipe pads its normalised tensors) and cut a 32 x 32 window at a uniformly
-///   random offset, so the content shifts by up to `cropPadding` pixels.
+///   random offset, so the content shifts by up to `cropPadding` pixels. With `reflectPadding` the border
+///   mirrors the image instead (`padding_mode="reflect"`, as airbench and Page's ResNet-9 pad).
 /// - `horizontalFlip`: `RandomHorizontalFlip(p)`: mirror left-right with probability `flipProbability`.
 /// - `rotation`: `RandomRotation(maxRotationDegrees)`: turn counter-clockwise by an angle uniform in
 ///   `[-max, max]` degrees about the image centre, bilinear, the mean colour outside the image.
@@ -12,6 +13,8 @@
 public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
     public var crop: Bool
     public var cropPadding: Int
+    /// Crops pad by mirroring the image at its edge (without repeating the edge pixel) instead of the mean colour.
+    public var reflectPadding = false
     public var horizontalFlip: Bool
     public var flipProbability: Float
     public var rotation: Bool
@@ -53,7 +56,7 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
     /// The parts switched on, for example `crop+flip`, or `none`.
     public var description: String {
         var parts = [String]()
-        if crop { parts.append("crop") }
+        if crop { parts.append(reflectPadding ? "crop(reflect)" : "crop") }
         if horizontalFlip { parts.append("flip") }
         if rotation { parts.append("rotate") }
         if colorJitter { parts.append("jitter") }
@@ -68,6 +71,7 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             let span = 2 * cropPadding + 1
             transform.shiftY = random.below(span) - cropPadding
             transform.shiftX = random.below(span) - cropPadding
+            transform.reflects = reflectPadding
         }
         if horizontalFlip { transform.flip = random.uniform() < flipProbability }
         if rotation {
@@ -96,6 +100,8 @@ public struct ImageTransform: Sendable {
     /// outside the image; both are in `-cropPadding ... cropPadding` and zero when cropping is off.
     public var shiftX = 0
     public var shiftY = 0
+    /// Source pixels outside the image are mirrored back in (-1 shows 1, 32 shows 30) instead of the mean colour.
+    public var reflects = false
     public var flip = false
     public var rotates = false
     /// Counter-clockwise, in radians.

@@ -115,6 +115,10 @@ private struct Kernel {
     @inline(__always)
     private func padding(_ c: Int) -> Float { normalization.mean[c] * 255 }
 
+    /// A coordinate up to one image side outside 0..<32 mirrored back in at the edge pixels: -2 -> 2, 33 -> 29.
+    @inline(__always)
+    private static func reflect(_ i: Int) -> Int { i < 0 ? -i : i >= Kernel.side ? 2 * (Kernel.side - 1) - i : i }
+
     /// Crop and flip as index arithmetic, bytes to normalised floats by table lookup.
     private func renderShifted(_ image: UnsafePointer<UInt8>, _ t: ImageTransform, into out: UnsafeMutablePointer<Float>) {
         let side = Kernel.side, plane = Kernel.plane
@@ -125,7 +129,7 @@ private struct Kernel {
         let red = table, green = table + 256, blue = table + 512
         for y in 0 ..< side {
             let row = out + y * side * 3
-            let sy = y + t.shiftY
+            let sy = t.reflects ? Kernel.reflect(y + t.shiftY) : y + t.shiftY
             guard sy >= 0 && sy < side else {
                 for x in 0 ..< side {
                     row[3 * x] = pad0; row[3 * x + 1] = pad1; row[3 * x + 2] = pad2
@@ -137,7 +141,7 @@ private struct Kernel {
             let start = t.flip ? side - 1 + t.shiftX : t.shiftX
             let step = t.flip ? -1 : 1
             for x in 0 ..< side {
-                let sx = start + step * x
+                let sx = t.reflects ? Kernel.reflect(start + step * x) : start + step * x
                 if sx >= 0 && sx < side {
                     row[3 * x] = red[Int(r[sx])]
                     row[3 * x + 1] = green[Int(g[sx])]
@@ -159,7 +163,8 @@ private struct Kernel {
         // Byte offset of frame pixel (u, v) in the source plane, or -1 for the mean colour.
         @inline(__always) func sourceOffset(_ u: Int, _ v: Int) -> Int {
             guard u >= 0 && u < side && v >= 0 && v < side else { return -1 }
-            let sx = (t.flip ? side - 1 - u : u) + t.shiftX, sy = v + t.shiftY
+            var sx = (t.flip ? side - 1 - u : u) + t.shiftX, sy = v + t.shiftY
+            if t.reflects { (sx, sy) = (Kernel.reflect(sx), Kernel.reflect(sy)) }
             guard sx >= 0 && sx < side && sy >= 0 && sy < side else { return -1 }
             return sy * side + sx
         }

@@ -73,6 +73,17 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Scales `parameter`'s values so that their standard deviation is `std` (airbench's classifier: a
+    /// default draw rescaled).
+    public static func rescale(_ parameter: Parameter, toStandardDeviation std: Float) {
+        let values = parameter.values, n = Float(values.count)
+        let mean = values.reduce(0, +) / n
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+        guard variance > 0 else { return }
+        let factor = std / variance.squareRoot()
+        for i in values.indices { values[i] *= factor }
+    }
+
     /// Fan-in and fan-out as PyTorch computes them: for conv weights [O, I, K, K],
     /// fan_in = I*K*K and fan_out = O*K*K; for linear [O, I], I and O.
     static func fans(_ layout: TensorLayout) -> (Int, Int) {

@@ -205,6 +205,9 @@ extension TrainingConfig {
         if identityInit { object["identity_init"] = true }
         if let classifierRateScale { object["classifier_rate_scale"] = Double(classifierRateScale) }
         if alternatingFlip { object["alternating_flip"] = true }
+        if let classifierInitStd { object["classifier_init_std"] = Double(classifierInitStd) }
+        if whiteningBiasEpochs > 0 { object["whitening_bias_epochs"] = whiteningBiasEpochs }
+        if augmentation.reflectPadding { object["crop_reflect"] = true }
         if optimizer.kind == .muon { object["filter_momentum"] = Double(optimizer.filterMomentum) }
         if let trainLimit { object["train_limit"] = trainLimit }
         return object
@@ -231,6 +234,7 @@ extension TrainingConfig {
             initializer: (object["init"] as? String).flatMap(Initializer.init(parsing:)),
             seed: UInt64(number("seed") ?? 0), trainLimit: number("train_limit").map(Int.init))
         augmentation.cropPadding = Int(number("crop_padding") ?? 4)
+        augmentation.reflectPadding = object["crop_reflect"] as? Bool ?? false
         whitening = object["whitening"] as? Bool ?? false
         lookahead = object["lookahead"] as? Bool ?? false
         testTimeAugmentation = (object["test_time_augmentation"] as? String).flatMap(TestTimeAugmentation.init(rawValue:))
@@ -240,6 +244,8 @@ extension TrainingConfig {
         identityInit = object["identity_init"] as? Bool ?? false
         classifierRateScale = number("classifier_rate_scale").map(Float.init)
         alternatingFlip = object["alternating_flip"] as? Bool ?? false
+        classifierInitStd = number("classifier_init_std").map(Float.init)
+        whiteningBiasEpochs = Int(number("whitening_bias_epochs") ?? 0)
     }
 }
 

@@ -1,6 +1,6 @@
 /// Views of each test image whose class scores are averaged when a run is evaluated (test-time
-/// augmentation). Shifted views show the mean colour where they reach past the image, as training
-/// crops do.
+/// augmentation). Shifted views show what training crops showed where they reach past the image: the
+/// mean colour, or the mirrored image under `Augmentation.reflectPadding`.
 public enum TestTimeAugmentation: String, Sendable, Equatable, CaseIterable {
     /// The image alone.
     case none

@@ -47,6 +47,10 @@ public final class Trainer {
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
         (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
         if config.identityInit { Initializer.setIdentity(network) }
+        if let std = config.classifierInitStd, let classifier = network.allLayers.last(where: { $0 is Linear }) as? Linear {
+            Initializer.rescale(classifier.weight, toStandardDeviation: std)
+            classifier.bias.values.update(repeating: 0)
+        }
         if config.whitening, let first = network.layers.first as? Conv2d {
             let images = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
             PatchWhitening.initialize(first, from: images)
@@ -81,11 +85,19 @@ public final class Trainer {
         if let scale = config.classifierRateScale {
             for linear in network.allLayers.compactMap({ $0 as? Linear }) { linear.parameters.forEach { $0.rateScale = scale } }
         }
+        if config.classifierInitStd != nil, let classifier = network.allLayers.last(where: { $0 is Linear }) as? Linear {
+            classifier.bias.isFrozen = true
+        }
+        whiteningBias = config.whitening && config.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
+        whiteningBias?.decays = true
         lookahead = config.lookahead ? network.stateTensors.compactMap { state in
             guard case let .float(buffer, layout) = state.content else { return nil }
             return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
         } : []
     }
+
+    /// The whitening convolution's bias while `config.whiteningBiasEpochs` trains it.
+    private var whiteningBias: Parameter?
 
     /// Look-ahead (Zhang et al. 2019): every `lookaheadPeriod` steps the slow weights move towards
     /// the fast ones and the fast ones restart from there. Pairs of (weights, slow copy).
@@ -207,6 +219,7 @@ public final class Trainer {
             result = loss.evaluate(logits: logits, labels: labels, gradient: gradient)
         }
         network.backward(gradient)
+        if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
         if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
         stepInEpoch += 1
@@ -219,6 +232,17 @@ public final class Trainer {
         history.steps.append(record)
         guard stepInEpoch == stepsPerEpoch, let epoch = finishEpoch(learningRate: rate) else { return .step(record) }
         return .epochFinished(record, epoch, lastEvaluation!)
+    }
+
+    /// Thaws the whitening bias for the first `whiteningBiasEpochs` epochs, at the batch-norm biases' rate
+    /// times its own linear decay, 1 - step / (its steps), whatever the run's schedule gives the others.
+    private func scheduleWhiteningBias(_ bias: Parameter, step: Int, rate: Float) {
+        let span = config.whiteningBiasEpochs * stepsPerEpoch
+        let scheduleFactor = rate / (learningRateScale * config.learningRate)
+        bias.isFrozen = step >= span || !(scheduleFactor > 0)
+        guard !bias.isFrozen else { return }
+        let decay = 1 - Float(step) / Float(span)
+        bias.rateScale = (config.batchNormBiasRateScale ?? 1) * decay / scheduleFactor
     }
 
     /// The test-set evaluation after the latest finished epoch.
@@ -256,7 +280,8 @@ public final class Trainer {
     /// `evaluate(_:)` with the given views, giving up between batches once `stop` is raised (then nil).
     public func evaluate(_ set: ImageSet, views: TestTimeAugmentation, stoppingWhen stop: StopSignal) -> Evaluation? {
         Trainer.evaluate(
-            classes: network.classCount, on: set, batchSize: config.batchSize, views: views, stoppingWhen: stop
+            classes: network.classCount, on: set, batchSize: config.batchSize, views: views,
+            reflectingBorders: config.augmentation.reflectPadding, stoppingWhen: stop
         ) { network.infer($0) }
     }
 
@@ -274,10 +299,11 @@ public final class Trainer {
     }
 
     /// `evaluate(classes:on:batchSize:views:_:)` that gives up between batches once `stop` is raised,
-    /// and then returns nil.
+    /// and then returns nil. Shifted views mirror the image at its borders when `reflectingBorders` is
+    /// set (as the run's crops did, `Augmentation.reflectPadding`).
     public static func evaluate(
-        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, stoppingWhen stop: StopSignal,
-        _ forward: (Tensor) -> Tensor
+        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, reflectingBorders: Bool = false,
+        stoppingWhen stop: StopSignal, _ forward: (Tensor) -> Tensor
     ) -> Evaluation? {
         let averaged = FloatBuffer()
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
@@ -296,6 +322,7 @@ public final class Trainer {
                 let transforms = indices.map { index in
                     var transform = ImageTransform(source: index)
                     (transform.shiftX, transform.shiftY, transform.flip) = (view.shift, view.shift, view.flip)
+                    transform.reflects = reflectingBorders
                     return transform
                 }
                 let scores = forward(assembler.assemble(set, transforms: transforms, into: buffer, labels: &labels))

@@ -38,6 +38,13 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Mirror each training image on every other epoch (`Trainer.alternatingFlip`), in place of the
     /// augmentation's coin per image and step.
     public var alternatingFlip = false
+    /// airbench's classifier: the fully connected layer's weights start at this standard deviation (their
+    /// draw rescaled to it) and its bias stays at zero. nil keeps the initializer's draw and a trained bias.
+    public var classifierInitStd: Float?
+    /// Train the whitening convolution's bias (frozen with its filters otherwise) during the first N
+    /// epochs, at the batch-norm biases' rate decaying linearly to zero over those epochs, as airbench
+    /// does for 3 of its 8. 0 keeps it frozen at zero.
+    public var whiteningBiasEpochs = 0
 
     public init(
         model: String = ModelSpec.defaultPreset, epochs: Int = 15, batchSize: Int = 128, learningRate: Float = 0.1,
@@ -83,13 +90,16 @@ public struct TrainingConfig: Sendable, Equatable {
     /// `fast` recipe's whitening, identity init, bias-only batch norm (running momentum 0.4), label
     /// smoothing and six-view test-time augmentation, with Muon at 0.24 on the filters (momentum 0.6),
     /// Nesterov SGD at momentum 0.85 on the rest, batch 2000, a linear decay from the first step, no
-    /// look-ahead, and flips that alternate per image from epoch to epoch.
+    /// look-ahead, flips that alternate per image from epoch to epoch, and crops and shifted test views
+    /// that mirror the image at its borders.
     ///
     /// airbench sums the loss over the batch where this engine averages it, so its SGD rates are 2000x
     /// larger here: batch-norm biases at 0.053 * 2000 = 106 (441.7x the filters' 0.24), the classifier at
     /// 0.67 * 2000 / 256^2 = 0.0204 (0.085x; airbench divides the classifier's output by its 256 inputs,
     /// which is a plain layer at a 256^2-times smaller rate). Those groups lose 2e-6 * 2000 = 0.004 of
     /// their weights per step (times the schedule's factor) to weight decay; the filters take none.
+    /// The same division makes airbench's classifier, drawn at std 1 without a bias, a bias-free layer
+    /// starting at std 1/256; and its whitening bias trains for the first 3 epochs at the biases' rate.
     public static func muon(
         model: String = "airbench", epochs: Int = 8, batchSize: Int = 2000, learningRate: Float = 0.24, seed: UInt64 = 0
     ) -> TrainingConfig {
@@ -97,13 +107,16 @@ public struct TrainingConfig: Sendable, Equatable {
             model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: .linear(warmup: 0),
             optimizer: Optimizer.Settings(kind: .muon, momentum: 0.85, nesterov: true, weightDecay: 0.004 / learningRate, filterMomentum: 0.6),
             labelSmoothing: 0.2, augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
+        config.augmentation.reflectPadding = true
         config.whitening = true
         config.testTimeAugmentation = .flipTranslate
         config.batchNormBiasRateScale = 106 / learningRate
         config.batchNormMomentum = 0.4
         config.identityInit = true
         config.classifierRateScale = 0.0204 / learningRate
+        config.classifierInitStd = 1.0 / 256
         config.alternatingFlip = true
+        config.whiteningBiasEpochs = min(3, epochs)
         return config
     }
 
@@ -124,6 +137,8 @@ public struct TrainingConfig: Sendable, Equatable {
         if identityInit { parts.append("identity init") }
         if let scale = classifierRateScale { parts.append("fc at \((scale * 1000).rounded() / 1000)x lr") }
         if alternatingFlip { parts.append("alternating flips") }
+        if let std = classifierInitStd { parts.append("bias-free fc from std \(std)") }
+        if whiteningBiasEpochs > 0 { parts.append("whitening bias for \(whiteningBiasEpochs) epochs") }
         parts.append("seed \(seed)")
         return parts.joined(separator: ", ")
     }
