@@ -1,7 +1,7 @@
 import XCTest
 import ConvKit
 
-/// The three initialisers draw weights with the spread their names promise.
+/// The initialisers draw weights with the spread their names promise.
 final class InitializerTests: XCTestCase {
     private func statistics(_ p: Parameter) -> (mean: Double, std: Double, largest: Float) {
         let values = Array(p.values)
@@ -53,6 +53,21 @@ final class InitializerTests: XCTestCase {
         for name in ["conv2.weight", "fc1.weight"] {
             XCTAssertEqual(statistics(parameter(normal, name)).std, 0.01, accuracy: 0.0005, name)
         }
+    }
+
+    func testTorchDrawsEveryLayerUniformlyInOneOverRootFanIn() throws {
+        let net = try network(.torch)
+        // conv2: fan_in 576 (its bias too, as PyTorch draws it); fc1: 128.
+        for (name, fanIn) in [("conv2.weight", 576.0), ("conv2.bias", 576), ("fc1.weight", 128), ("fc1.bias", 128)] {
+            let bound = 1 / fanIn.squareRoot(), s = statistics(parameter(net, name))
+            XCTAssertLessThanOrEqual(Double(s.largest), bound, name)
+            XCTAssertGreaterThan(Double(s.largest), 0.9 * bound, name)
+        }
+        let conv = statistics(parameter(net, "conv2.weight"))
+        XCTAssertEqual(conv.std, 1 / (3.0 * 576).squareRoot(), accuracy: 0.02 / (3.0 * 576).squareRoot(), "a sixth of He's variance")
+        XCTAssertTrue(parameter(net, "bn1.weight").values.allSatisfy { $0 == 1 })
+        XCTAssertEqual(Initializer(parsing: "torch"), .torch)
+        XCTAssertEqual(Initializer.torch.description, "torch")
     }
 
     func testSameSeedSameWeights() throws {

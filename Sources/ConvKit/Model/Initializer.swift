@@ -10,6 +10,10 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
     case xavier
     /// Plain normal with the given standard deviation.
     case normal(std: Float)
+    /// PyTorch's default for every conv and fc layer: weights and biases uniform in ±1/sqrt(fan_in)
+    /// (`kaiming_uniform_` with a = sqrt 5), a sixth of He's variance. airbench starts from it: its
+    /// identity-initialised convolutions then keep a random part that is small beside the identity.
+    case torch
 
     /// He for nets with ReLU-like activations (the usual case), Xavier for pure tanh/sigmoid nets.
     public static func automatic(for spec: ModelSpec) -> Initializer {
@@ -24,6 +28,7 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
         case .he: return "he"
         case .xavier: return "xavier"
         case .normal(let std): return "normal(\(std))"
+        case .torch: return "torch"
         }
     }
 
@@ -36,8 +41,8 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
             guard parameter.isWeight else { continue }  // biases and batch norm keep their defaults
             let (fanIn, fanOut) = Initializer.fans(parameter.layout)
             switch self {
-            case .he where linearWeights.contains(parameter.name):
-                continue
+            case .he where linearWeights.contains(parameter.name), .torch:
+                continue  // drawn below, with their biases
             case .he:
                 let std = (2 / Float(fanIn)).squareRoot()
                 for i in values.indices { values[i] = random.normal() * std }
@@ -48,10 +53,19 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
                 for i in values.indices { values[i] = random.normal() * std }
             }
         }
-        guard self == .he else { return }
-        for layer in linear {
-            let bound = 1 / Float(Initializer.fans(layer.weight.layout).0).squareRoot()
-            for p in [layer.weight, layer.bias] {
+        let defaults: [(weight: Parameter, bias: Parameter?)]
+        switch self {
+        case .he: defaults = linear.map { ($0.weight, $0.bias) }
+        case .torch:
+            defaults = network.allLayers.compactMap { layer in
+                if let conv = layer as? Conv2d { return (conv.weight, conv.bias) }
+                return (layer as? Linear).map { ($0.weight, $0.bias) }
+            }
+        default: defaults = []
+        }
+        for (weight, bias) in defaults {
+            let bound = 1 / Float(Initializer.fans(weight.layout).0).squareRoot()
+            for p in [weight, bias].compactMap({ $0 }) {
                 for i in 0..<p.count { p.value.base[i] = random.uniform(-bound, bound) }
             }
         }

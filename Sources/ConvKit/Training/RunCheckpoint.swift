@@ -250,12 +250,13 @@ extension TrainingConfig {
 }
 
 extension Initializer {
-    /// Parses `he`, `xavier`, `normal` (std 0.01) or `normal(0.05)` / `normal:0.05`.
+    /// Parses `he`, `xavier`, `torch`, `normal` (std 0.01) or `normal(0.05)` / `normal:0.05`.
     public init?(parsing text: String) {
         let lower = text.lowercased()
         switch lower {
         case "he", "kaiming": self = .he
         case "xavier", "glorot": self = .xavier
+        case "torch", "pytorch": self = .torch
         case "normal": self = .normal(std: 0.01)
         default:
             let digits = lower.drop { !$0.isNumber && $0 != "." }.prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }

@@ -90,8 +90,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// `fast` recipe's whitening, identity init, bias-only batch norm (running momentum 0.4), label
     /// smoothing and six-view test-time augmentation, with Muon at 0.24 on the filters (momentum 0.6),
     /// Nesterov SGD at momentum 0.85 on the rest, batch 2000, a linear decay from the first step, no
-    /// look-ahead, flips that alternate per image from epoch to epoch, and crops and shifted test views
-    /// that mirror the image at its borders.
+    /// look-ahead, flips that alternate per image from epoch to epoch, crops and shifted test views
+    /// that mirror the image at its borders, and PyTorch's default initialisation under the identities.
     ///
     /// airbench sums the loss over the batch where this engine averages it, so its SGD rates are 2000x
     /// larger here: batch-norm biases at 0.053 * 2000 = 106 (441.7x the filters' 0.24), the classifier at
@@ -108,6 +108,7 @@ public struct TrainingConfig: Sendable, Equatable {
             optimizer: Optimizer.Settings(kind: .muon, momentum: 0.85, nesterov: true, weightDecay: 0.004 / learningRate, filterMomentum: 0.6),
             labelSmoothing: 0.2, augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
         config.augmentation.reflectPadding = true
+        config.initializer = .torch
         config.whitening = true
         config.testTimeAugmentation = .flipTranslate
         config.batchNormBiasRateScale = 106 / learningRate

@@ -40,7 +40,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy loss.")
     var labelSmoothing: Float = 0.1
 
-    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier or normal[:STD] (default: he for ReLU nets).")
+    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier, torch (PyTorch default everywhere) or normal[:STD] (default: he for ReLU nets; --recipe muon: torch).")
     var initializer: String?
 
     @Option(name: .long, help: "Seed for init, shuffling, augmentation and dropout.")
@@ -72,7 +72,7 @@ struct TrainingOptions: ParsableArguments {
         }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, not \(lr)") }
         if let initializer, Initializer(parsing: initializer) == nil {
-            throw ValidationError("--initializer must be he, xavier or normal[:STD], not '\(initializer)'")
+            throw ValidationError("--initializer must be he, xavier, torch or normal[:STD], not '\(initializer)'")
         }
         guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1)") }
         guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
@@ -93,6 +93,7 @@ struct TrainingOptions: ParsableArguments {
                 ? TrainingConfig.fast(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
                 : TrainingConfig.muon(model: modelName, epochs: epochs ?? 8, batchSize: batchSize ?? 2000, learningRate: lr ?? 0.24, seed: seed)
             config.trainLimit = trainLimit
+            if let initializer { config.initializer = Initializer(parsing: initializer) }
             return config
         }
         let kind = Optimizer.Kind(rawValue: optimizer)!
