@@ -1,4 +1,6 @@
 // Winograd F(2x2, 3x3) convolution (Lavin & Gray 2016) for 3x3, stride-1, padding-1 layers.
+// Maps with an odd side end in tiles that overhang it: they read zeros past the edge and keep only the
+// outputs inside.
 //
 // Each 4x4 input tile d gives a 2x2 output tile: Y = A^T [ (G g G^T) .* (B^T d B) ] A. The 16 element-wise
 // products, summed over input channels, are 16 independent matrix products (tiles x in -> tiles x out),
@@ -29,11 +31,12 @@ void ckernels_winograd_weights(const float *weights, int in_channels, int out_ch
 }
 
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width) {
-    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height % 2 == 0 && width % 2 == 0;
+    const int sides = (height % 2 == 0 && width % 2 == 0) || (height >= 5 && width >= 5);
+    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 2 && width >= 2 && sides;
 }
 
 size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width) {
-    const int tiles = images * (height / 2) * (width / 2);
+    const int tiles = images * winograd_tiles(height, 2) * winograd_tiles(width, 2);
     return 16 * (ckernels_winograd_plane(tiles, in_channels) + ckernels_winograd_plane(tiles, out_channels));
 }
 
@@ -87,7 +90,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
 __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
     const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
     int height, int width, float *output, float *scratch) {
-    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x, total = images * tiles;
+    const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x, total = images * tiles;
     const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 16 * in_step;
     for (int image = 0; image < images; image++) {
@@ -107,10 +110,13 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
                 t[1][x] = _mm256_sub_ps(_mm256_sub_ps(q[1][x], q[2][x]), q[3][x]);
             }
             const __m256 b = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
-            for (int y = 0; y < 2; y++) {
+            // A tile on an odd side's edge keeps only the outputs inside the map.
+            const int rows = height - 2 * ty < 2 ? 1 : 2, columns = width - 2 * tx < 2 ? 1 : 2;
+            for (int y = 0; y < rows; y++) {
                 float *out = image_output + ((2 * ty + y) * width + 2 * tx) * out_channels + c;
                 _mm256_storeu_ps(out, _mm256_add_ps(b, _mm256_add_ps(_mm256_add_ps(t[y][0], t[y][1]), t[y][2])));
-                _mm256_storeu_ps(out + out_channels, _mm256_add_ps(b, _mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3])));
+                if (columns == 2)
+                    _mm256_storeu_ps(out + out_channels, _mm256_add_ps(b, _mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3])));
             }
         }
     }
@@ -119,18 +125,21 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
 __attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles(
     const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
     int first_tile, float *v, float *u) {
-    const int tiles_x = width / 2, tiles = (height / 2) * tiles_x;
+    const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x;
     transform_input(
         input, in_channels, height, width, tiles_x, tiles, ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
-    // Output-gradient transform: A y A^T for each 2x2 tile y, A = [[1, 0], [1, 1], [1, -1], [0, -1]].
+    // Output-gradient transform: A y A^T for each 2x2 tile y, A = [[1, 0], [1, 1], [1, -1], [0, -1]]; a tile
+    // past an odd side's edge reads zeros there.
     const size_t step = ckernels_winograd_plane(total_tiles, out_channels);
     for (int tile = 0; tile < tiles; tile++) {
         const int ty = tile / tiles_x, tx = tile % tiles_x;
-        const float *corner = grad_out + ((2 * ty) * width + 2 * tx) * out_channels;
+        const float *rows[2];
+        tile_rows(grad_out, 2 * ty, 2, height, (size_t)width * out_channels, rows);
         for (int c = 0; c < out_channels; c += 8) {
-            const __m256 y00 = _mm256_loadu_ps(corner + c), y01 = _mm256_loadu_ps(corner + out_channels + c);
-            const __m256 y10 = _mm256_loadu_ps(corner + width * out_channels + c);
-            const __m256 y11 = _mm256_loadu_ps(corner + (width + 1) * out_channels + c);
+            const __m256 y00 = load_bordered(rows[0], 2 * tx, width, out_channels, c);
+            const __m256 y01 = load_bordered(rows[0], 2 * tx + 1, width, out_channels, c);
+            const __m256 y10 = load_bordered(rows[1], 2 * tx, width, out_channels, c);
+            const __m256 y11 = load_bordered(rows[1], 2 * tx + 1, width, out_channels, c);
             const __m256 zero = _mm256_setzero_ps();
             // Rows of A y, each with its two columns.
             const __m256 r[4][2] = {

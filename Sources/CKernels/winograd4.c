@@ -1,5 +1,6 @@
 // Winograd F(4x4, 3x3) convolution (Lavin & Gray 2016, interpolation points 0, +-1, +-2, infinity) for 3x3,
-// stride-1, padding-1 layers on maps whose sides are multiples of 4.
+// stride-1, padding-1 layers on maps of at least 4 x 4; tiles that overhang an edge whose side is not a
+// multiple of 4 read zeros past it and keep only the outputs inside.
 //
 // Each 6x6 input tile d gives a 4x4 output tile: Y = A^T [ (G g G^T) .* (B^T d B) ] A, with 36 element-wise
 // products summed over input channels: 36 independent matrix products (tiles x in -> tiles x out) on the
@@ -13,11 +14,11 @@
 #include <immintrin.h>
 
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width) {
-    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height % 4 == 0 && width % 4 == 0;
+    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 4 && width >= 4;
 }
 
 size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width) {
-    const int tiles = images * (height / 4) * (width / 4);
+    const int tiles = images * winograd_tiles(height, 4) * winograd_tiles(width, 4);
     return 36 * (ckernels_winograd_plane(tiles, in_channels) + ckernels_winograd_plane(tiles, out_channels));
 }
 
@@ -110,7 +111,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
 __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
     const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
     int height, int width, float *output, float *scratch) {
-    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x, total = images * tiles;
+    const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x, total = images * tiles;
     const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 36 * in_step;
     for (int image = 0; image < images; image++) {
@@ -132,11 +133,13 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
                 for (int y = 0; y < 4; y++) vertical[y][x] = r[y];
             }
             const __m256 b = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
-            for (int y = 0; y < 4; y++) {
+            // A tile overhanging the map's edge keeps only the outputs inside.
+            const int rows = height - 4 * ty < 4 ? height - 4 * ty : 4, columns = width - 4 * tx < 4 ? width - 4 * tx : 4;
+            for (int y = 0; y < rows; y++) {
                 __m256 r[4];
                 apply_at(vertical[y], r);
                 float *out = image_output + ((size_t)(4 * ty + y) * width + 4 * tx) * out_channels + c;
-                for (int x = 0; x < 4; x++) _mm256_storeu_ps(out + x * out_channels, _mm256_add_ps(b, r[x]));
+                for (int x = 0; x < columns; x++) _mm256_storeu_ps(out + x * out_channels, _mm256_add_ps(b, r[x]));
             }
         }
     }
@@ -158,19 +161,20 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void apply_a(co
 __attribute__((target("avx2,fma"))) void ckernels_winograd4_gradient_tiles(
     const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
     int first_tile, float *v, float *u) {
-    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x;
+    const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x;
     transform_input(
         input, in_channels, height, width, tiles_x, tiles, ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
-    // Output-gradient transform: A y A^T for each 4x4 tile y.
+    // Output-gradient transform: A y A^T for each 4x4 tile y (zeros past the map's edge).
     const size_t step = ckernels_winograd_plane(total_tiles, out_channels);
     for (int tile = 0; tile < tiles; tile++) {
         const int ty = tile / tiles_x, tx = tile % tiles_x;
-        const float *corner = grad_out + ((size_t)(4 * ty) * width + 4 * tx) * out_channels;
+        const float *rows[4];
+        tile_rows(grad_out, 4 * ty, 4, height, (size_t)width * out_channels, rows);
         for (int c = 0; c < out_channels; c += 8) {
             __m256 columns[4][6];  // A applied down each of the tile's four columns
             for (int x = 0; x < 4; x++) {
                 __m256 y[4];
-                for (int i = 0; i < 4; i++) y[i] = _mm256_loadu_ps(corner + ((size_t)i * width + x) * out_channels + c);
+                for (int i = 0; i < 4; i++) y[i] = load_bordered(rows[i], 4 * tx + x, width, out_channels, c);
                 __m256 r[6];
                 apply_a(y, r);
                 for (int i = 0; i < 6; i++) columns[x][i] = r[i];

@@ -7,6 +7,9 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+/// Tiles of `size` outputs along a side of `side` pixels, the last one overhanging an uneven side.
+static inline int winograd_tiles(int side, int size) { return (side + size - 1) / size; }
+
 /// Eight channels from `c` of pixel `column` of an image row (`row` NULL for a row outside the image), or
 /// zeros outside the image's `width` columns.
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 load_bordered(

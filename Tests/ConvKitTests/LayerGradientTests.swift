@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CKernels
 import ConvKit
 
 /// Every layer's backward pass against finite differences.
@@ -23,12 +24,12 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// 3x3 "same" layers take Winograd: F(4x4, 3x3) on maps of 16 x 16 and more whose sides are
-    /// multiples of 4, from 16 channels; F(2x2, 3x3) on other even sizes, for the forward pass with
-    /// 32+ channels, for the input and weight gradients with 16+. All must still be exact derivatives
+    /// 3x3 "same" layers take Winograd: F(4x4, 3x3) on maps with both sides 15 or more, from 16
+    /// channels; F(2x2, 3x3) on smaller ones (even, or odd from 5), for the forward pass with 32+
+    /// channels, for the input and weight gradients with 16+. All must still be exact derivatives
     /// of each other (three images: a worker sums the tiles of more than one).
     func testWinogradConvolution() {
-        for (inC, out, side) in [(32, 32, 6), (32, 40, 6), (16, 16, 6), (16, 24, 16)] {
+        for (inC, out, side) in [(32, 32, 6), (32, 40, 6), (16, 16, 6), (16, 24, 16), (32, 32, 7), (16, 16, 17)] {
             let shape = FeatureShape(channels: inC, height: side, width: side - 2)
             let conv = Conv2d(name: "conv", input: shape, outChannels: out, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 17)
@@ -39,10 +40,14 @@ final class LayerGradientTests: XCTestCase {
 
     /// Each Winograd tile gives the convolution and both its gradients as the plain sums over the 3x3
     /// window do (computed here in double precision), to fp32 rounding: F(4x4, 3x3) on 16 x 16 and
-    /// 32 x 32 maps, F(2x2, 3x3) on 6 x 6 and (gradients only) 10 x 10.
+    /// 32 x 32 maps, F(2x2, 3x3) on 6 x 6 and (gradients only) 10 x 10, and both on sides they do not
+    /// divide, where the edge tiles overhang the map (15 x 13 and 31 x 31; 7 x 5).
     func testWinogradMatchesTheDirectSums() {
-        for (inC, outC, side) in [(16, 24, 16), (16, 16, 32), (32, 40, 6), (16, 16, 10)] {
-            let shape = FeatureShape(channels: inC, height: side, width: side)
+        XCTAssertNotEqual(ckernels_winograd4_supported(16, 24, 15, 13), 0)
+        XCTAssertNotEqual(ckernels_winograd_supported(32, 40, 7, 5), 0)
+        let cases = [(16, 24, 16, 16), (16, 16, 32, 32), (32, 40, 6, 6), (16, 16, 10, 10), (16, 24, 15, 13), (16, 16, 31, 31), (32, 40, 7, 5)]
+        for (inC, outC, height, width) in cases {
+            let shape = FeatureShape(channels: inC, height: height, width: width)
             let conv = Conv2d(name: "conv", input: shape, outChannels: outC, kernel: 3, stride: 1, padding: 1, bias: true)
             var random = RandomSource(seed: 23)
             for p in conv.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(-0.3, 0.3) } }
@@ -56,14 +61,14 @@ final class LayerGradientTests: XCTestCase {
             var wantY = [Double](repeating: 0, count: y.count), wantDx = [Double](repeating: 0, count: dx.count)
             var wantDw = [Double](repeating: 0, count: dw.count)
             for n in 0..<batch {
-                for oy in 0..<side {
-                    for ox in 0..<side {
-                        let out = ((n * side + oy) * side + ox) * outC
+                for oy in 0..<height {
+                    for ox in 0..<width {
+                        let out = ((n * height + oy) * width + ox) * outC
                         for o in 0..<outC { wantY[out + o] = Double(b[o]) }
                         for t in 0..<9 {
                             let iy = oy + t / 3 - 1, ix = ox + t % 3 - 1
-                            guard iy >= 0 && iy < side && ix >= 0 && ix < side else { continue }
-                            let pixel = ((n * side + iy) * side + ix) * inC
+                            guard iy >= 0 && iy < height && ix >= 0 && ix < width else { continue }
+                            let pixel = ((n * height + iy) * width + ix) * inC
                             for o in 0..<outC {
                                 let g = Double(dy.pointer[out + o])
                                 for i in 0..<inC {
@@ -80,7 +85,7 @@ final class LayerGradientTests: XCTestCase {
             for (name, ours, want) in [("output", y, wantY), ("input gradient", dx, wantDx), ("weight gradient", dw, wantDw)] {
                 let scale = want.map(abs).max() ?? 1
                 let worst = zip(ours, want).map { abs(Double($0) - $1) }.max() ?? .infinity
-                XCTAssertLessThan(worst / scale, 1e-5, "\(inC) -> \(outC) channels on \(side) x \(side): \(name) off by \(worst) of \(scale)")
+                XCTAssertLessThan(worst / scale, 1e-5, "\(inC) -> \(outC) channels on \(height) x \(width): \(name) off by \(worst) of \(scale)")
             }
         }
     }

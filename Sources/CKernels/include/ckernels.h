@@ -50,7 +50,8 @@ void ckernels_direct_gemm(const float *input, int rows, int in_channels, const f
 static inline size_t ckernels_winograd_plane(int tiles, int channels) { return (size_t)tiles * channels + 16; }
 
 /// Whether the Winograd F(2x2, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape
-/// (AVX2, channels in multiples of 8, even height and width).
+/// (AVX2, channels in multiples of 8, even sides or both sides at least 5: the edge tiles of an odd side
+/// overhang it).
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width);
 
 /// Floats of scratch space one call of ckernels_winograd_forward on `images` images needs.
@@ -67,7 +68,7 @@ void ckernels_winograd_forward(const float *input, int images, int in_channels, 
                                const float *bias, int out_channels, int height, int width, float *output, float *scratch);
 
 /// Whether the Winograd F(4x4, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape (AVX2,
-/// channels in multiples of 8, height and width multiples of 4).
+/// channels in multiples of 8, both sides at least 4).
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width);
 
 /// Floats of scratch space one call of ckernels_winograd4_forward on `images` images needs.

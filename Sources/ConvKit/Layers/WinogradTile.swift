@@ -1,19 +1,21 @@
 import CKernels
 
-/// The Winograd algorithm a 3x3, stride-1, padding-1 convolution runs on (`CKernels`): F(2x2, 3x3) on even
-/// map sizes (16 products per 2x2 output tile, 2.25x fewer multiplies than direct), F(4x4, 3x3) on map
-/// sizes that are multiples of 4 (36 products per 4x4 tile, 4x fewer).
+/// The Winograd algorithm a 3x3, stride-1, padding-1 convolution runs on (`CKernels`): F(2x2, 3x3) (16
+/// products per 2x2 output tile, 2.25x fewer multiplies than direct) or F(4x4, 3x3) (36 products per 4x4
+/// tile, 4x fewer). On sides that the tile does not divide, the last tiles overhang the map (airbench's
+/// 31, 15, 7 and 3): they cost as much as whole ones and keep only the outputs inside.
 enum WinogradTile {
     case twoByTwo
     case fourByFour
 
-    /// The tile for a layer of this shape, or nil when neither fits (AVX2, 8k channels on both sides, even
-    /// sides). F(4x4, 3x3) takes maps of at least 16 x 16: on 8 x 8 maps (4 tiles per image) it measured
-    /// no faster than F(2x2, 3x3) in `bench --profile` (64 channels: forward 5.3 -> 5.5 ms per step), and
-    /// its rounding error is larger.
+    /// The tile for a layer of this shape, or nil when neither fits (AVX2, 8k channels on both sides;
+    /// F(2x2, 3x3) takes odd sides from 5 up, below which the lowered product is as fast). F(4x4, 3x3) takes
+    /// maps with both sides at least 15: on 8 x 8 maps (4 tiles per image) it measured no faster than
+    /// F(2x2, 3x3) in `bench --profile` (64 channels: forward 5.3 -> 5.5 ms per step), and its rounding
+    /// error is larger.
     static func best(inChannels: Int, outChannels: Int, height: Int, width: Int) -> WinogradTile? {
         let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
-        if height * width >= 16 * 16 && ckernels_winograd4_supported(shape.0, shape.1, shape.2, shape.3) != 0 {
+        if min(height, width) >= 15 && ckernels_winograd4_supported(shape.0, shape.1, shape.2, shape.3) != 0 {
             return .fourByFour
         }
         return ckernels_winograd_supported(shape.0, shape.1, shape.2, shape.3) != 0 ? .twoByTwo : nil
@@ -38,7 +40,7 @@ enum WinogradTile {
     /// Tiles per image on a map of this size.
     func tiles(height: Int, width: Int) -> Int {
         let side = self == .twoByTwo ? 2 : 4
-        return (height / side) * (width / side)
+        return ((height + side - 1) / side) * ((width + side - 1) / side)
     }
 
     /// Tiles whose gradient pieces are gathered before the weight-gradient products: with about 512 tiles
