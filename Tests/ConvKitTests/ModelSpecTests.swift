@@ -40,6 +40,10 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(resnet.layer(named: "res7.shortcut.conv")?.outputShape.description, "64x8x8")
         XCTAssertNil(resnet.layer(named: "res5.shortcut.conv"), "no projection when the shape is kept")
         // (32 - 5 + 2*0)/2 + 1 = 14; (14 - 3)/3 + 1 = 4 (floor).
+        // airbench's geometry: a 2x2 unpadded whitening conv takes 32 to 31, and floor pooling 31 -> 15 -> 7 -> 3 -> 1.
+        let airbench = try Network("airbench")
+        let maps = airbench.layers.filter { $0 is Conv2d || $0 is MaxPool2d }.map(\.outputShape.description)
+        XCTAssertEqual(maps, ["24x31x31", "64x31x31", "64x15x15", "64x15x15", "256x15x15", "256x7x7", "256x7x7", "256x7x7", "256x3x3", "256x3x3", "256x1x1"])
         let custom = try Network("conv8k5s2p0,maxpool3,flatten,fc10")
         XCTAssertEqual(custom.layers[0].outputShape.description, "8x14x14")
         XCTAssertEqual(custom.layers[1].outputShape.description, "8x4x4")
