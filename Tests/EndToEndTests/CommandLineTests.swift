@@ -105,9 +105,21 @@ final class CommandLineTests: XCTestCase {
             "--epochs", "1", "--batch", "64", "--train-limit", "256", "--checkpoint", checkpoint,
         ])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for piece in ["muon lr 0.24", "batch 64", "alternating flips", "flip+translate TTA", "bn biases only at 441x lr"] {
+        for piece in [
+            "muon lr 0.24", "batch 64", "alternating flips", "flip+translate TTA", "bn biases only at 441x lr", "crop(reflect)",
+            "bias-free fc", "whitening bias for the first 1 epoch,",
+        ] {
             XCTAssertTrue(run.stderr.contains(piece), "header names \(piece): \(run.stderr)")
         }
+        // `eval` of the checkpoint mirrors the shifted views' borders as the run did, so it repeats the run's
+        // final (six-view) accuracy.
+        XCTAssertTrue(RunCheckpoint.reflectsBorders(try RunCheckpoint.load(checkpoint).metadata))
+        let final = try XCTUnwrap(run.stdout.range(of: #"final test accuracy [0-9.]+%"#, options: .regularExpression).map { run.stdout[$0] })
+        let evaluated = try Convscope.run(["eval", "--checkpoint", checkpoint, "--data", "synthetic", "--tta", "flip+translate", "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let accuracy = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])?["accuracy"] as? Double)
+        XCTAssertEqual(final, "final test accuracy \(String(format: "%.2f", accuracy * 100))%")
         let plain = try Convscope.run(["train", "--optimizer", "muon", "--data", "synthetic", "--epochs", "1"])
         XCTAssertEqual(plain.status, 2)
         XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe muon)"), plain.stderr)

@@ -152,6 +152,13 @@ public enum RunCheckpoint {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Whether the run recorded in a checkpoint's `metadata` padded its crops by mirroring the image
+    /// (`Augmentation.reflectPadding`), so that shifted test-time views should too.
+    public static func reflectsBorders(_ metadata: [String: String]) -> Bool {
+        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return false }
+        return object["crop_reflect"] as? Bool ?? false
+    }
+
     static func parse(_ text: String) -> Any? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     }

@@ -47,7 +47,7 @@ public final class Trainer {
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
         (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
         if config.identityInit { Initializer.setIdentity(network) }
-        if let std = config.classifierInitStd, let classifier = network.allLayers.last(where: { $0 is Linear }) as? Linear {
+        if let std = config.classifierInitStd, let classifier = Trainer.classifier(of: network) {
             Initializer.rescale(classifier.weight, toStandardDeviation: std)
             classifier.bias.values.update(repeating: 0)
         }
@@ -85,15 +85,18 @@ public final class Trainer {
         if let scale = config.classifierRateScale {
             for linear in network.allLayers.compactMap({ $0 as? Linear }) { linear.parameters.forEach { $0.rateScale = scale } }
         }
-        if config.classifierInitStd != nil, let classifier = network.allLayers.last(where: { $0 is Linear }) as? Linear {
-            classifier.bias.isFrozen = true
-        }
+        if config.classifierInitStd != nil { Trainer.classifier(of: network)?.bias.isFrozen = true }
         whiteningBias = config.whitening && config.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
         whiteningBias?.decays = true
         lookahead = config.lookahead ? network.stateTensors.compactMap { state in
             guard case let .float(buffer, layout) = state.content else { return nil }
             return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
         } : []
+    }
+
+    /// The network's last fully connected layer, which `classifierInitStd` starts small and without bias.
+    private static func classifier(of network: Network) -> Linear? {
+        network.allLayers.last { $0 is Linear } as? Linear
     }
 
     /// The whitening convolution's bias while `config.whiteningBiasEpochs` trains it.
@@ -293,9 +296,12 @@ public final class Trainer {
     /// Evaluates any classifier given as a function from normalised image batches to class scores;
     /// each image's scores are the weighted mean over the `views` of it.
     public static func evaluate(
-        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, _ forward: (Tensor) -> Tensor
+        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, reflectingBorders: Bool = false,
+        _ forward: (Tensor) -> Tensor
     ) -> Evaluation {
-        evaluate(classes: classes, on: set, batchSize: batchSize, views: views, stoppingWhen: StopSignal(), forward)!
+        evaluate(
+            classes: classes, on: set, batchSize: batchSize, views: views, reflectingBorders: reflectingBorders,
+            stoppingWhen: StopSignal(), forward)!
     }
 
     /// `evaluate(classes:on:batchSize:views:_:)` that gives up between batches once `stop` is raised,

@@ -139,7 +139,9 @@ public struct TrainingConfig: Sendable, Equatable {
         if let scale = classifierRateScale { parts.append("fc at \((scale * 1000).rounded() / 1000)x lr") }
         if alternatingFlip { parts.append("alternating flips") }
         if let std = classifierInitStd { parts.append("bias-free fc from std \(std)") }
-        if whiteningBiasEpochs > 0 { parts.append("whitening bias for \(whiteningBiasEpochs) epochs") }
+        if whiteningBiasEpochs > 0 {
+            parts.append("whitening bias for the first \(whiteningBiasEpochs) epoch\(whiteningBiasEpochs == 1 ? "" : "s")")
+        }
         parts.append("seed \(seed)")
         return parts.joined(separator: ", ")
     }

@@ -12,7 +12,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(name: .long, help: "Test-time augmentation: none, flip (image and mirror) or flip+translate (six views).")
+    @Option(
+        name: .long,
+        help: "Test-time augmentation: none, flip (image and mirror) or flip+translate (six views; shifted views mirror the border if the run's crops did).")
     var tta = "none"
 
     @Flag(name: .long, help: "Print JSON (accuracy, loss, per-class accuracy, confusion matrix).")
@@ -31,7 +33,9 @@ struct EvalCommand: ParsableCommand {
         if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
         }
-        let evaluation = Trainer.evaluate(classes: model.classCount, on: dataset.test, views: views) { model.logits($0) }
+        let evaluation = Trainer.evaluate(
+            classes: model.classCount, on: dataset.test, views: views, reflectingBorders: RunCheckpoint.reflectsBorders(metadata)
+        ) { model.logits($0) }
         if json {
             try printJSON([
                 "checkpoint": checkpoint, "model": model.spec.text, "int8": metadata[QuantizedNetwork.quantizationKey] != nil, "dataset": dataset.displayName,
