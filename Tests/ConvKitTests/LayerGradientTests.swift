@@ -41,11 +41,14 @@ final class LayerGradientTests: XCTestCase {
     /// Each Winograd tile gives the convolution and both its gradients as the plain sums over the 3x3
     /// window do (computed here in double precision), to fp32 rounding: F(4x4, 3x3) on 16 x 16 and
     /// 32 x 32 maps, F(2x2, 3x3) on 6 x 6 and (gradients only) 10 x 10, and both on sides they do not
-    /// divide, where the edge tiles overhang the map (15 x 13 and 31 x 31; 7 x 5).
+    /// divide, where the edge tiles overhang the map (15 x 13, 31 x 31 and, with 128+ channels, 7 x 7; 7 x 5).
     func testWinogradMatchesTheDirectSums() {
         XCTAssertNotEqual(ckernels_winograd4_supported(16, 24, 15, 13), 0)
         XCTAssertNotEqual(ckernels_winograd_supported(32, 40, 7, 5), 0)
-        let cases = [(16, 24, 16, 16), (16, 16, 32, 32), (32, 40, 6, 6), (16, 16, 10, 10), (16, 24, 15, 13), (16, 16, 31, 31), (32, 40, 7, 5)]
+        let cases = [
+            (16, 24, 16, 16), (16, 16, 32, 32), (32, 40, 6, 6), (16, 16, 10, 10), (16, 24, 15, 13), (16, 16, 31, 31), (32, 40, 7, 5),
+            (128, 136, 7, 7),
+        ]
         for (inC, outC, height, width) in cases {
             let shape = FeatureShape(channels: inC, height: height, width: width)
             let conv = Conv2d(name: "conv", input: shape, outChannels: outC, kernel: 3, stride: 1, padding: 1, bias: true)

@@ -10,12 +10,15 @@ enum WinogradTile {
 
     /// The tile for a layer of this shape, or nil when neither fits (AVX2, 8k channels on both sides;
     /// F(2x2, 3x3) takes odd sides from 5 up, below which the lowered product is as fast). F(4x4, 3x3) takes
-    /// maps with both sides at least 15: on 8 x 8 maps (4 tiles per image) it measured no faster than
-    /// F(2x2, 3x3) in `bench --profile` (64 channels: forward 5.3 -> 5.5 ms per step), and its rounding
-    /// error is larger.
+    /// maps with both sides at least 15, and from 7 when both sides have 128+ channels, where the products
+    /// dominate the transforms: airbench's 256-channel 7 x 7 layers (2 x 2 tiles instead of 4 x 4) trained
+    /// at 193.5-195.6 images/s instead of 172.2-182.7 (`bench --model airbench`, alternating binaries). At
+    /// 64 channels on 8 x 8 maps it measured no faster than F(2x2, 3x3) (forward 5.3 -> 5.5 ms per step),
+    /// and its rounding error is larger.
     static func best(inChannels: Int, outChannels: Int, height: Int, width: Int) -> WinogradTile? {
         let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
-        if min(height, width) >= 15 && ckernels_winograd4_supported(shape.0, shape.1, shape.2, shape.3) != 0 {
+        let wideAndSmall = min(height, width) >= 7 && min(inChannels, outChannels) >= 128
+        if (min(height, width) >= 15 || wideAndSmall) && ckernels_winograd4_supported(shape.0, shape.1, shape.2, shape.3) != 0 {
             return .fourByFour
         }
         return ckernels_winograd_supported(shape.0, shape.1, shape.2, shape.3) != 0 ? .twoByTwo : nil
