@@ -1,5 +1,5 @@
-/// How conv and fc weights are drawn before training. Biases start at zero (except under `he`, see
-/// there), batch norm at weight 1 and bias 0.
+/// How conv and fc weights are drawn before training. Biases start at zero (except where PyTorch's default
+/// draws them: fc layers under `he`, every layer under `torch`), batch norm at weight 1 and bias 0.
 public enum Initializer: Sendable, Equatable, CustomStringConvertible {
     /// He (Kaiming) normal, std = sqrt(2 / fan_in), for convolutions: keeps activation variance steady
     /// through ReLUs. Fully connected layers keep PyTorch's default instead (weight and bias uniform in
