@@ -222,13 +222,17 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBenchJSON() throws {
-        let run = try Convscope.run(["bench", "--model", "tiny", "--iterations", "2", "--json"])
+        let run = try Convscope.run(["bench", "--model", "tiny", "--iterations", "2", "--batch", "32", "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(object["model"] as? String, "tiny")
+        XCTAssertEqual(object["train_batch"] as? Int, 32)
         XCTAssertGreaterThan(object["train_images_per_s"] as? Double ?? 0, 0)
         XCTAssertGreaterThan(object["infer_images_per_s"] as? Double ?? 0, 0)
         XCTAssertNotNil(object["threads"] as? Int)
+        let badBatch = try Convscope.run(["bench", "--model", "tiny", "--batch", "0"])
+        XCTAssertNotEqual(badBatch.status, 0)
+        XCTAssertTrue(badBatch.stderr.contains("--batch 0 must be at least 1"), badBatch.stderr)
     }
 }
 

@@ -80,9 +80,7 @@ public enum RunCheckpoint {
         }
         /// The config the run was started with.
         public func config() throws -> TrainingConfig {
-            guard let text = metadata[configKey], let object = RunCheckpoint.parse(text) as? [String: Any],
-                let config = TrainingConfig(jsonObject: object, model: network.spec.text)
-            else {
+            guard let config = RunCheckpoint.config(in: metadata, model: network.spec.text) else {
                 throw RunCheckpointError(path: path, problem: "has no readable training config in its metadata; it cannot be resumed")
             }
             return config
@@ -152,11 +150,17 @@ public enum RunCheckpoint {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The training config recorded in a checkpoint's `metadata` for a run of `model` (the spec string), if
+    /// it has a readable one.
+    public static func config(in metadata: [String: String], model: String) -> TrainingConfig? {
+        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return nil }
+        return TrainingConfig(jsonObject: object, model: model)
+    }
+
     /// Whether the run recorded in a checkpoint's `metadata` padded its crops by mirroring the image
     /// (`Augmentation.reflectPadding`), so that shifted test-time views should too.
     public static func reflectsBorders(_ metadata: [String: String]) -> Bool {
-        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return false }
-        return object["crop_reflect"] as? Bool ?? false
+        config(in: metadata, model: metadata[specKey] ?? "")?.augmentation.reflectPadding ?? false
     }
 
     static func parse(_ text: String) -> Any? {

@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training (batch 128) and inference (batch 256) images/s on all cores.",
+        abstract: "Measure training (batch 128 unless --batch) and inference (batch 256) images/s on all cores.",
         discussion: """
             Same protocol as ../shared/bench/torch_reference.py: SGD-momentum steps on random CIFAR-shaped data, \
             3 warm-up steps, median of 3 runs of 20 steps. --compare runs that PyTorch reference in the same \
@@ -16,6 +16,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .long, help: "Comma-separated presets or one spec string.")
     var model = "tiny,simple,resnet20,vgg"
+
+    @Option(name: .long, help: "Images per training step (the PyTorch reference's 128; --recipe muon trains at 2000).")
+    var batch = 128
 
     @Option(name: .long, help: "Timed steps per repeat.")
     var iterations = 20
@@ -37,7 +40,11 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         for name in models { try validateModel(name) }
+        guard batch >= 1 else { throw ValidationError("--batch \(batch) must be at least 1") }
         if compare {
+            guard batch == 128 else {
+                throw ValidationError("--compare measures at the reference's batch of 128, not --batch \(batch)")
+            }
             guard models.allSatisfy({ name in ModelSpec.presets.contains { $0.name == name } }) else {
                 throw ValidationError("--compare takes presets (tiny, simple, vgg, resnet20): the reference script splits --models at commas")
             }
@@ -59,18 +66,19 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var benchmark = Benchmark()
         benchmark.iterations = iterations
+        benchmark.trainBatch = batch
         if profile {
             for name in models { try printProfile(benchmark, name) }
             return
         }
         if !json {
-            print("threads \(Parallel.workerCount), OpenBLAS kernel \(BLAS.coreName)")
+            print("threads \(Parallel.workerCount), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
         }
         for name in models {
             let ours = try benchmark.run(model: name)
             var object: [String: Any] = [
-                "model": ours.model, "threads": ours.threads, "blas_core": ours.blasCore,
+                "model": ours.model, "threads": ours.threads, "blas_core": ours.blasCore, "train_batch": batch,
                 "train_images_per_s": (ours.trainImagesPerSecond * 10).rounded() / 10,
                 "infer_images_per_s": (ours.inferImagesPerSecond * 10).rounded() / 10,
             ]
