@@ -13,7 +13,10 @@ public struct Benchmark: Sendable {
         public var blasCore: String
     }
 
-    public var trainBatch = 128
+    /// The training batch of `../shared/bench/torch_reference.py`, which `--compare` must match.
+    public static let referenceTrainBatch = 128
+
+    public var trainBatch = Benchmark.referenceTrainBatch
     public var inferBatch = 256
     public var iterations = 20
     public var warmup = 3

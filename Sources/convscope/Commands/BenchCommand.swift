@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     var model = "tiny,simple,resnet20,vgg"
 
     @Option(name: .long, help: "Images per training step (the PyTorch reference's 128; --recipe muon trains at 2000).")
-    var batch = 128
+    var batch = Benchmark.referenceTrainBatch
 
     @Option(name: .long, help: "Timed steps per repeat.")
     var iterations = 20
@@ -42,8 +42,9 @@ struct BenchCommand: ParsableCommand {
         for name in models { try validateModel(name) }
         guard batch >= 1 else { throw ValidationError("--batch \(batch) must be at least 1") }
         if compare {
-            guard batch == 128 else {
-                throw ValidationError("--compare measures at the reference's batch of 128, not --batch \(batch)")
+            guard batch == Benchmark.referenceTrainBatch else {
+                throw ValidationError(
+                    "--compare measures at the reference's batch of \(Benchmark.referenceTrainBatch), not --batch \(batch)")
             }
             guard models.allSatisfy({ name in ModelSpec.presets.contains { $0.name == name } }) else {
                 throw ValidationError("--compare takes presets (tiny, simple, vgg, resnet20): the reference script splits --models at commas")
