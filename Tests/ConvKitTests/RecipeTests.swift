@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import ConvKit
 
-/// The pieces of `--recipe fast`: patch whitening, the linear schedule, look-ahead, batch norm trained
+/// The pieces of `--recipe quick`: patch whitening, the linear schedule, look-ahead, batch norm trained
 /// through its biases, identity initialisation and flip averaging.
 final class RecipeTests: XCTestCase {
     func testWhiteningDecorrelatesPatchesAndStaysFrozen() throws {
@@ -26,7 +26,7 @@ final class RecipeTests: XCTestCase {
         // The second half are the negatives of the first.
         for i in 0..<27 { XCTAssertEqual(conv.weight.value.base[8 * 27 + i], -conv.weight.value.base[i]) }
 
-        var config = TrainingConfig.fast(model: "conv16,relu,maxpool,conv16,bn,relu,gap,fc10", epochs: 1, batchSize: 50)
+        var config = TrainingConfig.quick(model: "conv16,relu,maxpool,conv16,bn,relu,gap,fc10", epochs: 1, batchSize: 50)
         config.trainLimit = 100
         let trainer = try Trainer(config: config, dataset: dataset)
         let first = try XCTUnwrap(trainer.network.layers.first as? Conv2d)
@@ -47,7 +47,7 @@ final class RecipeTests: XCTestCase {
 
     func testLookaheadRunsResumeExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 32, trainCount: 384, testCount: 64)
-        var config = TrainingConfig.fast(model: "conv8,relu,conv8,maxpool,bn,relu,gap,fc10", epochs: 2, batchSize: 64, seed: 4)
+        var config = TrainingConfig.quick(model: "conv8,relu,conv8,maxpool,bn,relu,gap,fc10", epochs: 2, batchSize: 64, seed: 4)
         config.whitening = false
         let straight = try Trainer(config: config, dataset: dataset)
         while !straight.isFinished { straight.step() }
@@ -70,7 +70,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(Trainer.lookaheadRetention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
         // Early in a long run a look-ahead run moves as fast as a plain one.
         let dataset = SyntheticDataset.generate(seed: 34, trainCount: 256, testCount: 16)
-        var config = TrainingConfig.fast(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
+        var config = TrainingConfig.quick(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
         config.whitening = false
         let averaged = try Trainer(config: config, dataset: dataset)
         config.lookahead = false
@@ -89,7 +89,7 @@ final class RecipeTests: XCTestCase {
 
     func testBatchNormTrainsOnlyItsBiasesAtTheScaledRate() throws {
         let dataset = SyntheticDataset.generate(seed: 35, trainCount: 128, testCount: 16)
-        var config = TrainingConfig.fast(model: "conv8,relu,conv8,bn,relu,gap,fc10", epochs: 1, batchSize: 64, seed: 3)
+        var config = TrainingConfig.quick(model: "conv8,relu,conv8,bn,relu,gap,fc10", epochs: 1, batchSize: 64, seed: 3)
         config.whitening = false
         config.lookahead = false
         let scaled = try Trainer(config: config, dataset: dataset)
@@ -159,7 +159,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(shifted.sample(0)[(31 * 32 + 7) * 3 + 1], 0, "below the image: mean colour")
         let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
-        // With reflecting borders (`--recipe muon`) the row below the image repeats the one above the last.
+        // With reflecting borders (`--recipe fast`) the row below the image repeats the one above the last.
         var reflected: [Tensor] = []
         _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate, reflectingBorders: true, stoppingWhen: StopSignal()) {
             reflected.append(Tensor(batch: $0.batch, shape: $0.shape, values: $0.array))
@@ -183,7 +183,7 @@ final class RecipeTests: XCTestCase {
         // In training: the batch of a one-image set is that image, mirrored in one epoch and not the next
         // (no test images, so that the epochs' evaluations leave the flatten layer's last batch alone).
         let dataset = SyntheticDataset.generate(seed: 37, trainCount: 1, testCount: 0)
-        var config = TrainingConfig.muon(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
+        var config = TrainingConfig.fast(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
         config.whitening = false
         config.augmentation.crop = false
         config.alternatingFlip = true
@@ -202,11 +202,11 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(seen, expected)
     }
 
-    /// `--recipe muon` end to end on a small net: it learns, trains batch norm through its biases only and
+    /// `--recipe fast` end to end on a small net: it learns, trains batch norm through its biases only and
     /// the classifier at its own rate, and resumes from a checkpoint exactly.
     func testMuonRecipeLearnsAndResumesExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 38, trainCount: 512, testCount: 128)
-        var config = TrainingConfig.muon(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
+        var config = TrainingConfig.fast(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
         config.trainLimit = 512
         XCTAssertEqual(config.optimizer.kind, .muon)
         XCTAssertTrue(config.summary.contains("muon lr 0.24"), config.summary)
@@ -231,11 +231,11 @@ final class RecipeTests: XCTestCase {
         }
     }
 
-    /// airbench's remaining pieces in `--recipe muon`: a bias-free classifier starting at std 1/256, and a
+    /// airbench's remaining pieces in `--recipe fast`: a bias-free classifier starting at std 1/256, and a
     /// whitening bias that trains through the first 3 epochs only (the filters never).
     func testMuonRecipeTrainsTheWhiteningBiasEarlyAndKeepsTheClassifierBiasFree() throws {
         let dataset = SyntheticDataset.generate(seed: 39, trainCount: 256, testCount: 32)
-        var config = TrainingConfig.muon(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
+        var config = TrainingConfig.fast(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
         config.trainLimit = 256
         XCTAssertEqual(config.whiteningBiasEpochs, 3)
         let trainer = try Trainer(config: config, dataset: dataset)

@@ -96,12 +96,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(human.stdout.contains("image 3: truth"), human.stdout)
     }
 
-    /// `--recipe muon` from the command line: its header names the recipe's pieces, and Muon is refused as a
+    /// `--recipe fast` from the command line: its header names the recipe's pieces, and Muon is refused as a
     /// plain `--optimizer` (its rates only make sense inside the recipe).
-    func testMuonRecipe() throws {
-        let checkpoint = path("muon.safetensors")
+    func testFastRecipe() throws {
+        let checkpoint = path("fast.safetensors")
         let run = try Convscope.run([
-            "train", "--recipe", "muon", "--model", "conv8,gelu,conv8,maxpool,bn,gelu,gap,fc10", "--data", "synthetic",
+            "train", "--recipe", "fast", "--model", "conv8,gelu,conv8,maxpool,bn,gelu,gap,fc10", "--data", "synthetic",
             "--epochs", "1", "--batch", "64", "--train-limit", "256", "--checkpoint", checkpoint,
         ])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -122,10 +122,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(final, "final test accuracy \(String(format: "%.2f", accuracy * 100))%")
         let plain = try Convscope.run(["train", "--optimizer", "muon", "--data", "synthetic", "--epochs", "1"])
         XCTAssertEqual(plain.status, 2)
-        XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe muon)"), plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe fast)"), plain.stderr)
         let unknown = try Convscope.run(["train", "--recipe", "slow", "--data", "synthetic"])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("--recipe must be standard, fast or muon, not 'slow'"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("--recipe must be standard, fast or quick, not 'slow'"), unknown.stderr)
+        let renamed = try Convscope.run(["train", "--recipe", "muon", "--data", "synthetic"])
+        XCTAssertEqual(renamed.status, 2)
+        XCTAssertTrue(renamed.stderr.contains("not 'muon' (the Muon recipe is now called fast)"), renamed.stderr)
+        // `--recipe quick` is the look-ahead recipe on the `fast` preset.
+        let quick = try Convscope.run(["train", "--recipe", "quick", "--data", "synthetic", "--epochs", "1", "--train-limit", "64"])
+        XCTAssertEqual(quick.status, 0, quick.stderr)
+        for piece in ["sgd lr 0.2", "batch 256", "look-ahead", "bn biases only at 64x lr", "conv32,relu,conv32,maxpool"] {
+            XCTAssertTrue(quick.stderr.contains(piece), "header names \(piece): \(quick.stderr)")
+        }
     }
 
     func testResumeContinuesTheRun() throws {

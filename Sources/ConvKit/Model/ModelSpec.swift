@@ -101,12 +101,12 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
         ("vgg", "conv64,bn,relu,conv64,bn,relu,maxpool,conv128,bn,relu,conv128,bn,relu,maxpool,"
             + "conv256,bn,relu,conv256,bn,relu,maxpool,flatten,fc256,relu,dropout0.5,fc10"),
         ("resnet20", "conv16,bn,relu,res16,res16,res16,res32s2,res32,res32,res64s2,res64,res64,gap,fc10"),
-        // The `--recipe fast` network, after airbench: a whitening conv, then three blocks of
+        // The `--recipe quick` network, after airbench: a whitening conv, then three blocks of
         // conv-pool-bn-relu-conv-bn-relu at widths 32, 64, 128.
         ("fast", "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
             + "conv128,maxpool,bn,relu,conv128,bn,relu,gap,fc10"),
         // airbench's 94% network: a 2x2 whitening conv (all 12 directions of a 2x2 patch, both signs), then
-        // blocks of widths 64, 256, 256 with GELU, on maps of 31, 15, 7 and 3: `--recipe muon`'s big net.
+        // blocks of widths 64, 256, 256 with GELU, on maps of 31, 15, 7 and 3: `--recipe fast`'s big net.
         ("airbench", "conv24k2p0,gelu,conv64,maxpool,bn,gelu,conv64,bn,gelu,conv256,maxpool,bn,gelu,conv256,bn,gelu,"
             + "conv256,maxpool,bn,gelu,conv256,bn,gelu,maxpool3,flatten,fc10"),
     ]
