@@ -70,12 +70,14 @@ public struct TrainingConfig: Sendable, Equatable {
     /// identities, batch norm trained through its biases only (at 64x the learning rate, running
     /// estimates at momentum 0.4), label smoothing 0.2, Nesterov SGD with a linear warm-up and linear
     /// decay, look-ahead that strengthens towards the end, flips and 2-pixel translations, and
-    /// flip+translate test-time averaging of the last evaluation.
-    public static func quick(model: String = "fast", epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.2, seed: UInt64 = 0)
-        -> TrainingConfig
-    {
+    /// flip+translate test-time averaging of the last evaluation. A nil argument takes the recipe's own
+    /// value: the `fast` preset, 10 epochs, batch 256, rate 0.2.
+    public static func quick(
+        model: String? = nil, epochs: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0
+    ) -> TrainingConfig {
         var config = TrainingConfig(
-            model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: .linear(warmup: 0.2),
+            model: model ?? "fast", epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: learningRate ?? 0.2,
+            schedule: .linear(warmup: 0.2),
             optimizer: Optimizer.Settings(kind: .sgd, momentum: 0.9, nesterov: true, weightDecay: 5e-4), labelSmoothing: 0.2,
             augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
         config.whitening = true
@@ -102,11 +104,14 @@ public struct TrainingConfig: Sendable, Equatable {
     /// their weights per step (times the schedule's factor) to weight decay; the filters take none.
     /// The same division makes airbench's classifier, drawn at std 1 without a bias, a bias-free layer
     /// starting at std 1/256; and its whitening bias trains for the first 3 epochs at the biases' rate.
+    /// A nil argument takes the recipe's own value: the `airbench` preset, 8 epochs, batch 2000, rate 0.24.
     public static func fast(
-        model: String = "airbench", epochs: Int = 8, batchSize: Int = 2000, learningRate: Float = 0.24, seed: UInt64 = 0
+        model: String? = nil, epochs: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0
     ) -> TrainingConfig {
+        let epochs = epochs ?? 8, learningRate = learningRate ?? 0.24
         var config = TrainingConfig(
-            model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: .linear(warmup: 0),
+            model: model ?? "airbench", epochs: epochs, batchSize: batchSize ?? 2000, learningRate: learningRate,
+            schedule: .linear(warmup: 0),
             optimizer: Optimizer.Settings(kind: .muon, momentum: 0.85, nesterov: true, weightDecay: 0.004 / learningRate, filterMomentum: 0.6),
             labelSmoothing: 0.2, augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
         config.augmentation.reflectPadding = true

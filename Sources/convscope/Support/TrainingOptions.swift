@@ -90,21 +90,15 @@ struct TrainingOptions: ParsableArguments {
     var chosenRecipe: Recipe { Recipe(rawValue: recipe) ?? .standard }
 
     /// The model to train: `--model`, or the recipe's default.
-    var modelName: String {
-        switch chosenRecipe {
-        case .fast: model ?? "airbench"
-        case .quick: model ?? "fast"
-        case .standard: model ?? ModelSpec.defaultPreset
-        }
-    }
+    var modelName: String { chosenRecipe == .standard ? model ?? ModelSpec.defaultPreset : config.model }
 
     /// The run these options describe.
     var config: TrainingConfig {
         if chosenRecipe != .standard {
             var config =
                 chosenRecipe == .fast
-                ? TrainingConfig.fast(model: modelName, epochs: epochs ?? 8, batchSize: batchSize ?? 2000, learningRate: lr ?? 0.24, seed: seed)
-                : TrainingConfig.quick(model: modelName, epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: lr ?? 0.2, seed: seed)
+                ? TrainingConfig.fast(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
+                : TrainingConfig.quick(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
             config.trainLimit = trainLimit
             if let initializer { config.initializer = Initializer(parsing: initializer) }
             return config
