@@ -208,6 +208,7 @@ public final class QuantizedNetwork {
                 return entry
             }
             let layout = (layer.parameters.first { $0.isWeight })!.layout
+            for suffix in [".weight_scale", ".bias", ".input_scale"] { try Checkpoint.requireFinite(try entry(suffix), source: path) }
             guard let q = try entry(".weight").int8s, q.count == layout.count,
                 let scales = try entry(".weight_scale").floats, let bias = try entry(".bias").floats,
                 let inputScale = try entry(".input_scale").floats?.first

@@ -46,8 +46,8 @@ public enum Checkpoint {
     /// Copies `file`'s tensors into `state`, all or nothing.
     ///
     /// Every tensor of `state` must be present with the same PyTorch shape and the matching dtype
-    /// (F32 for floats, I64 for counters), and the file may hold no other tensors except `optimizer.*`
-    /// and `mask.*`.
+    /// (F32 for floats, I64 for counters) and only finite values, and the file may hold no other tensors
+    /// except `optimizer.*` and `mask.*`.
     /// Nothing is changed unless all checks pass; the error describes the first problem in model order
     /// and counts the others. `source` names the file in errors.
     public static func load(_ file: SafeTensors, into state: [StateTensor], source: String = "checkpoint") throws {
@@ -71,6 +71,8 @@ public enum Checkpoint {
                 problem(tensor.name, .shapeMismatch, "has shape \(entry.shape), expected \(expectedShape)")
             } else if entry.dtype != expectedType {
                 problem(tensor.name, .dtypeMismatch, "has dtype \(entry.dtype.rawValue), expected \(expectedType.rawValue)")
+            } else if let nonFinite = nonFiniteProblem(entry, source: source) {
+                problems.append(nonFinite)
             }
         }
         for entry in file.tensors where !expectedNames.contains(entry.name) && !entry.name.hasPrefix(optimizerPrefix)
@@ -95,7 +97,25 @@ public enum Checkpoint {
     }
 }
 
-/// A checkpoint does not fit the model: a tensor missing, unexpected, or of the wrong shape or dtype.
+extension Checkpoint {
+    /// Throws when the F32 `entry` holds a NaN or an infinity (a diverged run's weights): such a model
+    /// cannot compute anything, and every view and number drawn from it would be NaN.
+    public static func requireFinite(_ entry: SafeTensors.Entry, source: String) throws(CheckpointError) {
+        if let problem = nonFiniteProblem(entry, source: source) { throw problem }
+    }
+
+    static func nonFiniteProblem(_ entry: SafeTensors.Entry, source: String) -> CheckpointError? {
+        guard entry.dtype == .f32, let index = entry.bytes.withUnsafeBytes({ FiniteCheck.firstNonFiniteFloat32($0) }) else { return nil }
+        let value = entry.bytes.withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))) }
+        let text = value.isNaN ? "NaN" : (value > 0 ? "inf" : "-inf")
+        return CheckpointError(
+            source: source, tensor: entry.name, kind: .nonFinite,
+            problem: "holds \(text) (element \(index) of \(entry.shape)): the run that wrote it diverged; use an earlier checkpoint")
+    }
+}
+
+/// A checkpoint does not fit the model (a tensor missing, unexpected, or of the wrong shape or dtype), or
+/// holds a NaN or an infinity.
 ///
 /// `description` is one line, for example
 /// `checkpoint 'run1/model.safetensors': tensor 'fc.weight' has shape [10, 512], expected [10, 256] (and 2 more problems)`.
@@ -103,6 +123,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
     /// What is wrong with the tensor.
     public enum Kind: Sendable, Equatable {
         case missing, unexpected, shapeMismatch, dtypeMismatch
+        /// A weight or statistic is NaN or infinite.
+        case nonFinite
     }
 
     /// The checkpoint file (or other source).

@@ -29,6 +29,7 @@ public final class TrainingSession: Sendable {
         private(set) var message: String?
         private(set) var messageIsError = false
         private(set) var messageSerial = 0
+        private(set) var divergence: Divergence?
         var lastPublish = 0.0
         var recentRate = 0.0
         var stopped = false
@@ -39,6 +40,21 @@ public final class TrainingSession: Sendable {
             messageIsError = error
             messageSerial += 1
         }
+
+        /// Records a divergence as the newest message (worded by the UI) and pauses.
+        func report(_ divergence: Divergence) {
+            self.divergence = divergence
+            message = nil
+            messageIsError = true
+            messageSerial += 1
+            state = .diverged
+            stepsRequested = 0
+            // A checkpoint saved after a step the run has just gone back from differs from the weights now.
+            if savedStep > trainer.globalStep { savedStep = trainer.globalStep - 1 }
+        }
+
+        /// A step got through: the divergence is over.
+        func clearDivergence() { divergence = nil }
 
         init(trainer: Trainer, paused: Bool, checkpointPath: String) {
             self.trainer = trainer
@@ -63,17 +79,17 @@ public final class TrainingSession: Sendable {
     /// Pauses after the current step.
     public func pause() { command { core in if core.state == .running { core.state = .paused } } }
 
-    /// Resumes continuous training.
+    /// Resumes continuous training (after a divergence too: the step is retried from the last good weights).
     public func resume() {
         command { core in if core.state != .finished { core.state = .running } }
     }
 
-    /// Toggles between running and paused.
+    /// Toggles between running and paused (diverged counts as paused).
     public func togglePause() {
         command { core in
             switch core.state {
             case .running, .stepping: core.state = .paused
-            case .paused: core.state = .running
+            case .paused, .diverged: core.state = .running
             case .finished: break
             }
         }
@@ -136,7 +152,7 @@ public final class TrainingSession: Sendable {
         queue.async {
             let core = self.core.value
             guard !core.stopped else { return }
-            let wasIdle = core.state == .paused || core.state == .finished
+            let wasIdle = core.state == .paused || core.state == .finished || core.state == .diverged
             change(core)
             self.publish(force: true)
             if wasIdle { self.scheduleStep() }
@@ -156,6 +172,12 @@ public final class TrainingSession: Sendable {
         let trainer = core.trainer
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = trainer.step()
+        if case .diverged(let divergence) = outcome {
+            core.report(divergence)
+            publish(force: true)
+            return
+        }
+        core.clearDivergence()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let rate = Double(trainer.config.batchSize) / max(seconds, 1e-9)
         core.recentRate = core.recentRate == 0 ? rate : 0.9 * core.recentRate + 0.1 * rate
@@ -194,6 +216,7 @@ public final class TrainingSession: Sendable {
             learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate,
             secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
-            message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial)
+            message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial,
+            divergence: core.divergence)
     }
 }

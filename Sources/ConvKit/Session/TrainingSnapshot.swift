@@ -6,6 +6,8 @@ public struct TrainingSnapshot: Sendable {
     /// What the training loop is doing.
     public enum State: String, Sendable {
         case running, paused, stepping, finished
+        /// Paused by a divergence (`divergence` says where); the weights are the last good ones.
+        case diverged
     }
 
     public var datasetName: String
@@ -40,6 +42,9 @@ public struct TrainingSnapshot: Sendable {
     public var message: String?
     public var messageIsError: Bool
     public var messageSerial: Int
+    /// The latest divergence, while the session is `.diverged` (and until a step gets through again). It
+    /// arrives with a new `messageSerial` and no `message`: front ends word it.
+    public var divergence: Divergence?
 
     public var totalEpochs: Int { config.epochs }
 }

@@ -33,11 +33,17 @@ public enum RunCheckpoint {
         try save(network: trainer.network, extraState: trainer.resumableState, metadata: metadata, to: path)
     }
 
-    /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically.
+    /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically. Refuses
+    /// (leaving any file at `path` as it was) when a weight, statistic or optimiser value is not finite.
     public static func save(
         network: Network, extraState: [StateTensor] = [], extraEntries: [SafeTensors.Entry] = [],
         metadata: [String: String], to path: String
     ) throws {
+        if let bad = FiniteCheck.firstNonFinite(in: network.stateTensors + extraState) {
+            let text = bad.value.isNaN ? "NaN" : (bad.value > 0 ? "inf" : "-inf")
+            throw CheckpointError(
+                source: path, tensor: bad.tensor, kind: .nonFinite, problem: "holds \(text): not saved, so the file keeps what it had")
+        }
         try safeTensors(network: network, extraState: extraState, extraEntries: extraEntries, metadata: metadata).write(to: path)
     }
 
@@ -127,6 +133,7 @@ public enum RunCheckpoint {
         // fresh (a pruned model's new shapes, or a checkpoint written without that state).
         for state in trainer.resumableState {
             guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
+            try Checkpoint.requireFinite(entry, source: path)
             switch state.content {
             case let .float(buffer, layout):
                 if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }
@@ -145,9 +152,9 @@ public enum RunCheckpoint {
         return trainer
     }
 
+    /// `object` as JSON for the metadata; non-finite numbers become `null` (`FiniteJSON`).
     static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        (try? FiniteJSON.string(object)) ?? "null"
     }
 
     /// The training config recorded in a checkpoint's `metadata` for a run of `model` (the spec string), if
@@ -186,8 +193,8 @@ extension TrainingHistory.Epoch {
     }
 
     init?(jsonObject object: [String: Any]) {
-        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
-        guard let epoch = number("epoch"), let trainLoss = number("train_loss"), let trainAccuracy = number("train_acc"),
+        func number(_ key: String) -> Double? { FiniteJSON.number(object[key]) }
+        guard let epoch = number("epoch"), epoch.isFinite, let trainLoss = number("train_loss"), let trainAccuracy = number("train_acc"),
             let testLoss = number("test_loss"), let testAccuracy = number("test_acc")
         else { return nil }
         self.init(

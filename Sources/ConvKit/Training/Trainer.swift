@@ -6,6 +6,12 @@ import Foundation
 /// A run is reproducible from its seed: the epoch's shuffle, each step's augmentation and dropout
 /// masks come from streams derived from (seed, epoch) and (seed, step), so resuming from a checkpoint
 /// saved at an epoch boundary continues exactly as the uninterrupted run would.
+///
+/// A step never leaves non-finite weights behind: when its loss or gradient norm is not finite (or, at
+/// the end of an epoch, the weights or the test loss), `step()` reports a `Divergence` and puts the run
+/// back where it stood before the step that led there: the weights, statistics and optimiser state from
+/// before the previous step's update (those that produced the last finite loss), and the step count,
+/// tallies and history with them. Lowering the rate and stepping again then retries that update.
 public final class Trainer {
     public let config: TrainingConfig
     public let dataset: Dataset
@@ -40,6 +46,41 @@ public final class Trainer {
     /// Training seconds of this session before the current epoch, and of earlier sessions (resume).
     private var sessionSeconds = 0.0
     private var elapsedBefore: Double
+
+    /// Where the run stands, apart from its tensors: what a divergence puts back.
+    private struct Position {
+        var completedEpochs: Int
+        var stepInEpoch: Int
+        var epochTally: (loss: Double, correct: Int, seen: Int, seconds: Double)
+        var sessionSeconds: Double
+        var stepRecords: Int
+        var epochRecords: Int
+        var lastEvaluation: Evaluation?
+    }
+
+    private var position: Position {
+        get {
+            Position(
+                completedEpochs: completedEpochs, stepInEpoch: stepInEpoch, epochTally: epochTally, sessionSeconds: sessionSeconds,
+                stepRecords: history.steps.count, epochRecords: history.epochs.count, lastEvaluation: lastEvaluation)
+        }
+        set {
+            (completedEpochs, stepInEpoch, epochTally, sessionSeconds) =
+                (newValue.completedEpochs, newValue.stepInEpoch, newValue.epochTally, newValue.sessionSeconds)
+            history.steps.removeLast(max(0, history.steps.count - newValue.stepRecords))
+            history.epochs.removeLast(max(0, history.epochs.count - newValue.epochRecords))
+            lastEvaluation = newValue.lastEvaluation
+        }
+    }
+
+    /// The running statistics (batch norm's means, variances and counters) as the current step found them:
+    /// a training forward pass updates them before the step can tell whether it diverged.
+    private var statisticsAtStepStart: StateCopy
+    /// The run at the start of the latest step whose loss and gradients were finite: its weights and
+    /// optimiser state (copied just before that step's update), its statistics and its position.
+    private let lastGood: StateCopy
+    private var lastGoodStatistics: StateCopy
+    private var lastGoodPosition: Position?
 
     /// A fresh run: builds and initialises the network from the config.
     public convenience init(config: TrainingConfig, dataset: Dataset) throws(ModelSpecError) {
@@ -88,10 +129,19 @@ public final class Trainer {
         if config.classifierInitStd != nil { Trainer.classifier(of: network)?.bias.isFrozen = true }
         whiteningBias = config.whitening && config.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
         whiteningBias?.decays = true
-        lookahead = config.lookahead ? network.stateTensors.compactMap { state in
-            guard case let .float(buffer, layout) = state.content else { return nil }
-            return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
-        } : []
+        let slowWeights: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = config.lookahead
+            ? network.stateTensors.compactMap { state in
+                guard case let .float(buffer, layout) = state.content else { return nil }
+                return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
+            } : []
+        lookahead = slowWeights
+        let parameterNames = Set(network.parameters.map(\.name))
+        let statistics = network.stateTensors.filter { !parameterNames.contains($0.name) }
+        statisticsAtStepStart = StateCopy(of: statistics)
+        lastGoodStatistics = StateCopy(of: statistics)
+        lastGood = StateCopy(
+            of: network.stateTensors.filter { parameterNames.contains($0.name) } + optimizer.stateTensors
+                + slowWeights.map { StateTensor(name: $0.name, content: .float($0.slow, .plain([$0.count]))) })
     }
 
     /// The network's last fully connected layer, which `classifierInitStd` starts small and without bias.
@@ -183,6 +233,8 @@ public final class Trainer {
         case step(TrainingHistory.Step)
         /// The step finished an epoch, which was then evaluated on the test set.
         case epochFinished(TrainingHistory.Step, TrainingHistory.Epoch, Evaluation)
+        /// A non-finite number turned up; the run went back to where it stood before (see `Divergence`).
+        case diverged(Divergence)
     }
 
     /// One optimiser step on the next batch; after the last batch of an epoch, also evaluates on
@@ -212,6 +264,8 @@ public final class Trainer {
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
         }
         let rate = learningRate
+        let start = position
+        statisticsAtStepStart.capture()
         let teacherLogits = teacher.map { $0.network.infer(x) }
         let logits = network.forward(x, mode: .training)
         let gradient = logitGradient.tensor(batch: x.batch, shape: logits.shape)
@@ -222,6 +276,15 @@ public final class Trainer {
             result = loss.evaluate(logits: logits, labels: labels, gradient: gradient)
         }
         network.backward(gradient)
+        // Checked before the update, so a bad batch never reaches the weights.
+        let squaredNorm = result.loss.isFinite ? FiniteCheck.squaredGradientNorm(network.parameters) : 0
+        if !result.loss.isFinite || !squaredNorm.isFinite {
+            let quantity: Divergence.Quantity = result.loss.isFinite ? .gradientNorm : .loss
+            return diverge(quantity, value: result.loss.isFinite ? Float(squaredNorm.squareRoot()) : result.loss, rate: rate, at: start)
+        }
+        lastGood.capture()
+        swap(&statisticsAtStepStart, &lastGoodStatistics)
+        lastGoodPosition = start
         if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
         if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
@@ -233,8 +296,43 @@ public final class Trainer {
         let record = TrainingHistory.Step(
             step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
         history.steps.append(record)
-        guard stepInEpoch == stepsPerEpoch, let epoch = finishEpoch(learningRate: rate) else { return .step(record) }
-        return .epochFinished(record, epoch, lastEvaluation!)
+        guard stepInEpoch == stepsPerEpoch else { return .step(record) }
+        // A finite gradient times a large rate can still overflow a weight: check them before the epoch is
+        // evaluated and recorded (once per epoch: a pass over the weights).
+        if let bad = FiniteCheck.firstNonFinite(in: network.stateTensors) {
+            return diverge(.weights, value: bad.value, tensor: bad.tensor, rate: rate, at: start)
+        }
+        switch finishEpoch(learningRate: rate) {
+        case .none: return .step(record)
+        case .some(.failure(let failure)): return diverge(.testLoss, value: failure.value, rate: rate, at: start)
+        case .some(.success(let epoch)): return .epochFinished(record, epoch, lastEvaluation!)
+        }
+    }
+
+    /// Reports a divergence found during the step that began at `start`, after putting the run back to
+    /// the last good state: the start of the previous step when there was one (this step's weights came
+    /// from that step's update), otherwise the start of this one.
+    private func diverge(
+        _ quantity: Divergence.Quantity, value: Float, tensor: String? = nil, rate: Float, at start: Position
+    ) -> Outcome {
+        let failed = Divergence(
+            quantity: quantity, value: value, tensor: tensor, epoch: start.completedEpochs + 1, step: start.stepInEpoch + 1,
+            stepsPerEpoch: stepsPerEpoch, globalStep: globalStep + (quantity == .loss || quantity == .gradientNorm ? 1 : 0),
+            learningRate: rate, peakLearningRate: config.learningRate, restoredGlobalStep: 0)
+        if let previous = lastGoodPosition {
+            lastGood.restore()
+            lastGoodStatistics.restore()
+            position = previous
+            lastGoodPosition = nil
+        } else {
+            // No step of this trainer got through its checks yet, so nothing was updated: only the
+            // statistics this step's forward pass moved go back.
+            statisticsAtStepStart.restore()
+            position = start
+        }
+        var reported = failed
+        reported.restoredGlobalStep = globalStep
+        return .diverged(reported)
     }
 
     /// Thaws the whitening bias for the first `whiteningBiasEpochs` epochs, at the batch-norm biases' rate
@@ -251,14 +349,20 @@ public final class Trainer {
     /// The test-set evaluation after the latest finished epoch.
     public private(set) var lastEvaluation: Evaluation?
 
+    /// A test loss that is not finite, which ends the epoch without recording it.
+    private struct NonFiniteTestLoss: Error {
+        let value: Float
+    }
+
     /// Evaluates and records the epoch whose steps are done; nil when `interruption` cut the
-    /// evaluation short. The last epoch is evaluated with the config's test-time augmentation, earlier
-    /// ones on the plain images, as airbench does: every view is a pass over the test set, and six each
-    /// epoch would cost a third of a `fast` epoch.
-    private func finishEpoch(learningRate rate: Float) -> TrainingHistory.Epoch? {
+    /// evaluation short, a failure (nothing recorded) when the test loss is not finite. The last epoch is
+    /// evaluated with the config's test-time augmentation, earlier ones on the plain images, as airbench
+    /// does: every view is a pass over the test set, and six each epoch would cost a third of a `fast` epoch.
+    private func finishEpoch(learningRate rate: Float) -> Result<TrainingHistory.Epoch, NonFiniteTestLoss>? {
         let isLast = completedEpochs + 1 == config.epochs
         let views = isLast ? config.testTimeAugmentation : .none
         guard let evaluation = evaluate(dataset.test, views: views, stoppingWhen: interruption) else { return nil }
+        guard evaluation.loss.isFinite else { return .failure(NonFiniteTestLoss(value: evaluation.loss)) }
         lastEvaluation = evaluation
         let tally = epochTally
         completedEpochs += 1
@@ -271,7 +375,7 @@ public final class Trainer {
         history.epochs.append(record)
         sessionSeconds += tally.seconds
         epochTally = (0, 0, 0, 0)
-        return record
+        return .success(record)
     }
 
     /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in

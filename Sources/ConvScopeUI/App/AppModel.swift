@@ -77,6 +77,8 @@ public struct AppModel: Sendable {
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {
             status = StatusMessage(message, isError: snapshot.messageIsError)
+        } else if let divergence = snapshot.divergence {
+            status = StatusMessage(DivergenceText.app(divergence), isError: true)
         }
         if case .saving = quitPrompt {
             if snapshot.unsavedSteps == 0 { return [.quit] }
@@ -106,7 +108,7 @@ public struct AppModel: Sendable {
             switch runState {
             case .running: status = StatusMessage("n takes a step while paused: press space first")
             case .finished: status = StatusMessage("training has finished: there is no next step")
-            case .paused, .stepping: return [.step]
+            case .paused, .stepping, .diverged: return [.step]
             }
         case .character("+"), .character("="): return [.scaleLearningRate(1.25)]
         case .character("-"), .character("_"): return [.scaleLearningRate(0.8)]

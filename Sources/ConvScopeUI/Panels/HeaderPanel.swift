@@ -61,6 +61,7 @@ public enum HeaderPanel {
         case .paused: return "PAUSED"
         case .stepping: return "STEPPING"
         case .finished: return "FINISHED"
+        case .diverged: return "DIVERGED"
         }
     }
 
@@ -70,6 +71,7 @@ public enum HeaderPanel {
         case .running: background = AppColors.good
         case .paused, .stepping: background = AppColors.caution
         case .finished: background = AppColors.accent
+        case .diverged: background = AppColors.bad
         }
         // Reverse video: the colour becomes the badge's background, and stays a block without colours.
         return Style(foreground: background, attributes: [.bold, .reverse])

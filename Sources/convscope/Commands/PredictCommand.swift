@@ -51,7 +51,7 @@ struct PredictCommand: ParsableCommand {
                 let mark = ranked[0] == label ? "right" : "wrong"
                 print("image \(i): truth \(names[label]), predicted \(names[ranked[0]]) (\(mark))")
                 for c in ranked.prefix(top) {
-                    let bar = String(repeating: "█", count: Int((probabilities[c] * 30).rounded()))
+                    let bar = String(repeating: "█", count: probabilities[c].isFinite ? Int((probabilities[c] * 30).rounded()) : 0)
                     print("  " + names[c].padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%6.2f%% ", probabilities[c] * 100) + bar)
                 }
             }

@@ -43,8 +43,8 @@ struct SummaryCommand: ParsableCommand {
     }
 }
 
-/// Prints a JSON object on one line with sorted keys.
+/// Prints a JSON object on one line with sorted keys; non-finite numbers are written as `null` (`FiniteJSON`).
 func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    let data = try FiniteJSON.data(object, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }

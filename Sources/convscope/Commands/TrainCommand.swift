@@ -60,7 +60,7 @@ func defaultCheckpointName(_ model: String) -> String {
 
 /// Appends one JSON object as a line to `path` (creating it).
 func appendJSONLine(_ object: [String: Any], to path: String) throws {
-    var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    var data = try FiniteJSON.data(object)
     data.append(0x0A)
     if !FileManager.default.fileExists(atPath: path) {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {

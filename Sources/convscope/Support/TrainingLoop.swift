@@ -1,4 +1,5 @@
 import ConvKit
+import ConvScopeUI
 import Foundation
 
 /// Trains until the run's planned epochs are done: a progress bar, one line per epoch, the checkpoint
@@ -8,9 +9,16 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
     let bar = ProgressBar()
     let tag = dataset.isSynthetic ? "[SYNTHETIC] " : ""
     var lastDraw = Date.distantPast
+    var savedEpoch: Int?
     while !trainer.isFinished {
         let outcome = trainer.step()
         switch outcome {
+        case .diverged(let divergence):
+            // Nothing is saved or logged after a divergence: the checkpoint keeps the last good epoch.
+            bar.finish()
+            let kept = savedEpoch.map { "\(checkpoint) keeps epoch \($0)" }
+                ?? (FileManager.default.fileExists(atPath: checkpoint) ? "\(checkpoint) is left as it was" : "no checkpoint was written")
+            throw RuntimeError(DivergenceText.commandLine(divergence, kept: kept))
         case .step(let step):
             guard Date().timeIntervalSince(lastDraw) > 0.1 || !bar.isTerminal else { continue }
             lastDraw = Date()
@@ -29,6 +37,7 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
                     tag, epoch.epoch, trainer.config.epochs, epoch.trainLoss, epoch.trainAccuracy * 100, epoch.testLoss,
                     epoch.testAccuracy * 100, epoch.learningRate, epoch.seconds, epoch.imagesPerSecond))
             try RunCheckpoint.save(trainer, to: checkpoint, extraMetadata: extraMetadata)
+            savedEpoch = trainer.completedEpochs
             var line = epoch.jsonObject
             line["model"] = trainer.network.spec.text
             line["dataset"] = dataset.displayName
