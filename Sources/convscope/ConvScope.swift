@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvScopeUI
 import Foundation
 
 /// The `convscope` command: the TUI by default, and one subcommand per scriptable job.
@@ -40,8 +41,10 @@ enum Entry {
                 exit(2)
             default:
                 if let code = error as? ExitCode { exit(code.rawValue) }
-                // Engine errors describe themselves in one line naming the file or value.
-                printError("convscope: error: \(error)")
+                // Engine errors describe themselves (or are worded by `ErrorText`) in one line naming the file or value.
+                // (`message(for:)` unwraps the errors a `validate()` throws.)
+                let text = error is MemoryLimitError ? ErrorText.describe(error) : ConvScope.message(for: error)
+                printError("convscope: error: \(text)")
                 exit(1)
             }
         }

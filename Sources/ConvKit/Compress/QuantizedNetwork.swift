@@ -196,9 +196,11 @@ public final class QuantizedNetwork {
 
     /// Reads a checkpoint written by `save`.
     public static func load(_ file: SafeTensors, path: String) throws -> QuantizedNetwork {
-        guard let specText = file.metadata[RunCheckpoint.specKey], let network = try? Network(spec: try ModelSpec(specText)) else {
+        guard let specText = file.metadata[RunCheckpoint.specKey], let plan = try? ModelPlan(spec: try ModelSpec(specText)) else {
             throw RunCheckpointError(path: path, problem: "has no usable model spec in its metadata")
         }
+        try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: path)
+        let network = Network(plan: plan)
         var weights: [String: QuantizedWeights] = [:]
         for (layer, _) in weightedLayers(network) {
             func entry(_ suffix: String) throws -> SafeTensors.Entry {

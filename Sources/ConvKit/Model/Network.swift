@@ -8,80 +8,46 @@ public final class Network {
     public let layers: [Layer]
 
     /// Builds the layers of `spec` for `input`-shaped samples, checking that every shape works out and
-    /// that the network ends in `classes` scores.
-    public init(spec: ModelSpec, input: FeatureShape = .cifarImage, classes: Int = 10, seed: UInt64 = 0) throws(ModelSpecError) {
-        self.spec = spec
-        inputShape = input
-        var layers: [Layer] = []
-        var shape = input
-        var counts: [LayerKind: Int] = [:]
-        for (index, token) in spec.tokens.enumerated() {
-            let kind = token.operation.kind
-            counts[kind, default: 0] += 1
-            let name = "\(kind.rawValue)\(counts[kind]!)"
-            func fail(_ reason: String) -> ModelSpecError {
-                ModelSpecError(tokenIndex: index, token: token.text, reason: reason)
-            }
-            func requireSpatial() throws(ModelSpecError) {
-                guard !shape.isFlat else {
-                    throw fail("needs a feature map but gets a flat vector of \(shape.count) (after gap, flatten or fc)")
-                }
-            }
-            func requireFits(_ geometry: SpatialGeometry) throws(ModelSpecError) {
-                let h = geometry.outputSize(shape.height), w = geometry.outputSize(shape.width)
-                guard h >= 1 && w >= 1 && shape.height + 2 * geometry.padding >= geometry.kernel else {
-                    throw fail(
-                        "the \(shape.height)x\(shape.width) input is smaller than its \(geometry.kernel)x\(geometry.kernel) window; "
-                            + "out = (in - k + 2p)/s + 1 = (\(shape.height) - \(geometry.kernel) + \(2 * geometry.padding))/\(geometry.stride) + 1 < 1")
-                }
-            }
+    /// that the network ends in `classes` scores (`ModelPlan`).
+    public convenience init(spec: ModelSpec, input: FeatureShape = .cifarImage, classes: Int = 10, seed: UInt64 = 0) throws(ModelSpecError) {
+        self.init(plan: try ModelPlan(spec: spec, input: input, classes: classes), seed: seed)
+    }
+
+    /// Builds the layers of a checked plan (its weights are allocated here).
+    public init(plan: ModelPlan, seed: UInt64 = 0) {
+        spec = plan.spec
+        inputShape = plan.inputShape
+        let layers: [Layer] = plan.layers.map { planned in
+            let (name, shape, index) = (planned.name, planned.inputShape, planned.index)
             let layer: Layer
-            switch token.operation {
+            switch planned.token.operation {
             case let .conv(channels, kernel, stride, padding):
-                try requireSpatial()
-                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: padding))
-                let nextIsBatchNorm = index + 1 < spec.tokens.count && spec.tokens[index + 1].operation == .batchNorm
                 layer = Conv2d(
                     name: name, input: shape, outChannels: channels, kernel: kernel, stride: stride, padding: padding,
-                    bias: !nextIsBatchNorm)
+                    bias: planned.hasBias)
             case .batchNorm:
-                try requireSpatial()
                 layer = BatchNorm2d(name: name, input: shape)
             case .activation(let function):
                 layer = Activation(name: name, function: function, input: shape)
             case let .maxPool(kernel, stride):
-                try requireSpatial()
-                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: 0))
                 layer = MaxPool2d(name: name, input: shape, kernel: kernel, stride: stride)
             case let .avgPool(kernel, stride):
-                try requireSpatial()
-                try requireFits(SpatialGeometry(kernel: kernel, stride: stride, padding: 0))
                 layer = AvgPool2d(name: name, input: shape, kernel: kernel, stride: stride)
             case .globalAvgPool:
-                try requireSpatial()
                 layer = GlobalAvgPool(name: name, input: shape)
             case .flatten:
                 layer = Flatten(name: name, input: shape)
             case let .dropout(p, channelwise):
-                if channelwise { try requireSpatial() }
                 layer = Dropout(
                     name: name, input: shape, probability: p, channelwise: channelwise,
                     seed: seed &+ UInt64(index) &* 0x9E37_79B9)
             case .fc(let features):
                 layer = Linear(name: name, input: shape, outFeatures: features)
             case let .residual(channels, stride, middle):
-                try requireSpatial()
-                try requireFits(SpatialGeometry(kernel: 3, stride: stride, padding: 1))
                 layer = ResidualBlock(name: name, input: shape, outChannels: channels, stride: stride, middleChannels: middle)
             }
-            shape = layer.outputShape
-            layers.append(layer)
-        }
-        guard shape.isFlat && shape.count == classes else {
-            throw ModelSpecError(
-                tokenIndex: nil, token: "",
-                reason: "the network must end in \(classes) class scores (for example gap,fc\(classes)), "
-                    + "but its output is \(shape.isFlat ? "a vector of \(shape.count)" : "a \(shape) feature map")")
+            precondition(layer.outputShape == planned.outputShape, "\(name): the plan's output shape and the layer's differ")
+            return layer
         }
         self.layers = layers
         layers.first?.computesInputGradient = false

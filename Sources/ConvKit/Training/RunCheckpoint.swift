@@ -93,7 +93,8 @@ public enum RunCheckpoint {
         }
     }
 
-    /// Reads a checkpoint and builds its network with the stored weights and statistics.
+    /// Reads a checkpoint and builds its network with the stored weights and statistics; throws a
+    /// `MemoryLimitError` (before allocating the weights) when the model cannot run one image here.
     public static func load(_ path: String) throws -> Loaded {
         let file = try SafeTensors(contentsOf: path)
         guard let specText = file.metadata[specKey] else {
@@ -101,12 +102,15 @@ public enum RunCheckpoint {
                 path: path,
                 problem: "has no ConvScope model spec in its metadata ('\(specKey)'): it was not written by convscope")
         }
-        let network: Network
+        let plan: ModelPlan
         do {
-            network = try Network(spec: try ModelSpec(specText))
+            plan = try ModelPlan(spec: try ModelSpec(specText))
         } catch {
             throw RunCheckpointError(path: path, problem: "holds a model spec that does not build: \(error)")
         }
+        // Sized before its weights are allocated: a spec can ask for more memory than the machine has.
+        try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: path)
+        let network = Network(plan: plan)
         try Checkpoint.load(file, into: network.stateTensors, source: path)
         for parameter in network.parameters {
             guard let entry = file[Checkpoint.maskPrefix + parameter.name] else { continue }
@@ -120,7 +124,8 @@ public enum RunCheckpoint {
         return Loaded(network: network, metadata: file.metadata, file: file, path: path)
     }
 
-    /// Rebuilds a trainer from a checkpoint to continue its run, optionally for more epochs.
+    /// Rebuilds a trainer from a checkpoint to continue its run, optionally for more epochs; throws a
+    /// `MemoryLimitError` when training at the run's batch size would not fit in memory.
     public static func resume(_ path: String, dataset: Dataset, epochs: Int? = nil) throws -> Trainer {
         let loaded = try load(path)
         if let recorded = loaded.datasetName, recorded != dataset.displayName {
@@ -128,6 +133,8 @@ public enum RunCheckpoint {
         }
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
+        try MemoryEstimate(plan: ModelPlan(spec: loaded.network.spec)).require(
+            .training(batch: config.batchSize, optimizer: config.optimizer.kind), source: path)
         let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history)
         // Optimiser and look-ahead state that is present and fits is restored; anything else starts
         // fresh (a pruned model's new shapes, or a checkpoint written without that state).

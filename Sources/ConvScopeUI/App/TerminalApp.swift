@@ -235,7 +235,7 @@ public final class TerminalApp {
                 do {
                     return .success(try makeTrainer(try outcome.get()))
                 } catch {
-                    model.phase = .failed("\(error)")
+                    model.phase = .failed(ErrorText.describe(error))
                 }
             }
             var grid = CellGrid(width: size.width, height: size.height)

@@ -41,6 +41,10 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         for name in models { try validateModel(name) }
         guard batch >= 1 else { throw ValidationError("--batch \(batch) must be at least 1") }
+        for name in models {
+            try requireMemory(name, for: .training(batch: batch, optimizer: .sgd))
+            try requireMemory(name, for: .inference(batch: Benchmark().inferBatch))
+        }
         if compare {
             guard batch == Benchmark.referenceTrainBatch else {
                 throw ValidationError(

@@ -34,6 +34,7 @@ struct DistillCommand: ParsableCommand {
 
     func run() throws {
         let teacherModel = try RunCheckpoint.load(teacher)
+        try requireMemory(teacherModel.network, for: .inference(batch: training.config.batchSize), checkpoint: teacher)
         let dataset = try data.load(trainLimit: training.trainLimit)
         let trainer = try Trainer(config: training.config, dataset: dataset)
         trainer.teacher = (

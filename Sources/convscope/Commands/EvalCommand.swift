@@ -29,6 +29,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let views = TestTimeAugmentation(rawValue: tta)!
         let (model, metadata) = try Classifier.load(checkpoint)
+        if case .float(let network) = model { try requireMemory(network, for: .inference(batch: 128), checkpoint: checkpoint) }
         let dataset = try data.load(trainLimit: 0)
         if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")

@@ -40,6 +40,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try RunCheckpoint.load(checkpoint)
+        try requireMemory(loaded.network, for: .inference(batch: Benchmark().inferBatch), checkpoint: checkpoint)
         let dataset = try data.load(trainLimit: 0)
         let before = ModelReport.measure("original", .float(loaded.network), file: checkpoint, testSet: dataset.test)
         var metadata = loaded.metadata

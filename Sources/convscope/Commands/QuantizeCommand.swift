@@ -31,6 +31,7 @@ struct QuantizeCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try RunCheckpoint.load(checkpoint)
+        try requireMemory(loaded.network, for: .inference(batch: Benchmark().inferBatch), checkpoint: checkpoint)
         let dataset = try data.load()
         let batches = QuantizedNetwork.calibrationBatches(dataset.train, count: calibration)
         let quantized = QuantizedNetwork.quantize(loaded.network, calibration: batches)

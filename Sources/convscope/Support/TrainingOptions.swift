@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvScopeUI
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.
 struct TrainingOptions: ParsableArguments {
@@ -84,6 +85,7 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--recipe must be standard, fast or quick, not '\(recipe)'\(renamed)")
         }
         try validateModel(modelName)
+        try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.kind))
     }
 
     /// The recipe `--recipe` names (`validate` has refused any other name).
@@ -126,11 +128,32 @@ enum Recipe: String {
     case quick
 }
 
-/// Refuses a `--model` that does not build, as a usage error pointing at the bad token.
+/// Refuses a `--model` that does not build, as a usage error pointing at the bad token. Builds nothing:
+/// a spec can ask for more memory than the machine has (`requireMemory` checks that).
 func validateModel(_ model: String) throws {
     do {
-        _ = try Network(model)
+        _ = try ModelPlan(spec: try ModelSpec(model))
     } catch {
         throw ValidationError("--model: \(error)")
+    }
+}
+
+/// Refuses (a runtime failure, exit 1) a valid `--model` whose `use` would need more memory than the
+/// machine has, naming the layer with the largest share; `subject` is how the message names the model.
+func requireMemory(_ model: String, for use: MemoryEstimate.Use, subject: String = "--model") throws {
+    do {
+        try MemoryEstimate(spec: try ModelSpec(model)).require(use)
+    } catch let error as MemoryLimitError {
+        throw RuntimeError(MemoryText.refusal(error, subject: subject))
+    }
+}
+
+/// Refuses a loaded model whose `use` would need more memory than the machine has (a checkpoint's model
+/// fits one image when it loads; commands running larger batches check those too).
+func requireMemory(_ network: Network, for use: MemoryEstimate.Use, checkpoint: String) throws {
+    do {
+        try MemoryEstimate(spec: network.spec).require(use, source: checkpoint)
+    } catch let error as MemoryLimitError {
+        throw RuntimeError(MemoryText.refusal(error))
     }
 }

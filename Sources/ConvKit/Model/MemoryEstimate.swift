@@ -1,0 +1,152 @@
+/// How much memory a model takes to train or run on a batch, worked out from its `ModelPlan` before
+/// anything is allocated, so that a model or batch far too big for the machine is refused in
+/// microseconds instead of allocating for a minute and then aborting.
+///
+/// The estimate follows the engine's buffers: every layer keeps its output (and in training its input
+/// gradient, with masks and indices where it has them) for the whole batch; a convolution adds per-worker
+/// lowering scratch for a group of images and rearranged copies of its weights (direct, flipped and
+/// Winograd forms, per-worker gradient parts); training adds gradients, the optimiser's moments and the
+/// trainer's copy of the last good state (see `Trainer`). It leaves out the data set and the program
+/// itself. `docs/reliability.md` compares it with measured peak memory.
+public struct MemoryEstimate: Sendable {
+    /// What the model is used for: the batch size, and the optimiser when training.
+    public enum Use: Sendable, Equatable {
+        case training(batch: Int, optimizer: Optimizer.Kind)
+        case inference(batch: Int)
+
+        public var batch: Int {
+            switch self {
+            case .training(let batch, _), .inference(let batch): return batch
+            }
+        }
+
+        public var isTraining: Bool {
+            if case .training = self { return true }
+            return false
+        }
+    }
+
+    /// One layer's share: its weights and their companions, its activations for the batch, its scratch.
+    public struct Part: Sendable, Equatable {
+        /// The layer's name (`conv2`), or `input` for the batch of images itself.
+        public let layer: String
+        /// The spec token (`conv4096`), empty for the input.
+        public let token: String
+        public let bytes: Double
+    }
+
+    public let plan: ModelPlan
+
+    public init(plan: ModelPlan) { self.plan = plan }
+
+    /// The estimate for `spec` (throws the spec's error when it does not build).
+    public init(spec: ModelSpec, input: FeatureShape = .cifarImage, classes: Int = 10) throws(ModelSpecError) {
+        plan = try ModelPlan(spec: spec, input: input, classes: classes)
+    }
+
+    /// Bytes for `use`, in all.
+    public func bytes(for use: Use) -> Double { parts(for: use).reduce(0) { $0 + $1.bytes } }
+
+    /// Bytes of the weights alone (what a checkpoint's model holds, 4 bytes per parameter).
+    public var parameterBytes: Double { plan.layers.reduce(0) { $0 + 4 * Double($1.parameterCount) } }
+
+    /// The layer needing the most for `use`.
+    public func largestPart(for use: Use) -> Part {
+        parts(for: use).max { $0.bytes < $1.bytes }!
+    }
+
+    /// Every layer's share for `use`, in order, after the input batch's.
+    public func parts(for use: Use) -> [Part] {
+        let batch = Double(max(use.batch, 1))
+        let input = Part(layer: "input", token: "", bytes: 4 * batch * MemoryEstimate.count(plan.inputShape) * (use.isTraining ? 2 : 1))
+        return [input] + plan.layers.map { layer in
+            Part(layer: layer.name, token: layer.token.text, bytes: 4 * floats(layer, use: use, batch: batch))
+        }
+    }
+
+    /// Throws when `use` needs more than `budget`; `source` names the checkpoint the model came from, if any.
+    public func require(_ use: Use, within budget: MemoryBudget = .machine(), source: String? = nil) throws(MemoryLimitError) {
+        let needed = bytes(for: use)
+        guard needed > budget.bytes else { return }
+        throw MemoryLimitError(
+            model: plan.spec.text, use: use, bytes: needed, budget: budget, largest: largestPart(for: use), source: source)
+    }
+
+    // MARK: - The accounting
+
+    static let workers = Double(Parallel.workerCount)
+
+    /// Elements per sample of `shape`, in `Double` (a spec's numbers can be absurd).
+    static func count(_ shape: FeatureShape) -> Double { Double(shape.channels) * Double(shape.height) * Double(shape.width) }
+
+    /// Floats of `layer` for `use` at `batch` images.
+    private func floats(_ layer: ModelPlan.Layer, use: Use, batch: Double) -> Double {
+        let inputs = MemoryEstimate.count(layer.inputShape), outputs = MemoryEstimate.count(layer.outputShape)
+        let spatial = Double(layer.outputShape.height) * Double(layer.outputShape.width)
+        let training = use.isTraining
+        let first = layer.index == 0
+        let activations: Double
+        /// The layer's convolutions: input channels, kernel side and output channels.
+        var convolutions: [(inputs: Int, kernel: Int, outputs: Int)] = []
+        switch layer.token.operation {
+        case let .conv(channels, kernel, _, _):
+            activations = outputs + (training && !first ? inputs : 0)
+            convolutions = [(layer.inputShape.channels, kernel, channels)]
+        case .maxPool:
+            // The output, the winners' indices, and in training the input gradient.
+            activations = 2 * outputs + (training ? inputs : 0)
+        case .dropout:
+            activations = training ? 2 * outputs + inputs : outputs
+        case .flatten:
+            activations = 0
+        case .activation(.relu) where training && layer.index > 0 && plan.layers[layer.index - 1].token.operation == .batchNorm:
+            // The batch norm before it rectifies in place and masks the gradient (`BatchNorm2d.fuse`).
+            activations = 0
+        case .batchNorm, .activation, .avgPool, .globalAvgPool, .fc:
+            activations = outputs + (training ? inputs : 0)
+        case let .residual(channels, stride, middle):
+            let inner = Double(middle) * spatial
+            let shortcut = ModelPlan.hasShortcut(input: layer.inputShape, channels: channels, stride: stride)
+            // Inference: conv1, bn1, relu1 (inner), conv2, bn2, the sum (outer), the shortcut's conv and bn.
+            // Training adds each sublayer's input gradient, the block's own and that of the sum.
+            activations = training
+                ? 5 * inner + 5 * outputs + (first ? 0 : 2 * inputs) + (shortcut ? 3 * outputs + inputs : 0)
+                : 3 * inner + 3 * outputs + (shortcut ? 2 * outputs : 0)
+            convolutions = [(layer.inputShape.channels, 3, middle), (middle, 3, channels)]
+                + (shortcut ? [(layer.inputShape.channels, 1, channels)] : [])
+        }
+        let perParameter: Double
+        switch use {
+        case .inference:
+            perParameter = 1
+        case .training(_, let optimizer):
+            let moments: Double = optimizer == .adam || optimizer == .adamw ? 2 : 1
+            // Value, gradient, moments, and the last good state's copy of value and moments.
+            perParameter = 2 + moments + (1 + moments)
+        }
+        // Convolution weights' rearranged copies: folded (inference), direct and Winograd forms (up to 4x
+        // the weights each for F(4x4)), and in training flipped forms and per-worker gradient parts.
+        let weightCopies = training ? 10 + MemoryEstimate.workers : 6
+        var extra = 0.0
+        for conv in convolutions {
+            let rowLength = Double(conv.kernel) * Double(conv.kernel) * Double(conv.inputs)
+            // Per worker, a group of images lowered to a column matrix of about 1024 rows (and, in
+            // training, its gradient).
+            let imagesPerGroup = min(batch, max(1, (1024 / max(spatial, 1)).rounded(.down)))
+            extra += MemoryEstimate.workers * (training ? 2 : 1) * imagesPerGroup * spatial * rowLength
+            extra += weightCopies * rowLength * Double(conv.outputs)
+            if conv.kernel == 3 && min(conv.inputs, conv.outputs) >= 16 {
+                // Winograd's transformed tiles per worker: 36 planes of about 192 tiles of both sides'
+                // channels forward, and of 256 tiles for the weight gradient.
+                extra += MemoryEstimate.workers * 36 * (192 + (training ? 256 : 0)) * Double(conv.inputs + conv.outputs)
+            }
+        }
+        // Saving a checkpoint: the weights and the optimiser's moments in PyTorch's order, packed, and the
+        // file's bytes, about twice the checkpoint for a moment.
+        if case .training(_, let optimizer) = use {
+            let moments: Double = optimizer == .adam || optimizer == .adamw ? 2 : 1
+            extra += 2 * (1 + moments) * Double(layer.parameterCount)
+        }
+        return batch * activations + Double(layer.parameterCount) * perParameter + extra
+    }
+}
