@@ -22,21 +22,25 @@ let package = Package(
         // Integer kernels in C with SIMD intrinsics (AVX2 chosen at run time) for int8 inference.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // Async-signal-safe cleanup: the registry of temporary files that signal handlers delete, and the
+        // command line's interrupt handlers (compiled once, so its state is single).
+        .target(name: "CCleanup"),
+
         // The engine: tensors, layers, models, training, data, interpretation, compression, file formats.
         .target(
             name: "ConvKit",
-            dependencies: ["CBLAS", "CPNG", "CKernels"],
+            dependencies: ["CBLAS", "CPNG", "CKernels", "CCleanup"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
         .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses", "CTerminal"]),
         // Async-signal-safe terminal restoration (signal handlers), compiled once so its state is single.
-        .target(name: "CTerminal", dependencies: ["CCurses"]),
+        .target(name: "CTerminal", dependencies: ["CCurses", "CCleanup"]),
         // The thin command line over both.
         .executableTarget(
             name: "convscope",
             dependencies: [
-                "ConvKit", "ConvScopeUI",
+                "ConvKit", "ConvScopeUI", "CCleanup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@
 #define NCURSES_WIDECHAR 1
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "cterminal.h"
+#include "ccleanup.h"
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
 #include <pthread.h>
@@ -78,13 +79,15 @@ void cterminal_prepare_restore(void) {
 void cterminal_mark_inactive(void) { cterminal_state()->terminal_active = 0; }
 
 /// First SIGINT/SIGTERM/SIGHUP: only counted, for the UI thread to see (the app shuts down
-/// cleanly). Any further one: restore the terminal and exit at once with 128 + signal.
+/// cleanly). Any further one: restore the terminal, delete the temporaries of writes in progress and
+/// exit at once with 128 + signal.
 static void cterminal_on_interrupt(int signal_number) {
     struct cterminal_restore_state *state = cterminal_state();
     state->last_interrupt = signal_number;
     state->interrupt_count += 1;
     if (state->interrupt_count >= 2) {
         cterminal_restore_terminal_now();
+        ccleanup_remove_temporaries();  // a save or export cut short leaves no temporary behind
         _exit(128 + signal_number);
     }
 }
@@ -92,6 +95,7 @@ static void cterminal_on_interrupt(int signal_number) {
 /// A crash: restore the terminal, then let the previous handler (or the default action) report it.
 static void cterminal_on_crash(int signal_number) {
     cterminal_restore_terminal_now();
+    ccleanup_remove_temporaries();
     sigaction(signal_number, &cterminal_state()->previous_actions[signal_number], NULL);
     raise(signal_number);
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CCleanup
 import ConvKit
 import ConvScopeUI
 import Foundation
@@ -29,6 +30,9 @@ struct ConvScope: ParsableCommand {
 @main
 enum Entry {
     static func main() {
+        // SIGINT, SIGTERM and SIGHUP delete the temporaries of writes in progress before the process ends
+        // (the app installs its own handlers while it runs; `train` and `download` stop gracefully).
+        _ = ccleanup_install_handlers()
         do {
             var command = try ConvScope.parseAsRoot()
             try command.run()
@@ -54,6 +58,19 @@ enum Entry {
 /// Writes a line to standard error.
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// The usual exit status of a process ended by `signal`.
+func exitStatus(forSignal signal: Int32) -> Int32 { 128 + signal }
+
+/// SIGINT, SIGTERM or SIGHUP by name.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGHUP: return "SIGHUP"
+    default: return "signal \(signal)"
+    }
 }
 
 /// A failure while running a command (exit status 1), described in one line.

@@ -80,8 +80,12 @@ public struct DatasetDownloader: Sendable {
     }
 
     /// Downloads and installs the dataset unless a valid one is already in place; blocks until done.
-    /// `progress` is called from a background thread, many times while bytes arrive.
-    public func run(progress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }) throws -> Outcome {
+    /// `progress` is called from a background thread, many times while bytes arrive. Once `stop` is
+    /// raised the transfer is cancelled (within a tenth of a second) or, while unpacking, the run ends
+    /// after `tar`; it then throws `DownloadError.interrupted` and leaves nothing behind.
+    public func run(
+        stoppingWhen stop: StopSignal = StopSignal(), progress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
+    ) throws -> Outcome {
         removeAbandonedTemporaries()
         if (try? CIFAR10Loader.validate(directory: datasetDirectory)) != nil {
             return .alreadyPresent(directory: datasetDirectory)
@@ -99,7 +103,8 @@ public struct DatasetDownloader: Sendable {
             try? files.removeItem(atPath: archive)
             try? files.removeItem(atPath: unpackDirectory)
         }
-        let bytes = try fetch(into: archive, progress: progress)
+        let bytes = try fetch(into: archive, stoppingWhen: stop, progress: progress)
+        if stop.isRaised { throw DownloadError.interrupted }
 
         progress(DownloadProgress(phase: .unpacking, received: bytes, total: bytes))
         do {
@@ -107,7 +112,8 @@ public struct DatasetDownloader: Sendable {
         } catch {
             throw DownloadError.fileSystem(path: unpackDirectory, reason: "cannot create folder (\(error.localizedDescription))")
         }
-        try unpack(archive, into: unpackDirectory)
+        try unpack(archive, into: unpackDirectory, stoppingWhen: stop)
+        if stop.isRaised { throw DownloadError.interrupted }
         let unpacked = (unpackDirectory as NSString).appendingPathComponent(DataLocator.datasetFolderName)
         do {
             try CIFAR10Loader.validate(directory: unpacked)
@@ -132,7 +138,9 @@ public struct DatasetDownloader: Sendable {
     // MARK: - Steps
 
     /// Streams `url` into `path`, checking status, length and MD5; returns the byte count.
-    private func fetch(into path: String, progress: @escaping @Sendable (DownloadProgress) -> Void) throws -> Int64 {
+    private func fetch(
+        into path: String, stoppingWhen stop: StopSignal, progress: @escaping @Sendable (DownloadProgress) -> Void
+    ) throws -> Int64 {
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let handle = FileHandle(forWritingAtPath: path)
         else {
@@ -148,9 +156,13 @@ public struct DatasetDownloader: Sendable {
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: transfer, delegateQueue: queue)
-        session.dataTask(with: URLRequest(url: url)).resume()
-        transfer.finished.wait()
+        let task = session.dataTask(with: URLRequest(url: url))
+        task.resume()
+        while transfer.finished.wait(timeout: .now() + 0.1) == .timedOut {
+            if stop.isRaised { task.cancel() }
+        }
         session.finishTasksAndInvalidate()
+        if stop.isRaised { throw DownloadError.interrupted }
 
         let result = transfer.result()
         if let failure = result.failure { throw failure }
@@ -164,8 +176,8 @@ public struct DatasetDownloader: Sendable {
         return result.received
     }
 
-    /// Runs `tar -xzf archive -C directory`.
-    private func unpack(_ archive: String, into directory: String) throws {
+    /// Runs `tar -xzf archive -C directory`; stops `tar` when `stop` is raised.
+    private func unpack(_ archive: String, into directory: String, stoppingWhen stop: StopSignal) throws {
         let tar = ["/bin/tar", "/usr/bin/tar"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/bin/tar"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tar)
@@ -179,8 +191,17 @@ public struct DatasetDownloader: Sendable {
         } catch {
             throw DownloadError.unpackFailed(archive: url.lastPathComponent, reason: "cannot run \(tar): \(error.localizedDescription)")
         }
+        let watcher = DispatchWorkItem {
+            while process.isRunning {
+                if stop.isRaised { process.terminate() }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        DispatchQueue.global().async(execute: watcher)
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        watcher.wait()
+        if stop.isRaised { throw DownloadError.interrupted }
         guard process.terminationReason == .exit && process.terminationStatus == 0 else {
             let text = String(decoding: message, as: UTF8.self)
                 .split(whereSeparator: \.isNewline).first.map(String.init) ?? "tar exited with status \(process.terminationStatus)"

@@ -14,6 +14,8 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     case invalidArchive(reason: String)
     /// A file or folder in the cache could not be created, written or moved.
     case fileSystem(path: String, reason: String)
+    /// The download was asked to stop (`StopSignal`: the user quit, or an interrupt); nothing was kept.
+    case interrupted
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
             return "downloaded archive does not hold a valid CIFAR-10 folder: \(reason)"
         case let .fileSystem(path, reason):
             return "\(path): \(reason)"
+        case .interrupted:
+            return "download interrupted; nothing was kept"
         }
     }
 }

@@ -211,18 +211,23 @@ public final class TerminalApp {
         var model = initial
         let progress = Shared<DownloadProgress?>(nil)
         var pending: Shared<Result<Dataset, any Error>?>?
+        let stopDownload = StopSignal()
         while true {
             let size = screen.size
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
             switch key == .none ? nil : model.handle(key) {
             case .quit?:
+                // A download in progress stops and removes what it wrote before the process ends (within
+                // a tenth of a second, or once tar has finished unpacking).
+                stopDownload.raise()
+                while let pending, pending.withLock({ $0 == nil }) { Thread.sleep(forTimeInterval: 0.02) }
                 if key == .interrupt, let signal = screen.lastInterruptSignal {
                     return .failure(SetupExit(.interrupted(signal: signal, unsavedSteps: 0)))
                 }
                 return .failure(SetupExit(.quit(unsavedSteps: 0)))
             case .download?:
                 pending = load {
-                    _ = try downloader.run { report in progress.withLock { $0 = report } }
+                    _ = try downloader.run(stoppingWhen: stopDownload) { report in progress.withLock { $0 = report } }
                     return try Dataset.load(.cifar10(directory: downloader.datasetDirectory))
                 }
             case .synthetic?:

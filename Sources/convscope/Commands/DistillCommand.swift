@@ -47,7 +47,7 @@ struct DistillCommand: ParsableCommand {
         let metrics = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) + ".jsonl" : checkpoint + ".jsonl"
         try runTraining(
             trainer, checkpoint: checkpoint, metrics: metrics,
-            extraMetadata: ["distilled_from": teacher, "temperature": "\(temperature)", "alpha": "\(alpha)"])
+            extraMetadata: ["distilled_from": teacher, "temperature": "\(temperature)", "alpha": "\(alpha)"], resumable: false)
         let rows = [
             ModelReport.measure("teacher", .float(teacherModel.network), file: teacher, testSet: dataset.test),
             ModelReport.measure("student", .float(trainer.network), file: checkpoint, testSet: dataset.test),

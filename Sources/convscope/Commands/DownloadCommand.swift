@@ -1,4 +1,5 @@
 import ArgumentParser
+import CCleanup
 import ConvKit
 import Foundation
 import Synchronization
@@ -31,7 +32,18 @@ struct DownloadCommand: ParsableCommand {
         if let md5 { downloader.expectedMD5 = md5.lowercased() }
         writeOut("downloading \(downloader.url.absoluteString)\n  into \(downloader.datasetDirectory)\n")
         let reporter = DownloadReporter(isTerminal: isatty(STDOUT_FILENO) != 0)
-        let outcome = try downloader.run { reporter.report($0) }
+        // An interrupt stops the transfer (or waits for tar) and removes the temporaries; a second one ends at once.
+        ccleanup_set_graceful("\nconvscope: stopping the download and removing what it wrote; press Ctrl-C again to quit at once\n")
+        defer { ccleanup_set_graceful(nil) }
+        let outcome: DatasetDownloader.Outcome
+        do {
+            outcome = try downloader.run(stoppingWhen: StopSignal(raisedByInterrupts: true)) { reporter.report($0) }
+        } catch DownloadError.interrupted {
+            reporter.finish()
+            let signal = ccleanup_last_interrupt_signal()
+            printError("convscope: download stopped by \(signalName(signal)); nothing was kept")
+            throw ExitCode(exitStatus(forSignal: signal))
+        }
         reporter.finish()
         writeOut("\(outcome)\n")
     }

@@ -1,16 +1,35 @@
+import ArgumentParser
+import CCleanup
 import ConvKit
 import ConvScopeUI
 import Foundation
 
 /// Trains until the run's planned epochs are done: a progress bar, one line per epoch, the checkpoint
 /// saved (atomically) and a metrics line appended after every epoch. Shared by `train` and `distill`.
-func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraMetadata: [String: String] = [:]) throws {
+///
+/// SIGINT, SIGTERM or SIGHUP stop the run after the current step (or the epoch's test evaluation): a
+/// checkpoint of the run so far is saved, mid-epoch if need be, and `train --resume` continues it
+/// exactly; the process then exits with 128 + the signal. A second interrupt ends it at once, keeping
+/// the checkpoint saved last (a save cut short leaves no temporary: `CCleanup`). A divergence stops the
+/// run without saving (exit 1).
+func runTraining(
+    _ trainer: Trainer, checkpoint: String, metrics: String, extraMetadata: [String: String] = [:], resumable: Bool = true
+) throws {
+    ccleanup_set_graceful(
+        "\nconvscope: stopping after this step to save the run; press Ctrl-C again to quit at once, keeping the last checkpoint\n")
+    defer { ccleanup_set_graceful(nil) }
     let dataset = trainer.dataset
+    let firstStep = trainer.globalStep
     let bar = ProgressBar()
     let tag = dataset.isSynthetic ? "[SYNTHETIC] " : ""
     var lastDraw = Date.distantPast
     var savedEpoch: Int?
     while !trainer.isFinished {
+        if ccleanup_interrupts_received() > 0 {
+            bar.finish()
+            try stopInterrupted(
+                trainer, unsaved: trainer.globalStep > firstStep, checkpoint: checkpoint, extraMetadata: extraMetadata, resumable: resumable)
+        }
         let outcome = trainer.step()
         switch outcome {
         case .diverged(let divergence):
@@ -50,4 +69,23 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
         String(
             format: "%@final test accuracy %.2f%% after %d epochs, %@ of training; saved %@, metrics in %@\n",
             tag, last.testAccuracy * 100, last.epoch, durationText(last.elapsedSeconds), checkpoint, metrics))
+}
+
+/// Saves the run where an interrupt stopped it (mid-epoch when it is; at an epoch's end the epoch's own
+/// save is the latest state), says so, and ends the command with 128 + the signal.
+private func stopInterrupted(
+    _ trainer: Trainer, unsaved: Bool, checkpoint: String, extraMetadata: [String: String], resumable: Bool
+) throws -> Never {
+    let signal = ccleanup_last_interrupt_signal()
+    let place = "epoch \(trainer.completedEpochs + 1), step \(trainer.stepInEpoch) of \(trainer.stepsPerEpoch)"
+    if !unsaved {
+        printError("convscope: stopped by \(signalName(signal)) before the first step; nothing new to save")
+    } else if trainer.stepInEpoch > 0 {
+        try RunCheckpoint.save(trainer, to: checkpoint, extraMetadata: extraMetadata)
+        let hint = resumable ? "; continue with: convscope train --resume --checkpoint \(checkpoint)" : ""
+        printError("convscope: stopped by \(signalName(signal)) at \(place); saved \(checkpoint)\(hint)")
+    } else {
+        printError("convscope: stopped by \(signalName(signal)) after epoch \(trainer.completedEpochs); \(checkpoint) holds it")
+    }
+    throw ExitCode(exitStatus(forSignal: signal))
 }
