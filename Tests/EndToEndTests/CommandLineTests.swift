@@ -259,13 +259,14 @@ enum Convscope {
         return root.appendingPathComponent(".build/release/convscope").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs the binary with `arguments` (or, given `executable`, that program, e.g. a shell wrapping it).
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             XCTFail("no convscope binary at \(binary): build it first (make test does)")
             throw CocoaError(.fileNoSuchFile)
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CONVSCOPE_DATA")

@@ -70,6 +70,11 @@ final class TmuxDriver {
 
     /// Presses tmux key names (`j`, `Space`, `C-c`, `Left`).
     func press(_ keys: String...) throws {
+        try press(contentsOf: keys)
+    }
+
+    /// Presses a list of tmux key names in one go.
+    func press(contentsOf keys: [String]) throws {
         try tmux(["send-keys", "-t", TmuxDriver.session] + keys)
     }
 

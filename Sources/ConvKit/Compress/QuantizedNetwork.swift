@@ -225,6 +225,7 @@ public final class QuantizedNetwork {
         let floatState = network.allLayers.filter { $0 is BatchNorm2d && !fused.contains($0.name) }.flatMap(\.stateTensors)
         let floatFile = SafeTensors(tensors: file.tensors.filter { entry in floatState.contains { $0.name == entry.name } }, metadata: [:])
         try Checkpoint.load(floatFile, into: floatState, source: path)
+        try Checkpoint.requireFinite(floatFile, for: floatState, source: path)
         return QuantizedNetwork(float: network, weights: weights)
     }
 }

@@ -46,8 +46,9 @@ public enum Checkpoint {
     /// Copies `file`'s tensors into `state`, all or nothing.
     ///
     /// Every tensor of `state` must be present with the same PyTorch shape and the matching dtype
-    /// (F32 for floats, I64 for counters) and only finite values, and the file may hold no other tensors
-    /// except `optimizer.*` and `mask.*`.
+    /// (F32 for floats, I64 for counters), and the file may hold no other tensors except `optimizer.*`
+    /// and `mask.*`. Values are copied bit for bit, NaN payloads included: refusing a model whose weights
+    /// are not finite is the model checkpoint's job (`RunCheckpoint.load`, `requireFinite`).
     /// Nothing is changed unless all checks pass; the error describes the first problem in model order
     /// and counts the others. `source` names the file in errors.
     public static func load(_ file: SafeTensors, into state: [StateTensor], source: String = "checkpoint") throws {
@@ -71,8 +72,6 @@ public enum Checkpoint {
                 problem(tensor.name, .shapeMismatch, "has shape \(entry.shape), expected \(expectedShape)")
             } else if entry.dtype != expectedType {
                 problem(tensor.name, .dtypeMismatch, "has dtype \(entry.dtype.rawValue), expected \(expectedType.rawValue)")
-            } else if let nonFinite = nonFiniteProblem(entry, source: source) {
-                problems.append(nonFinite)
             }
         }
         for entry in file.tensors where !expectedNames.contains(entry.name) && !entry.name.hasPrefix(optimizerPrefix)
@@ -102,6 +101,12 @@ extension Checkpoint {
     /// cannot compute anything, and every view and number drawn from it would be NaN.
     public static func requireFinite(_ entry: SafeTensors.Entry, source: String) throws(CheckpointError) {
         if let problem = nonFiniteProblem(entry, source: source) { throw problem }
+    }
+
+    /// `requireFinite` for every tensor of `file` that `state` names, in the file's order.
+    public static func requireFinite(_ file: SafeTensors, for state: [StateTensor], source: String) throws(CheckpointError) {
+        let names = Set(state.map(\.name))
+        for entry in file.tensors where names.contains(entry.name) { try requireFinite(entry, source: source) }
     }
 
     static func nonFiniteProblem(_ entry: SafeTensors.Entry, source: String) -> CheckpointError? {

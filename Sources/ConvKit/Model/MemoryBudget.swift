@@ -44,7 +44,7 @@ public struct MemoryBudget: Sendable, Equatable {
     }
 
     /// `MemAvailable` of a `/proc/meminfo` text, in bytes.
-    static func available(meminfo: String) -> Double? {
+    public static func available(meminfo: String) -> Double? {
         for line in meminfo.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
             let fields = line.split(separator: " ")
             guard fields.count >= 2, let kilobytes = Double(fields[1]) else { return nil }

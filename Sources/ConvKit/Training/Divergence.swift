@@ -33,13 +33,15 @@ public struct Divergence: Sendable, Equatable {
     public var learningRate: Float
     /// The run's peak learning rate (`--lr`), which a retry would lower.
     public var peakLearningRate: Float
-    /// How far back the trainer went: the step count it now stands at (its weights are those after
-    /// that many steps). Equal to `globalStep - 1` when only the failed step was undone.
+    /// Where the trainer went back to (`Trainer`): after `restoredEpoch` epochs and `restoredStep` steps
+    /// of the next (0 at an epoch's end), `restoredGlobalStep` steps in all.
+    public var restoredEpoch: Int
+    public var restoredStep: Int
     public var restoredGlobalStep: Int
 
     public init(
         quantity: Quantity, value: Float, tensor: String? = nil, epoch: Int, step: Int, stepsPerEpoch: Int, globalStep: Int,
-        learningRate: Float, peakLearningRate: Float, restoredGlobalStep: Int
+        learningRate: Float, peakLearningRate: Float, restoredEpoch: Int, restoredStep: Int, restoredGlobalStep: Int
     ) {
         self.quantity = quantity
         self.value = value
@@ -50,6 +52,8 @@ public struct Divergence: Sendable, Equatable {
         self.globalStep = globalStep
         self.learningRate = learningRate
         self.peakLearningRate = peakLearningRate
+        self.restoredEpoch = restoredEpoch
+        self.restoredStep = restoredStep
         self.restoredGlobalStep = restoredGlobalStep
     }
 
@@ -57,6 +61,6 @@ public struct Divergence: Sendable, Equatable {
         a.quantity == b.quantity && a.value.bitPattern == b.value.bitPattern && a.tensor == b.tensor && a.epoch == b.epoch
             && a.step == b.step && a.stepsPerEpoch == b.stepsPerEpoch && a.globalStep == b.globalStep
             && a.learningRate == b.learningRate && a.peakLearningRate == b.peakLearningRate
-            && a.restoredGlobalStep == b.restoredGlobalStep
+            && a.restoredEpoch == b.restoredEpoch && a.restoredStep == b.restoredStep && a.restoredGlobalStep == b.restoredGlobalStep
     }
 }

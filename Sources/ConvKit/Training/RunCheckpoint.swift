@@ -94,7 +94,8 @@ public enum RunCheckpoint {
     }
 
     /// Reads a checkpoint and builds its network with the stored weights and statistics; throws a
-    /// `MemoryLimitError` (before allocating the weights) when the model cannot run one image here.
+    /// `MemoryLimitError` (before allocating the weights) when the model cannot run one image here, and a
+    /// `CheckpointError` naming the tensor when a weight or statistic is NaN or infinite.
     public static func load(_ path: String) throws -> Loaded {
         let file = try SafeTensors(contentsOf: path)
         guard let specText = file.metadata[specKey] else {
@@ -112,6 +113,7 @@ public enum RunCheckpoint {
         try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: path)
         let network = Network(plan: plan)
         try Checkpoint.load(file, into: network.stateTensors, source: path)
+        try Checkpoint.requireFinite(file, for: network.stateTensors, source: path)
         for parameter in network.parameters {
             guard let entry = file[Checkpoint.maskPrefix + parameter.name] else { continue }
             guard let bytes = entry.uint8s, entry.shape == parameter.layout.torchShape else {

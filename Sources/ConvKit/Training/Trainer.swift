@@ -9,9 +9,12 @@ import Foundation
 ///
 /// A step never leaves non-finite weights behind: when its loss or gradient norm is not finite (or, at
 /// the end of an epoch, the weights or the test loss), `step()` reports a `Divergence` and puts the run
-/// back where it stood before the step that led there: the weights, statistics and optimiser state from
-/// before the previous step's update (those that produced the last finite loss), and the step count,
-/// tallies and history with them. Lowering the rate and stepping again then retries that update.
+/// back to its last good state: the end of the latest recorded epoch (or where this trainer started),
+/// whose weights, statistics and optimiser state passed an epoch's checks, with the step count, tallies
+/// and history of that moment. The steps just before a non-finite loss are usually no better: a loss
+/// blows up over several steps, and momentum carries the huge gradients into any retry (measured in the
+/// app: going back one step and lowering the rate 10,000 times diverged again at once). Lowering the rate
+/// and stepping again retrains the epoch from there, as the checkpoint saved after that epoch would.
 public final class Trainer {
     public let config: TrainingConfig
     public let dataset: Dataset
@@ -73,13 +76,9 @@ public final class Trainer {
         }
     }
 
-    /// The running statistics (batch norm's means, variances and counters) as the current step found them:
-    /// a training forward pass updates them before the step can tell whether it diverged.
-    private var statisticsAtStepStart: StateCopy
-    /// The run at the start of the latest step whose loss and gradients were finite: its weights and
-    /// optimiser state (copied just before that step's update), its statistics and its position.
+    /// The run's last good state: weights, statistics, optimiser and look-ahead state, copied where this
+    /// trainer took its first step and after each recorded epoch; and the position that goes with it.
     private let lastGood: StateCopy
-    private var lastGoodStatistics: StateCopy
     private var lastGoodPosition: Position?
 
     /// A fresh run: builds and initialises the network from the config.
@@ -135,12 +134,8 @@ public final class Trainer {
                 return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
             } : []
         lookahead = slowWeights
-        let parameterNames = Set(network.parameters.map(\.name))
-        let statistics = network.stateTensors.filter { !parameterNames.contains($0.name) }
-        statisticsAtStepStart = StateCopy(of: statistics)
-        lastGoodStatistics = StateCopy(of: statistics)
         lastGood = StateCopy(
-            of: network.stateTensors.filter { parameterNames.contains($0.name) } + optimizer.stateTensors
+            of: network.stateTensors + optimizer.stateTensors
                 + slowWeights.map { StateTensor(name: $0.name, content: .float($0.slow, .plain([$0.count]))) })
     }
 
@@ -265,7 +260,7 @@ public final class Trainer {
         }
         let rate = learningRate
         let start = position
-        statisticsAtStepStart.capture()
+        if lastGoodPosition == nil { keepAsLastGood() }
         let teacherLogits = teacher.map { $0.network.infer(x) }
         let logits = network.forward(x, mode: .training)
         let gradient = logitGradient.tensor(batch: x.batch, shape: logits.shape)
@@ -282,9 +277,6 @@ public final class Trainer {
             let quantity: Divergence.Quantity = result.loss.isFinite ? .gradientNorm : .loss
             return diverge(quantity, value: result.loss.isFinite ? Float(squaredNorm.squareRoot()) : result.loss, rate: rate, at: start)
         }
-        lastGood.capture()
-        swap(&statisticsAtStepStart, &lastGoodStatistics)
-        lastGoodPosition = start
         if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
         if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
@@ -305,34 +297,33 @@ public final class Trainer {
         switch finishEpoch(learningRate: rate) {
         case .none: return .step(record)
         case .some(.failure(let failure)): return diverge(.testLoss, value: failure.value, rate: rate, at: start)
-        case .some(.success(let epoch)): return .epochFinished(record, epoch, lastEvaluation!)
+        case .some(.success(let epoch)):
+            keepAsLastGood()
+            return .epochFinished(record, epoch, lastEvaluation!)
         }
     }
 
+    /// Copies the run as it stands as the state a divergence goes back to (once per epoch: a copy of the
+    /// weights and the optimiser's state).
+    private func keepAsLastGood() {
+        lastGood.capture()
+        lastGoodPosition = position
+    }
+
     /// Reports a divergence found during the step that began at `start`, after putting the run back to
-    /// the last good state: the start of the previous step when there was one (this step's weights came
-    /// from that step's update), otherwise the start of this one.
+    /// its last good state.
     private func diverge(
         _ quantity: Divergence.Quantity, value: Float, tensor: String? = nil, rate: Float, at start: Position
     ) -> Outcome {
-        let failed = Divergence(
+        let updated = quantity == .weights || quantity == .testLoss
+        var divergence = Divergence(
             quantity: quantity, value: value, tensor: tensor, epoch: start.completedEpochs + 1, step: start.stepInEpoch + 1,
-            stepsPerEpoch: stepsPerEpoch, globalStep: globalStep + (quantity == .loss || quantity == .gradientNorm ? 1 : 0),
-            learningRate: rate, peakLearningRate: config.learningRate, restoredGlobalStep: 0)
-        if let previous = lastGoodPosition {
-            lastGood.restore()
-            lastGoodStatistics.restore()
-            position = previous
-            lastGoodPosition = nil
-        } else {
-            // No step of this trainer got through its checks yet, so nothing was updated: only the
-            // statistics this step's forward pass moved go back.
-            statisticsAtStepStart.restore()
-            position = start
-        }
-        var reported = failed
-        reported.restoredGlobalStep = globalStep
-        return .diverged(reported)
+            stepsPerEpoch: stepsPerEpoch, globalStep: globalStep + (updated ? 0 : 1), learningRate: rate,
+            peakLearningRate: config.learningRate, restoredEpoch: 0, restoredStep: 0, restoredGlobalStep: 0)
+        lastGood.restore()
+        position = lastGoodPosition!
+        (divergence.restoredEpoch, divergence.restoredStep, divergence.restoredGlobalStep) = (completedEpochs, stepInEpoch, globalStep)
+        return .diverged(divergence)
     }
 
     /// Thaws the whitening bias for the first `whiteningBiasEpochs` epochs, at the batch-norm biases' rate

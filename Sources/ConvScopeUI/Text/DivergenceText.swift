@@ -16,19 +16,32 @@ public enum DivergenceText {
         summary(divergence) + "; nothing was saved after it (\(kept)); try a lower --lr, e.g. --lr \(rate(divergence.peakLearningRate / 10))"
     }
 
-    /// The app's status line: the summary, where the run now stands and the keys that retry it.
+    /// The app's status line, the same facts made to fit a status bar: `diverged at epoch 1, step 5/78 (lr
+    /// 376): training loss NaN; back to the start of epoch 1: press - to lower the rate, space to resume`.
     public static func app(_ divergence: Divergence) -> String {
-        summary(divergence) + "; weights back at step \(divergence.restoredGlobalStep): press - to lower the rate, space to resume"
+        "diverged at epoch \(divergence.epoch), step \(divergence.step)/\(divergence.stepsPerEpoch) (lr \(rate(divergence.learningRate))): "
+            + "\(what(divergence, short: true)); back to \(restored(divergence)): press - to lower the rate, space to resume"
     }
 
-    /// `the training loss is NaN`, `the gradient norm is inf`, `conv1.weight holds -inf`.
-    static func what(_ divergence: Divergence) -> String {
+    /// `the start of epoch 3`, or `epoch 3, step 17` when the run began mid-epoch.
+    static func restored(_ divergence: Divergence) -> String {
+        let epoch = divergence.restoredEpoch + 1
+        return divergence.restoredStep == 0 ? "the start of epoch \(epoch)" : "epoch \(epoch), step \(divergence.restoredStep)"
+    }
+
+    /// `the training loss is NaN`, `the gradient norm is inf`, `conv1.weight holds -inf after the update`;
+    /// `short`: `training loss NaN`, `gradient norm inf`, `conv1.weight -inf`.
+    static func what(_ divergence: Divergence, short: Bool = false) -> String {
         let value = number(divergence.value)
-        switch divergence.quantity {
-        case .loss: return "the training loss is \(value)"
-        case .gradientNorm: return "the gradient norm is \(value)"
-        case .weights: return "\(divergence.tensor ?? "a weight") holds \(value) after the update"
-        case .testLoss: return "the test loss is \(value)"
+        switch (divergence.quantity, short) {
+        case (.loss, false): return "the training loss is \(value)"
+        case (.loss, true): return "training loss \(value)"
+        case (.gradientNorm, false): return "the gradient norm is \(value)"
+        case (.gradientNorm, true): return "gradient norm \(value)"
+        case (.weights, false): return "\(divergence.tensor ?? "a weight") holds \(value) after the update"
+        case (.weights, true): return "\(divergence.tensor ?? "a weight") \(value)"
+        case (.testLoss, false): return "the test loss is \(value)"
+        case (.testLoss, true): return "test loss \(value)"
         }
     }
 

@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import ConvKit
+
+/// Models are sized from their plan before anything is allocated, and refused when too big.
+final class MemoryEstimateTests: XCTestCase {
+    private let specs = [
+        "tiny", "simple", "vgg", "resnet20", "fast", "airbench", "conv8k5s2p0,relu,gap,fc10", "conv16,bn,relu,res32s2m20,res32,gap,fc10",
+        "conv8,dropout2d,maxpool3s2,avgpool,flatten,fc20,dropout,fc10", "conv12,res12,res24,gap,fc10",
+    ]
+
+    func testThePlanAgreesWithTheBuiltNetwork() throws {
+        for text in specs {
+            let spec = try ModelSpec(text)
+            let plan = try ModelPlan(spec: spec)
+            let network = Network(plan: plan)
+            XCTAssertEqual(plan.parameterCount, network.parameterCount, text)
+            XCTAssertEqual(plan.layers.map(\.name), network.layers.map(\.name), text)
+            XCTAssertEqual(plan.layers.map(\.outputShape), network.layers.map(\.outputShape), text)
+            XCTAssertEqual(plan.layers.map(\.parameterCount), network.layers.map { $0.parameters.map(\.count).reduce(0, +) }, text)
+        }
+    }
+
+    func testTheEstimateGrowsWithTheBatchAndTrainingNeedsMoreThanInference() throws {
+        let estimate = try MemoryEstimate(spec: ModelSpec("simple"))
+        let small = estimate.bytes(for: .training(batch: 32, optimizer: .sgd))
+        let large = estimate.bytes(for: .training(batch: 512, optimizer: .sgd))
+        XCTAssertGreaterThan(large, 4 * small)
+        XCTAssertGreaterThan(estimate.bytes(for: .training(batch: 128, optimizer: .adam)), estimate.bytes(for: .training(batch: 128, optimizer: .sgd)))
+        XCTAssertGreaterThan(estimate.bytes(for: .training(batch: 128, optimizer: .sgd)), estimate.bytes(for: .inference(batch: 128)))
+        XCTAssertEqual(estimate.parameterBytes, 4 * 141_034)
+    }
+
+    /// `conv100000` at 32 x 32 keeps 100,000 x 1,024 floats per image for its output alone: 52.4 GB at 128.
+    func testTheLargestPartIsTheWideLayer() throws {
+        let estimate = try MemoryEstimate(spec: ModelSpec("conv100000,gap,fc10"))
+        let largest = estimate.largestPart(for: .training(batch: 128, optimizer: .sgd))
+        XCTAssertEqual(largest.layer, "conv1")
+        XCTAssertEqual(largest.token, "conv100000")
+        XCTAssertGreaterThanOrEqual(largest.bytes, 128 * 100_000 * 1024 * 4)
+    }
+
+    func testATooBigUseIsRefusedWithTheNumbers() throws {
+        let estimate = try MemoryEstimate(spec: ModelSpec("conv4096,conv4096,gap,fc10"))
+        let budget = MemoryBudget(bytes: 16 * 1_073_741_824, source: .available)
+        let error = assertThrows(MemoryLimitError.self) { try estimate.require(.training(batch: 100_000, optimizer: .sgd), within: budget) }
+        XCTAssertEqual(error?.model, "conv4096,conv4096,gap,fc10")
+        XCTAssertEqual(error?.budget, budget)
+        // conv1's output alone: 100,000 images x 4,096 x 1,024 floats of 4 bytes.
+        XCTAssertGreaterThan(error?.bytes ?? 0, 100_000 * 4096 * 1024 * 4)
+        XCTAssertEqual(error?.largest.layer, "conv2")
+        XCTAssertNoThrow(try MemoryEstimate(spec: ModelSpec("tiny")).require(.training(batch: 128, optimizer: .sgd), within: budget))
+    }
+
+    func testAbsurdNumbersAreSizedWithoutTrapping() throws {
+        let estimate = try MemoryEstimate(spec: ModelSpec("conv999999999999,conv999999999999,gap,fc10"))
+        XCTAssertEqual(estimate.plan.parameterCount, Int.max, "saturates")
+        XCTAssertGreaterThan(estimate.bytes(for: .inference(batch: 1)), 1e24)
+    }
+
+    /// A checkpoint is sized from the spec in its metadata before its weights are allocated.
+    func testACheckpointWhoseModelCannotRunHereIsRefusedBeforeBuilding() throws {
+        let path = try makeTemporaryDirectory(self) + "/huge.safetensors"
+        try SafeTensors(metadata: ["format": "convscope", "spec": "conv50000,conv50000,gap,fc10"]).write(to: path)
+        let error = assertThrows(MemoryLimitError.self) { _ = try RunCheckpoint.load(path) }
+        XCTAssertEqual(error?.source, path)
+        XCTAssertEqual(error?.use, .inference(batch: 1))
+        XCTAssertEqual(error?.largest.layer, "conv2")
+    }
+
+    func testTheBudgetReadsMeminfoAndTheEnvironment() throws {
+        XCTAssertEqual(MemoryBudget.available(meminfo: "MemTotal: 100 kB\nMemFree: 20 kB\nMemAvailable:   24110656 kB\n"), 24_110_656 * 1024)
+        XCTAssertNil(MemoryBudget.available(meminfo: "MemTotal: 100 kB\n"))
+        XCTAssertEqual(MemoryBudget.size("512M"), 512 * 1_048_576)
+        XCTAssertEqual(MemoryBudget.size("2g"), 2 * 1_073_741_824)
+        XCTAssertEqual(MemoryBudget.size("1000"), 1000)
+        XCTAssertNil(MemoryBudget.size("lots"))
+        let capped = MemoryBudget.machine(environment: [MemoryBudget.environmentKey: "1M"])
+        XCTAssertEqual(capped, MemoryBudget(bytes: 1_048_576, source: .environment))
+        let machine = MemoryBudget.machine(environment: [:])
+        XCTAssertGreaterThan(machine.bytes, 0)
+        XCTAssertNotEqual(machine.source, .environment)
+    }
+}
