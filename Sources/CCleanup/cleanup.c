@@ -139,7 +139,12 @@ int ccleanup_install_handlers(void) {
     action.sa_flags = SA_RESTART;
     action.sa_handler = on_interrupt;
     for (size_t i = 0; i < CCLEANUP_COUNT(interrupt_signals); i++) {
-        if (sigaction(interrupt_signals[i], &action, &previous_actions[interrupt_signals[i]]) != 0) return -1;
+        int number = interrupt_signals[i];
+        if (sigaction(number, NULL, &previous_actions[number]) != 0) return -1;
+        // A signal ignored when the program started stays ignored: `nohup` (SIGHUP) and background jobs
+        // of a non-interactive shell (SIGINT) ask for that.
+        if (previous_actions[number].sa_handler == SIG_IGN) continue;
+        if (sigaction(number, &action, NULL) != 0) return -1;
     }
     action.sa_handler = on_crash;
     for (size_t i = 0; i < CCLEANUP_COUNT(crash_signals); i++) {

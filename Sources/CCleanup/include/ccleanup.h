@@ -22,7 +22,7 @@ void ccleanup_remove_temporaries(void);
 /// end the process by the same signal, unless graceful stopping is on (`ccleanup_set_graceful`), when the
 /// first one is only counted (and the notice written to standard error) for the program to stop at a
 /// good moment; crash signals remove the temporaries and go on to the handler that was there before.
-/// Returns 0 on success.
+/// Interrupt signals ignored when the program started (`nohup`) stay ignored. Returns 0 on success.
 int ccleanup_install_handlers(void);
 
 /// Turns graceful stopping on (with the notice the first interrupt writes, copied) or off (`notice` NULL).
