@@ -3,8 +3,7 @@
 public enum FiniteCheck {
     /// The squared Euclidean norm of every parameter's gradient, summed in `Double` so that large but
     /// finite gradients do not overflow it: finite exactly when every gradient is. One pass over the
-    /// gradients, bound by memory: 0.02% of `train --model simple`'s samples in `perf record`, 2.1% for a
-    /// 17-million-weight fc layer (the optimiser's own pass 4.9%); `Float` vectors did no better.
+    /// gradients, bound by memory like the optimiser's (costs in `docs/reliability.md`).
     public static func squaredGradientNorm(_ parameters: [Parameter]) -> Double {
         var total = 0.0
         for parameter in parameters {

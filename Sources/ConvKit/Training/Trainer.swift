@@ -12,9 +12,9 @@ import Foundation
 /// back to its last good state: the end of the latest recorded epoch (or where this trainer started),
 /// whose weights, statistics and optimiser state passed an epoch's checks, with the step count, tallies
 /// and history of that moment. The steps just before a non-finite loss are usually no better: a loss
-/// blows up over several steps, and momentum carries the huge gradients into any retry (measured in the
-/// app: going back one step and lowering the rate 10,000 times diverged again at once). Lowering the rate
-/// and stepping again retrains the epoch from there, as the checkpoint saved after that epoch would.
+/// blows up over several steps, and momentum carries the huge gradients into any retry (going back one
+/// step did not help, `docs/reliability.md`). Lowering the rate and stepping again retrains the epoch
+/// from there, as the checkpoint saved after that epoch would.
 public final class Trainer {
     public let config: TrainingConfig
     public let dataset: Dataset
