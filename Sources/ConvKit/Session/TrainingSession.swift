@@ -79,7 +79,7 @@ public final class TrainingSession: Sendable {
     /// Pauses after the current step.
     public func pause() { command { core in if core.state == .running { core.state = .paused } } }
 
-    /// Resumes continuous training (after a divergence too: the step is retried from the last good weights).
+    /// Resumes continuous training (after a divergence too, from the last good state the trainer went back to).
     public func resume() {
         command { core in if core.state != .finished { core.state = .running } }
     }
