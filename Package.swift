@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit", "CCleanup"], exclude: ["Fixtures"]),
         .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConvKit"]),
     ],

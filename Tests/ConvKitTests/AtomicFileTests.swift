@@ -1,3 +1,4 @@
+import CCleanup
 import Foundation
 import XCTest
 import ConvKit
@@ -76,6 +77,43 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertTrue(error?.description.contains("File too large") ?? false, String(describing: error))
         XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "old")
         XCTAssertEqual(directoryListing(directory), ["big.bin"])
+    }
+
+    /// What the signal handlers do (`ccleanup_remove_temporaries`), done by hand: during a write it deletes
+    /// the temporary, so the write fails and the old file stays; after a write it deletes nothing.
+    func testTheSignalHandlersCleanupDeletesTheTemporaryOfAWriteInProgressOnly() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/model.bin"
+        try AtomicFile.write(Data("old".utf8), to: path)
+        XCTAssertThrowsError(try AtomicFile.write(to: path) { file in
+            _ = fputs("half of the new", file)
+            XCTAssertEqual(directoryListing(directory).count, 2, "the temporary exists")
+            XCTAssertTrue(directoryListing(directory).contains { $0.hasPrefix(".model.bin.tmp-\(getpid())-") })
+            ccleanup_remove_temporaries()
+            XCTAssertEqual(directoryListing(directory), ["model.bin"], "the handler's cleanup deleted the temporary")
+        })
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "old")
+        try AtomicFile.write(Data("new".utf8), to: path)
+        ccleanup_remove_temporaries()
+        XCTAssertEqual(String(decoding: try FileBytes.read(path), as: UTF8.self), "new", "a finished write is not a temporary")
+        XCTAssertEqual(directoryListing(directory), ["model.bin"])
+    }
+
+    /// A temporary of this file left by a process that is gone (SIGKILL) is deleted by the next write;
+    /// one of a live process (this one's pid 1 stands for another program) is left alone.
+    func testTemporariesOfDeadProcessesAreRemovedByTheNextWrite() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/model.bin"
+        var child = pid_t(0)
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { argv.forEach { free($0) } }
+        XCTAssertEqual(posix_spawn(&child, "/bin/true", nil, nil, argv, nil), 0)
+        var status: Int32 = 0
+        waitpid(child, &status, 0)  // reaped: its pid names no process now
+        let abandoned = directory + "/.model.bin.tmp-\(child)-0", alive = directory + "/.model.bin.tmp-1-0"
+        for stray in [abandoned, alive] { XCTAssertTrue(FileManager.default.createFile(atPath: stray, contents: Data([1]))) }
+        try AtomicFile.write(Data("new".utf8), to: path)
+        XCTAssertEqual(directoryListing(directory), [".model.bin.tmp-1-0", "model.bin"])
     }
 
     func testMissingDirectoryGivesOneLineErrorNamingThePath() throws {

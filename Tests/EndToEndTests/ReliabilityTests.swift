@@ -206,9 +206,9 @@ final class ReliabilityTests: XCTestCase {
         for (name, bytes) in expected { XCTAssertTrue(actual[name] == bytes, "\(name) differs after the resume") }
     }
 
-    /// A model whose checkpoint takes a while to write (268 MB): signals land while the temporary exists.
+    /// A model whose checkpoint takes a while to write (134 MB): signals land while the temporary exists.
     private func bigCheckpoint() throws -> String {
-        try trainedCheckpoint("big.safetensors", model: "conv8,flatten,fc4096,fc10", extra: ["--train-limit", "64", "--batch", "32"])
+        try trainedCheckpoint("big.safetensors", model: "conv8,flatten,fc2048,fc10", extra: ["--train-limit", "64", "--batch", "32"])
     }
 
     /// Starts `arguments`, waits for the temporary of `checkpoint` to appear, then sends `signals` (100 ms apart).

@@ -226,6 +226,26 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertFalse(try tmux.alternateScreenIsOn())
     }
 
+    /// A save that cannot be written (its folder does not exist) says why in the status line; the app goes on.
+    func testAFailedSaveIsShownAndTheAppGoesOn() throws {
+        let tmux = try start(width: 200, height: 50)
+        try launch("--data synthetic --model tiny --checkpoint missing/run.safetensors", in: tmux)
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.press("s")
+        try tmux.waitFor(
+            text: "save failed: cannot write 'missing/run.safetensors': cannot create a temporary file in 'missing': No such file or directory")
+        let before = try XCTUnwrap(totalSteps(try tmux.screen()))
+        try tmux.waitFor("training to go on") { (self.totalSteps($0) ?? 0) > before + 3 }
+        try tmux.press("3")
+        try tmux.waitFor(text: "Features: conv1")
+        try tmux.press("q")
+        try tmux.waitFor(text: "save first?")
+        try tmux.press("n")
+        try tmux.waitFor(text: "EXIT=0", timeout: 30)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmux.folder + "/missing"))
+        try assertTerminalRestored(tmux)
+    }
+
     func testWithoutDataTheSetupScreenOffersTheSyntheticSet() throws {
         let tmux = try start(environment: ["CONVSCOPE_DATA": nil])
         try launch("--model tiny --epochs 1", in: tmux)
