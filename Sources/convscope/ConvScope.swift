@@ -30,6 +30,10 @@ struct ConvScope: ParsableCommand {
 @main
 enum Entry {
     static func main() {
+        if let problem = KernelPath.environmentProblem {
+            printError("convscope: error: \(problem)")
+            exit(2)
+        }
         // SIGINT, SIGTERM and SIGHUP delete the temporaries of writes in progress before the process ends
         // (the app installs its own handlers while it runs; `train` and `download` stop gracefully).
         _ = ccleanup_install_handlers()
