@@ -6,7 +6,7 @@ BUILD_FLAGS ?= -c release
 APT_PACKAGES = libncurses-dev libopenblas-dev libpng-dev pkg-config tmux
 DATA_DEFAULT = ../shared/cifar10/cifar-10-batches-bin
 
-.PHONY: run build test deps bench clean
+.PHONY: run build test deps bench clean fuzz fuzz-smoke
 
 run: build
 	./.build/release/convscope $(ARGS)
@@ -38,5 +38,16 @@ deps:
 bench: build
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./.build/release/convscope bench --model simple,resnet20,vgg --compare
 
+# Fuzz every parser of untrusted input with libFuzzer (Fuzz/fuzz.sh, docs/reliability.md): an optimised
+# build, then FUZZ_SECONDS per harness, one harness at a time (FUZZ_HARNESSES picks some: "png spec").
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	Fuzz/fuzz.sh build release && Fuzz/fuzz.sh run release $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# CI's bounded smoke: a quicker unoptimised build, the seeds and past crashes, and a few seconds of new
+# inputs per harness.
+fuzz-smoke: deps
+	Fuzz/fuzz.sh build smoke && Fuzz/fuzz.sh run smoke 8
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
