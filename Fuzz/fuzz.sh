@@ -10,7 +10,8 @@
 # and the harnesses are compiled as one module, so harnesses reach internal parsers; the C kernels are
 # compiled without instrumentation (the parsers do not use them).
 #
-# Runs read the seeds in Fuzz/corpus/<harness> (never written) and keep what they learn in
+# Runs read the seeds in Fuzz/corpus/<harness> (never written) and the dictionary Fuzz/dict/<harness>.dict
+# when there is one, and keep what they learn in
 # .build-fuzz/corpus/<harness>; crashes, leaks, timeouts and out-of-memory inputs land in
 # .build-fuzz/artifacts/<harness>/. Limits: 2 GB resident, 512 MB in one allocation, 10 s per input.
 set -euo pipefail
@@ -59,11 +60,12 @@ run() {
     for name in "${chosen[@]}"; do
         [ -d "Fuzz/corpus/$name" ] || { echo "fuzz.sh: no harness '$name' (Fuzz/corpus/$name is missing)" >&2; exit 2; }
         mkdir -p "$out_root/corpus/$name" "$out_root/artifacts/$name"
-        local log="$out_root/artifacts/$name/last-run.log" status=0
+        local log="$out_root/artifacts/$name/last-run.log" status=0 dict=()
+        [ -f "Fuzz/dict/$name.dict" ] && dict=(-dict="Fuzz/dict/$name.dict")
         # Swift's own backtracer would hold the crashing process for many seconds; libFuzzer reports crashes.
         SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0" \
             "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
-            -max_len=65536 -print_final_stats=1 -artifact_prefix="$out_root/artifacts/$name/" \
+            -max_len=65536 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$out_root/artifacts/$name/" \
             "$out_root/corpus/$name" "Fuzz/corpus/$name" >"$log" 2>&1 || status=$?
         local runs rate cov ft corpus result
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

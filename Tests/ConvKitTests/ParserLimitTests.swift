@@ -233,3 +233,28 @@ enum PNGHarnessCRC {
         return c ^ 0xFFFF_FFFF
     }
 }
+
+extension ParserLimitTests {
+    /// Found by the metrics harness: Foundation's JSON reader on Linux reads `0.05000000074505806` (how
+    /// a learning rate of 0.05 is written) as 0.05000000074505808, so metrics did not read back as written.
+    func testMetricsReadBackExactlyAsWritten() throws {
+        let epoch = TrainingHistory.Epoch(
+            epoch: 3, trainLoss: 1.05, trainAccuracy: 0.5, testLoss: 0.95, testAccuracy: 0.6, learningRate: 0.05, seconds: 12.5,
+            elapsedSeconds: 400042.05000000075, imagesPerSecond: 0.1 + 0.2)
+        let text = RunCheckpoint.json([epoch.jsonObject])
+        XCTAssertEqual(RunCheckpoint.history(in: [RunCheckpoint.metricsKey: text]).epochs, [epoch], text)
+
+        let found = try String(decoding: FileBytes.read(Self.corpus + "/metrics/regress-number-rounding"), as: UTF8.self)
+        let history = RunCheckpoint.history(in: [RunCheckpoint.metricsKey: found])
+        XCTAssertEqual(history.epochs.count, 4)
+        XCTAssertEqual(RunCheckpoint.history(in: [RunCheckpoint.metricsKey: RunCheckpoint.json(history.epochs.map(\.jsonObject))]), history)
+        // Integers past Int.max and duplicate keys read as JSONSerialization reads them.
+        let object = RunCheckpoint.parse(#"{"seed":18446744073709551615,"a":1,"a":2.5,"n":null,"t":true}"#) as? [String: Any]
+        XCTAssertEqual((object?["seed"] as? NSNumber)?.uint64Value, UInt64.max)
+        XCTAssertEqual((object?["a"] as? NSNumber)?.doubleValue, 2.5)
+        XCTAssertTrue(object?["n"] is NSNull)
+        XCTAssertEqual(object?["t"] as? Bool, true)
+        XCTAssertNil(RunCheckpoint.parse("[1,"))
+        XCTAssertNil(RunCheckpoint.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)), "nesting is bounded")
+    }
+}

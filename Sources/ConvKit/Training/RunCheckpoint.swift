@@ -188,8 +188,10 @@ public enum RunCheckpoint {
         config(in: metadata, model: metadata[specKey] ?? "")?.augmentation.reflectPadding ?? false
     }
 
+    /// Metadata JSON as Foundation objects, read by our strict parser (numbers correctly rounded, nesting
+    /// bounded), or nil when it is not JSON.
     static func parse(_ text: String) -> Any? {
-        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        JSONValue.foundationObject(parsing: text)
     }
 }
 
