@@ -90,7 +90,7 @@ final class ParserLimitTests: XCTestCase {
     func pngHeader(width: UInt32, height: UInt32) -> [UInt8] {
         func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
             let body = Array(type.utf8) + data
-            let crc = PNGHarnessCRC.crc32(body)
+            let crc = PNGChunkCRC.crc32(body)
             return withUnsafeBytes(of: UInt32(data.count).bigEndian, Array.init) + body + withUnsafeBytes(of: crc.bigEndian, Array.init)
         }
         let ihdr = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [8, 0, 0, 0, 0]
@@ -223,7 +223,7 @@ final class ParserLimitTests: XCTestCase {
 }
 
 /// PNG's chunk checksum (CRC-32, the polynomial zlib uses), to build test files by hand.
-enum PNGHarnessCRC {
+enum PNGChunkCRC {
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
@@ -256,5 +256,30 @@ extension ParserLimitTests {
         XCTAssertEqual(object?["t"] as? Bool, true)
         XCTAssertNil(RunCheckpoint.parse("[1,"))
         XCTAssertNil(RunCheckpoint.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)), "nesting is bounded")
+    }
+}
+
+extension ParserLimitTests {
+    /// A schedule read from `--schedule` or a checkpoint's config cannot make the learning rate NaN.
+    func testStepScheduleRefusesANonFiniteOrNegativeFactor() {
+        XCTAssertEqual(LearningRateSchedule("step:5:0.5"), .step(epochs: 5, gamma: 0.5))
+        for text in ["step:5:nan", "step:5:inf", "step:5:-0.5", "step:99999999999999999999:0.5"] {
+            XCTAssertNil(LearningRateSchedule(text), text)
+        }
+    }
+}
+
+extension ParserLimitTests {
+    /// Found by the metadata harness: a config whose label smoothing read as infinity (`0.21e30000...`)
+    /// was accepted, and could not even be written back.
+    func testConfigWithNumbersNoFloatHoldsIsUnreadable() throws {
+        let found = try String(decoding: FileBytes.read(Self.corpus + "/metadata/regress-infinite-label-smoothing"), as: UTF8.self)
+        XCTAssertNil(config(found))
+        let good = RunCheckpoint.json(TrainingConfig(model: "tiny").jsonObject)
+        for (key, value) in [("lr", "1e39"), ("momentum", "-1e300"), ("label_smoothing", "null"), ("weight_decay", "\"0.1\""), ("rotation", "1e400")] {
+            var object = try XCTUnwrap(RunCheckpoint.parse(good) as? [String: Any])
+            object[key] = RunCheckpoint.parse(value)
+            XCTAssertNil(config(RunCheckpoint.json(object)), "\(key): \(value)")
+        }
     }
 }

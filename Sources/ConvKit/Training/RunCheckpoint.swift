@@ -253,10 +253,18 @@ extension TrainingConfig {
     }
 
     init?(jsonObject object: [String: Any], model: String) {
-        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
-        // A whole number in `range`, or nil when absent; a value present but not such a number makes the
-        // whole config unreadable rather than trap or fall back to a default.
+        // A number a Float holds, or nil when absent; a value present but not such a number (a string, null,
+        // 1e39) makes the whole config unreadable rather than train on infinity or fall back to a default.
         var unreadable = false
+        func number(_ key: String) -> Double? {
+            guard let value = object[key] else { return nil }
+            guard let number = (value as? NSNumber)?.doubleValue, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+                unreadable = true
+                return nil
+            }
+            return number
+        }
+        // A whole number in `range`, or nil when absent; otherwise unreadable, as above.
         func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
             guard object[key] != nil else { return nil }
             guard let value = number(key).flatMap({ Int(exactly: $0) }), range.contains(value) else {
@@ -301,6 +309,7 @@ extension TrainingConfig {
         alternatingFlip = object["alternating_flip"] as? Bool ?? false
         classifierInitStd = number("classifier_init_std").map(Float.init)
         whiteningBiasEpochs = biasEpochs ?? 0
+        if unreadable { return nil }
     }
 }
 
