@@ -283,3 +283,15 @@ extension ParserLimitTests {
         }
     }
 }
+
+extension ParserLimitTests {
+    /// The initializer a config names reads back from what `description` writes, and is finite.
+    func testNormalInitializerReadsBackAndIsFinite() {
+        for std: Float in [0.05, 1e-5, 1e30] {
+            let written = Initializer.normal(std: std).description
+            XCTAssertEqual(Initializer(parsing: written), .normal(std: std), written)
+        }
+        XCTAssertNil(Initializer(parsing: "normal(1e39)"))
+        XCTAssertNil(Initializer(parsing: "normal(-1)"))
+    }
+}

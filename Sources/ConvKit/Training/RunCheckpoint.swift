@@ -323,8 +323,9 @@ extension Initializer {
         case "torch", "pytorch": self = .torch
         case "normal": self = .normal(std: 0.01)
         default:
-            let digits = lower.drop { !$0.isNumber && $0 != "." }.prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }
-            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0 else { return nil }
+            // `description` writes large and small values as `normal(1e+30)`, `normal(1e-05)`.
+            let digits = lower.drop { !$0.isNumber && $0 != "." && $0 != "-" }.prefix { $0.isNumber || ".e-+".contains($0) }
+            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0, std.isFinite else { return nil }
             self = .normal(std: std)
         }
     }
