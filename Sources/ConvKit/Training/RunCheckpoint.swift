@@ -138,6 +138,30 @@ public enum RunCheckpoint {
         return trainer
     }
 
+    static func json(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The training config recorded in a checkpoint's `metadata` for a run of `model` (the spec string), if
+    /// it has a readable one.
+    public static func config(in metadata: [String: String], model: String) -> TrainingConfig? {
+        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return nil }
+        return TrainingConfig(jsonObject: object, model: model)
+    }
+
+    /// Whether the run recorded in a checkpoint's `metadata` padded its crops by mirroring the image
+    /// (`Augmentation.reflectPadding`), so that shifted test-time views should too.
+    public static func reflectsBorders(_ metadata: [String: String]) -> Bool {
+        config(in: metadata, model: metadata[specKey] ?? "")?.augmentation.reflectPadding ?? false
+    }
+
+    /// Metadata JSON as Foundation objects, read by our strict parser (numbers correctly rounded, nesting
+    /// bounded), or nil when it is not JSON.
+    static func parse(_ text: String) -> Any? {
+        JSONValue.foundationObject(parsing: text)
+    }
+
     /// The per-epoch metrics recorded in a checkpoint's `metadata` (records that do not read are left out).
     public static func history(in metadata: [String: String]) -> TrainingHistory {
         var history = TrainingHistory()
@@ -168,30 +192,6 @@ public enum RunCheckpoint {
             })
         else { return nil }
         return names
-    }
-
-    static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The training config recorded in a checkpoint's `metadata` for a run of `model` (the spec string), if
-    /// it has a readable one.
-    public static func config(in metadata: [String: String], model: String) -> TrainingConfig? {
-        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return nil }
-        return TrainingConfig(jsonObject: object, model: model)
-    }
-
-    /// Whether the run recorded in a checkpoint's `metadata` padded its crops by mirroring the image
-    /// (`Augmentation.reflectPadding`), so that shifted test-time views should too.
-    public static func reflectsBorders(_ metadata: [String: String]) -> Bool {
-        config(in: metadata, model: metadata[specKey] ?? "")?.augmentation.reflectPadding ?? false
-    }
-
-    /// Metadata JSON as Foundation objects, read by our strict parser (numbers correctly rounded, nesting
-    /// bounded), or nil when it is not JSON.
-    static func parse(_ text: String) -> Any? {
-        JSONValue.foundationObject(parsing: text)
     }
 }
 
@@ -281,7 +281,7 @@ extension TrainingConfig {
         let seed = (object["seed"] as? NSNumber).map { UInt64($0.stringValue) ?? UInt64(exactly: $0.doubleValue) } ?? 0
         let trainLimit = integer("train_limit", 1...Int.max), cropPadding = integer("crop_padding", 0...32)
         let biasEpochs = integer("whitening_bias_epochs", 0...1_000_000)
-        guard let seed, !unreadable else { return nil }
+        guard let seed else { return nil }
         let rotation = number("rotation") ?? 0, jitter = number("color_jitter") ?? 0
         self.init(
             model: model, epochs: epochs, batchSize: batch, learningRate: Float(lr), schedule: schedule,
