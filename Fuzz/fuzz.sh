@@ -11,9 +11,9 @@
 # compiled without instrumentation (the parsers do not use them).
 #
 # Runs read the seeds in Fuzz/corpus/<harness> (never written) and the dictionary Fuzz/dict/<harness>.dict
-# when there is one, and keep what they learn in
-# .build-fuzz/corpus/<harness>; crashes, leaks, timeouts and out-of-memory inputs land in
-# .build-fuzz/artifacts/<harness>/. Limits: 2 GB resident, 512 MB in one allocation, 10 s per input.
+# when there is one, and keep what they learn in .build-fuzz/corpus/<harness>; crashes, leaks, timeouts and
+# out-of-memory inputs land in .build-fuzz/artifacts/<harness>/. Limits: 2 GB resident, 512 MB in one
+# allocation, 10 s per input (60 s in the unoptimised smoke build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -55,7 +55,9 @@ run() {
     shift 2 || true
     local chosen=("$@")
     [ ${#chosen[@]} -gt 0 ] || chosen=("${harnesses[@]}")
-    local out="$out_root/$mode" failed=0
+    # -Onone is several times slower than -O: the smoke allows more before calling an input a hang.
+    local out="$out_root/$mode" failed=0 timeout=10
+    [ "$mode" = smoke ] && timeout=60
     printf '%-12s %10s %8s %7s %7s %7s  %s\n' harness executions exec/s cov ft corpus result
     for name in "${chosen[@]}"; do
         [ -d "Fuzz/corpus/$name" ] || { echo "fuzz.sh: no harness '$name' (Fuzz/corpus/$name is missing)" >&2; exit 2; }
@@ -64,7 +66,7 @@ run() {
         [ -f "Fuzz/dict/$name.dict" ] && dict=(-dict="Fuzz/dict/$name.dict")
         # Swift's own backtracer would hold the crashing process for many seconds; libFuzzer reports crashes.
         SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0" \
-            "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
+            "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout="$timeout" \
             -max_len=65536 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$out_root/artifacts/$name/" \
             "$out_root/corpus/$name" "Fuzz/corpus/$name" >"$log" 2>&1 || status=$?
         local runs rate cov ft corpus result
