@@ -4,6 +4,7 @@
 #   Fuzz/fuzz.sh build [release|smoke]     build .build-fuzz/<mode>/convscope-fuzz and its fuzz-<harness> links
 #   Fuzz/fuzz.sh run [release|smoke] SECONDS [HARNESS...]
 #                                          fuzz each harness for SECONDS (all harnesses by default), one at a time
+#   Fuzz/fuzz.sh smoke [BUDGET]            CI: build smoke, then share what is left of BUDGET s (115) among them
 #
 # release builds with -O (fast executions, for long runs); smoke with -Onone (about a third of the build
 # time, for CI). Both keep Swift's overflow and bounds checks and add AddressSanitizer. The ConvKit sources
@@ -86,10 +87,24 @@ run() {
     return $failed
 }
 
+# CI's smoke: the smoke build, then every harness for an equal share of what is left of BUDGET seconds (115
+# by default, so the whole takes under 2 minutes however long the build took), at least 2 s each.
+smoke() {
+    local budget="${1:-115}" start=$SECONDS
+    build smoke
+    local left=$((budget - (SECONDS - start)))
+    # About 1.5 s a harness goes to starting up and replaying the corpus.
+    local each=$(((left * 2 - 3 * ${#harnesses[@]}) / (2 * ${#harnesses[@]})))
+    [ "$each" -ge 2 ] || each=2
+    echo "fuzz.sh: built in $((SECONDS - start)) s; $each s per harness"
+    run smoke "$each"
+}
+
 command="${1:-}"
 shift || true
 case "$command" in
     build) build "$@" ;;
     run) run "$@" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    smoke) smoke "$@" ;;
+    *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
