@@ -92,7 +92,9 @@ static void conv_portable(
     }
 }
 
-int ckernels_conv_supported(int out_channels) { return out_channels % 8 == 0; }
+// Without AVX2 the lowered product (OpenBLAS) is far faster than the portable direct loop, so the
+// direct kernel is offered only on the AVX2 path; its portable loop stays for ckernels_direct_gemm.
+int ckernels_conv_supported(int out_channels) { return ckernels_uses_avx2() && out_channels % 8 == 0; }
 
 void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output) {
     // A 1x1 convolution over a row of `rows` pixels is exactly this matrix product.

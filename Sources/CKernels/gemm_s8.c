@@ -86,12 +86,6 @@ __attribute__((target("avx2"))) static void gemm_avx2(const int8_t *a, int m, in
     }
 }
 
-int ckernels_uses_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return cached;
-}
-
 void ckernels_gemm_s8(const int8_t *a, int m, int lda, const int16_t *packed, int n, int32_t *c, int ldc) {
     if (ckernels_uses_avx2()) gemm_avx2(a, m, lda, packed, n, c, ldc);
     else gemm_portable(a, m, lda, packed, n, c, ldc);

@@ -1,10 +1,8 @@
 // Max pooling over channels-last images, written in C so the loops vectorise (AVX2 where the CPU
-// has it, chosen at load time through target_clones).
-#include "ckernels.h"
+// has it, chosen at run time: multiversion.h).
+#include "multiversion.h"
 
-#define CLONES __attribute__((target_clones("avx2", "default")))
-
-CLONES void ckernels_maxpool_forward(const float *restrict src, int width, int channels, int kernel, int stride,
+CKERNELS_BODY void ckernels_maxpool_forward_body(const float *restrict src, int width, int channels, int kernel, int stride,
                                      int out_height, int out_width, float *restrict dst, int32_t *restrict taps) {
     for (int oy = 0; oy < out_height; oy++) {
         for (int ox = 0; ox < out_width; ox++) {
@@ -28,7 +26,7 @@ CLONES void ckernels_maxpool_forward(const float *restrict src, int width, int c
     }
 }
 
-CLONES void ckernels_maxpool_backward(const float *restrict grad_out, const int32_t *restrict taps, int width, int channels,
+CKERNELS_BODY void ckernels_maxpool_backward_body(const float *restrict grad_out, const int32_t *restrict taps, int width, int channels,
                                       int kernel, int stride, int out_height, int out_width, float *restrict grad_in) {
     for (int oy = 0; oy < out_height; oy++) {
         for (int ox = 0; ox < out_width; ox++) {
@@ -41,3 +39,13 @@ CLONES void ckernels_maxpool_backward(const float *restrict grad_out, const int3
         }
     }
 }
+
+CKERNELS_AVX2_OR_PORTABLE(ckernels_maxpool_forward,
+                          (const float *restrict src, int width, int channels, int kernel, int stride, int out_height,
+                           int out_width, float *restrict dst, int32_t *restrict taps),
+                          (src, width, channels, kernel, stride, out_height, out_width, dst, taps))
+
+CKERNELS_AVX2_OR_PORTABLE(ckernels_maxpool_backward,
+                          (const float *restrict grad_out, const int32_t *restrict taps, int width, int channels,
+                           int kernel, int stride, int out_height, int out_width, float *restrict grad_in),
+                          (grad_out, taps, width, channels, kernel, stride, out_height, out_width, grad_in))

@@ -28,6 +28,10 @@ struct ConvScope: ParsableCommand {
 @main
 enum Entry {
     static func main() {
+        if let problem = KernelPath.environmentProblem {
+            printError("convscope: error: \(problem)")
+            exit(2)
+        }
         do {
             var command = try ConvScope.parseAsRoot()
             try command.run()

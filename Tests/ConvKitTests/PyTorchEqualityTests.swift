@@ -3,7 +3,7 @@ import XCTest
 import ConvKit
 
 /// Our numbers against PyTorch's on the same weights: a checkpoint loads into `specnet.py`'s model and
-/// gives the same logits, and Grad-CAM maps agree to 1e-4 relative.
+/// gives the same logits, and Grad-CAM maps agree to 1e-4 of the largest value or term they sum.
 ///
 /// `Fixtures/` holds checkpoints, inputs and PyTorch's answers made by `Fixtures/torch_reference.py`
 /// (regenerate with `CONVSCOPE_UPDATE_FIXTURES=1` and a Python with torch); the live test redoes the
@@ -95,7 +95,10 @@ final class PyTorchEqualityTests: XCTestCase {
                 let theirs = try XCTUnwrap(entry["map"] as? [[Double]]).flatMap { $0 }
                 let map = try inspector.activationMap(layer: layer, classIndex: cls, method: .gradCAM)
                 XCTAssertEqual(map.values.count, theirs.count, layer)
-                let scale = max(theirs.max() ?? 0, 1e-6)
+                // A map with hardly any positive evidence is a sum that cancels to almost nothing; its
+                // rounding error is relative to the size of the terms summed (`terms`), not to the result.
+                let terms = entry["terms"] as? Double ?? 0
+                let scale = max(theirs.max() ?? 0, terms, 1e-6)
                 let worst = zip(map.values, theirs).map { abs(Double($0) - $1) }.max() ?? 0
                 XCTAssertLessThanOrEqual(worst / scale, 1e-4, "Grad-CAM at \(layer) class \(cls) image \(i): off by \(worst) of \(scale)")
             }

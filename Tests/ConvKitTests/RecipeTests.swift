@@ -214,7 +214,9 @@ final class RecipeTests: XCTestCase {
         while !straight.isFinished { straight.step() }
         let history = straight.history.epochs
         XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
-        XCTAssertGreaterThan(history.last!.testAccuracy, 0.4, "chance is 0.1 (the fast recipe: 0.375 here)")
+        // Seeds 9-13 ended at 44.5-53.1% on the AVX2 and the portable kernels (AMD EPYC), on 128 test
+        // images: three times chance keeps a margin of several of their spreads.
+        XCTAssertGreaterThan(history.last!.testAccuracy, 0.3, "chance is 0.1")
         let norm = try XCTUnwrap(straight.network.allLayers.compactMap { $0 as? BatchNorm2d }.first)
         XCTAssertEqual(norm.weight.values.map { $0 }, [Float](repeating: 1, count: 16))
 

@@ -7,6 +7,8 @@ import XCTest
 /// ask for them only where the view shows, and the panel draws the before/after table and the
 /// per-layer sparsity bars.
 final class CompressionViewTests: XCTestCase {
+    private struct CompressionRowNotMeasured: Error {}
+
     private var fixture: AppFixture!
     private var lab: CompressionLab!
 
@@ -29,7 +31,11 @@ final class CompressionViewTests: XCTestCase {
     }
 
     private func measured(_ row: CompressionRow) throws -> ModelReport {
-        guard case .measured(let report) = row.status else { throw XCTSkip("row \(row.label) is \(row.status)") }
+        guard case .measured(let report) = row.status else {
+            // A failed measurement is a regression, never a skip.
+            XCTFail("row \(row.label) was not measured: \(row.status)")
+            throw CompressionRowNotMeasured()
+        }
         return report
     }
 

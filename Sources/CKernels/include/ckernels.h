@@ -103,7 +103,30 @@ void ckernels_winograd4_weight_gradient(const float *m, int in_channels, int out
 void ckernels_conv_weight_gradient(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
                                    int in_channels, int out_channels, float *dw);
 
-/// 1 when the AVX2 kernel is in use, 0 for the portable one.
+/// The kernels' instruction-set paths, from the portable C that any x86-64 CPU runs up.
+enum {
+    CKERNELS_PORTABLE = 0,
+    CKERNELS_AVX2 = 1,
+    CKERNELS_AVX512 = 2,
+    /// Not a path: the flag ckernels_has_bf16 reads from the detection result.
+    CKERNELS_BF16_FLAG = 0x100,
+};
+
+/// The best path this CPU (and its operating system) runs.
+int ckernels_best_path(void);
+/// Whether the CPU has the AVX-512 bf16 dot products (vdpbf16ps).
+int ckernels_has_bf16(void);
+/// The path the kernels use: the CPU's best, or what CONVSCOPE_KERNELS (portable, avx2, avx512, auto)
+/// asks for when the CPU runs it. Fixed at the first call unless ckernels_set_path changes it.
+int ckernels_path(void);
+/// 1 when CONVSCOPE_KERNELS names no path or one this CPU cannot run (the best path is used instead).
+int ckernels_environment_problem(void);
+/// The path a name (portable, avx2, avx512, auto) stands for, or -1.
+int ckernels_parse_path(const char *name);
+/// Switches the kernels to `path` if the CPU runs it (1), else changes nothing (0). Not for use while
+/// another thread runs kernels: layers choose their algorithm per call.
+int ckernels_set_path(int path);
+/// 1 when the AVX2 (or a wider) path is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);
 
 #endif

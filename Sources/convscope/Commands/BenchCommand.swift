@@ -23,6 +23,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed steps per repeat.")
     var iterations = 20
 
+    @Option(name: .long, help: "Kernel paths to measure, comma-separated: portable, avx2, avx512, or all the CPU runs (default: the best, or CONVSCOPE_KERNELS).")
+    var kernels: String?
+
+    @Flag(name: .customLong("list-kernels"), help: "Print the kernel paths this CPU runs, one per line, the best last, and exit.")
+    var listKernels = false
+
     @Flag(name: .long, help: "Print one JSON object per model.")
     var json = false
 
@@ -40,6 +46,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         for name in models { try validateModel(name) }
+        _ = try paths
         guard batch >= 1 else { throw ValidationError("--batch \(batch) must be at least 1") }
         if compare {
             guard batch == Benchmark.referenceTrainBatch else {
@@ -64,7 +71,35 @@ struct BenchCommand: ParsableCommand {
         return pieces.allSatisfy { piece in ModelSpec.presets.contains { $0.name == piece } } ? pieces : [model]
     }
 
+    /// The kernel paths `--kernels` names, or the one in use.
+    private var paths: [KernelPath] {
+        get throws {
+            guard let kernels else { return [KernelPath.active] }
+            if kernels == "all" { return KernelPath.supported }
+            return try kernels.split(separator: ",").map { name in
+                guard let path = KernelPath(name: String(name)), String(name) != "auto" else {
+                    throw ValidationError("--kernels takes portable, avx2, avx512 or all, not '\(name)'")
+                }
+                guard path <= KernelPath.best else {
+                    throw ValidationError("--kernels \(name): this CPU runs only \(KernelPath.supported.map(\.description).joined(separator: ", "))")
+                }
+                return path
+            }
+        }
+    }
+
     func run() throws {
+        if listKernels {
+            for path in KernelPath.supported { print(path) }
+            return
+        }
+        for path in try paths {
+            path.select()
+            try measure()
+        }
+    }
+
+    private func measure() throws {
         var benchmark = Benchmark()
         benchmark.iterations = iterations
         benchmark.trainBatch = batch
@@ -73,13 +108,14 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if !json {
-            print("threads \(Parallel.workerCount), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
+            print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
         }
         for name in models {
             let ours = try benchmark.run(model: name)
             var object: [String: Any] = [
-                "model": ours.model, "threads": ours.threads, "blas_core": ours.blasCore, "train_batch": batch,
+                "model": ours.model, "threads": ours.threads, "kernels": KernelPath.active.description, "blas_core": ours.blasCore,
+                "train_batch": batch,
                 "train_images_per_s": (ours.trainImagesPerSecond * 10).rounded() / 10,
                 "infer_images_per_s": (ours.inferImagesPerSecond * 10).rounded() / 10,
             ]
@@ -99,7 +135,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func printProfile(_ benchmark: Benchmark, _ name: String) throws {
-        print("\(name): milliseconds per training step of \(benchmark.trainBatch) images (fastest of 10 steps)")
+        print("\(name): milliseconds per training step of \(benchmark.trainBatch) images (fastest of 10 steps, kernels \(KernelPath.active))")
         print("layer        forward  backward")
         let rows = try benchmark.profile(model: name)
         for row in rows {

@@ -44,7 +44,7 @@ struct TrainCommand: ParsableCommand {
         }
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
-        printError("engine: \(Parallel.workerCount) threads, OpenBLAS \(BLAS.coreName)")
+        printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return

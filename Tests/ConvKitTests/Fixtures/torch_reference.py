@@ -3,11 +3,13 @@
 usage: python torch_reference.py CHECKPOINT INPUTS OUT_JSON
   CHECKPOINT  a ConvScope .safetensors checkpoint (the spec is in its metadata)
   INPUTS      a .safetensors file with `images` [N, 3, 32, 32] float32 (normalised, NCHW)
-  OUT_JSON    written with {"logits": [[...]], "gradcam": [{"image", "layer", "class", "map"}]}
+  OUT_JSON    written with {"logits": [[...]], "gradcam": [{"image", "layer", "class", "map", "terms"}]}
 
 It builds the model with ../shared/bench/specnet.py (found through SPECNET_DIR or ../../../../shared/bench),
 loads the checkpoint with load_state_dict (strict, optimizer.* dropped) and computes Grad-CAM with the
 straightforward formula: alpha_k = mean over positions of d(logit_c)/dA_k, map = ReLU(sum_k alpha_k A_k).
+`terms` is the largest sum_k |alpha_k A_k| over the positions: the size of what the map's sums add up, which
+bounds their rounding error where the map itself cancels to almost nothing.
 """
 import json, os, sys
 import torch
@@ -34,7 +36,8 @@ def grad_cam(model, x, layer, cls):
     y[0, cls].backward()
     a, g = acts["a"], acts["a"].grad
     alpha = g.mean(dim=(2, 3), keepdim=True)
-    return F.relu((alpha * a).sum(1))[0].detach()
+    terms = (alpha * a).abs().sum(1).max().item()
+    return F.relu((alpha * a).sum(1))[0].detach(), terms
 
 
 def main():
@@ -55,7 +58,8 @@ def main():
         x = images[i:i + 1].clone()
         for j, layer in enumerate(spatial):
             cls = (i + j) % logits.shape[1]
-            maps.append({"image": i, "layer": layer, "class": cls, "map": grad_cam(model, x, layer, cls).tolist()})
+            cam, terms = grad_cam(model, x, layer, cls)
+            maps.append({"image": i, "layer": layer, "class": cls, "map": cam.tolist(), "terms": terms})
     with open(out, "w") as f:
         json.dump({"spec": spec, "logits": logits.tolist(), "gradcam": maps}, f)
 
