@@ -109,7 +109,7 @@ final class ParserLimitTests: XCTestCase {
     }
 
     /// Found by the png harness: libpng allocated a chunk's declared length (1.8 GB for a `zTXt` chunk in a
-    /// 300-byte file) before reading it.
+    /// 240-byte file) before reading it.
     func testPNGRefusesAChunkLongerThanTheFile() throws {
         let bytes = try FileBytes.read(Self.corpus + "/png/regress-ztxt-length.png")
         let error = assertThrows(PNGError.self) { try PNG.decode(bytes, source: "ztxt.png") }
