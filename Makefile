@@ -6,7 +6,7 @@ BUILD_FLAGS ?= -c release
 APT_PACKAGES = libncurses-dev libopenblas-dev libpng-dev pkg-config tmux
 DATA_DEFAULT = ../shared/cifar10/cifar-10-batches-bin
 
-.PHONY: run build test deps bench clean sanitize sanitize-thread sanitize-address
+.PHONY: run build test deps bench clean sanitize sanitize-thread sanitize-address fuzz fuzz-smoke
 
 run: build
 	./.build/release/convscope $(ARGS)
@@ -82,5 +82,16 @@ sanitize-address: deps
 bench: build
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./.build/release/convscope bench --model simple,resnet20,vgg --compare
 
+# Fuzz every parser of untrusted input with libFuzzer (Fuzz/fuzz.sh, docs/reliability.md): an optimised
+# build, then FUZZ_SECONDS per harness, one harness at a time (FUZZ_HARNESSES picks some: "png spec").
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	Fuzz/fuzz.sh build release && Fuzz/fuzz.sh run release $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# CI's bounded smoke, under 2 minutes with its build: a quicker unoptimised build, then the seeds, the past
+# crashes and a few seconds of new inputs per harness.
+fuzz-smoke: deps
+	Fuzz/fuzz.sh smoke
+
 clean:
-	rm -rf .build .build-tsan .build-asan
+	rm -rf .build .build-tsan .build-asan .build-fuzz
