@@ -4,8 +4,8 @@ import Foundation
 /// How the app and the command line word a `MemoryLimitError`: the model, what it was to do, the bytes
 /// against the budget, and the layer with the largest share.
 public enum MemoryText {
-    /// `--model conv100000,gap,fc10: training at batch 128 needs about 97.7 GiB, more than the 22.4 GiB of
-    /// memory available (MemAvailable); the largest part is conv1 (conv100000) with 48.8 GiB; use a smaller
+    /// `--model conv60000,gap,fc10: training at batch 128 needs about 58.8 GiB, more than the 21.8 GiB of
+    /// memory available (MemAvailable); the largest part is conv1 (conv60000) with 29.4 GiB; use a smaller
     /// --batch or a smaller model`. `subject` names where the model came from when no checkpoint did.
     public static func refusal(_ error: MemoryLimitError, subject: String = "--model") -> String {
         let model = error.source.map { "checkpoint '\(oneLine($0))': its model \(error.model)" } ?? "\(subject) \(error.model)"
