@@ -23,14 +23,28 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "JSON-lines metrics file; default: the checkpoint path with .jsonl.")
     var metrics: String?
 
-    @Flag(name: .long, help: "Continue the run saved in --checkpoint (up to --epochs epochs).")
+    @Option(
+        name: .customLong("run-dir"),
+        help: ArgumentHelp(
+            "Write the run as a run directory that `convscope watch` follows (docs/run-directory.md).",
+            discussion: "DIR/run.json, a metrics line per step and per epoch in DIR/metrics.jsonl, a checkpoint per epoch in DIR/checkpoints/. With --resume, the run in DIR continues from its latest checkpoint.",
+            valueName: "dir"))
+    var runDirectory: String?
+
+    @Flag(name: .long, help: "Continue the run saved in --checkpoint or --run-dir (up to --epochs epochs).")
     var resume = false
 
     func validate() throws {
-        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE to continue from") }
+        if runDirectory != nil && (checkpoint != nil || metrics != nil) {
+            throw ValidationError("--run-dir keeps its own checkpoints and metrics; leave out --checkpoint and --metrics")
+        }
+        if resume && checkpoint == nil && runDirectory == nil {
+            throw ValidationError("--resume needs --checkpoint FILE or --run-dir DIR to continue from")
+        }
     }
 
     func run() throws {
+        if let runDirectory { return try runInDirectory(runDirectory) }
         let checkpointPath = checkpoint ?? defaultCheckpointName(training.modelName)
         let metricsPath = metrics ?? (checkpointPath.hasSuffix(".safetensors")
             ? String(checkpointPath.dropLast(".safetensors".count)) + ".jsonl" : checkpointPath + ".jsonl")
@@ -50,6 +64,30 @@ struct TrainCommand: ParsableCommand {
             return
         }
         try runTraining(trainer, checkpoint: checkpointPath, metrics: metricsPath)
+    }
+}
+
+extension TrainCommand {
+    /// `train --run-dir DIR`: the same run, its metrics and checkpoints in a run directory.
+    private func runInDirectory(_ directory: String) throws {
+        let dataset = try data.load(trainLimit: training.trainLimit)
+        let trainer: Trainer
+        if resume {
+            let latest = try RunDirectoryWriter.latestCheckpoint(in: directory)
+            trainer = try RunCheckpoint.resume(latest.path, dataset: dataset, epochs: training.epochs)
+            printError("resuming \(latest.path) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
+        } else {
+            trainer = try Trainer(config: training.config, dataset: dataset)
+        }
+        let writer = try RunDirectoryWriter(path: directory, manifest: RunManifest(trainer: trainer), resume: resume)
+        printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
+        printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
+        printError("run directory: \(directory) (follow it with: convscope watch \(directory))")
+        if trainer.isFinished {
+            printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
+            return
+        }
+        try runTraining(trainer, checkpoint: writer.checkpointsPath, metrics: writer.metricsPath, runDirectory: writer)
     }
 }
 

@@ -3,7 +3,12 @@ import Foundation
 
 /// Trains until the run's planned epochs are done: a progress bar, one line per epoch, the checkpoint
 /// saved (atomically) and a metrics line appended after every epoch. Shared by `train` and `distill`.
-func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraMetadata: [String: String] = [:]) throws {
+/// With `runDirectory`, the run goes there instead (a line per step and per epoch, a checkpoint per
+/// epoch), and `checkpoint` and `metrics` only name its places in messages.
+func runTraining(
+    _ trainer: Trainer, checkpoint: String, metrics: String, extraMetadata: [String: String] = [:],
+    runDirectory: RunDirectoryWriter? = nil
+) throws {
     let dataset = trainer.dataset
     let bar = ProgressBar()
     let tag = dataset.isSynthetic ? "[SYNTHETIC] " : ""
@@ -12,6 +17,7 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
         let outcome = trainer.step()
         switch outcome {
         case .step(let step):
+            try runDirectory?.recordStep(step, of: trainer)
             guard Date().timeIntervalSince(lastDraw) > 0.1 || !bar.isTerminal else { continue }
             lastDraw = Date()
             let rate = Double(trainer.stepInEpoch * trainer.config.batchSize) / max(trainer.epochSeconds, 1e-9)
@@ -22,12 +28,16 @@ func runTraining(_ trainer: Trainer, checkpoint: String, metrics: String, extraM
                 suffix: String(
                     format: "loss %.4f  acc %5.1f%%  lr %.4f  %.0f img/s  ETA %@", step.loss, step.accuracy * 100,
                     step.learningRate, rate, durationText(remaining)))
-        case let .epochFinished(_, epoch, _):
+        case let .epochFinished(step, epoch, _):
             bar.line(
                 String(
                     format: "%@epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  %.1f s  %.0f img/s",
                     tag, epoch.epoch, trainer.config.epochs, epoch.trainLoss, epoch.trainAccuracy * 100, epoch.testLoss,
                     epoch.testAccuracy * 100, epoch.learningRate, epoch.seconds, epoch.imagesPerSecond))
+            if let runDirectory {
+                try runDirectory.recordEpoch(step, epoch, of: trainer, extraMetadata: extraMetadata)
+                continue
+            }
             try RunCheckpoint.save(trainer, to: checkpoint, extraMetadata: extraMetadata)
             var line = epoch.jsonObject
             line["model"] = trainer.network.spec.text
