@@ -1,5 +1,5 @@
 """The PyTorch side of ConvScope: its model spec language as ``torch.nn`` modules, its data, and a
-writer of the run directories that ``convscope watch`` follows.
+writer of the run directories that ConvScope reads while they grow.
 
 - ``SpecNet(spec)``: the network of a ConvScope model spec, with the engine's layer and tensor names.
 - ``load_checkpoint(path)`` / ``save_checkpoint(...)``: checkpoints both programs read.

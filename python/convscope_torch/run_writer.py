@@ -6,8 +6,8 @@ A run directory (``docs/run-directory.md`` in the repository, format version 1) 
     DIR/metrics.jsonl                            one JSON object per line, appended as training goes
     DIR/checkpoints/step-000000390.safetensors   checkpoints, each written atomically
 
-``convscope watch DIR`` follows such a directory while it grows, whichever program writes it, and
-``convscope train --run-dir DIR`` writes the same layout. Under ``torchrun`` only rank 0 writes: a
+ConvScope's reader (``RunDirectory``, which ``convscope watch DIR`` is to use) follows such a directory
+while it grows, whichever program writes it, and ``convscope train --run-dir DIR`` writes the same layout. Under ``torchrun`` only rank 0 writes: a
 ``RunWriter`` made on any other rank does nothing, so a script calls it on every rank without
 ``if rank == 0`` around each call.
 """

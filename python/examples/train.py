@@ -1,5 +1,5 @@
 """Train a ConvScope model spec in PyTorch, on CPU or GPU, in one process or many, and write a run
-directory that ``convscope watch DIR`` follows.
+directory that ConvScope reads while it grows (docs/run-directory.md).
 
     python python/examples/train.py --data synthetic --model simple --epochs 2 --run-dir runs/torch1
     torchrun --nproc_per_node=2 python/examples/train.py --data synthetic --epochs 1 --run-dir runs/ddp
@@ -42,7 +42,7 @@ def parse_args(argv=None):
                         "~/.cache/convscope/cifar-10-batches-bin)")
     p.add_argument("--model", default="simple", help="a preset (tiny, simple, vgg, resnet20, fast, airbench) or a spec string")
     p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--run-dir", help="write metrics and checkpoints here for convscope watch")
+    p.add_argument("--run-dir", help="write metrics and checkpoints here as a ConvScope run directory")
     p.add_argument("--batch", type=int, default=128, help="global batch (split across processes)")
     p.add_argument("--lr", type=float, default=0.1, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)

@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(
         name: .customLong("run-dir"),
         help: ArgumentHelp(
-            "Write the run as a run directory that `convscope watch` follows (docs/run-directory.md).",
+            "Write the run as a run directory, which other programs can follow while it grows (docs/run-directory.md).",
             discussion: "DIR/run.json, a metrics line per step and per epoch in DIR/metrics.jsonl, a checkpoint per epoch in DIR/checkpoints/. With --resume, the run in DIR continues from its latest checkpoint.",
             valueName: "dir"))
     var runDirectory: String?
@@ -82,7 +82,7 @@ extension TrainCommand {
         let writer = try RunDirectoryWriter(path: directory, manifest: RunManifest(trainer: trainer), resume: resume)
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
-        printError("run directory: \(directory) (follow it with: convscope watch \(directory))")
+        printError("run directory: \(directory)")
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return
