@@ -44,50 +44,31 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let runDirectory { return try runInDirectory(runDirectory) }
         let checkpointPath = checkpoint ?? defaultCheckpointName(training.modelName)
         let metricsPath = metrics ?? (checkpointPath.hasSuffix(".safetensors")
             ? String(checkpointPath.dropLast(".safetensors".count)) + ".jsonl" : checkpointPath + ".jsonl")
         let dataset = try data.load(trainLimit: training.trainLimit)
         let trainer: Trainer
         if resume {
-            trainer = try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
-            printError("resuming \(checkpointPath) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
+            // A run directory continues from its newest checkpoint that reads.
+            let from = try runDirectory.map { try RunDirectoryWriter.latestCheckpoint(in: $0).path } ?? checkpointPath
+            trainer = try RunCheckpoint.resume(from, dataset: dataset, epochs: training.epochs)
+            printError("resuming \(from) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
         } else {
             trainer = try Trainer(config: training.config, dataset: dataset)
         }
+        let writer = try runDirectory.map { try RunDirectoryWriter(path: $0, manifest: RunManifest(trainer: trainer), resume: resume) }
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
         printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
+        if let writer { printError("run directory: \(writer.path)") }
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return
         }
-        try runTraining(trainer, checkpoint: checkpointPath, metrics: metricsPath)
-    }
-}
-
-extension TrainCommand {
-    /// `train --run-dir DIR`: the same run, its metrics and checkpoints in a run directory.
-    private func runInDirectory(_ directory: String) throws {
-        let dataset = try data.load(trainLimit: training.trainLimit)
-        let trainer: Trainer
-        if resume {
-            let latest = try RunDirectoryWriter.latestCheckpoint(in: directory)
-            trainer = try RunCheckpoint.resume(latest.path, dataset: dataset, epochs: training.epochs)
-            printError("resuming \(latest.path) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
-        } else {
-            trainer = try Trainer(config: training.config, dataset: dataset)
-        }
-        let writer = try RunDirectoryWriter(path: directory, manifest: RunManifest(trainer: trainer), resume: resume)
-        printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
-        printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
-        printError("run directory: \(directory)")
-        if trainer.isFinished {
-            printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
-            return
-        }
-        try runTraining(trainer, checkpoint: writer.checkpointsPath, metrics: writer.metricsPath, runDirectory: writer)
+        try runTraining(
+            trainer, checkpoint: writer?.checkpointsPath ?? checkpointPath, metrics: writer?.metricsPath ?? metricsPath,
+            runDirectory: writer)
     }
 }
 
