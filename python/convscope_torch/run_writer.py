@@ -108,7 +108,7 @@ class RunWriter:
         if os.path.exists(manifest_path):
             if not resume:
                 raise RunDirectoryError(
-                    f"'{directory}' already holds a run ({MANIFEST}); choose a new directory or resume it")
+                    f"'{directory}' already holds a run ({MANIFEST}); choose a new directory")
         else:
             manifest = {
                 "format": FORMAT, "version": VERSION, "writer": f"convscope_torch {__version__}",

@@ -51,7 +51,6 @@ def parse_args(argv=None):
     p.add_argument("--log-every", type=int, default=10, help="steps between metrics lines")
     p.add_argument("--checkpoint-every", type=int, default=0,
                    help="also save a checkpoint every N steps (0: after each epoch only)")
-    p.add_argument("--resume", action="store_true", help="append to an existing --run-dir instead of refusing it")
     args = p.parse_args(argv)
     for name in ("epochs", "batch", "log_every"):
         if getattr(args, name) < 1:
@@ -170,7 +169,7 @@ def train(args, ctx: Distributed) -> int:
     writer = None
     if args.run_dir:
         writer = RunWriter(args.run_dir, spec=spec_text, classes=data.classes, dataset=data.name, epochs=args.epochs,
-                           steps_per_epoch=steps_per_epoch, batch=args.batch, resume=args.resume, rank=ctx.rank,
+                           steps_per_epoch=steps_per_epoch, batch=args.batch, rank=ctx.rank,
                            info={"world_size": ctx.world, "device": ctx.device.type, "lr": args.lr, "seed": args.seed,
                                  "recipe": "train_reference"})
     if ctx.main:
