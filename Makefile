@@ -6,7 +6,7 @@ BUILD_FLAGS ?= -c release
 APT_PACKAGES = libncurses-dev libopenblas-dev libpng-dev pkg-config tmux
 DATA_DEFAULT = ../shared/cifar10/cifar-10-batches-bin
 
-.PHONY: run build test test-python deps bench clean
+.PHONY: run build test deps bench clean
 
 run: build
 	./.build/release/convscope $(ARGS)
@@ -45,6 +45,7 @@ test: deps
 # byte-for-byte synthetic check are end-to-end tests of the Swift suite, PyTorchSideTests.)
 TORCH_PYTHON ?= $(or $(CONVSCOPE_PYTHON),$(HOME)/torchref/bin/python)
 
+.PHONY: test-python
 test-python:
 	@if ! [ -x "$(TORCH_PYTHON)" ] || ! "$(TORCH_PYTHON)" -c "import torch, safetensors, numpy" 2>/dev/null; then \
 		echo "== SKIPPED LOUDLY: no Python with torch, safetensors and numpy at $(TORCH_PYTHON) (set CONVSCOPE_PYTHON); the PyTorch side's tests did not run"; \
