@@ -90,12 +90,20 @@ final class PyTorchSideTests: XCTestCase {
 
     func testSyntheticImagesAreTheEnginesByteForByte() throws {
         let python = try Self.python()
-        // The whole default set of seed 0 (what --data synthetic trains and tests on) and another seed.
-        for (seed, split, count) in [(0, "train", 10_000), (0, "test", 2_000), (7, "test", 300)] {
-            let file = path("synthetic-\(seed)-\(split).bin")
-            let result = try Self.run(
-                python, ["-m", "convscope_torch.synthetic", "--seed", "\(seed)", "--split", split, "--count", "\(count)", "--out", file])
-            XCTAssertEqual(result.status, 0, result.stderr)
+        // The whole default set of seed 0 (what --data synthetic trains and tests on) and another seed,
+        // drawn by one Python process (`python -m convscope_torch.synthetic` per file would import torch thrice).
+        let sets: [(seed: Int, split: String, count: Int)] = [(0, "train", 10_000), (0, "test", 2_000), (7, "test", 300)]
+        let script = """
+            import sys
+            from convscope_torch import synthetic
+            for seed, split, count, out in zip(*[iter(sys.argv[1:])] * 4):
+                synthetic.main(["--seed", seed, "--split", split, "--count", count, "--out", out])
+            """
+        let files = sets.map { path("synthetic-\($0.seed)-\($0.split).bin") }
+        let arguments = zip(sets, files).flatMap { ["\($0.seed)", $0.split, "\($0.count)", $1] }
+        let result = try Self.run(python, ["-c", script] + arguments)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for ((seed, split, count), file) in zip(sets, files) {
             let theirs = try CIFAR10Loader.loadFile(file)
             let ours = SyntheticDataset.images(seed: UInt64(seed), split: split == "train" ? 0 : 1, count: count)
             XCTAssertEqual(theirs.labels, ours.labels)
