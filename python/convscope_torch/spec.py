@@ -27,8 +27,11 @@ as in conv32``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Union
+
+import numpy as np
 
 #: Layer kinds, in the engine's order (``LayerKind``).
 KINDS = ["conv", "bn", "relu", "leakyrelu", "elu", "selu", "swish", "gelu", "sigmoid", "tanh",
@@ -52,6 +55,13 @@ PRESETS = {
 DEFAULT_PRESET = "simple"
 
 _KINDS_BY_LENGTH = sorted(KINDS, key=len, reverse=True)
+
+#: The engine's limits (``ModelSpec.maximumTextLength``, ``maximumWidth``, ``maximumWindow``): longer specs,
+#: larger channel counts and larger windows are refused as mistakes before any arithmetic on them.
+MAXIMUM_TEXT_LENGTH = 10_000
+MAXIMUM_WIDTH = 1 << 16
+MAXIMUM_WINDOW = 1024
+_INT_MAX = 2**63 - 1
 
 
 class ModelSpecError(ValueError):
@@ -142,6 +152,9 @@ class ModelSpec:
 
 def parse(text: str) -> ModelSpec:
     """Parses a preset name or a spec string (case and surrounding spaces do not matter)."""
+    length = len(text.encode("utf-8"))
+    if length > MAXIMUM_TEXT_LENGTH:
+        raise ModelSpecError(f"the model spec is {length} bytes long, more than the limit of {MAXIMUM_TEXT_LENGTH}")
     trimmed = text.strip().lower()
     if trimmed in PRESETS:
         return ModelSpec(_parse_tokens(PRESETS[trimmed]), trimmed)
@@ -187,9 +200,7 @@ class _Scanner:
             end += 1
         if end == self.position:
             return None
-        value = int(self.text[self.position:end])
-        if value > 2**63 - 1:  # Swift's Int would not hold it
-            return None
+        value = min(int(self.text[self.position:end]), _INT_MAX)  # saturating, as the engine's scanner
         self.position = end
         return value
 
@@ -205,7 +216,7 @@ class _Scanner:
 
     def decimal(self) -> Optional[float]:
         end = self.position
-        while end < len(self.text) and (self.text[end].isdigit() or self.text[end] in ".e-"):
+        while end < len(self.text) and (self.text[end].isdigit() or self.text[end] in ".e-+"):
             end += 1
         if end == self.position:
             return None
@@ -230,18 +241,34 @@ def _parse_token(token: str):
             raise _Reason(f"unexpected '{scanner.rest}' after {kind}")
         return kind, op
 
+    def bounded(value, what, limit, zero=False):
+        if value is None:
+            return None
+        low = 0 if zero else 1
+        if value < low:
+            raise _Reason(f"{what} must be at least {low}, not {value}")
+        if value > limit:
+            raise _Reason(f"{what} must be at most {limit}" + (f", not {value}" if value < _INT_MAX else ""))
+        return value
+
     def positive(value, what):
-        if value is not None and value < 1:
-            raise _Reason(f"{what} must be at least 1, not {value}")
+        return bounded(value, what, MAXIMUM_WINDOW)
+
+    def width(value, what):
+        return bounded(value, what, MAXIMUM_WIDTH)
+
+    def finite(value, what):
+        if value is not None and not math.isfinite(float(np.float32(value))):
+            raise _Reason(f"{what} must be a finite number")
         return value
 
     if kind == "conv":
-        channels = positive(scanner.integer(), "the channel count")
+        channels = width(scanner.integer(), "the channel count")
         if channels is None:
             raise _Reason("conv needs an output channel count, as in conv32")
         kernel = positive(scanner.labelled("k"), "the kernel size") or 3
         stride = positive(scanner.labelled("s"), "the stride") or 1
-        padding = scanner.labelled("p")
+        padding = bounded(scanner.labelled("p"), "the padding", MAXIMUM_WINDOW, zero=True)
         padding = kernel // 2 if padding is None else padding
         if padding > kernel // 2:
             raise _Reason(f"padding {padding} is more than half the kernel size {kernel}")
@@ -251,28 +278,28 @@ def _parse_token(token: str):
         stride = positive(scanner.labelled("s"), "the stride") or kernel
         return finish(Pool(kind == "avgpool", kernel, stride))
     if kind == "res":
-        channels = positive(scanner.integer(), "the channel count")
+        channels = width(scanner.integer(), "the channel count")
         if channels is None:
             raise _Reason("res needs a channel count, as in res64 or res64s2")
         stride = positive(scanner.labelled("s"), "the stride") or 1
-        middle = positive(scanner.labelled("m"), "the middle width") or channels
+        middle = width(scanner.labelled("m"), "the middle width") or channels
         return finish(Residual(channels, stride, middle))
     if kind == "fc":
-        features = positive(scanner.integer(), "the output size")
+        features = width(scanner.integer(), "the output size")
         if features is None:
             raise _Reason("fc needs an output size, as in fc10")
         return finish(Linear(features))
     if kind in ("dropout", "dropout2d"):
-        p = scanner.decimal()
+        p = finite(scanner.decimal(), "the dropout probability")
         p = 0.5 if p is None else p
         if not 0 <= p < 1:
             raise _Reason(f"dropout probability must be in [0, 1), not {_swift_float(p)}")
         return finish(Dropout(p, kind == "dropout2d"))
     if kind == "leakyrelu":
-        slope = scanner.decimal()
+        slope = finite(scanner.decimal(), "the slope")
         return finish(Activation(kind, 0.01 if slope is None else slope))
     if kind == "elu":
-        alpha = scanner.decimal()
+        alpha = finite(scanner.decimal(), "alpha")
         return finish(Activation(kind, 1.0 if alpha is None else alpha))
     if kind in ACTIVATIONS:
         return finish(Activation(kind))

@@ -23,6 +23,13 @@ BAD_SPECS = [
     "conv8,gap,fc12",
     "conv8,relu",
     "res,gap,fc10",
+    "conv70000,gap,fc10",
+    "conv8k2000,gap,fc10",
+    "conv8p2000,gap,fc10",
+    "conv8,gap,fc99999999999999999999999",
+    "conv8,leakyrelu1e39,gap,fc10",
+    "conv8,gap,dropout1e40,fc10",
+    "conv8," * 2000 + "gap,fc10",
 ]
 
 
@@ -74,7 +81,7 @@ class SpecTests(unittest.TestCase):
     def test_refusals_are_worded_as_the_engine_words_them(self):
         binary = require_convscope(self)
         for text in BAD_SPECS:
-            with self.subTest(spec=text):
+            with self.subTest(spec=text[:60]):
                 with self.assertRaises(ModelSpecError) as caught:
                     SpecNet(text)
                 result = run_convscope(binary, "summary", "--model", text)
