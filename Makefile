@@ -36,7 +36,23 @@ test: deps
 			echo "== the engine and app suites again on the $$path kernel path (CONVSCOPE_KERNELS=$$path)"; \
 			CONVSCOPE_KERNELS=$$path CONVSCOPE_BIN="$$bin" $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter '$(PATH_SUITES)' || exit 1; \
 		fi; \
-	done
+	done && \
+	CONVSCOPE_BIN="$$bin" $(MAKE) --no-print-directory test-python
+
+# The PyTorch side (python/convscope_torch): its own tests and its cross-checks against the convscope
+# binary, with a Python that has torch, safetensors and numpy (CONVSCOPE_PYTHON, else ~/torchref/bin/python,
+# see ../shared/bench/README.md); skipped loudly without one. (The two-process torchrun run and the
+# byte-for-byte synthetic check are end-to-end tests of the Swift suite, PyTorchSideTests.)
+TORCH_PYTHON ?= $(or $(CONVSCOPE_PYTHON),$(HOME)/torchref/bin/python)
+
+.PHONY: test-python
+test-python:
+	@if ! [ -x "$(TORCH_PYTHON)" ] || ! "$(TORCH_PYTHON)" -c "import torch, safetensors, numpy" 2>/dev/null; then \
+		echo "== SKIPPED LOUDLY: no Python with torch, safetensors and numpy at $(TORCH_PYTHON) (set CONVSCOPE_PYTHON); the PyTorch side's tests did not run"; \
+	else \
+		echo "== the PyTorch side's tests (python/tests) with $(TORCH_PYTHON)"; \
+		CONVSCOPE_BIN="$${CONVSCOPE_BIN:-$$(pwd)/.build/release/convscope}" "$(TORCH_PYTHON)" python/tests/run_tests.py; \
+	fi
 
 deps:
 	@missing=""; \

@@ -23,11 +23,24 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "JSON-lines metrics file; default: the checkpoint path with .jsonl.")
     var metrics: String?
 
-    @Flag(name: .long, help: "Continue the run saved in --checkpoint (up to --epochs epochs).")
+    @Option(
+        name: .customLong("run-dir"),
+        help: ArgumentHelp(
+            "Write the run as a run directory, which other programs can follow while it grows (docs/run-directory.md).",
+            discussion: "DIR/run.json, a metrics line per step and per epoch in DIR/metrics.jsonl, a checkpoint per epoch in DIR/checkpoints/. With --resume, the run in DIR continues from its latest checkpoint.",
+            valueName: "dir"))
+    var runDirectory: String?
+
+    @Flag(name: .long, help: "Continue the run saved in --checkpoint or --run-dir (up to --epochs epochs).")
     var resume = false
 
     func validate() throws {
-        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE to continue from") }
+        if runDirectory != nil && (checkpoint != nil || metrics != nil) {
+            throw ValidationError("--run-dir keeps its own checkpoints and metrics; leave out --checkpoint and --metrics")
+        }
+        if resume && checkpoint == nil && runDirectory == nil {
+            throw ValidationError("--resume needs --checkpoint FILE or --run-dir DIR to continue from")
+        }
     }
 
     func run() throws {
@@ -37,19 +50,25 @@ struct TrainCommand: ParsableCommand {
         let dataset = try data.load(trainLimit: training.trainLimit)
         let trainer: Trainer
         if resume {
-            trainer = try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
-            printError("resuming \(checkpointPath) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
+            // A run directory continues from its newest checkpoint that reads.
+            let from = try runDirectory.map { try RunDirectoryWriter.latestCheckpoint(in: $0).path } ?? checkpointPath
+            trainer = try RunCheckpoint.resume(from, dataset: dataset, epochs: training.epochs)
+            printError("resuming \(from) after epoch \(trainer.completedEpochs) of \(trainer.config.epochs)")
         } else {
             trainer = try Trainer(config: training.config, dataset: dataset)
         }
+        let writer = try runDirectory.map { try RunDirectoryWriter(path: $0, manifest: RunManifest(trainer: trainer), resume: resume) }
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
         printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
+        if let writer { printError("run directory: \(writer.path)") }
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return
         }
-        try runTraining(trainer, checkpoint: checkpointPath, metrics: metricsPath)
+        try runTraining(
+            trainer, checkpoint: writer?.checkpointsPath ?? checkpointPath, metrics: writer?.metricsPath ?? metricsPath,
+            runDirectory: writer)
     }
 }
 
