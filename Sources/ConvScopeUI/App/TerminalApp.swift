@@ -88,6 +88,7 @@ public final class TerminalApp {
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
+        let exports = BackgroundJobs(label: "convscope.export")
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -104,6 +105,7 @@ public final class TerminalApp {
             if model.evaluation == nil, let evaluation = checkpointEvaluation?.withLock({ $0 }) {
                 model.evaluation = evaluation
             }
+            if let exported = exports.takeMessage() { model.status = exported }
             worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
             let insight = worker.latest
             if layout.shows(.compression, selectedTab: model.selectedTab) { lab.survey(weightsVersion: snapshot.weightsVersion) }
@@ -125,6 +127,7 @@ public final class TerminalApp {
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
                     lab.finish()
+                    exports.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
                     if key == .interrupt, let signal = screen.lastInterruptSignal {
@@ -132,7 +135,13 @@ public final class TerminalApp {
                     }
                     return .quit(unsavedSteps: unsaved)
                 case .export(let kind):
-                    model.status = export(kind, exporter: exporter, model: model, insight: insight, worker: worker, step: snapshot.weightsVersion)
+                    // The insight on screen when it is for the current selection, else one computed on the export queue.
+                    let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
+                    let shown = insight.flatMap { $0.request == request ? $0 : nil }
+                    exports.run {
+                        TerminalApp.export(kind, of: shown ?? worker.computeNow(request), exporter: exporter, classNames: classNames, scope: scope)
+                    }
+                    model.status = StatusMessage(kind == .heatmap ? "exporting the heatmap…" : "exporting the feature maps…")
                 case .compress(let method):
                     model.status = lab.request(method, weightsVersion: snapshot.weightsVersion)
                         ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
@@ -145,7 +154,7 @@ public final class TerminalApp {
 
             let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
             let compression = lab.results
-            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial)
+            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
@@ -155,19 +164,17 @@ public final class TerminalApp {
         }
     }
 
-    /// Carries out `e` or `E` on the insight on screen (or, when that is for another selection still
-    /// being computed, on one computed now) and says what happened.
-    private func export(
-        _ kind: ExportKind, exporter: Exporter, model: AppModel, insight: Insight?, worker: InsightWorker, step: Int
+    /// Carries out `e` or `E` on `insight` (off the UI thread) and says what happened.
+    private static func export(
+        _ kind: ExportKind, of insight: Insight, exporter: Exporter, classNames: [String], scope: ColorScaleScope
     ) -> StatusMessage {
-        let current = insight.flatMap { $0.request == model.insightRequest ? $0 : nil } ?? worker.computeNow(model.insightRequest)
         do {
             switch kind {
             case .heatmap:
-                let path = try exporter.exportHeatmap(current, classNames: model.classNames, step: current.weightsVersion)
+                let path = try exporter.exportHeatmap(insight, classNames: classNames, step: insight.weightsVersion)
                 return StatusMessage("exported \(path)")
             case .grid:
-                let paths = try exporter.exportGrid(current, scope: model.scaleScope, step: current.weightsVersion)
+                let paths = try exporter.exportGrid(insight, scope: scope, step: insight.weightsVersion)
                 return StatusMessage("exported " + paths.joined(separator: ", "))
             }
         } catch {
@@ -277,8 +284,9 @@ private struct FrameToken: Equatable {
     let insightRequest: InsightRequest?
     let insightVersion: Int?
     let compressionSerial: Int
+    let exportsFinished: Int
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int) {
+    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int) {
         step = snapshot.globalStep
         state = snapshot.state
         messageSerial = snapshot.messageSerial
@@ -286,5 +294,6 @@ private struct FrameToken: Equatable {
         insightRequest = insight?.request
         insightVersion = insight?.weightsVersion
         self.compressionSerial = compressionSerial
+        self.exportsFinished = exportsFinished
     }
 }
