@@ -96,9 +96,10 @@ public final class TerminalApp {
         var lastDrawn = -Double.infinity
         var lastFrame: FrameToken?
         while true {
+            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            // The size after the key: a resize is drawn at its new size in this turn, not a second later.
             let size = screen.size
             let layout = ScreenLayout(width: size.width, height: size.height)
-            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
             let snapshot = session.snapshot
             var effects = model.observe(snapshot)
             if key != .none && key != .resize { effects += model.handle(key, layout: layout) }
@@ -219,8 +220,8 @@ public final class TerminalApp {
         let progress = Shared<DownloadProgress?>(nil)
         var pending: Shared<Result<Dataset, any Error>?>?
         while true {
-            let size = screen.size
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            let size = screen.size
             switch key == .none ? nil : model.handle(key) {
             case .quit?:
                 if key == .interrupt, let signal = screen.lastInterruptSignal {
