@@ -189,6 +189,24 @@ final class TUIEndToEndTests: XCTestCase {
         try assertTerminalRestored(tmux)
     }
 
+    /// tmux sends Home and End as ESC [1~ and ESC [4~ although TERM=xterm-256color's terminfo says
+    /// ESC O H and ESC O F: they must select the first and last layer, not arrive as Escape, '[', '1'
+    /// (the curves tab) and '~'.
+    func testHomeAndEndSelectTheFirstAndLastLayerAsTmuxSendsThem() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny --epochs 20 --checkpoint run.safetensors", in: tmux)
+        try tmux.waitFor(text: "Layers (j/k)")
+        try tmux.press("3", "j", "j")
+        try tmux.waitFor(text: "Features: maxpool1")
+        try tmux.press("End")
+        try tmux.waitFor(text: "Features: fc1")
+        try tmux.press("Home")
+        try tmux.waitFor(text: "Features: conv1")
+        try tmux.press("C-c")
+        try tmux.waitFor(text: "EXIT=130")
+        try assertTerminalRestored(tmux)
+    }
+
     func testCtrlCMidTrainingRestoresTheTerminal() throws {
         let tmux = try start()
         try launch("--data synthetic --model tiny", in: tmux)
