@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Fixtures"]),
         .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit", "ConvScopeUI"]),
     ],
     swiftLanguageModes: [.v6]
 )
