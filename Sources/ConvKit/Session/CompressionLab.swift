@@ -214,12 +214,6 @@ public final class CompressionLab: Sendable {
     /// Runs on `queue`: copies the weights, measures the float32 row of that version when the table
     /// lacks it, then compresses the copy and measures the result. Stops between steps once cancelled.
     private func run(_ method: CompressionMethod, row id: Int) {
-        compressAndMeasure(method, row: id)
-        // The copies and their batch-256 activations have been freed by now: give the pages back.
-        FreedMemory.release()
-    }
-
-    private func compressAndMeasure(_ method: CompressionMethod, row id: Int) {
         guard !cancellation.isRaised else { return }
         let (network, version) = session.copyNetwork()
         let baseline: Int? = state.withLock { state in

@@ -59,6 +59,7 @@ public final class TerminalApp {
     public init(options: AppOptions) throws {
         self.options = options
         screen = try CursesScreen()
+        LargeBlocks.returnToTheSystemWhenFreed()
     }
 
     /// Runs until the user quits or a signal arrives, then gives the terminal back.
