@@ -6,7 +6,7 @@ BUILD_FLAGS ?= -c release
 APT_PACKAGES = libncurses-dev libopenblas-dev libpng-dev pkg-config tmux
 DATA_DEFAULT = ../shared/cifar10/cifar-10-batches-bin
 
-.PHONY: run build test deps bench clean sanitize sanitize-thread sanitize-address fuzz fuzz-smoke
+.PHONY: run build test soak deps bench clean sanitize sanitize-thread sanitize-address fuzz fuzz-smoke
 
 run: build
 	./.build/release/convscope $(ARGS)
@@ -53,6 +53,14 @@ test-python:
 		echo "== the PyTorch side's tests (python/tests) with $(TORCH_PYTHON)"; \
 		CONVSCOPE_BIN="$${CONVSCOPE_BIN:-$$(pwd)/.build/release/convscope}" "$(TORCH_PYTHON)" python/tests/run_tests.py; \
 	fi
+
+# The soak (docs/reliability.md): the app typed at by a seeded random stream of every key and resized for
+# SOAK_SECONDS (default 600; the suite runs 60); SOAK_SEED replays a stream, SOAK_MODEL picks the model.
+SOAK_SECONDS ?= 600
+soak: deps
+	$(SWIFT) build $(BUILD_FLAGS) --product convscope && \
+	CONVSCOPE_BIN="$$(pwd)/.build/release/convscope" CONVSCOPE_SOAK_SECONDS=$(SOAK_SECONDS) CONVSCOPE_SOAK_SEED=$(SOAK_SEED) \
+	CONVSCOPE_SOAK_MODEL=$(SOAK_MODEL) $(SWIFT) test $(BUILD_FLAGS) --filter SoakTests.testSoak
 
 deps:
 	@missing=""; \

@@ -47,7 +47,7 @@ let package = Package(
 
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit", "CCleanup"], exclude: ["Fixtures"]),
         .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit", "ConvScopeUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -48,6 +48,24 @@ final class ColorPairCacheTests: XCTestCase {
         XCTAssertNotEqual(cache.pair(foreground: .blue, background: .red), first)
     }
 
+    /// With 256 colours, endless new shades map onto the same few pairs: the table never fills and
+    /// so never resets, and the memory of shades must stay bounded by itself.
+    func testTheMemoryOfShadesStaysBoundedWhenTheTableNeverFills() {
+        let allocator = FakePairAllocator(capacity: 1000, failsWhenFull: true)
+        var cache = ColorPairCache(mode: .palette256, allocatePair: allocator.allocate, resetPairs: allocator.reset)
+        let first = cache.pair(foreground: Color(hex: 0xFF0000), background: Color(hex: 0x000000))
+        var peak = 0
+        for shade in 0..<(3 * ColorPairCache.rememberedLimit) {
+            // 196,608 distinct dark greens and blues on black: a few dozen 256-colour pairs.
+            let pair = cache.pair(foreground: Color(hex: UInt32(shade)), background: Color(hex: 0))
+            XCTAssertGreaterThan(pair, 0)
+            peak = max(peak, cache.rememberedCount)
+        }
+        XCTAssertLessThanOrEqual(peak, ColorPairCache.rememberedLimit)
+        XCTAssertEqual(allocator.resets, 0, "the table itself never filled")
+        XCTAssertEqual(cache.pair(foreground: Color(hex: 0xFF0000), background: Color(hex: 0x000000)), first, "pairs stay valid")
+    }
+
     func testColoursAreQuantisedBeforeAllocation() {
         var requested: [(Int32, Int32)] = []
         var cache = ColorPairCache(mode: .palette256, allocatePair: { foreground, background in

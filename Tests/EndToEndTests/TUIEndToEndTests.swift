@@ -162,6 +162,51 @@ final class TUIEndToEndTests: XCTestCase {
         try assertTerminalRestored(tmux)
     }
 
+    /// Paused, the app draws unprompted only once a second: a resize must be drawn at the new size at
+    /// once, not by that tick (it was: the frame after a resize used the size read before it).
+    func testAResizeWhilePausedIsDrawnAtOnce() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny --epochs 20 --checkpoint run.safetensors", in: tmux)
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.press("Space")
+        try tmux.waitFor(text: "PAUSED")
+        var fastest = Double.infinity
+        // (Back at the start's size at the end: stty -a, compared below, records it.)
+        for (width, height) in [(120, 40), (100, 30), (120, 40), (100, 30), (120, 40), (100, 30)] {
+            let start = Date()
+            try tmux.resize(width: width, height: height)
+            try tmux.waitFor("a frame at \(width)x\(height)") { screen in
+                screen.count >= height && screen[height - 1].hasSuffix("? help  q quit") && screen[height - 1].count == width - 1
+            }
+            fastest = min(fastest, Date().timeIntervalSince(start))
+        }
+        // The fastest of six, so a busy machine does not fail it; the idle tick would take 1 s every time.
+        XCTAssertLessThan(fastest, 0.6, "seconds from a resize to a frame at the new size, while paused")
+        try tmux.press("q")
+        try tmux.waitFor(text: "save first?")
+        try tmux.press("n")
+        try tmux.waitFor(text: "EXIT=0")
+        try assertTerminalRestored(tmux)
+    }
+
+    /// tmux sends Home and End as ESC [1~ and ESC [4~ although TERM=xterm-256color's terminfo says
+    /// ESC O H and ESC O F: they must select the first and last layer, not arrive as Escape, '[', '1'
+    /// (the curves tab) and '~'.
+    func testHomeAndEndSelectTheFirstAndLastLayerAsTmuxSendsThem() throws {
+        let tmux = try start()
+        try launch("--data synthetic --model tiny --epochs 20 --checkpoint run.safetensors", in: tmux)
+        try tmux.waitFor(text: "Layers (j/k)")
+        try tmux.press("3", "j", "j")
+        try tmux.waitFor(text: "Features: maxpool1")
+        try tmux.press("End")
+        try tmux.waitFor(text: "Features: fc1")
+        try tmux.press("Home")
+        try tmux.waitFor(text: "Features: conv1")
+        try tmux.press("C-c")
+        try tmux.waitFor(text: "EXIT=130")
+        try assertTerminalRestored(tmux)
+    }
+
     func testCtrlCMidTrainingRestoresTheTerminal() throws {
         let tmux = try start()
         try launch("--data synthetic --model tiny", in: tmux)

@@ -78,9 +78,24 @@ final class TmuxDriver {
         try tmux(["send-keys", "-t", TmuxDriver.session] + keys)
     }
 
+    /// Presses a list of tmux key names in one go (`--`: a key may start with `-`).
+    func press(_ keys: [String]) throws {
+        try tmux(["send-keys", "-t", TmuxDriver.session, "--"] + keys)
+    }
+
     /// The screen's text, one string per row.
     func screen() throws -> [String] {
         try tmux(["capture-pane", "-p", "-t", TmuxDriver.session]).components(separatedBy: "\n")
+    }
+
+    /// The screen with colours and attributes as SGR escape sequences, one string per row.
+    func screenWithEscapes() throws -> [String] {
+        try tmux(["capture-pane", "-p", "-e", "-t", TmuxDriver.session]).components(separatedBy: "\n")
+    }
+
+    /// A tmux format expanded for the pane, for example `#{cursor_flag}` or `#{pane_pid}`.
+    func paneFormat(_ format: String) throws -> String {
+        try tmux(["display-message", "-p", "-t", TmuxDriver.session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func resize(width: Int, height: Int) throws {
@@ -89,7 +104,7 @@ final class TmuxDriver {
 
     /// Whether the pane is on the alternate screen (curses is active).
     func alternateScreenIsOn() throws -> Bool {
-        try tmux(["display-message", "-p", "-t", TmuxDriver.session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        try paneFormat("#{alternate_on}") == "1"
     }
 
     /// Polls the screen until `condition` holds; fails (with the screen) after `timeout` seconds.

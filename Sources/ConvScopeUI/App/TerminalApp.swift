@@ -58,6 +58,7 @@ public final class TerminalApp {
     public init(options: AppOptions) throws {
         self.options = options
         screen = try CursesScreen()
+        LargeBlocks.returnToTheSystemWhenFreed()
     }
 
     /// Runs until the user quits or a signal arrives, then gives the terminal back.
@@ -87,6 +88,7 @@ public final class TerminalApp {
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
+        let exports = BackgroundJobs(label: "convscope.export")
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -94,15 +96,17 @@ public final class TerminalApp {
         var lastDrawn = -Double.infinity
         var lastFrame: FrameToken?
         while true {
+            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            // The size after the key: a resize is drawn at its new size in this turn, not a second later.
             let size = screen.size
             let layout = ScreenLayout(width: size.width, height: size.height)
-            let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
             let snapshot = session.snapshot
             var effects = model.observe(snapshot)
             if key != .none && key != .resize { effects += model.handle(key, layout: layout) }
             if model.evaluation == nil, let evaluation = checkpointEvaluation?.withLock({ $0 }) {
                 model.evaluation = evaluation
             }
+            if let exported = exports.takeMessage() { model.status = exported }
             worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
             let insight = worker.latest
             if layout.shows(.compression, selectedTab: model.selectedTab) { lab.survey(weightsVersion: snapshot.weightsVersion) }
@@ -124,6 +128,7 @@ public final class TerminalApp {
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
                     lab.finish()
+                    exports.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
                     if key == .interrupt, let signal = screen.lastInterruptSignal {
@@ -131,7 +136,13 @@ public final class TerminalApp {
                     }
                     return .quit(unsavedSteps: unsaved)
                 case .export(let kind):
-                    model.status = export(kind, exporter: exporter, model: model, insight: insight, worker: worker, step: snapshot.weightsVersion)
+                    // The insight on screen when it is for the current selection, else one computed on the export queue.
+                    let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
+                    let shown = insight.flatMap { $0.request == request ? $0 : nil }
+                    exports.run {
+                        TerminalApp.export(kind, of: shown ?? worker.computeNow(request), exporter: exporter, classNames: classNames, scope: scope)
+                    }
+                    model.status = StatusMessage(kind == .heatmap ? "exporting the heatmap…" : "exporting the feature maps…")
                 case .compress(let method):
                     model.status = lab.request(method, weightsVersion: snapshot.weightsVersion)
                         ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
@@ -144,7 +155,7 @@ public final class TerminalApp {
 
             let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
             let compression = lab.results
-            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial)
+            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
@@ -154,19 +165,17 @@ public final class TerminalApp {
         }
     }
 
-    /// Carries out `e` or `E` on the insight on screen (or, when that is for another selection still
-    /// being computed, on one computed now) and says what happened.
-    private func export(
-        _ kind: ExportKind, exporter: Exporter, model: AppModel, insight: Insight?, worker: InsightWorker, step: Int
+    /// Carries out `e` or `E` on `insight` (off the UI thread) and says what happened.
+    private static func export(
+        _ kind: ExportKind, of insight: Insight, exporter: Exporter, classNames: [String], scope: ColorScaleScope
     ) -> StatusMessage {
-        let current = insight.flatMap { $0.request == model.insightRequest ? $0 : nil } ?? worker.computeNow(model.insightRequest)
         do {
             switch kind {
             case .heatmap:
-                let path = try exporter.exportHeatmap(current, classNames: model.classNames, step: current.weightsVersion)
+                let path = try exporter.exportHeatmap(insight, classNames: classNames, step: insight.weightsVersion)
                 return StatusMessage("exported \(path)")
             case .grid:
-                let paths = try exporter.exportGrid(current, scope: model.scaleScope, step: current.weightsVersion)
+                let paths = try exporter.exportGrid(insight, scope: scope, step: insight.weightsVersion)
                 return StatusMessage("exported " + paths.joined(separator: ", "))
             }
         } catch {
@@ -212,8 +221,8 @@ public final class TerminalApp {
         var pending: Locked<Result<Dataset, any Error>?>?
         let stopDownload = StopSignal()
         while true {
-            let size = screen.size
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
+            let size = screen.size
             switch key == .none ? nil : model.handle(key) {
             case .quit?:
                 // A download in progress stops and removes what it wrote before the process ends (within
@@ -274,8 +283,9 @@ private struct FrameToken: Equatable {
     let insightRequest: InsightRequest?
     let insightVersion: Int?
     let compressionSerial: Int
+    let exportsFinished: Int
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int) {
+    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int) {
         step = snapshot.globalStep
         state = snapshot.state
         messageSerial = snapshot.messageSerial
@@ -283,5 +293,6 @@ private struct FrameToken: Equatable {
         insightRequest = insight?.request
         insightVersion = insight?.weightsVersion
         self.compressionSerial = compressionSerial
+        self.exportsFinished = exportsFinished
     }
 }

@@ -12,7 +12,16 @@
 /// before (an implementation that does recycle), the memory is dropped likewise. Either way
 /// `takeRecycledFlag()` tells the backend that cells already on screen changed colour and need
 /// redrawing.
+///
+/// The memory is keyed by the colours as drawn (24-bit), and with 256 or 8 colours many of them share
+/// a pair, so the table need never fill while the memory grows with every new shade of every picture:
+/// it is forgotten (the pairs stay valid) once it holds `rememberedLimit` combinations. Unbounded,
+/// it cost a 10-minute soak of the app about 20 MB in steps as it doubled.
 public struct ColorPairCache {
+    /// Colour combinations remembered at most: steady frames reuse far fewer, and re-asking curses
+    /// for a pair it has (`alloc_pair` finds identical ones) only costs a lookup.
+    public static let rememberedLimit = 1 << 16
+
     public let mode: ColorMode
     private let reservedDirectColors: Int
     private let allocatePair: (_ foreground: Int32, _ background: Int32) -> Int32
@@ -62,9 +71,13 @@ public struct ColorPairCache {
             recycled = true
         }
         colorsByPair[pair] = contents
+        if pairsByColors.count >= ColorPairCache.rememberedLimit { pairsByColors.removeAll(keepingCapacity: true) }
         pairsByColors[key] = pair
         return pair
     }
+
+    /// How many colour combinations are remembered now (at most `rememberedLimit`).
+    public var rememberedCount: Int { pairsByColors.count }
 
     /// Whether a pair was recycled since the last call, and clears the flag.
     public mutating func takeRecycledFlag() -> Bool {
