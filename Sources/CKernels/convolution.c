@@ -5,12 +5,12 @@
 // weights and broadcasts 6 input values, 12 fused multiply-adds per 8 loads. Weights are in HWIO order
 // ([tap][input channel][output channel]) so the output channels of one tap and input channel are
 // contiguous.
-#include "ckernels.h"
+#include "internal.h"
 #include <immintrin.h>
 
 #define PIXELS 6
 
-__attribute__((target("avx2,fma"))) static void conv_avx2(
+__attribute__((target("avx2,fma"))) void ckernels_conv_forward_avx2(
     const float *input, int padded_width, int in_channels, const float *weights, const float *bias, int out_channels,
     int kernel, int stride, int out_height, int out_width, float *output) {
     const int pixels = out_height * out_width;
@@ -72,7 +72,7 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(
     }
 }
 
-static void conv_portable(
+void ckernels_conv_forward_portable(
     const float *input, int padded_width, int in_channels, const float *weights, const float *bias, int out_channels,
     int kernel, int stride, int out_height, int out_width, float *output) {
     for (int oy = 0; oy < out_height; oy++) {
@@ -92,19 +92,8 @@ static void conv_portable(
     }
 }
 
-// Without AVX2 the lowered product (OpenBLAS) is far faster than the portable direct loop, so the
-// direct kernel is offered only on the AVX2 path; its portable loop stays for ckernels_direct_gemm.
-int ckernels_conv_supported(int out_channels) { return ckernels_uses_avx2() && out_channels % 8 == 0; }
-
-void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output) {
+void ckernels_direct_gemm_avx2(const float *input, int rows, int in_channels, const float *weights, int out_channels,
+                              float *output) {
     // A 1x1 convolution over a row of `rows` pixels is exactly this matrix product.
-    ckernels_conv_forward(input, rows, in_channels, weights, NULL, out_channels, 1, 1, 1, rows, output);
-}
-
-void ckernels_conv_forward(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
-                           int out_channels, int kernel, int stride, int out_height, int out_width, float *output) {
-    if (ckernels_uses_avx2())
-        conv_avx2(input, padded_width, in_channels, weights, bias, out_channels, kernel, stride, out_height, out_width, output);
-    else
-        conv_portable(input, padded_width, in_channels, weights, bias, out_channels, kernel, stride, out_height, out_width, output);
+    ckernels_conv_forward_avx2(input, rows, in_channels, weights, NULL, out_channels, 1, 1, 1, rows, output);
 }

@@ -6,7 +6,7 @@
 // summed over all rows: border rows of g are zero, which cancels every product that would cross an
 // image edge. The micro-kernel keeps a block of dW of up to 6 input x 16 output channels in 12
 // accumulators and streams the rows in chunks that stay in cache.
-#include "ckernels.h"
+#include "internal.h"
 #include <immintrin.h>
 
 #define CHUNK 256
@@ -57,7 +57,7 @@ __attribute__((target("avx2,fma"))) static void accumulate(
 #undef BLOCK
 }
 
-void ckernels_conv_weight_gradient(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
+__attribute__((target("avx2,fma"))) void ckernels_conv_weight_gradient_avx2(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
                                    int in_channels, int out_channels, float *dw) {
     const int shift = padding * padded_width + padding;
     for (int start = 0; start < rows; start += CHUNK) {

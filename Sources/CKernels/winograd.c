@@ -32,7 +32,7 @@ void ckernels_winograd_weights(const float *weights, int in_channels, int out_ch
 
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width) {
     const int sides = (height % 2 == 0 && width % 2 == 0) || (height >= 5 && width >= 5);
-    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 2 && width >= 2 && sides;
+    return in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 2 && width >= 2 && sides;
 }
 
 size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width) {
@@ -87,7 +87,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
     }
 }
 
-__attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
+__attribute__((target("avx2,fma"))) void ckernels_winograd_forward_avx2(
     const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
     int height, int width, float *output, float *scratch) {
     const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x, total = images * tiles;
@@ -122,7 +122,7 @@ __attribute__((target("avx2,fma"))) void ckernels_winograd_forward(
     }
 }
 
-__attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles(
+__attribute__((target("avx2,fma"))) void ckernels_winograd_gradient_tiles_avx2(
     const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
     int first_tile, float *v, float *u) {
     const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x;

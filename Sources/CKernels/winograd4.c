@@ -14,7 +14,7 @@
 #include <immintrin.h>
 
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width) {
-    return ckernels_uses_avx2() && in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 4 && width >= 4;
+    return in_channels % 8 == 0 && out_channels % 8 == 0 && height >= 4 && width >= 4;
 }
 
 size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width) {
@@ -108,7 +108,7 @@ __attribute__((target("avx2,fma"))) static void transform_input(
     }
 }
 
-__attribute__((target("avx2,fma"))) void ckernels_winograd4_forward(
+__attribute__((target("avx2,fma"))) void ckernels_winograd4_forward_avx2(
     const float *input, int images, int in_channels, const float *transformed, const float *bias, int out_channels,
     int height, int width, float *output, float *scratch) {
     const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x, total = images * tiles;
@@ -158,7 +158,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void apply_a(co
     r[5] = y[3];
 }
 
-__attribute__((target("avx2,fma"))) void ckernels_winograd4_gradient_tiles(
+__attribute__((target("avx2,fma"))) void ckernels_winograd4_gradient_tiles_avx2(
     const float *input, const float *grad_out, int in_channels, int out_channels, int height, int width, int total_tiles,
     int first_tile, float *v, float *u) {
     const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x;

@@ -3,7 +3,7 @@
 #ifndef CKERNELS_WINOGRAD_COMMON_H
 #define CKERNELS_WINOGRAD_COMMON_H
 
-#include "ckernels.h"
+#include "internal.h"
 #include <immintrin.h>
 #include <stddef.h>
 
@@ -32,7 +32,7 @@ static inline void tile_rows(const float *image, int top, int count, int height,
 static inline void winograd_products(int planes, const float *v, size_t in_step, int total, int in_channels,
                                      const float *transformed, int out_channels, float *m, size_t out_step) {
     for (int xi = 0; xi < planes; xi++) {
-        ckernels_direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
+        ckernels_direct_gemm_avx2(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
                              out_channels, m + xi * out_step);
     }
 }

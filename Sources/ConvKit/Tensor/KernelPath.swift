@@ -46,8 +46,9 @@ public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringCon
             : "\(environmentVariable)='\(value)' is not a path this CPU runs (it runs \(names))"
     }
 
-    /// Switches the kernels to this path; false (and no change) when the CPU cannot run it. Layers choose
-    /// their algorithm per call, so no other thread may be running the engine meanwhile.
+    /// Switches the kernels to this path; false (and no change) when the CPU cannot run it. Convolution
+    /// layers built afterwards plan for this path (`ConvolutionPlan`); those built before keep theirs. The
+    /// other kernels follow the path at each call, so no other thread may be running the engine meanwhile.
     @discardableResult
     public func select() -> Bool { ckernels_set_path(Int32(rawValue)) != 0 }
 
