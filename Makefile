@@ -6,7 +6,7 @@ BUILD_FLAGS ?= -c release
 APT_PACKAGES = libncurses-dev libopenblas-dev libpng-dev pkg-config tmux
 DATA_DEFAULT = ../shared/cifar10/cifar-10-batches-bin
 
-.PHONY: run build test deps bench clean
+.PHONY: run build test deps bench clean sanitize sanitize-thread sanitize-address fuzz fuzz-smoke
 
 run: build
 	./.build/release/convscope $(ARGS)
@@ -51,9 +51,47 @@ deps:
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The suite under ThreadSanitizer, then AddressSanitizer, each in its own build folder, with the end-to-end
+# tests driving that sanitised binary (the app's threads in tmux too). ThreadSanitizer learns the order
+# Swift's reference counts establish from a small preloaded shim (.sanitizers/swift_refcount_tsan.c says
+# why); reports from system libraries we do not build would be suppressed narrowly in .sanitizers/ (each
+# line saying why). Leak checking is off (LeakSanitizer needs a runtime the toolchain lacks here). Not part
+# of `make test`: it takes several times as long.
+SANITIZE_DATA = if [ -z "$$CONVSCOPE_DATA" ] && [ -d "$(DATA_DEFAULT)" ]; then export CONVSCOPE_DATA="$$(cd $(DATA_DEFAULT) && pwd)"; fi
+sanitize: sanitize-thread sanitize-address
+
+sanitize-thread: deps
+	@$(SANITIZE_DATA); \
+	$(SWIFT) build -c release --sanitize=thread --scratch-path .build-tsan --product convscope && \
+	$(SWIFT) build -c release --sanitize=thread --scratch-path .build-tsan --build-tests && \
+	cc -O2 -shared -fPIC -o .build-tsan/swift_refcount_tsan.so .sanitizers/swift_refcount_tsan.c -ldl && \
+	LD_PRELOAD="$$(pwd)/.build-tsan/swift_refcount_tsan.so" \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$$(pwd)/.sanitizers/thread.supp" \
+	CONVSCOPE_BIN="$$(pwd)/.build-tsan/release/convscope" \
+	$(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan --skip-build
+
+sanitize-address: deps
+	@$(SANITIZE_DATA); \
+	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product convscope && \
+	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --build-tests && \
+	ASAN_OPTIONS="halt_on_error=1 detect_leaks=0" \
+	CONVSCOPE_BIN="$$(pwd)/.build-asan/release/convscope" \
+	$(SWIFT) test -c release --sanitize=address --scratch-path .build-asan --skip-build
+
 # Our speed against PyTorch's reference in one run (needs ~/torchref, see ../shared/bench/README.md).
 bench: build
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./.build/release/convscope bench --model simple,resnet20,vgg --compare
 
+# Fuzz every parser of untrusted input with libFuzzer (Fuzz/fuzz.sh, docs/reliability.md): an optimised
+# build, then FUZZ_SECONDS per harness, one harness at a time (FUZZ_HARNESSES picks some: "png spec").
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	Fuzz/fuzz.sh build release && Fuzz/fuzz.sh run release $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# CI's bounded smoke, under 2 minutes with its build: a quicker unoptimised build, then the seeds, the past
+# crashes and a few seconds of new inputs per harness.
+fuzz-smoke: deps
+	Fuzz/fuzz.sh smoke
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-tsan .build-asan .build-fuzz

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 import ConvKit
 
@@ -133,7 +132,7 @@ final class DatasetDownloaderTests: XCTestCase {
     func testServerKilledMidTransferLeavesNothing() throws {
         let firstBytes = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<DatasetDownloader.Outcome, any Error>?>(nil)
+        let result = Locked<Result<DatasetDownloader.Outcome, any Error>?>(nil)
         let loader = try downloader("stall/cifar-10-binary.tar.gz")
         DispatchQueue.global().async {
             let outcome = Result { try loader.run { if $0.received > 0 { firstBytes.signal() } } }
@@ -190,7 +189,7 @@ final class DatasetDownloaderTests: XCTestCase {
 
 /// Progress reports collected from the downloader's background thread.
 private final class Reports: Sendable {
-    private let storage = Mutex<[DownloadProgress]>([])
+    private let storage = Locked<[DownloadProgress]>([])
     func append(_ report: DownloadProgress) { storage.withLock { $0.append(report) } }
     var all: [DownloadProgress] { storage.withLock { $0 } }
 }

@@ -214,6 +214,12 @@ public final class QuantizedNetwork {
             else {
                 throw RunCheckpointError(path: path, problem: "has int8 tensors of \(layer.name) with the wrong type or size")
             }
+            let outputs = layer.outputShape.isFlat ? layer.outputShape.count : layer.outputShape.channels
+            guard scales.count == outputs, bias.count == outputs else {
+                throw RunCheckpointError(
+                    path: path,
+                    problem: "has \(scales.count) weight scales and \(bias.count) biases for \(layer.name), expected \(outputs) of each")
+            }
             var values = [Int8](repeating: 0, count: q.count)
             for t in 0..<q.count { values[layout.internalIndex(ofTorchIndex: t)] = q[t] }
             weights[layer.name] = QuantizedWeights(values: values, scales: scales, bias: bias, inputScale: inputScale, layout: layout)

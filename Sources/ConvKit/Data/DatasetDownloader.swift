@@ -3,7 +3,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Synchronization
 
 /// How far a download has got, for a progress bar.
 public struct DownloadProgress: Sendable, Equatable {
@@ -231,7 +230,7 @@ public struct DatasetDownloader: Sendable {
 /// URLSession delegate that writes a response body to a file as it arrives, hashes it and reports progress.
 ///
 /// URLSession calls it on a serial queue, but the final state is read from the thread that started the
-/// transfer, so the state sits behind a `Mutex`; `progress` is called outside the lock.
+/// transfer, so the state sits behind a `Locked`; `progress` is called outside the lock.
 private final class Transfer: NSObject, URLSessionDataDelegate, Sendable {
     struct State {
         var md5 = MD5()
@@ -254,7 +253,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, Sendable {
     let progress: @Sendable (DownloadProgress) -> Void
     /// Signalled once, when the task has completed (successfully or not).
     let finished = DispatchSemaphore(value: 0)
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(url: String, file: FileHandle, progress: @escaping @Sendable (DownloadProgress) -> Void) {
         self.url = url

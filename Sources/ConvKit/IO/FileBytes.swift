@@ -76,6 +76,18 @@ extension FileBytes {
     }
 }
 
+extension FileBytes {
+    /// The size in bytes of the file at `path`, as `stat(2)` reports it.
+    public static func size(_ path: String) throws -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw FileError(path: path, action: "read", reason: FileError.errnoText()) }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw FileError(path: path, action: "read", reason: "it is a directory, not a file")
+        }
+        return Int(info.st_size)
+    }
+}
+
 /// `read(2)`, under a name that `FileBytes.read` does not shadow.
 @inline(__always)
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {

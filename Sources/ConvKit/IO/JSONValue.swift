@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON value: a small, strict reader for the safetensors header.
 ///
 /// Objects keep their members in file order (duplicates included, so the caller can reject them).
@@ -40,6 +42,34 @@ enum JSONValue: Equatable, Sendable {
         guard case .number(let text) = self, !text.isEmpty,
               text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return Int(text)
+    }
+
+    /// The value in the shapes `JSONSerialization` gives (dictionaries, arrays, strings, `NSNumber`, `Bool`,
+    /// `NSNull`; a repeated key keeps its last value), with every number read correctly rounded from its
+    /// text: integers exactly (as `Int`, or `UInt64` above `Int.max`), others as the nearest `Double`.
+    /// Foundation's own reader on Linux is off by an ulp on some inputs (`0.05000000074505806`, found by
+    /// the metrics harness), so what we write would not read back the same.
+    var foundationObject: Any {
+        switch self {
+        case .object(let members):
+            var dictionary: [String: Any] = [:]
+            for (key, value) in members { dictionary[key] = value.foundationObject }
+            return dictionary
+        case .array(let elements): return elements.map(\.foundationObject)
+        case .string(let text): return text
+        case .number(let text):
+            if let integer = Int(text) { return NSNumber(value: integer) }
+            if let integer = UInt64(text) { return NSNumber(value: integer) }
+            return NSNumber(value: Double(text) ?? .nan)
+        case .bool(let flag): return flag
+        case .null: return NSNull()
+        }
+    }
+
+    /// Parses `text` as one JSON value in `foundationObject`'s shapes, or nil when it is not JSON.
+    static func foundationObject(parsing text: String) -> Any? {
+        var text = text
+        return text.withUTF8 { try? JSONValue.parse($0).foundationObject }
     }
 
     /// Parses one JSON value filling all of `bytes` (whitespace around it allowed).

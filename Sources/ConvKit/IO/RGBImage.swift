@@ -107,9 +107,8 @@ public struct RGBImage: Equatable, Sendable {
     private func resampled(x: Resample, y: Resample) -> RGBImage {
         precondition(width > 0 && height > 0, "cannot resize an empty image")
         let outWidth = x.outputCount, outHeight = y.outputCount
-        let source = pixels.map(Float.init)
         var floats = [Float](repeating: 0, count: outWidth * outHeight * 3)
-        source.withUnsafeBufferPointer { s in
+        pixels.withUnsafeBufferPointer { s in
             floats.withUnsafeMutableBufferPointer { d in
                 Resample.apply(s.baseAddress!, width: width, height: height, channels: 3, x: x, y: y, into: d.baseAddress!)
             }

@@ -64,8 +64,11 @@ struct Resample: Sendable {
 
     /// Resamples a `width x height` image of `channels` interleaved floats to
     /// `x.outputCount x y.outputCount`, writing into `destination`.
-    static func apply(
-        _ source: UnsafePointer<Float>, width: Int, height: Int, channels: Int,
+    ///
+    /// The source may be bytes (an `RGBImage`'s pixels): they are widened one tap at a time, so a large
+    /// photo never needs a float copy of itself.
+    static func apply<Sample: ResampleSample>(
+        _ source: UnsafePointer<Sample>, width: Int, height: Int, channels: Int,
         x: Resample, y: Resample, into destination: UnsafeMutablePointer<Float>
     ) {
         let outWidth = x.outputCount, outHeight = y.outputCount
@@ -85,7 +88,7 @@ struct Resample: Sendable {
                     for tap in xo[ox]..<xo[ox + 1] {
                         let w = xw[tap]
                         let pixel = input + xi[tap] * channels
-                        for c in 0..<channels { out[c] += w * pixel[c] }
+                        for c in 0..<channels { out[c] += w * pixel[c].floatValue }
                     }
                 }
             }
@@ -105,4 +108,17 @@ struct Resample: Sendable {
             }
         }}}
     }
+}
+
+/// An element type `Resample.apply` reads: floats, or the bytes of an 8-bit image.
+protocol ResampleSample {
+    var floatValue: Float { get }
+}
+
+extension Float: ResampleSample {
+    @inline(__always) var floatValue: Float { self }
+}
+
+extension UInt8: ResampleSample {
+    @inline(__always) var floatValue: Float { Float(self) }
 }

@@ -127,8 +127,13 @@ public struct SafeTensors: Equatable, Sendable {
     /// Free-form string metadata (`__metadata__` in the header).
     public var metadata: [String: String]
 
-    /// Header lengths above this are refused as corrupt rather than allocated (100 MB).
+    /// Header lengths above this are refused as corrupt rather than allocated (100 MB, Python's limit too).
     public static let maximumHeaderLength = 100_000_000
+    /// Metadata values longer than this (in UTF-8 bytes) are refused: ours are a few kilobytes (the longest,
+    /// the per-epoch metrics, grows by about 250 bytes an epoch), and readers parse them as JSON.
+    public static let maximumMetadataValueLength = 1 << 20
+    /// Tensors with more dimensions than this are refused (numpy 2's own limit; ours have at most 4).
+    public static let maximumRank = 64
 
     public init(tensors: [Entry] = [], metadata: [String: String] = [:]) {
         self.tensors = tensors
@@ -139,15 +144,27 @@ public struct SafeTensors: Equatable, Sendable {
     public subscript(name: String) -> Entry? { tensors.first { $0.name == name } }
 
     /// Reads and validates the file at `path`; every error names the file.
+    ///
+    /// The header is read and checked first, so a file whose size does not match what its header
+    /// describes (truncated, or with bytes to spare) is refused before its data is read.
     public init(contentsOf path: String) throws {
-        // Look at the header length first, so that a large file of another kind is refused unread.
         let head = try FileBytes.readPrefix(path, count: 8)
         if head.count == 8 {
             let length = UInt64(littleEndian: head.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
             if length > UInt64(SafeTensors.maximumHeaderLength) { throw SafeTensors.absurdHeaderLength(length, source: path) }
+            let prefix = try FileBytes.readPrefix(path, count: 8 + Int(length))
+            if prefix.count == 8 + Int(length) {
+                let layout = try prefix.withUnsafeBufferPointer {
+                    try SafeTensors.parseHeader(UnsafeBufferPointer(rebasing: $0[8...]), source: path)
+                }
+                let size = try FileBytes.size(path)
+                try SafeTensors.checkDataLength(layout, available: size - prefix.count, source: path)
+                try self.init(bytes: FileBytes.read(path, limit: size), source: path)
+                return
+            }
         }
-        let bytes = try FileBytes.read(path)
-        try self.init(bytes: bytes, source: path)
+        // Too short for its header: the full parse names the problem.
+        try self.init(bytes: FileBytes.read(path, limit: 8 + SafeTensors.maximumHeaderLength), source: path)
     }
 
     /// Parses and validates a safetensors image held in memory; `source` names it in errors.
@@ -236,12 +253,21 @@ public struct SafeTensors: Equatable, Sendable {
                          problem: "is not a safetensors file: its header length \(length) is absurd (the limit is \(maximumHeaderLength) bytes)")
     }
 
+    /// A tensor's description from the header: where its bytes lie in the data section.
+    private struct Located { var name: String; var dtype: DType; var shape: [Int]; var begin: Int; var end: Int }
+
+    /// What a header describes: the tensors sorted by their place in the data, and the metadata.
+    private struct Layout {
+        var tensors: [Located]
+        var metadata: [String: String]
+        /// Bytes the data section must hold: the end of the last tensor.
+        var dataLength: Int
+    }
+
     private static func parse(_ file: UnsafeBufferPointer<UInt8>, source: String) throws -> SafeTensors {
         func fail(_ kind: SafeTensorsError.Kind, _ problem: String) -> SafeTensorsError {
             SafeTensorsError(source: source, kind: kind, problem: problem)
         }
-        let notSafeTensors = "is not a safetensors file"
-
         guard !file.isEmpty else { throw fail(.truncated, "is empty (0 bytes), not a safetensors file") }
         guard file.count >= 8 else {
             throw fail(.truncated, "is truncated: \(file.count) bytes, shorter than the 8-byte header length that starts a safetensors file")
@@ -253,7 +279,23 @@ public struct SafeTensors: Equatable, Sendable {
             throw fail(.truncated, "is truncated or not a safetensors file: the header should be \(headerLength) bytes but only \(available) follow the length")
         }
         let headerEnd = 8 + Int(headerLength)
-        let headerBytes = UnsafeBufferPointer(rebasing: file[8..<headerEnd])
+        let layout = try parseHeader(UnsafeBufferPointer(rebasing: file[8..<headerEnd]), source: source)
+        try checkDataLength(layout, available: file.count - headerEnd, source: source)
+
+        let data = UnsafeBufferPointer(rebasing: file[headerEnd...])
+        let tensors = layout.tensors.map { tensor in
+            Entry(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape,
+                  bytes: Array(UnsafeBufferPointer(rebasing: data[tensor.begin..<tensor.end])))
+        }
+        return SafeTensors(tensors: tensors, metadata: layout.metadata)
+    }
+
+    /// Parses and checks the JSON header; allocates nothing sized by the tensors it describes.
+    private static func parseHeader(_ headerBytes: UnsafeBufferPointer<UInt8>, source: String) throws -> Layout {
+        func fail(_ kind: SafeTensorsError.Kind, _ problem: String) -> SafeTensorsError {
+            SafeTensorsError(source: source, kind: kind, problem: problem)
+        }
+        let notSafeTensors = "is not a safetensors file"
 
         let json: JSONValue
         do {
@@ -265,11 +307,9 @@ public struct SafeTensors: Equatable, Sendable {
             throw fail(.notSafeTensors, "\(notSafeTensors): the header is \(json.kindName), not a JSON object")
         }
 
-        struct Located { var name: String; var dtype: DType; var shape: [Int]; var begin: Int; var end: Int }
         var located: [Located] = []
         var metadata: [String: String] = [:]
         var names = Set<String>()
-        let dataLength = file.count - headerEnd
 
         for (key, value) in members {
             let name = "'\(oneLine(key))'"
@@ -283,6 +323,9 @@ public struct SafeTensors: Equatable, Sendable {
                 for (metaKey, metaValue) in pairs {
                     guard case .string(let text) = metaValue else {
                         throw fail(.invalidValue, "has invalid __metadata__: the value of '\(oneLine(metaKey))' is \(metaValue.kindName), expected a string")
+                    }
+                    guard text.utf8.count <= maximumMetadataValueLength else {
+                        throw fail(.invalidValue, "has invalid __metadata__: the value of '\(oneLine(metaKey))' is \(text.utf8.count) bytes long, more than the limit of \(maximumMetadataValueLength)")
                     }
                     metadata[metaKey] = text
                 }
@@ -306,6 +349,9 @@ public struct SafeTensors: Equatable, Sendable {
             }
             guard case .array(let dims) = try field("shape"), dims.allSatisfy({ $0.nonNegativeInt != nil }) else {
                 throw fail(.notSafeTensors, "\(notSafeTensors): the shape of tensor \(name) is not a list of non-negative integers")
+            }
+            guard dims.count <= maximumRank else {
+                throw fail(.sizeMismatch, "has tensor \(name) with \(dims.count) dimensions, more than the limit of \(maximumRank)")
             }
             let shape = dims.map { $0.nonNegativeInt! }
             guard case .array(let bounds) = try field("data_offsets"), bounds.count == 2,
@@ -344,19 +390,20 @@ public struct SafeTensors: Equatable, Sendable {
             }
             position = tensor.end
         }
-        if position > dataLength {
-            throw fail(.truncated, "is truncated: its tensors need \(position) bytes of data but only \(dataLength) follow the header")
-        }
-        if position < dataLength {
-            throw fail(.badOffsets, "has \(dataLength - position) unexpected bytes after the last tensor's data")
-        }
+        return Layout(tensors: located, metadata: metadata, dataLength: position)
+    }
 
-        let data = UnsafeBufferPointer(rebasing: file[headerEnd...])
-        let tensors = located.map { tensor in
-            Entry(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape,
-                  bytes: Array(UnsafeBufferPointer(rebasing: data[tensor.begin..<tensor.end])))
+    /// Refuses a data section of `available` bytes that is not exactly what the header describes.
+    private static func checkDataLength(_ layout: Layout, available: Int, source: String) throws {
+        if layout.dataLength > available {
+            throw SafeTensorsError(
+                source: source, kind: .truncated,
+                problem: "is truncated: its tensors need \(layout.dataLength) bytes of data but only \(available) follow the header")
         }
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        if layout.dataLength < available {
+            throw SafeTensorsError(
+                source: source, kind: .badOffsets, problem: "has \(available - layout.dataLength) unexpected bytes after the last tensor's data")
+        }
     }
 }
 

@@ -59,7 +59,8 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
 
         public init(operation: Operation) {
             func number(_ value: Float) -> String {
-                value == value.rounded() ? String(Int(value)) : String(value)
+                // Whole numbers without ".0"; large ones (no `Int` holds 1e30) in Swift's shortest form.
+                value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
             }
             let text: String
             switch operation {
@@ -114,8 +115,21 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
     /// The default model.
     public static let defaultPreset = "simple"
 
+    /// Specs longer than this (in UTF-8 bytes) are refused unread; the longest preset has about 200.
+    public static let maximumTextLength = 10_000
+    /// Channel counts, widths and output sizes above this are refused as typing mistakes (or hostile
+    /// input) before any arithmetic on them; whether a model fits in memory is judged separately.
+    public static let maximumWidth = 1 << 16
+    /// Kernel sizes, strides, paddings and pool sizes above this are refused (inputs are 32 x 32).
+    public static let maximumWindow = 1024
+
     /// Parses a preset name or a spec string.
     public init(_ text: String) throws(ModelSpecError) {
+        guard text.utf8.count <= ModelSpec.maximumTextLength else {
+            throw ModelSpecError(
+                tokenIndex: nil, token: "",
+                reason: "the model spec is \(text.utf8.count) bytes long, more than the limit of \(ModelSpec.maximumTextLength)")
+        }
         let trimmed = text.trimmingWhitespace().lowercased()
         if let preset = ModelSpec.presets.first(where: { $0.name == trimmed }) {
             try self.init(parsing: preset.spec, presetName: preset.name)
@@ -164,18 +178,34 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
             guard scanner.isAtEnd else { throw Reason(text: "unexpected '\(scanner.rest)' after \(kind.rawValue)") }
             return value
         }
+        /// `value`, checked to be at least 1 (0 when `zero`) and at most `limit`.
+        func bounded(_ value: Int?, _ what: String, _ limit: Int, zero: Bool = false) throws(Reason) -> Int? {
+            guard let value else { return nil }
+            if value < (zero ? 0 : 1) { throw Reason(text: "\(what) must be at least \(zero ? 0 : 1), not \(value)") }
+            if value > limit {
+                // The scanner saturates at Int.max: such a number is not worth echoing.
+                throw Reason(text: "\(what) must be at most \(limit)" + (value < Int.max ? ", not \(value)" : ""))
+            }
+            return value
+        }
         func positive(_ value: Int?, _ what: String) throws(Reason) -> Int? {
-            if let value, value < 1 { throw Reason(text: "\(what) must be at least 1, not \(value)") }
+            try bounded(value, what, ModelSpec.maximumWindow)
+        }
+        func width(_ value: Int?, _ what: String) throws(Reason) -> Int? {
+            try bounded(value, what, ModelSpec.maximumWidth)
+        }
+        func finite(_ value: Float?, _ what: String) throws(Reason) -> Float? {
+            if let value, !value.isFinite { throw Reason(text: "\(what) must be a finite number") }
             return value
         }
         switch kind {
         case .conv:
-            guard let channels = try positive(scanner.integer(), "the channel count") else {
+            guard let channels = try width(scanner.integer(), "the channel count") else {
                 throw Reason(text: "conv needs an output channel count, as in conv32")
             }
             let kernel = try positive(scanner.labelled("k"), "the kernel size") ?? 3
             let stride = try positive(scanner.labelled("s"), "the stride") ?? 1
-            let padding = scanner.labelled("p") ?? kernel / 2
+            let padding = try bounded(scanner.labelled("p"), "the padding", ModelSpec.maximumWindow, zero: true) ?? kernel / 2
             guard padding <= kernel / 2 else {
                 throw Reason(text: "padding \(padding) is more than half the kernel size \(kernel)")
             }
@@ -185,25 +215,25 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
             let stride = try positive(scanner.labelled("s"), "the stride") ?? kernel
             return try finish(kind == .maxpool ? .maxPool(kernel: kernel, stride: stride) : .avgPool(kernel: kernel, stride: stride))
         case .res:
-            guard let channels = try positive(scanner.integer(), "the channel count") else {
+            guard let channels = try width(scanner.integer(), "the channel count") else {
                 throw Reason(text: "res needs a channel count, as in res64 or res64s2")
             }
             let stride = try positive(scanner.labelled("s"), "the stride") ?? 1
-            let middle = try positive(scanner.labelled("m"), "the middle width") ?? channels
+            let middle = try width(scanner.labelled("m"), "the middle width") ?? channels
             return try finish(.residual(channels: channels, stride: stride, middle: middle))
         case .fc:
-            guard let features = try positive(scanner.integer(), "the output size") else {
+            guard let features = try width(scanner.integer(), "the output size") else {
                 throw Reason(text: "fc needs an output size, as in fc10")
             }
             return try finish(.fc(features))
         case .dropout, .dropout2d:
-            let p = scanner.decimal() ?? 0.5
+            let p = try finite(scanner.decimal(), "the dropout probability") ?? 0.5
             guard p >= 0 && p < 1 else { throw Reason(text: "dropout probability must be in [0, 1), not \(p)") }
             return try finish(.dropout(p, channelwise: kind == .dropout2d))
         case .leakyrelu:
-            return try finish(.activation(.leakyReLU(slope: scanner.decimal() ?? 0.01)))
+            return try finish(.activation(.leakyReLU(slope: finite(scanner.decimal(), "the slope") ?? 0.01)))
         case .elu:
-            return try finish(.activation(.elu(alpha: scanner.decimal() ?? 1)))
+            return try finish(.activation(.elu(alpha: finite(scanner.decimal(), "alpha") ?? 1)))
         case .bn: return try finish(.batchNorm)
         case .relu: return try finish(.activation(.relu))
         case .selu: return try finish(.activation(.selu))
@@ -240,10 +270,17 @@ private struct ArgumentScanner {
     var isAtEnd: Bool { position == characters.count }
     var rest: String { String(characters[position...]) }
 
+    /// A run of ASCII digits as an integer, saturating at `Int.max` (the caller refuses it as too large).
     mutating func integer() -> Int? {
         var end = position
-        while end < characters.count, characters[end].isASCII, characters[end].isNumber { end += 1 }
-        guard end > position, let value = Int(String(characters[position..<end])) else { return nil }
+        var value = 0
+        while end < characters.count, let digit = characters[end].asciiValue, digit >= 48, digit <= 57 {
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(digit - 48))
+            value = overflow1 || overflow2 ? Int.max : sum
+            end += 1
+        }
+        guard end > position else { return nil }
         position = end
         return value
     }
@@ -260,8 +297,9 @@ private struct ArgumentScanner {
 
     mutating func decimal() -> Float? {
         var end = position
-        while end < characters.count, characters[end].isNumber || characters[end] == "." || characters[end] == "e"
-            || characters[end] == "-"
+        while end < characters.count,
+            characters[end].isNumber || characters[end] == "." || characters[end] == "e" || characters[end] == "-"
+                || characters[end] == "+"
         {
             end += 1
         }

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// A way to compress a copy of the trained model.
 public enum CompressionMethod: Sendable, Hashable {
@@ -109,7 +108,7 @@ public final class CompressionLab: Sendable {
     private let session: TrainingSession
     private let trainImages: ImageSet
     private let testImages: ImageSet
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Raised by `finish()`: no new work starts and a measurement in progress stops early.
     private let cancellation = StopSignal()
 

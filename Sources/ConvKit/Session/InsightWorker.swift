@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// What the user is looking at: an image, a layer, a class and a method.
 public struct InsightRequest: Sendable, Equatable {
@@ -66,7 +65,7 @@ public final class InsightWorker: Sendable {
     private let queue = DispatchQueue(label: "convscope.insight", qos: .utility)
     private let session: TrainingSession
     private let images: ImageSet
-    private let state = Mutex<State>(State())
+    private let state = Locked<State>(State())
     /// The inspector's own network and scratch; only touched on `queue`.
     private let workspace: Confined<Workspace>
 

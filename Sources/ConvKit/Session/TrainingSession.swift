@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// Runs a `Trainer` on a background Dispatch queue and lets a UI steer and watch it.
 ///
@@ -15,7 +14,7 @@ public final class TrainingSession: Sendable {
     private let queue = DispatchQueue(label: "convscope.training", qos: .userInitiated)
     /// Only read or written on `queue`.
     private let core: Confined<Core>
-    private let published: Mutex<TrainingSnapshot>
+    private let published: Locked<TrainingSnapshot>
     /// The trainer's interruption signal, raised by `stop()` from the caller's thread.
     private let interruption: StopSignal
 
@@ -51,7 +50,7 @@ public final class TrainingSession: Sendable {
     /// A session over `trainer`, running at once unless `paused`. Saves go to `checkpointPath`.
     public init(trainer: Trainer, paused: Bool = false, checkpointPath: String) {
         let core = Core(trainer: trainer, paused: paused, checkpointPath: checkpointPath)
-        published = Mutex(TrainingSession.snapshot(of: core))
+        published = Locked(TrainingSession.snapshot(of: core))
         interruption = trainer.interruption
         self.core = Confined(core)
         queue.async { self.scheduleStep() }

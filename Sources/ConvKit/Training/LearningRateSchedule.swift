@@ -30,7 +30,7 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
         case "step":
             let epochs = parts.count > 1 ? Int(parts[1]) : 10
             let gamma = parts.count > 2 ? Float(parts[2]) : 0.1
-            guard let epochs, let gamma, epochs > 0, parts.count <= 3 else { return nil }
+            guard let epochs, let gamma, epochs > 0, gamma.isFinite, gamma >= 0, parts.count <= 3 else { return nil }
             self = .step(epochs: epochs, gamma: gamma)
         case "linear":
             let warmup = parts.count > 1 ? Float(parts[1]) : 0.2

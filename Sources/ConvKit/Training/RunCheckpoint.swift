@@ -71,13 +71,7 @@ public enum RunCheckpoint {
         /// The dataset it was trained on (`CIFAR-10`, `SYNTHETIC`), if recorded.
         public var datasetName: String? { metadata[datasetKey] }
         /// The per-epoch metrics recorded so far.
-        public var history: TrainingHistory {
-            var history = TrainingHistory()
-            if let text = metadata[metricsKey], let rows = RunCheckpoint.parse(text) as? [[String: Any]] {
-                history.epochs = rows.compactMap(TrainingHistory.Epoch.init(jsonObject:))
-            }
-            return history
-        }
+        public var history: TrainingHistory { RunCheckpoint.history(in: metadata) }
         /// The config the run was started with.
         public func config() throws -> TrainingConfig {
             guard let config = RunCheckpoint.config(in: metadata, model: network.spec.text) else {
@@ -89,7 +83,11 @@ public enum RunCheckpoint {
 
     /// Reads a checkpoint and builds its network with the stored weights and statistics.
     public static func load(_ path: String) throws -> Loaded {
-        let file = try SafeTensors(contentsOf: path)
+        try load(SafeTensors(contentsOf: path), path: path)
+    }
+
+    /// Builds the network of a checkpoint already read; `path` names it in errors.
+    public static func load(_ file: SafeTensors, path: String) throws -> Loaded {
         guard let specText = file.metadata[specKey] else {
             throw RunCheckpointError(
                 path: path,
@@ -134,13 +132,8 @@ public enum RunCheckpoint {
                 if let value = entry.int64s?.first { counter.value = value }
             }
         }
-        if let text = loaded.metadata[progressKey], let object = parse(text) as? [String: Any],
-            let step = (object["step"] as? NSNumber)?.intValue, step > 0, step < trainer.stepsPerEpoch
-        {
-            func number(_ key: String) -> Double { (object[key] as? NSNumber)?.doubleValue ?? 0 }
-            trainer.epochProgress = Trainer.EpochProgress(
-                step: step, lossSum: number("loss_sum"), correct: Int(number("correct")), seen: Int(number("seen")),
-                seconds: number("seconds"))
+        if let progress = epochProgress(in: loaded.metadata, stepsPerEpoch: trainer.stepsPerEpoch) {
+            trainer.epochProgress = progress
         }
         return trainer
     }
@@ -163,8 +156,42 @@ public enum RunCheckpoint {
         config(in: metadata, model: metadata[specKey] ?? "")?.augmentation.reflectPadding ?? false
     }
 
+    /// Metadata JSON as Foundation objects, read by our strict parser (numbers correctly rounded, nesting
+    /// bounded), or nil when it is not JSON.
     static func parse(_ text: String) -> Any? {
-        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        JSONValue.foundationObject(parsing: text)
+    }
+
+    /// The per-epoch metrics recorded in a checkpoint's `metadata` (records that do not read are left out).
+    public static func history(in metadata: [String: String]) -> TrainingHistory {
+        var history = TrainingHistory()
+        if let text = metadata[metricsKey], let rows = parse(text) as? [[String: Any]] {
+            history.epochs = rows.compactMap(TrainingHistory.Epoch.init(jsonObject:))
+        }
+        return history
+    }
+
+    /// Where in its epoch the run recorded in `metadata` was saved, when it was saved mid-epoch and the
+    /// record reads: a step inside an epoch of `stepsPerEpoch` steps, and whole, non-negative counts.
+    static func epochProgress(in metadata: [String: String], stepsPerEpoch: Int) -> Trainer.EpochProgress? {
+        guard let text = metadata[progressKey], let object = parse(text) as? [String: Any] else { return nil }
+        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+        func count(_ key: String) -> Int? { number(key).flatMap { Int(exactly: $0) }.flatMap { $0 >= 0 ? $0 : nil } }
+        guard let step = count("step"), step > 0, step < stepsPerEpoch, let correct = count("correct"), let seen = count("seen")
+        else { return nil }
+        return Trainer.EpochProgress(
+            step: step, lossSum: number("loss_sum") ?? 0, correct: correct, seen: seen, seconds: number("seconds") ?? 0)
+    }
+
+    /// The class names recorded in `metadata`, when there are `count` of them, each a short line of text
+    /// (1 to 64 characters, no control characters) fit to print in a terminal.
+    public static func classNames(in metadata: [String: String], count: Int) -> [String]? {
+        guard let text = metadata[classesKey], let names = parse(text) as? [String], names.count == count,
+            names.allSatisfy({ name in
+                (1...64).contains(name.count) && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            })
+        else { return nil }
+        return names
     }
 }
 
@@ -190,8 +217,9 @@ extension TrainingHistory.Epoch {
         guard let epoch = number("epoch"), let trainLoss = number("train_loss"), let trainAccuracy = number("train_acc"),
             let testLoss = number("test_loss"), let testAccuracy = number("test_acc")
         else { return nil }
+        guard let epochNumber = Int(exactly: epoch) else { return nil }
         self.init(
-            epoch: Int(epoch), trainLoss: Float(trainLoss), trainAccuracy: Float(trainAccuracy), testLoss: Float(testLoss),
+            epoch: epochNumber, trainLoss: Float(trainLoss), trainAccuracy: Float(trainAccuracy), testLoss: Float(testLoss),
             testAccuracy: Float(testAccuracy), learningRate: Float(number("lr") ?? 0), seconds: number("seconds") ?? 0,
             elapsedSeconds: number("elapsed_s") ?? 0, imagesPerSecond: number("images_per_s") ?? 0)
     }
@@ -225,14 +253,38 @@ extension TrainingConfig {
     }
 
     init?(jsonObject object: [String: Any], model: String) {
-        func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
-        guard let epochs = number("epochs"), let batch = number("batch"), let lr = number("lr"),
+        // A number a Float holds, or nil when absent; a value present but not such a number (a string, null,
+        // 1e39) makes the whole config unreadable rather than train on infinity or fall back to a default.
+        var unreadable = false
+        func number(_ key: String) -> Double? {
+            guard let value = object[key] else { return nil }
+            guard let number = (value as? NSNumber)?.doubleValue, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+                unreadable = true
+                return nil
+            }
+            return number
+        }
+        // A whole number in `range`, or nil when absent; otherwise unreadable, as above.
+        func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
+            guard object[key] != nil else { return nil }
+            guard let value = number(key).flatMap({ Int(exactly: $0) }), range.contains(value) else {
+                unreadable = true
+                return nil
+            }
+            return value
+        }
+        guard let epochs = integer("epochs", 0...1_000_000), let batch = integer("batch", 1...1_000_000), let lr = number("lr"),
             let scheduleText = object["schedule"] as? String, let schedule = LearningRateSchedule(scheduleText),
             let kindText = object["optimizer"] as? String, let kind = Optimizer.Kind(rawValue: kindText)
         else { return nil }
+        // Seeds use all 64 bits: read the integer's digits, not the Double Foundation also offers.
+        let seed = (object["seed"] as? NSNumber).map { UInt64($0.stringValue) ?? UInt64(exactly: $0.doubleValue) } ?? 0
+        let trainLimit = integer("train_limit", 1...Int.max), cropPadding = integer("crop_padding", 0...32)
+        let biasEpochs = integer("whitening_bias_epochs", 0...1_000_000)
+        guard let seed else { return nil }
         let rotation = number("rotation") ?? 0, jitter = number("color_jitter") ?? 0
         self.init(
-            model: model, epochs: Int(epochs), batchSize: Int(batch), learningRate: Float(lr), schedule: schedule,
+            model: model, epochs: epochs, batchSize: batch, learningRate: Float(lr), schedule: schedule,
             optimizer: Optimizer.Settings(
                 kind: kind, momentum: Float(number("momentum") ?? 0.9), nesterov: object["nesterov"] as? Bool ?? true,
                 weightDecay: Float(number("weight_decay") ?? 0), filterMomentum: Float(number("filter_momentum") ?? 0.6)),
@@ -243,8 +295,8 @@ extension TrainingConfig {
                 colorJitter: jitter > 0, brightness: Float(jitter > 0 ? jitter : 0.2), contrast: Float(jitter > 0 ? jitter : 0.2),
                 saturation: Float(jitter > 0 ? jitter : 0.2)),
             initializer: (object["init"] as? String).flatMap(Initializer.init(parsing:)),
-            seed: UInt64(number("seed") ?? 0), trainLimit: number("train_limit").map(Int.init))
-        augmentation.cropPadding = Int(number("crop_padding") ?? 4)
+            seed: seed, trainLimit: trainLimit)
+        augmentation.cropPadding = cropPadding ?? 4
         augmentation.reflectPadding = object["crop_reflect"] as? Bool ?? false
         whitening = object["whitening"] as? Bool ?? false
         lookahead = object["lookahead"] as? Bool ?? false
@@ -256,7 +308,8 @@ extension TrainingConfig {
         classifierRateScale = number("classifier_rate_scale").map(Float.init)
         alternatingFlip = object["alternating_flip"] as? Bool ?? false
         classifierInitStd = number("classifier_init_std").map(Float.init)
-        whiteningBiasEpochs = Int(number("whitening_bias_epochs") ?? 0)
+        whiteningBiasEpochs = biasEpochs ?? 0
+        if unreadable { return nil }
     }
 }
 
@@ -270,8 +323,9 @@ extension Initializer {
         case "torch", "pytorch": self = .torch
         case "normal": self = .normal(std: 0.01)
         default:
-            let digits = lower.drop { !$0.isNumber && $0 != "." }.prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }
-            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0 else { return nil }
+            // `description` writes large and small values as `normal(1e+30)`, `normal(1e-05)`.
+            let digits = lower.drop { !$0.isNumber && $0 != "." && $0 != "-" }.prefix { $0.isNumber || ".e-+".contains($0) }
+            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0, std.isFinite else { return nil }
             self = .normal(std: std)
         }
     }

@@ -1,7 +1,6 @@
 import ConvKit
 import Dispatch
 import Foundation
-import Synchronization
 
 /// How the app begins: with a run ready to go, or on the setup screen because CIFAR-10 is missing.
 public enum AppStart {
@@ -193,8 +192,8 @@ public final class TerminalApp {
     /// after the current batch when `stop` is raised, so quitting does not wait for the whole test set.
     private func evaluateInBackground(
         _ session: TrainingSession, on test: ImageSet, group: DispatchGroup, stoppingWhen stop: StopSignal
-    ) -> Shared<Evaluation?> {
-        let result = Shared<Evaluation?>(nil)
+    ) -> Locked<Evaluation?> {
+        let result = Locked<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async(group: group) {
             let network = session.copyNetwork().network
             let evaluation = Trainer.evaluate(classes: network.classCount, on: test, stoppingWhen: stop) { network.infer($0) }
@@ -209,8 +208,8 @@ public final class TerminalApp {
         _ initial: SetupModel, downloader: DatasetDownloader, syntheticSeed: UInt64, makeTrainer: (Dataset) throws -> Trainer
     ) -> Result<Trainer, SetupExit> {
         var model = initial
-        let progress = Shared<DownloadProgress?>(nil)
-        var pending: Shared<Result<Dataset, any Error>?>?
+        let progress = Locked<DownloadProgress?>(nil)
+        var pending: Locked<Result<Dataset, any Error>?>?
         while true {
             let size = screen.size
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
@@ -245,8 +244,8 @@ public final class TerminalApp {
     }
 
     /// Runs `work` on a background queue; the result appears in the returned box.
-    private func load(_ work: @escaping @Sendable () throws -> Dataset) -> Shared<Result<Dataset, any Error>?> {
-        let result = Shared<Result<Dataset, any Error>?>(nil)
+    private func load(_ work: @escaping @Sendable () throws -> Dataset) -> Locked<Result<Dataset, any Error>?> {
+        let result = Locked<Result<Dataset, any Error>?>(nil)
         DispatchQueue.global(qos: .userInitiated).async {
             let outcome = Result { try work() }
             result.withLock { $0 = outcome }
@@ -259,13 +258,6 @@ public final class TerminalApp {
 private struct SetupExit: Error {
     let outcome: AppOutcome
     init(_ outcome: AppOutcome) { self.outcome = outcome }
-}
-
-/// A value several threads hand over to each other, behind a lock.
-final class Shared<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }
 
 /// What, besides keys, makes a new frame worth drawing.

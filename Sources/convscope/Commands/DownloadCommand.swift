@@ -1,7 +1,6 @@
 import ArgumentParser
 import ConvKit
 import Foundation
-import Synchronization
 
 /// `convscope download`: fetches CIFAR-10 into the cache folder, checked and unpacked, all or nothing.
 struct DownloadCommand: ParsableCommand {
@@ -41,7 +40,7 @@ struct DownloadCommand: ParsableCommand {
 /// every few seconds otherwise. The mutex serialises the callbacks.
 private final class DownloadReporter: Sendable {
     private let isTerminal: Bool
-    private let lastReport = Mutex<(time: Double, drawn: Bool)>((0, false))
+    private let lastReport = Locked<(time: Double, drawn: Bool)>((0, false))
 
     init(isTerminal: Bool) {
         self.isTerminal = isTerminal

@@ -55,11 +55,6 @@ struct Picture {
 extension RunCheckpoint.Loaded {
     /// The class names stored with the model, or CIFAR-10's.
     var classNames: [String] {
-        if let text = metadata[RunCheckpoint.classesKey], let data = text.data(using: .utf8),
-            let names = try? JSONSerialization.jsonObject(with: data) as? [String], names.count == network.classCount
-        {
-            return names
-        }
-        return DataSource.cifar10(directory: "").classNames
+        RunCheckpoint.classNames(in: metadata, count: network.classCount) ?? DataSource.cifar10(directory: "").classNames
     }
 }
