@@ -55,18 +55,8 @@ size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, 
 /// Floats of scratch space one call of the F(4x4, 3x3) `winograd4_forward` on `images` images needs.
 size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width);
 
-/// Transforms HWIO 3x3 weights ([9][in][out]) into F(2x2, 3x3)'s 16 matrices U = G g G^T ([16][in][out]).
-void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed);
-/// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
-void ckernels_winograd4_weights(const float *weights, int in_channels, int out_channels, float *transformed);
-/// Maps M ([16][in][out], the gradient of F(2x2, 3x3)'s U = G g G^T) back to the 3x3 weight gradient
-/// G^T M G, HWIO ([9][in][out]).
-void ckernels_winograd_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
-/// Maps F(4x4, 3x3)'s M ([36][in][out]) back to the HWIO 3x3 weight gradient G^T M G.
-void ckernels_winograd4_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
-
-/// The convolution kernels of one instruction-set path. The portable path has only `forward`; the others
-/// are NULL there (its layers take the lowered product instead).
+/// The convolution kernels of one instruction-set path (the portable path's are plain C, which its fp32
+/// layers leave for the lowered OpenBLAS product).
 typedef struct ckernels_convolution {
     /// The path these kernels are compiled for (CKERNELS_PORTABLE, ...).
     int path;
@@ -101,13 +91,23 @@ typedef struct ckernels_convolution {
     void (*winograd_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
                                     int height, int width, int total_tiles, int first_tile, float *v, float *u);
 
-    /// winograd_forward with F(4x4, 3x3) tiles and weights from ckernels_winograd4_weights.
+    /// winograd_forward with F(4x4, 3x3) tiles and weights from winograd4_weights.
     void (*winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
                               const float *bias, int out_channels, int height, int width, float *output, float *scratch);
 
     /// winograd_gradient_tiles for F(4x4, 3x3): 36 planes of V = B^T d B and of A dY A^T (4x4 tiles).
     void (*winograd4_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
                                      int height, int width, int total_tiles, int first_tile, float *v, float *u);
+
+    /// Transforms HWIO 3x3 weights ([9][in][out]) into F(2x2, 3x3)'s 16 matrices U = G g G^T ([16][in][out]).
+    void (*winograd_weights)(const float *weights, int in_channels, int out_channels, float *transformed);
+    /// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
+    void (*winograd4_weights)(const float *weights, int in_channels, int out_channels, float *transformed);
+    /// Maps M ([16][in][out], the gradient of F(2x2, 3x3)'s U = G g G^T) back to the 3x3 weight gradient
+    /// G^T M G, HWIO ([9][in][out]).
+    void (*winograd_weight_gradient)(const float *m, int in_channels, int out_channels, float *dw);
+    /// Maps F(4x4, 3x3)'s M ([36][in][out]) back to the HWIO 3x3 weight gradient G^T M G.
+    void (*winograd4_weight_gradient)(const float *m, int in_channels, int out_channels, float *dw);
 } ckernels_convolution;
 
 /// The convolution kernels of `path`, or NULL when this CPU cannot run it.

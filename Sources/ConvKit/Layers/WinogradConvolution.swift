@@ -36,7 +36,7 @@ final class WinogradConvolution: ConvolutionBackend {
         hwioWeights.reserve(shape.weightCount)
         ConvolutionWeights.hwio(w, shape, into: hwioWeights.base)
         transformedWeights.reserve(tile.planes * inC * outC)
-        tile.transformWeights(hwioWeights.base, inChannels: inC, outChannels: outC, into: transformedWeights.base)
+        tile.transformWeights(hwioWeights.base, inChannels: inC, outChannels: outC, into: transformedWeights.base, kernels: kernels)
         Parallel.forEachRange(x.batch) { images, worker in
             convolve(x, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker, rectify: rectify)
         }
@@ -52,7 +52,7 @@ final class WinogradConvolution: ConvolutionBackend {
             hwioWeights.reserve(shape.weightCount)
             ConvolutionWeights.flipped(weights, shape, into: hwioWeights.base)
             transformedFlipped.reserve(tile.planes * inC * outC)
-            tile.transformWeights(hwioWeights.base, inChannels: outC, outChannels: inC, into: transformedFlipped.base)
+            tile.transformWeights(hwioWeights.base, inChannels: outC, outChannels: inC, into: transformedFlipped.base, kernels: kernels)
         }
         let parts = Parallel.partCount(x.batch)
         Parallel.forEachRange(x.batch) { images, worker in
@@ -71,7 +71,7 @@ final class WinogradConvolution: ConvolutionBackend {
             for index in 0..<count { m[index] += source[index] }
         }
         weightGradient.reserve(shape.weightCount)
-        tile.weightGradient(m, inChannels: inC, outChannels: outC, into: weightGradient.base)
+        tile.weightGradient(m, inChannels: inC, outChannels: outC, into: weightGradient.base, kernels: kernels)
         ConvolutionWeights.storeSum(ofHWIO: [weightGradient.base], shape, into: gradient)
         if let biasGradient { biasGradients.sum(parts: parts, count: outC, into: biasGradient) }
     }

@@ -65,14 +65,13 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
     }
 
     /// Maps M, the gradient of the transformed weights (`planes` matrices of in x out), back to the HWIO
-    /// 3x3 weight gradient `G^T M G`.
+    /// 3x3 weight gradient `G^T M G`, on `kernels`' path.
     func weightGradient(
-        _ m: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into gradient: UnsafeMutablePointer<Float>
+        _ m: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into gradient: UnsafeMutablePointer<Float>,
+        kernels: ConvolutionKernels
     ) {
-        switch self {
-        case .twoByTwo: ckernels_winograd_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
-        case .fourByFour: ckernels_winograd4_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
-        }
+        let map = self == .twoByTwo ? kernels.table.winograd_weight_gradient! : kernels.table.winograd4_weight_gradient!
+        map(m, Int32(inChannels), Int32(outChannels), gradient)
     }
 
     /// Floats of scratch space the forward pass of `images` images needs.
@@ -84,14 +83,13 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Transforms HWIO 3x3 weights into `planes` matrices `G g G^T`.
+    /// Transforms HWIO 3x3 weights into `planes` matrices `G g G^T`, on `kernels`' path.
     func transformWeights(
-        _ hwio: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into transformed: UnsafeMutablePointer<Float>
+        _ hwio: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into transformed: UnsafeMutablePointer<Float>,
+        kernels: ConvolutionKernels
     ) {
-        switch self {
-        case .twoByTwo: ckernels_winograd_weights(hwio, Int32(inChannels), Int32(outChannels), transformed)
-        case .fourByFour: ckernels_winograd4_weights(hwio, Int32(inChannels), Int32(outChannels), transformed)
-        }
+        let transform = self == .twoByTwo ? kernels.table.winograd_weights! : kernels.table.winograd4_weights!
+        transform(hwio, Int32(inChannels), Int32(outChannels), transformed)
     }
 
     /// Convolves `images` consecutive images (`height x width` pixels each, padding 1) with transformed
