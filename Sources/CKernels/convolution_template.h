@@ -25,12 +25,16 @@
 /// the block unroll and the accumulators stay in registers. Rows past `rows` repeat the first and are not
 /// stored.
 CK_INLINE void conv_block(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
-                          int out_channels, int kernel, int stride, int out_width, int p0, int rows, int co, const int nv,
-                          vmask last, float *output) {
+                          int out_channels, int kernel, int stride, int out_width, int p0, int oy0, int ox0, int rows,
+                          int co, const int nv, vmask last, float *output) {
+    // The window of each row's pixel; (oy0, ox0) is pixel p0's position (no divisions per block).
     const float *base[CK_ROWS];
-    for (int r = 0; r < CK_ROWS; r++) {
-        const int p = p0 + (r < rows ? r : 0), oy = p / out_width, ox = p % out_width;
-        base[r] = input + ((size_t)(oy * stride) * padded_width + ox * stride) * in_channels;
+    for (int r = 0, oy = oy0, ox = ox0; r < CK_ROWS; r++, ox++) {
+        while (ox >= out_width) {
+            ox -= out_width;
+            oy++;
+        }
+        base[r] = r < rows ? input + ((size_t)(oy * stride) * padded_width + ox * stride) * in_channels : base[0];
     }
     vf acc[CK_ROWS][CK_VECTORS];
     for (int v = 0; v < nv; v++) {
@@ -69,12 +73,12 @@ static void CK_NAME(ckernels_conv_forward)(const float *input, int padded_width,
         const int left = out_channels - co < block ? out_channels - co : block;
         const int nv = (left + VW - 1) / VW;
         const vmask last = vmask_lanes(left - (nv - 1) * VW);
-        for (int p0 = 0; p0 < pixels; p0 += CK_ROWS) {
+        for (int p0 = 0, oy0 = 0, ox0 = 0; p0 < pixels; p0 += CK_ROWS) {
             const int rows = pixels - p0 < CK_ROWS ? pixels - p0 : CK_ROWS;
-#define CK_BLOCK(n)                                                                                                      \
-    case n:                                                                                                              \
-        conv_block(input, padded_width, in_channels, weights, bias, out_channels, kernel, stride, out_width, p0, rows, co, \
-                   n, last, output);                                                                                     \
+#define CK_BLOCK(n)                                                                                                   \
+    case n:                                                                                                           \
+        conv_block(input, padded_width, in_channels, weights, bias, out_channels, kernel, stride, out_width, p0, oy0, \
+                   ox0, rows, co, n, last, output);                                                                   \
         break;
             switch (nv) {
                 CK_BLOCK(1)
@@ -89,6 +93,7 @@ static void CK_NAME(ckernels_conv_forward)(const float *input, int padded_width,
 #endif
             }
 #undef CK_BLOCK
+            for (ox0 += CK_ROWS; ox0 >= out_width; ox0 -= out_width) oy0++;
         }
     }
 }
@@ -268,12 +273,17 @@ static void winograd2_transform_input(const float *input, int in_channels, int h
                 CK_COLUMN(2, 2 * tx + 2);
                 CK_COLUMN(3, 2 * tx + 3);
                 const int tile = ty * tiles_x + tx;
+                // Planes y * 4 + k, walked with one pointer (no multiplications by the plane stride).
+                float *plane = v + (size_t)(first_tile + tile) * in_channels + c;
                 for (int y = 0; y < 4; y++) {
-                    float *row = v + (size_t)(y * 4) * step + (size_t)(first_tile + tile) * in_channels + c;
-                    vstore_part(row, m, vsub(t[y][0], t[y][2]));
-                    vstore_part(row + step, m, vadd(t[y][1], t[y][2]));
-                    vstore_part(row + 2 * step, m, vsub(t[y][2], t[y][1]));
-                    vstore_part(row + 3 * step, m, vsub(t[y][1], t[y][3]));
+                    vstore_part(plane, m, vsub(t[y][0], t[y][2]));
+                    plane += step;
+                    vstore_part(plane, m, vadd(t[y][1], t[y][2]));
+                    plane += step;
+                    vstore_part(plane, m, vsub(t[y][2], t[y][1]));
+                    plane += step;
+                    vstore_part(plane, m, vsub(t[y][1], t[y][3]));
+                    plane += step;
                     t[y][0] = t[y][2];
                     t[y][1] = t[y][3];
                 }
@@ -283,10 +293,35 @@ static void winograd2_transform_input(const float *input, int in_channels, int h
     }
 }
 
+/// Output transform of one F(2x2, 3x3) tile: Y = A^T M A plus the bias, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]],
+/// from the tile's products at `products` (plane 0; planes `step` floats apart) into tile (ty, tx) of an image.
+/// A tile on an odd side's edge keeps only the outputs inside the map.
+CK_INLINE void winograd2_output_tile(const float *products, size_t step, const float *bias, int out_channels, int height,
+                                     int width, int ty, int tx, float *image_output) {
+    const int rows = height - 2 * ty < 2 ? 1 : 2, columns = width - 2 * tx < 2 ? 1 : 2;
+    for (int c = 0; c < out_channels; c += VW) {
+        const vmask mask = vmask_at(c, out_channels);
+        vf q[4][4], t[2][4];
+        const float *plane = products + c;
+        for (int xi = 0; xi < 16; xi++, plane += step) q[xi / 4][xi % 4] = vload_part(plane, mask);
+        for (int x = 0; x < 4; x++) {
+            t[0][x] = vadd(vadd(q[0][x], q[1][x]), q[2][x]);
+            t[1][x] = vsub(vsub(q[1][x], q[2][x]), q[3][x]);
+        }
+        const vf b = bias ? vload_part(bias + c, mask) : vzero();
+        for (int y = 0; y < rows; y++) {
+            float *out = image_output + ((size_t)(2 * ty + y) * width + 2 * tx) * out_channels + c;
+            vstore_part(out, mask, vadd(b, vadd(vadd(t[y][0], t[y][1]), t[y][2])));
+            if (columns == 2) vstore_part(out + out_channels, mask, vadd(b, vsub(vsub(t[y][1], t[y][2]), t[y][3])));
+        }
+    }
+}
+
 static void CK_NAME(ckernels_winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                        const float *bias, int out_channels, int height, int width, float *output,
-                                        float *scratch) {
-    const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x, total = images * tiles;
+                                               const float *bias, int out_channels, int height, int width, float *output,
+                                               float *scratch) {
+    const int tiles_x = winograd_tiles(width, 2), tiles_y = winograd_tiles(height, 2), tiles = tiles_y * tiles_x;
+    const int total = images * tiles;
     const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 16 * in_step;
     for (int image = 0; image < images; image++) {
@@ -294,25 +329,12 @@ static void CK_NAME(ckernels_winograd_forward)(const float *input, int images, i
                                   tiles_x, tiles, in_step, image * tiles, v);
     }
     winograd_products(16, v, in_step, total, in_channels, transformed, out_channels, m, step);
-    // Output transform: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], plus the bias.
-    for (int tile = 0; tile < total; tile++) {
-        const int local = tile % tiles, ty = local / tiles_x, tx = local % tiles_x;
-        float *image_output = output + (size_t)(tile / tiles) * height * width * out_channels;
-        for (int c = 0; c < out_channels; c += VW) {
-            const vmask mask = vmask_at(c, out_channels);
-            vf q[4][4], t[2][4];
-            for (int xi = 0; xi < 16; xi++) q[xi / 4][xi % 4] = vload_part(m + xi * step + (size_t)tile * out_channels + c, mask);
-            for (int x = 0; x < 4; x++) {
-                t[0][x] = vadd(vadd(q[0][x], q[1][x]), q[2][x]);
-                t[1][x] = vsub(vsub(q[1][x], q[2][x]), q[3][x]);
-            }
-            const vf b = bias ? vload_part(bias + c, mask) : vzero();
-            // A tile on an odd side's edge keeps only the outputs inside the map.
-            const int rows = height - 2 * ty < 2 ? 1 : 2, columns = width - 2 * tx < 2 ? 1 : 2;
-            for (int y = 0; y < rows; y++) {
-                float *out = image_output + ((size_t)(2 * ty + y) * width + 2 * tx) * out_channels + c;
-                vstore_part(out, mask, vadd(b, vadd(vadd(t[y][0], t[y][1]), t[y][2])));
-                if (columns == 2) vstore_part(out + out_channels, mask, vadd(b, vsub(vsub(t[y][1], t[y][2]), t[y][3])));
+    for (int image = 0, tile = 0; image < images; image++) {
+        float *image_output = output + (size_t)image * height * width * out_channels;
+        for (int ty = 0; ty < tiles_y; ty++) {
+            for (int tx = 0; tx < tiles_x; tx++, tile++) {
+                winograd2_output_tile(m + (size_t)tile * out_channels, step, bias, out_channels, height, width, ty, tx,
+                                      image_output);
             }
         }
     }
@@ -345,12 +367,16 @@ static void CK_NAME(ckernels_winograd_gradient_tiles)(const float *input, const 
                 {vsub(y00, y10), vsub(y01, y11)},
                 {vsub(zero, y10), vsub(zero, y11)},
             };
+            float *plane = u + (size_t)(first_tile + tile) * out_channels + c;
             for (int i = 0; i < 4; i++) {
-                float *row = u + (size_t)(i * 4) * step + (size_t)(first_tile + tile) * out_channels + c;
-                vstore_part(row, m, r[i][0]);
-                vstore_part(row + step, m, vadd(r[i][0], r[i][1]));
-                vstore_part(row + 2 * step, m, vsub(r[i][0], r[i][1]));
-                vstore_part(row + 3 * step, m, vsub(zero, r[i][1]));
+                vstore_part(plane, m, r[i][0]);
+                plane += step;
+                vstore_part(plane, m, vadd(r[i][0], r[i][1]));
+                plane += step;
+                vstore_part(plane, m, vsub(r[i][0], r[i][1]));
+                plane += step;
+                vstore_part(plane, m, vsub(zero, r[i][1]));
+                plane += step;
             }
         }
     }
@@ -469,11 +495,12 @@ static void winograd4_transform_input(const float *input, int in_channels, int h
             CK_COLUMN(1, 1);
             for (int tx = 0; tx < tiles_x; tx++) {
                 for (int k = 2; k < 6; k++) CK_COLUMN(k, 4 * tx + k);
-                float *tile = v + (size_t)(first_tile + ty * tiles_x + tx) * in_channels + c;
+                // Planes i * 6 + j, walked with one pointer (no multiplications by the plane stride).
+                float *plane = v + (size_t)(first_tile + ty * tiles_x + tx) * in_channels + c;
                 for (int i = 0; i < 6; i++) {
                     vf r[6];
                     apply_bt(t[i], r);
-                    for (int j = 0; j < 6; j++) vstore_part(tile + (i * 6 + j) * step, m, r[j]);
+                    for (int j = 0; j < 6; j++, plane += step) vstore_part(plane, m, r[j]);
                     t[i][0] = t[i][4];
                     t[i][1] = t[i][5];
                 }
@@ -483,10 +510,39 @@ static void winograd4_transform_input(const float *input, int in_channels, int h
     }
 }
 
+/// Output transform of one F(4x4, 3x3) tile: Y = A^T M A plus the bias, from the tile's products at `products`
+/// (plane 0; planes `step` floats apart) into tile (ty, tx) of an image. A tile overhanging the map's edge keeps
+/// only the outputs inside.
+CK_INLINE void winograd4_output_tile(const float *products, size_t step, const float *bias, int out_channels, int height,
+                                     int width, int ty, int tx, float *image_output) {
+    const int rows = height - 4 * ty < 4 ? height - 4 * ty : 4, columns = width - 4 * tx < 4 ? width - 4 * tx : 4;
+    const size_t step6 = 6 * step;
+    for (int c = 0; c < out_channels; c += VW) {
+        const vmask mask = vmask_at(c, out_channels);
+        vf vertical[4][6];  // A^T applied down each of the six columns
+        const float *column_top = products + c;  // plane x of the first row
+        for (int x = 0; x < 6; x++, column_top += step) {
+            vf column[6], r[4];
+            const float *plane = column_top;  // plane y * 6 + x
+            for (int y = 0; y < 6; y++, plane += step6) column[y] = vload_part(plane, mask);
+            apply_at(column, r);
+            for (int y = 0; y < 4; y++) vertical[y][x] = r[y];
+        }
+        const vf b = bias ? vload_part(bias + c, mask) : vzero();
+        for (int y = 0; y < rows; y++) {
+            vf r[4];
+            apply_at(vertical[y], r);
+            float *out = image_output + ((size_t)(4 * ty + y) * width + 4 * tx) * out_channels + c;
+            for (int x = 0; x < columns; x++) vstore_part(out + x * out_channels, mask, vadd(b, r[x]));
+        }
+    }
+}
+
 static void CK_NAME(ckernels_winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                         const float *bias, int out_channels, int height, int width, float *output,
-                                         float *scratch) {
-    const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x, total = images * tiles;
+                                                const float *bias, int out_channels, int height, int width, float *output,
+                                                float *scratch) {
+    const int tiles_x = winograd_tiles(width, 4), tiles_y = winograd_tiles(height, 4), tiles = tiles_y * tiles_x;
+    const int total = images * tiles;
     const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
     float *v = scratch, *m = scratch + 36 * in_step;
     for (int image = 0; image < images; image++) {
@@ -494,28 +550,12 @@ static void CK_NAME(ckernels_winograd4_forward)(const float *input, int images, 
                                   tiles_x, tiles, in_step, image * tiles, v);
     }
     winograd_products(36, v, in_step, total, in_channels, transformed, out_channels, m, step);
-    // Y = A^T M A plus the bias.
-    for (int tile = 0; tile < total; tile++) {
-        const int local = tile % tiles, ty = local / tiles_x, tx = local % tiles_x;
-        float *image_output = output + (size_t)(tile / tiles) * height * width * out_channels;
-        for (int c = 0; c < out_channels; c += VW) {
-            const vmask mask = vmask_at(c, out_channels);
-            const float *products = m + (size_t)tile * out_channels + c;
-            vf vertical[4][6];  // A^T applied down each of the six columns
-            for (int x = 0; x < 6; x++) {
-                vf column[6], r[4];
-                for (int y = 0; y < 6; y++) column[y] = vload_part(products + (y * 6 + x) * step, mask);
-                apply_at(column, r);
-                for (int y = 0; y < 4; y++) vertical[y][x] = r[y];
-            }
-            const vf b = bias ? vload_part(bias + c, mask) : vzero();
-            // A tile overhanging the map's edge keeps only the outputs inside.
-            const int rows = height - 4 * ty < 4 ? height - 4 * ty : 4, columns = width - 4 * tx < 4 ? width - 4 * tx : 4;
-            for (int y = 0; y < rows; y++) {
-                vf r[4];
-                apply_at(vertical[y], r);
-                float *out = image_output + ((size_t)(4 * ty + y) * width + 4 * tx) * out_channels + c;
-                for (int x = 0; x < columns; x++) vstore_part(out + x * out_channels, mask, vadd(b, r[x]));
+    for (int image = 0, tile = 0; image < images; image++) {
+        float *image_output = output + (size_t)image * height * width * out_channels;
+        for (int ty = 0; ty < tiles_y; ty++) {
+            for (int tx = 0; tx < tiles_x; tx++, tile++) {
+                winograd4_output_tile(m + (size_t)tile * out_channels, step, bias, out_channels, height, width, ty, tx,
+                                      image_output);
             }
         }
     }
@@ -542,12 +582,12 @@ static void CK_NAME(ckernels_winograd4_gradient_tiles)(const float *input, const
                 apply_a(y, r);
                 for (int i = 0; i < 6; i++) columns[x][i] = r[i];
             }
-            float *row = u + (size_t)(first_tile + tile) * out_channels + c;
+            float *plane = u + (size_t)(first_tile + tile) * out_channels + c;  // plane i * 6 + j
             for (int i = 0; i < 6; i++) {
                 const vf y[4] = {columns[0][i], columns[1][i], columns[2][i], columns[3][i]};
                 vf r[6];
                 apply_a(y, r);
-                for (int j = 0; j < 6; j++) vstore_part(row + (i * 6 + j) * step, m, r[j]);
+                for (int j = 0; j < 6; j++, plane += step) vstore_part(plane, m, r[j]);
             }
         }
     }
