@@ -19,7 +19,8 @@ let package = Package(
         .systemLibrary(name: "CCurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-        // Integer kernels in C with SIMD intrinsics (AVX2 chosen at run time) for int8 inference.
+        // The engine's hot loops in C (convolutions, Winograd, pooling, GELU, int8 products), compiled for
+        // each instruction-set path (portable, AVX2, AVX-512) and chosen at run time by CPU feature.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Async-signal-safe cleanup: the registry of temporary files that signal handlers delete, and the

@@ -1,5 +1,5 @@
-// Max pooling over channels-last images, written in C so the loops vectorise (AVX2 where the CPU
-// has it, chosen at run time: multiversion.h).
+// Max pooling over channels-last images, written in C so the loops vectorise (AVX-512 or AVX2 where the
+// CPU has them, chosen at run time: multiversion.h).
 #include "multiversion.h"
 
 CKERNELS_BODY void ckernels_maxpool_forward_body(const float *restrict src, int width, int channels, int kernel, int stride,
@@ -40,12 +40,12 @@ CKERNELS_BODY void ckernels_maxpool_backward_body(const float *restrict grad_out
     }
 }
 
-CKERNELS_AVX2_OR_PORTABLE(ckernels_maxpool_forward,
+CKERNELS_MULTIVERSION(ckernels_maxpool_forward,
                           (const float *restrict src, int width, int channels, int kernel, int stride, int out_height,
                            int out_width, float *restrict dst, int32_t *restrict taps),
                           (src, width, channels, kernel, stride, out_height, out_width, dst, taps))
 
-CKERNELS_AVX2_OR_PORTABLE(ckernels_maxpool_backward,
+CKERNELS_MULTIVERSION(ckernels_maxpool_backward,
                           (const float *restrict grad_out, const int32_t *restrict taps, int width, int channels,
                            int kernel, int stride, int out_height, int out_width, float *restrict grad_in),
                           (grad_out, taps, width, channels, kernel, stride, out_height, out_width, grad_in))

@@ -45,7 +45,7 @@ final class LayerGradientTests: XCTestCase {
     func testWinogradMatchesTheDirectSums() throws {
         try XCTSkipUnless(
             KernelPath.active >= .avx2,
-            "SKIPPED LOUDLY: the Winograd kernels are AVX2 code and the kernels run the \(KernelPath.active) path "
+            "SKIPPED LOUDLY: the Winograd kernels are vector code (AVX2, AVX-512) and the kernels run the \(KernelPath.active) path "
                 + "(\(KernelPath.environmentVariable) or the CPU); the lowered convolutions were checked instead")
         XCTAssertNotEqual(ckernels_winograd4_supported(16, 24, 15, 13), 0)
         XCTAssertNotEqual(ckernels_winograd_supported(32, 40, 7, 5), 0)

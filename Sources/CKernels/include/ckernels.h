@@ -1,4 +1,5 @@
-// ConvScope's C kernels (convolution, Winograd, pooling, int8 products), with AVX2 versions chosen at run time.
+// ConvScope's C kernels (convolution, Winograd, pooling, GELU, int8 products), in versions for each
+// instruction-set path, chosen at run time.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -32,76 +33,85 @@ void ckernels_gelu_forward(const float *x, float *y, size_t count);
 /// dx = dy * GELU'(x) = dy * (Phi(x) + x * phi(x)) for `count` values.
 void ckernels_gelu_backward(const float *x, const float *dy, float *dx, size_t count);
 
-/// Whether the direct convolution handles this many output channels (a multiple of 8).
+/// Whether the direct convolution kernels handle this many output channels (a multiple of 8). A shape rule
+/// only: the kernels exist on the AVX2 and wider paths (ckernels_convolution_kernels).
 int ckernels_conv_supported(int out_channels);
-
-/// Direct convolution of one channels-last image: `input` is the image already padded (row length
-/// `padded_width` pixels of `in_channels`), `weights` are HWIO (`[kernel*kernel][in][out]`), `bias`
-/// may be NULL; `output` gets `out_height * out_width` pixels of `out_channels`.
-void ckernels_conv_forward(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
-                           int out_channels, int kernel, int stride, int out_height, int out_width, float *output);
-
-/// output (rows x out) = input (rows x in) * weights (in x out), with the direct kernel's micro-kernel.
-void ckernels_direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output);
 
 /// Floats from one transformed Winograd plane (`tiles` rows of `channels`) to the next: one cache line more
 /// than the plane, so that the 16 or 36 planes a transform reads or writes together do not all fall into
 /// the same L1 set (planes of 4 KiB multiples would, and evict each other).
 static inline size_t ckernels_winograd_plane(int tiles, int channels) { return (size_t)tiles * channels + 16; }
 
-/// Whether the Winograd F(2x2, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape
-/// (AVX2, channels in multiples of 8, even sides or both sides at least 5: the edge tiles of an odd side
-/// overhang it).
+/// Whether the Winograd F(2x2, 3x3) kernels handle a 3x3, stride-1, padding-1 layer of this shape (channels
+/// in multiples of 8, even sides or both sides at least 5: the edge tiles of an odd side overhang it). A
+/// shape rule only: the kernels exist on the AVX2 and wider paths.
 int ckernels_winograd_supported(int in_channels, int out_channels, int height, int width);
-
-/// Floats of scratch space one call of ckernels_winograd_forward on `images` images needs.
-size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width);
-
-/// Transforms HWIO 3x3 weights ([9][in][out]) into Winograd's 16 matrices U = G g G^T ([16][in][out]).
-void ckernels_winograd_weights(const float *weights, int in_channels, int out_channels, float *transformed);
-
-/// 3x3, stride-1, padding-1 convolution of `images` consecutive channels-last images (height x width pixels
-/// each; the transform reads the zero border without a bordered copy), with transformed weights; `bias` may
-/// be NULL. The tiles of all the images go through each of the products together, so the transformed
-/// weights are read once per call.
-void ckernels_winograd_forward(const float *input, int images, int in_channels, const float *transformed,
-                               const float *bias, int out_channels, int height, int width, float *output, float *scratch);
-
-/// Whether the Winograd F(4x4, 3x3) path handles a 3x3, stride-1, padding-1 layer of this shape (AVX2,
-/// channels in multiples of 8, both sides at least 4).
+/// Whether the Winograd F(4x4, 3x3) kernels handle a 3x3, stride-1, padding-1 layer of this shape (channels
+/// in multiples of 8, both sides at least 4). A shape rule only, as for F(2x2, 3x3).
 int ckernels_winograd4_supported(int in_channels, int out_channels, int height, int width);
 
-/// Floats of scratch space one call of ckernels_winograd4_forward on `images` images needs.
+/// Floats of scratch space one call of the F(2x2, 3x3) `winograd_forward` on `images` images needs.
+size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, int height, int width);
+/// Floats of scratch space one call of the F(4x4, 3x3) `winograd4_forward` on `images` images needs.
 size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width);
 
-/// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
-void ckernels_winograd4_weights(const float *weights, int in_channels, int out_channels, float *transformed);
+/// The convolution kernels of one instruction-set path (the portable path's are plain C, which its fp32
+/// layers leave for the lowered OpenBLAS product).
+typedef struct ckernels_convolution {
+    /// The path these kernels are compiled for (CKERNELS_PORTABLE, ...).
+    int path;
 
-/// ckernels_winograd_forward with F(4x4, 3x3) tiles and weights from ckernels_winograd4_weights.
-void ckernels_winograd4_forward(const float *input, int images, int in_channels, const float *transformed,
-                                const float *bias, int out_channels, int height, int width, float *output, float *scratch);
+    /// Direct convolution of one channels-last image: `input` is the image already padded (row length
+    /// `padded_width` pixels of `in_channels`), `weights` are HWIO (`[kernel*kernel][in][out]`), `bias`
+    /// may be NULL; `output` gets `out_height * out_width` pixels of `out_channels` (a multiple of 8 on the
+    /// vector paths).
+    void (*forward)(const float *input, int padded_width, int in_channels, const float *weights, const float *bias,
+                    int out_channels, int kernel, int stride, int out_height, int out_width, float *output);
 
-/// The Winograd pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
-/// V = B^T d B (from the image, height x width x in, bordered as ckernels_winograd_forward reads it) into
-/// 16 planes of total_tiles x in at v, and its output-gradient tiles A dY A^T (dY: height x width x out)
-/// into 16 planes of total_tiles x out at u, both at tile `first_tile`; planes ckernels_winograd_plane apart. Summing V^T u over tiles for each of the 16
-/// positions gives M, the gradient of the transformed weights.
-void ckernels_winograd_gradient_tiles(const float *input, const float *grad_out, int in_channels, int out_channels,
-                                      int height, int width, int total_tiles, int first_tile, float *v, float *u);
-/// Maps M ([16][in][out], the gradient of U = G g G^T) back to the 3x3 weight gradient G^T M G, HWIO
-/// ([9][in][out]).
-void ckernels_winograd_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
-/// ckernels_winograd_gradient_tiles for F(4x4, 3x3): 36 planes of V = B^T d B and of A dY A^T (4x4 tiles).
-void ckernels_winograd4_gradient_tiles(const float *input, const float *grad_out, int in_channels, int out_channels,
-                                       int height, int width, int total_tiles, int first_tile, float *v, float *u);
-/// ckernels_winograd_weight_gradient for F(4x4, 3x3): M ([36][in][out]) to the HWIO 3x3 weight gradient.
-void ckernels_winograd4_weight_gradient(const float *m, int in_channels, int out_channels, float *dw);
-/// Adds the weight gradient of a "same" stride-1 convolution into `dw` ([kernel*kernel][in][out]).
-/// `x`: stacked zero-bordered images on a grid `padded_width` pixels wide, `rows + s` rows readable
-/// (s = padding * (padded_width + 1), the extra rows zero); `g`: the output gradients placed on the
-/// same grid (zero outside the images), `rows + s` rows. AVX2 only: check ckernels_uses_avx2().
-void ckernels_conv_weight_gradient(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
-                                   int in_channels, int out_channels, float *dw);
+    /// Adds the weight gradient of a "same" stride-1 convolution into `dw` ([kernel*kernel][in][out]).
+    /// `x`: stacked zero-bordered images on a grid `padded_width` pixels wide, `rows + s` rows readable
+    /// (s = padding * (padded_width + 1), the extra rows zero); `g`: the output gradients placed on the
+    /// same grid (zero outside the images), `rows + s` rows.
+    void (*weight_gradient)(const float *x, const float *g, int rows, int padded_width, int padding, int kernel,
+                            int in_channels, int out_channels, float *dw);
+
+    /// 3x3, stride-1, padding-1 convolution of `images` consecutive channels-last images (height x width
+    /// pixels each; the transform reads the zero border without a bordered copy) with F(2x2, 3x3)
+    /// transformed weights; `bias` may be NULL. The tiles of all the images go through each of the products
+    /// together, so the transformed weights are read once per call.
+    void (*winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
+                             const float *bias, int out_channels, int height, int width, float *output, float *scratch);
+
+    /// The F(2x2, 3x3) pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
+    /// V = B^T d B (from the image, height x width x in, bordered as winograd_forward reads it) into 16
+    /// planes of total_tiles x in at v, and its output-gradient tiles A dY A^T (dY: height x width x out)
+    /// into 16 planes of total_tiles x out at u, both at tile `first_tile`; planes ckernels_winograd_plane
+    /// apart. Summing V^T u over tiles for each of the 16 positions gives M, the gradient of the
+    /// transformed weights.
+    void (*winograd_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
+                                    int height, int width, int total_tiles, int first_tile, float *v, float *u);
+
+    /// winograd_forward with F(4x4, 3x3) tiles and weights from winograd4_weights.
+    void (*winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
+                              const float *bias, int out_channels, int height, int width, float *output, float *scratch);
+
+    /// winograd_gradient_tiles for F(4x4, 3x3): 36 planes of V = B^T d B and of A dY A^T (4x4 tiles).
+    void (*winograd4_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
+                                     int height, int width, int total_tiles, int first_tile, float *v, float *u);
+
+    /// Transforms HWIO 3x3 weights ([9][in][out]) into F(2x2, 3x3)'s 16 matrices U = G g G^T ([16][in][out]).
+    void (*winograd_weights)(const float *weights, int in_channels, int out_channels, float *transformed);
+    /// Transforms HWIO 3x3 weights ([9][in][out]) into F(4x4, 3x3)'s 36 matrices U = G g G^T ([36][in][out]).
+    void (*winograd4_weights)(const float *weights, int in_channels, int out_channels, float *transformed);
+    /// Maps M ([16][in][out], the gradient of F(2x2, 3x3)'s U = G g G^T) back to the 3x3 weight gradient
+    /// G^T M G, HWIO ([9][in][out]).
+    void (*winograd_weight_gradient)(const float *m, int in_channels, int out_channels, float *dw);
+    /// Maps F(4x4, 3x3)'s M ([36][in][out]) back to the HWIO 3x3 weight gradient G^T M G.
+    void (*winograd4_weight_gradient)(const float *m, int in_channels, int out_channels, float *dw);
+} ckernels_convolution;
+
+/// The convolution kernels of `path`, or NULL when this CPU cannot run it.
+const ckernels_convolution *ckernels_convolution_kernels(int path);
 
 /// The kernels' instruction-set paths, from the portable C that any x86-64 CPU runs up.
 enum {
@@ -124,7 +134,7 @@ int ckernels_environment_problem(void);
 /// The path a name (portable, avx2, avx512, auto) stands for, or -1.
 int ckernels_parse_path(const char *name);
 /// Switches the kernels to `path` if the CPU runs it (1), else changes nothing (0). Not for use while
-/// another thread runs kernels: layers choose their algorithm per call.
+/// another thread runs kernels. Convolution layers keep the path they were built on.
 int ckernels_set_path(int path);
 /// 1 when the AVX2 (or a wider) path is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);

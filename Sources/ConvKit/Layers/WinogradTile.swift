@@ -4,17 +4,16 @@ import CKernels
 /// products per 2x2 output tile, 2.25x fewer multiplies than direct) or F(4x4, 3x3) (36 products per 4x4
 /// tile, 4x fewer). On sides that the tile does not divide, the last tiles overhang the map (airbench's
 /// 31, 15, 7 and 3): they cost as much as whole ones and keep only the outputs inside.
-enum WinogradTile {
+public enum WinogradTile: Sendable, CustomStringConvertible {
     case twoByTwo
     case fourByFour
 
-    /// The tile for a layer of this shape, or nil when neither fits (AVX2, 8k channels on both sides;
-    /// F(2x2, 3x3) takes odd sides from 5 up, below which the lowered product is as fast). F(4x4, 3x3) takes
-    /// maps with both sides at least 15, and from 7 when both sides have 128+ channels, where the products
-    /// dominate the transforms: airbench's 256-channel 7 x 7 layers (2 x 2 tiles instead of 4 x 4) trained
-    /// at 193.5-195.6 images/s instead of 172.2-182.7 (`bench --model airbench`, alternating binaries). At
-    /// 64 channels on 8 x 8 maps it measured no faster than F(2x2, 3x3) (forward 5.3 -> 5.5 ms per step),
-    /// and its rounding error is larger.
+    public var description: String { self == .twoByTwo ? "Winograd F(2x2, 3x3)" : "Winograd F(4x4, 3x3)" }
+
+    /// The tile for a layer of this shape, or nil when neither fits (8k channels on both sides; F(2x2, 3x3)
+    /// takes odd sides from 5 up, below which the lowered product is as fast). F(4x4, 3x3) takes maps with
+    /// both sides at least 15, and from 7 when both sides have 128+ channels, where the products dominate
+    /// the transforms; on smaller maps it is no faster than F(2x2, 3x3), and its rounding error is larger.
     static func best(inChannels: Int, outChannels: Int, height: Int, width: Int) -> WinogradTile? {
         let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
         let wideAndSmall = min(height, width) >= 7 && min(inChannels, outChannels) >= 128
@@ -29,10 +28,7 @@ enum WinogradTile {
 
     /// Images whose tiles go through the products together, about `tilesPerGroup` tiles, so that each
     /// transformed weight matrix is read once for all of them instead of once per image (an 8 x 8 map
-    /// has 16 tiles of F(2x2, 3x3)). Measured with `bench --profile` on 8 x 8 maps, per step of 128:
-    /// 64 -> 256 channels forward 12.8-12.9 -> 10.3-11.5 ms, 64 -> 128 5.0-5.2 -> 4.7-4.8 ms; a group
-    /// sized to keep its transformed data within the L2 cache instead (one image at 256 channels) gained
-    /// nothing.
+    /// has 16 tiles of F(2x2, 3x3)).
     func imagesPerGroup(height: Int, width: Int) -> Int {
         max(1, Self.tilesPerGroup / tiles(height: height, width: width))
     }
@@ -50,32 +46,32 @@ enum WinogradTile {
     /// of F(2x2, 3x3) the pieces stay in cache; F(4x4, 3x3) tiles have 36 planes instead of 16.
     var gradientTilesPerGroup: Int { self == .twoByTwo ? 512 : 256 }
 
-    /// Writes the weight-gradient pieces of one image at tile `first` of `total`: its input tiles V into the
-    /// `planes` planes at `v`, its output-gradient tiles A dY A^T into those at `u`.
+    /// Writes the weight-gradient pieces of one image at tile `first` of `total`, on `kernels`' path: its
+    /// input tiles V into the `planes` planes at `v`, its output-gradient tiles A dY A^T into those at `u`.
     func gradientTiles(
         _ image: UnsafePointer<Float>, _ outputGradient: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
-        height: Int, width: Int, total: Int, first: Int, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>
+        height: Int, width: Int, total: Int, first: Int, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>,
+        kernels: ConvolutionKernels
     ) {
         let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width), Int32(total), Int32(first))
         switch self {
         case .twoByTwo:
-            ckernels_winograd_gradient_tiles(
+            kernels.table.winograd_gradient_tiles!(
                 image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
         case .fourByFour:
-            ckernels_winograd4_gradient_tiles(
+            kernels.table.winograd4_gradient_tiles!(
                 image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
         }
     }
 
     /// Maps M, the gradient of the transformed weights (`planes` matrices of in x out), back to the HWIO
-    /// 3x3 weight gradient `G^T M G`.
+    /// 3x3 weight gradient `G^T M G`, on `kernels`' path.
     func weightGradient(
-        _ m: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into gradient: UnsafeMutablePointer<Float>
+        _ m: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into gradient: UnsafeMutablePointer<Float>,
+        kernels: ConvolutionKernels
     ) {
-        switch self {
-        case .twoByTwo: ckernels_winograd_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
-        case .fourByFour: ckernels_winograd4_weight_gradient(m, Int32(inChannels), Int32(outChannels), gradient)
-        }
+        let map = self == .twoByTwo ? kernels.table.winograd_weight_gradient! : kernels.table.winograd4_weight_gradient!
+        map(m, Int32(inChannels), Int32(outChannels), gradient)
     }
 
     /// Floats of scratch space the forward pass of `images` images needs.
@@ -87,29 +83,28 @@ enum WinogradTile {
         }
     }
 
-    /// Transforms HWIO 3x3 weights into `planes` matrices `G g G^T`.
+    /// Transforms HWIO 3x3 weights into `planes` matrices `G g G^T`, on `kernels`' path.
     func transformWeights(
-        _ hwio: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into transformed: UnsafeMutablePointer<Float>
+        _ hwio: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into transformed: UnsafeMutablePointer<Float>,
+        kernels: ConvolutionKernels
     ) {
-        switch self {
-        case .twoByTwo: ckernels_winograd_weights(hwio, Int32(inChannels), Int32(outChannels), transformed)
-        case .fourByFour: ckernels_winograd4_weights(hwio, Int32(inChannels), Int32(outChannels), transformed)
-        }
+        let transform = self == .twoByTwo ? kernels.table.winograd_weights! : kernels.table.winograd4_weights!
+        transform(hwio, Int32(inChannels), Int32(outChannels), transformed)
     }
 
     /// Convolves `images` consecutive images (`height x width` pixels each, padding 1) with transformed
-    /// weights.
+    /// weights, on `kernels`' path.
     func forward(
         _ images: UnsafePointer<Float>, count: Int, inChannels: Int, weights: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, outChannels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, kernels: ConvolutionKernels
     ) {
         let shape = (Int32(count), Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
         switch self {
         case .twoByTwo:
-            ckernels_winograd_forward(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
+            kernels.table.winograd_forward!(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
         case .fourByFour:
-            ckernels_winograd4_forward(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
+            kernels.table.winograd4_forward!(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
         }
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 
 /// The instruction-set path of the engine's C kernels: portable C that any x86-64 CPU runs (with the
 /// `Im2Col` + OpenBLAS `sgemm` lowering for every convolution), AVX2 (direct and Winograd convolutions,
-/// vectorised pooling and GELU), or AVX-512 where kernels for it exist (the AVX2 ones elsewhere).
+/// vectorised pooling and GELU), or AVX-512 (the same kernels on 16-lane vectors with larger register
+/// blocks; the int8 products stay AVX2).
 ///
 /// The engine takes the best path the CPU runs. `CONVSCOPE_KERNELS=portable|avx2|avx512|auto` in the
 /// environment forces one, so that a machine can test every path it runs (`make test` runs the
@@ -46,8 +47,9 @@ public enum KernelPath: Int, CaseIterable, Comparable, Sendable, CustomStringCon
             : "\(environmentVariable)='\(value)' is not a path this CPU runs (it runs \(names))"
     }
 
-    /// Switches the kernels to this path; false (and no change) when the CPU cannot run it. Layers choose
-    /// their algorithm per call, so no other thread may be running the engine meanwhile.
+    /// Switches the kernels to this path; false (and no change) when the CPU cannot run it. Convolution
+    /// layers built afterwards plan for this path (`ConvolutionPlan`); those built before keep theirs. The
+    /// other kernels follow the path at each call, so no other thread may be running the engine meanwhile.
     @discardableResult
     public func select() -> Bool { ckernels_set_path(Int32(rawValue)) != 0 }
 
