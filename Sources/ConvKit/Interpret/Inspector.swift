@@ -8,7 +8,8 @@ public final class Inspector {
     public let network: Network
     /// Class scores of the latest image.
     public private(set) var logits: [Float] = []
-    private var image: Tensor?
+    /// The latest image (a batch of 1, normalised).
+    public private(set) var image: Tensor?
 
     /// Inspects `network` itself; pass a copy (`network.copy()`) of one that is training.
     public init(network: Network) {
@@ -61,34 +62,78 @@ public final class Inspector {
     /// - Parameters:
     ///   - name: the layer; nil picks the last spatial layer (CAM always uses the layer feeding `gap`).
     ///   - classIndex: the class; nil picks the predicted one.
+    ///   - progress: called as Score-CAM and Ablation-CAM go; returning false cancels them.
     public func activationMap(
-        layer name: String? = nil, classIndex: Int? = nil, method: ActivationMapMethod = .gradCAM
+        layer name: String? = nil, classIndex: Int? = nil, method: ActivationMapMethod = .gradCAM,
+        progress: ExplanationProgress? = nil
     ) throws(InterpretError) -> ActivationMap {
         guard image != nil else { throw .noImage }
         let target = classIndex ?? predictedClass
         guard logits.indices.contains(target) else { throw .classOutOfRange(target, classes: logits.count) }
         if method == .cam { return try classActivationMap(classIndex: target, requestedLayer: name) }
+        let layer = try spatialLayer(name)
+        guard let output = layer.lastOutput else { throw .noImage }
+        let shape = layer.outputShape
+        // Later passes reuse the layer's output buffer: work on a copy.
+        let activations = output.array
+        let map: [Float]
+        switch method {
+        case .scoreCAM:
+            let weights = try scoreCAMWeights(activations: activations, shape: shape, classIndex: target, progress: progress)
+            map = ActivationMap.weighted(activations, weights: weights, positions: shape.spatialCount, channels: shape.channels)
+        case .ablationCAM:
+            let weights = try ablationCAMWeights(layer: layer, activations: activations, classIndex: target, progress: progress)
+            map = ActivationMap.weighted(activations, weights: weights, positions: shape.spatialCount, channels: shape.channels)
+        case .eigenCAM:
+            map = PrincipalComponent.projection(activations, rows: shape.spatialCount, columns: shape.channels).map { max($0, 0) }
+        default:
+            let gradients = try layerGradient(layer, classIndex: target)
+            map = activations.withUnsafeBufferPointer { a in
+                gradients.withUnsafeBufferPointer { g in
+                    ActivationMap.combine(
+                        method: method, activations: a.baseAddress!, gradients: g.baseAddress!,
+                        positions: shape.spatialCount, channels: shape.channels)
+                }
+            }
+        }
+        return ActivationMap(
+            layer: layer.name, classIndex: target, method: method, width: shape.width, height: shape.height,
+            values: map, logits: logits)
+    }
+
+    /// The named layer, or the default one, when it has a spatial output.
+    func spatialLayer(_ name: String?) throws(InterpretError) -> Layer {
         let chosen: Layer?
         if let name { chosen = try self.layer(named: name) } else { chosen = defaultLayer }
-        guard let layer = chosen, let activations = layer.lastOutput else { throw .noSpatialLayer }
+        guard let layer = chosen, layer.lastOutput != nil else { throw .noSpatialLayer }
         guard !layer.outputShape.isFlat else { throw .notSpatial(layer.name) }
+        return layer
+    }
+
+    /// `d logit_c / d(output of layer)` for the latest image, channels-last.
+    func layerGradient(_ layer: Layer, classIndex: Int) throws(InterpretError) -> [Float] {
         // d(logit_c)/d(logits) is one-hot: back-propagate it and catch the gradient at the layer.
         let seed = Tensor(zeros: 1, FeatureShape(features: logits.count))
-        seed.pointer[target] = 1
+        seed.pointer[classIndex] = 1
         var captured: [Float]?
         network.backward(seed) { tapped, gradient in
             if tapped === layer { captured = gradient.array }
         }
         guard let gradients = captured else { throw .notSpatial(layer.name) }
-        let shape = layer.outputShape
-        let map = gradients.withUnsafeBufferPointer { g in
-            ActivationMap.combine(
-                method: method, activations: activations.pointer, gradients: g.baseAddress!,
-                positions: shape.spatialCount, channels: shape.channels)
+        return gradients
+    }
+
+    /// Any method's explanation of the latest image.
+    public func explain(
+        _ method: ExplanationMethod, layer: String? = nil, classIndex: Int? = nil, options: AttributionOptions = AttributionOptions(),
+        progress: ExplanationProgress? = nil
+    ) throws(InterpretError) -> Explanation {
+        switch method {
+        case .activation(let method):
+            return .activation(try activationMap(layer: layer, classIndex: classIndex, method: method, progress: progress))
+        case .pixel(let method):
+            return .pixel(try pixelAttribution(method, layer: layer, classIndex: classIndex, options: options, progress: progress))
         }
-        return ActivationMap(
-            layer: layer.name, classIndex: target, method: method, width: shape.width, height: shape.height,
-            values: map, logits: logits)
     }
 
     /// CAM straight from the head's weights: `ReLU(sum_k w_k^c A_k)`, no gradients involved.
@@ -97,13 +142,8 @@ public final class Inspector {
         if let requestedLayer, requestedLayer != features.name { throw .camLayer(requestedLayer, required: features.name) }
         guard let activations = features.lastOutput else { throw .noImage }
         let shape = features.outputShape, channels = shape.channels
-        let weights = fc.weight.value.base + classIndex * channels
-        var map = [Float](repeating: 0, count: shape.spatialCount)
-        for p in 0..<shape.spatialCount {
-            var sum: Float = 0
-            for k in 0..<channels { sum += weights[k] * activations.pointer[p * channels + k] }
-            map[p] = max(sum, 0)
-        }
+        let weights = Array(UnsafeBufferPointer(start: fc.weight.value.base + classIndex * channels, count: channels))
+        let map = ActivationMap.weighted(activations.pointer, weights: weights, positions: shape.spatialCount, channels: channels)
         return ActivationMap(
             layer: features.name, classIndex: classIndex, method: .cam, width: shape.width, height: shape.height,
             values: map, logits: logits)
@@ -119,6 +159,10 @@ public enum InterpretError: Error, CustomStringConvertible, Equatable {
     case camLayer(String, required: String)
     case classOutOfRange(Int, classes: Int)
     case noImage
+    case unknownMethod(String)
+    case invalidOption(String)
+    case ablationInsideBlock(String, block: String)
+    case cancelled
 
     public var description: String {
         switch self {
@@ -136,6 +180,14 @@ public enum InterpretError: Error, CustomStringConvertible, Equatable {
             return "class \(index) is out of range: the model has \(classes) classes (0-\(classes - 1))"
         case .noImage:
             return "no image has been run through the inspector yet"
+        case .unknownMethod(let name):
+            return "unknown method '\(name)'; methods: \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")) or all"
+        case .invalidOption(let reason):
+            return reason
+        case let .ablationInsideBlock(name, block):
+            return "Ablation-CAM replaces a top-level layer's output; '\(name)' is inside block '\(block)': pick '\(block)' or another top-level layer"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

@@ -26,21 +26,59 @@ public enum Visualizer {
         return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
     }
 
+    /// The overlay of any explanation: CAM maps as `overlay(image:map:)`; pixel maps at their full
+    /// resolution, signed ones (Integrated Gradients, Guided Backprop, Occlusion...) on the diverging
+    /// palette with zero at its white middle and the largest magnitude at its ends, unsigned ones min-max
+    /// scaled on `colormap`.
+    public static func overlay(
+        image: RGBImage, explanation: Explanation, size: Int = 256, colormap: Colormap = .jet
+    ) -> (heatmap: RGBImage, overlay: RGBImage) {
+        switch explanation {
+        case .activation(let map):
+            return overlay(image: image, map: map, size: size, colormap: colormap)
+        case .pixel(let attribution):
+            let heat = pixelHeatMap(attribution, colormap: colormap).resizedBilinear(width: size, height: size)
+            let picture = image.resizedBilinear(width: size, height: size)
+            return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
+        }
+    }
+
+    /// A pixel attribution's map coloured at its own resolution (diverging when signed).
+    public static func pixelHeatMap(_ attribution: PixelAttribution, colormap: Colormap = .jet) -> RGBImage {
+        let map = HeatMap(width: attribution.width, height: attribution.height, values: attribution.map)
+        return attribution.method.isSigned ? map.signedNormalized().colored(.diverging) : map.normalized().colored(colormap)
+    }
+
     /// Image | heatmap | overlay side by side, with the method, layer, class and score written under them.
     public static func strip(
         image: RGBImage, map: ActivationMap, className: String, probability: Float, size: Int = 256,
         colormap: Colormap = .jet
     ) -> RGBImage {
-        let (heat, blended) = overlay(image: image, map: map, size: size, colormap: colormap)
+        strip(image: image, explanation: .activation(map), className: className, probability: probability, size: size, colormap: colormap)
+    }
+
+    /// Image | heatmap | overlay of any explanation, captioned.
+    public static func strip(
+        image: RGBImage, explanation: Explanation, className: String, probability: Float, size: Int = 256,
+        colormap: Colormap = .jet
+    ) -> RGBImage {
+        let (heat, blended) = overlay(image: image, explanation: explanation, size: size, colormap: colormap)
         let pictures = RGBImage.strip([image.resizedBilinear(width: size, height: size), heat, blended], gap: 8)
         let scale = size >= 192 ? 2 : 1
         let lineHeight = (BitmapFont.standard.lineHeight + 2) * scale
         var canvas = RGBImage(width: pictures.width + 16, height: pictures.height + 16 + 2 * lineHeight + 8)
         canvas.draw(pictures, x: 8, y: 8)
         var caption = String(format: "%@ %.2f", className, probability)
-        if map.isEmpty { caption += "  (no positive evidence)" }
+        let where_: String
+        switch explanation {
+        case .activation(let map):
+            if map.isEmpty { caption += "  (no positive evidence)" }
+            where_ = "\(map.method) at \(map.layer)"
+        case .pixel(let attribution):
+            where_ = "\(attribution.method)" + (attribution.layer.map { " at \($0)" } ?? "") + (attribution.method.isSigned ? "  (blue -, red +)" : "")
+        }
         canvas.drawText(caption, x: 8, y: pictures.height + 16, scale: scale)
-        canvas.drawText("\(map.method) at \(map.layer)", x: 8, y: pictures.height + 16 + lineHeight, scale: scale, color: (180, 180, 180))
+        canvas.drawText(where_, x: 8, y: pictures.height + 16 + lineHeight, scale: scale, color: (180, 180, 180))
         return canvas
     }
 

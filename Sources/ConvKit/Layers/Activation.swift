@@ -49,6 +49,10 @@ public final class Activation: Layer {
     var isAppliedByBatchNorm = false
     /// Whether the latest forward pass was such a pass-through.
     private var lastPassedThrough = false
+    /// Guided backpropagation (Springenberg et al. 2015): a ReLU passes back only positive gradients
+    /// where its input was positive. Set through `Network.guidesBackward` on an inspector's copy, never
+    /// on a training network.
+    var guidesBackward = false
 
     static let seluScale: Float = 1.050_700_987_355_480_5
     static let seluAlpha: Float = 1.673_263_242_354_377_3
@@ -83,6 +87,10 @@ public final class Activation: Layer {
         let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
         let function = self.function
         let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer
+        if guidesBackward && function == .relu {
+            for i in 0..<x.count { out[i] = ys[i] > 0 && g[i] > 0 ? g[i] : 0 }
+            return dx
+        }
         Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
             let lo = range.lowerBound
             Activation.differentiate(function, xs + lo, ys + lo, g + lo, out + lo, range.count)

@@ -26,6 +26,10 @@ public final class ResidualBlock: Layer {
 
     /// Sees the gradient with respect to each sublayer's output during `backward` (Grad-CAM inside blocks).
     public var gradientTap: ((Layer, Tensor) -> Void)?
+    /// Guided backpropagation through both of the block's ReLUs (see `Activation.guidesBackward`).
+    var guidesBackward = false {
+        didSet { relu1.guidesBackward = guidesBackward }
+    }
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
@@ -106,10 +110,11 @@ public final class ResidualBlock: Layer {
         guard let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
+        let floor: Float = guidesBackward ? 0 : -.infinity
         Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
             for i in range {
                 let gradient = g[i]
-                ds[i] = out[i] > 0 ? gradient : 0
+                ds[i] = out[i] > 0 && gradient > floor ? gradient : 0
             }
         }
         var main = dsum

@@ -123,7 +123,11 @@ public final class Network {
     /// `tap`, when given, sees the gradient with respect to each layer's output (sublayers of blocks
     /// included) as it passes: what Grad-CAM needs, after an inference pass. (After a training pass, a
     /// batch norm that applied its ReLU sees the ReLU's output gradient.)
-    public func backward(_ logitGradient: Tensor, tap: ((Layer, Tensor) -> Void)? = nil) {
+    ///
+    /// Returns the gradient with respect to the input when `computesInputGradient` is set (saliency and
+    /// the other pixel attributions), an empty tensor otherwise.
+    @discardableResult
+    public func backward(_ logitGradient: Tensor, tap: ((Layer, Tensor) -> Void)? = nil) -> Tensor {
         var g = logitGradient
         for layer in layers.reversed() {
             tap?(layer, g)
@@ -135,6 +139,35 @@ public final class Network {
                 g = layer.backward(g)
             }
         }
+        return g
+    }
+
+    /// Whether `backward` carries the gradient down to the input image. Off for training (nobody needs
+    /// it); an inspector's copy turns it on for pixel attribution.
+    public var computesInputGradient: Bool {
+        get { layers.first?.computesInputGradient ?? false }
+        set { layers.first?.computesInputGradient = newValue }
+    }
+
+    /// Guided backpropagation: every ReLU (block insides included) passes back only positive
+    /// gradients where its input was positive. For an inspector's copy only: it changes what
+    /// `backward` computes.
+    public var guidesBackward: Bool = false {
+        didSet {
+            for layer in allLayers {
+                (layer as? Activation)?.guidesBackward = guidesBackward
+                (layer as? ResidualBlock)?.guidesBackward = guidesBackward
+            }
+        }
+    }
+
+    /// Runs the top-level layers after `layer` on `x` (a batch shaped like `layer`'s output): the class
+    /// scores of activations changed at `layer` (Ablation-CAM). Nil when `layer` is not top-level.
+    public func forward(_ x: Tensor, after layer: Layer, mode: ForwardMode) -> Tensor? {
+        guard let position = layers.firstIndex(where: { $0 === layer }) else { return nil }
+        var y = x
+        for next in layers[(position + 1)...] { y = next.forward(y, mode: mode) }
+        return y
     }
 
     /// Copies all parameters, running statistics and masks from a network with the same spec.

@@ -2,16 +2,21 @@ import ArgumentParser
 import ConvKit
 import Foundation
 
-/// `convscope gradcam`: where in an image the evidence for a class lies, as a PNG or JSON.
+/// `convscope gradcam`: where in an image the evidence for a class lies, as a PNG or JSON, by any of
+/// the CAM-family or pixel-attribution methods (docs/explanations.md).
 struct GradCAMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcam",
-        abstract: "Class-activation map (CAM, Grad-CAM, Grad-CAM++, LayerCAM) of one image, as PNG and/or JSON.",
+        abstract: "Explain one image's class score: CAM family or pixel attribution, as PNG and/or JSON.",
         discussion: """
-            Grad-CAM weighs each channel of a layer's output by the mean gradient of the class score (the logit, \
-            before softmax) and keeps the positive sum: ReLU(sum_k alpha_k A_k). It works at any layer with a \
-            spatial output; deeper layers give coarser, more semantic maps. CAM reads the fc weights directly and \
-            needs a gap+fc head. LayerCAM keeps detail in early layers.
+            CAM family (read at --layer): cam, gradcam, gradcam++, layercam, hirescam, xgradcam, scorecam, \
+            ablationcam, eigencam. Grad-CAM weighs each channel of a layer's output by the mean gradient of the \
+            class score (the logit) and keeps the positive sum; deeper layers give coarser, more semantic maps. \
+            Pixel attribution (at the input, 32x32): saliency, smoothgrad (--samples, --noise), \
+            integrated-gradients (--steps, --baseline black|blur|mean; the completeness gap is reported), \
+            guided-backprop, guided-gradcam (--layer), occlusion (--patch, --stride), rise (--masks, --seed). \
+            JSON: CAM maps at the layer's resolution; pixel methods give `map` (32x32, channels summed, what \
+            is drawn) and `attribution` (3x32x32, signed, w.r.t. the normalised input, as Captum returns it).
             """)
 
     @Option(name: .long, help: "The .safetensors checkpoint.")
@@ -25,8 +30,10 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .customLong("class"), help: "Class name or number (default: the predicted class).")
     var targetClass: String?
 
-    @Option(name: .long, help: "cam, gradcam, gradcam++ or layercam.")
+    @Option(name: .long, help: "One of: \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method = "gradcam"
+
+    @OptionGroup var attribution: AttributionOptionGroup
 
     @Option(name: .long, help: "Output PNG.")
     var out: String?
@@ -37,16 +44,17 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .long, help: "Output size in pixels (square).")
     var size = 256
 
-    @Option(name: .long, help: "jet, viridis or inferno.")
+    @Option(name: .long, help: "jet, viridis or inferno (signed pixel maps always use the diverging palette).")
     var colormap = "jet"
 
-    @Flag(name: .long, help: "Print the raw map (at layer resolution, before normalisation), logits and choices as JSON.")
+    @Flag(name: .long, help: "Print the raw map (CAM: at layer resolution, before normalisation), logits and choices as JSON.")
     var json = false
 
     func validate() throws {
-        guard ActivationMapMethod(rawValue: method) != nil else {
-            throw ValidationError("--method must be cam, gradcam, gradcam++ or layercam, not '\(method)'")
+        guard ExplanationMethod(rawValue: method) != nil else {
+            throw ValidationError("--method must be one of \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'")
         }
+        _ = try attribution.options()
         guard ["overlay", "heatmap", "strip"].contains(style) else { throw ValidationError("--style must be overlay, heatmap or strip") }
         guard Colormap.named(colormap) != nil else { throw ValidationError("--colormap must be jet, viridis or inferno") }
         guard (8...4096).contains(size) else { throw ValidationError("--size must be between 8 and 4096") }
@@ -60,36 +68,128 @@ struct GradCAMCommand: ParsableCommand {
         let inspector = Inspector(network: loaded.network)
         let logits = inspector.run(picture.tensor)
         let classIndex = try targetClass.map { try parseClass($0, names: names) }
-        let map = try inspector.activationMap(layer: layer, classIndex: classIndex, method: ActivationMapMethod(rawValue: method)!)
+        let method = ExplanationMethod(rawValue: method)!
+        let explanation = try inspector.explain(method, layer: layer, classIndex: classIndex, options: try attribution.options())
+        let target = explanation.classIndex
         let probabilities = softmax(logits)
         if let out {
             let colors = Colormap.named(colormap)!
             let image: RGBImage
             switch style {
-            case "heatmap": image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).heatmap
+            case "heatmap": image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).heatmap
             case "strip":
                 image = Visualizer.strip(
-                    image: picture.image, map: map, className: names[map.classIndex], probability: probabilities[map.classIndex],
+                    image: picture.image, explanation: explanation, className: names[target], probability: probabilities[target],
                     size: size, colormap: colors)
-            default: image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).overlay
+            default: image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).overlay
             }
             try PNG.write(image, to: out)
         }
+        var emptyNote = ""
         if json {
             var object: [String: Any] = [
-                "layer": map.layer, "class": map.classIndex, "class_name": names[map.classIndex], "method": map.method.rawValue,
-                "map": map.rows.map { $0.map(Double.init) }, "width": map.width, "height": map.height,
+                "class": target, "class_name": names[target], "method": method.rawValue, "family": method.family.rawValue,
                 "logits": logits.map(Double.init), "probabilities": probabilities.map(Double.init),
-                "predicted": inspector.predictedClass, "empty": map.isEmpty, "image": picture.name,
+                "predicted": inspector.predictedClass, "image": picture.name,
             ]
+            switch explanation {
+            case .activation(let map):
+                object["layer"] = map.layer
+                object["map"] = map.rows.map { $0.map(Double.init) }
+                object["width"] = map.width
+                object["height"] = map.height
+                object["empty"] = map.isEmpty
+            case .pixel(let pixels):
+                if let layer = pixels.layer { object["layer"] = layer }
+                object["map"] = pixels.mapRows.map { $0.map(Double.init) }
+                object["attribution"] = pixels.channelsFirst.map { $0.map { $0.map(Double.init) } }
+                object["width"] = pixels.width
+                object["height"] = pixels.height
+                object["signed"] = pixels.method.isSigned
+                if let gap = pixels.completenessGap {
+                    object["completeness_gap"] = Double(gap)
+                    object["attribution_sum"] = pixels.attribution.reduce(0.0) { $0 + Double($1) }
+                }
+                object["options"] = attribution.describe(for: pixels.method)
+            }
             if let label = picture.label { object["label"] = label }
             if let out { object["out"] = out }
             try printJSON(object)
         } else {
-            let emptyNote = map.isEmpty ? " The map is all zero: no positive evidence for this class at this layer." : ""
-            print("\(picture.name): \(map.method) at \(map.layer) for '\(names[map.classIndex])' "
-                + String(format: "(p = %.3f), predicted '%@'.", probabilities[map.classIndex], names[inspector.predictedClass])
+            var place = ""
+            switch explanation {
+            case .activation(let map):
+                place = " at \(map.layer)"
+                if map.isEmpty { emptyNote = " The map is all zero: no positive evidence for this class at this layer." }
+            case .pixel(let pixels):
+                place = pixels.layer.map { " at \($0)" } ?? ""
+                if let gap = pixels.completenessGap {
+                    emptyNote = String(format: " Completeness gap %.4g (sum of attributions minus the logit change).", gap)
+                }
+            }
+            print("\(picture.name): \(method)\(place) for '\(names[target])' "
+                + String(format: "(p = %.3f), predicted '%@'.", probabilities[target], names[inspector.predictedClass])
                 + emptyNote + (out.map { " Wrote \($0)." } ?? ""))
+        }
+    }
+}
+
+/// The options of the methods that have any (`AttributionOptions`), as command-line flags.
+struct AttributionOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "SmoothGrad: noisy samples averaged (default 25).")
+    var samples: Int?
+
+    @Option(name: .long, help: "SmoothGrad: noise standard deviation as a fraction of the image's range (default 0.15).")
+    var noise: Float?
+
+    @Option(name: .long, help: "Integrated Gradients: Gauss-Legendre steps (default 50).")
+    var steps: Int?
+
+    @Option(name: .long, help: "Integrated Gradients: black, blur or mean (default black).")
+    var baseline: String?
+
+    @Option(name: .long, help: "Occlusion: square patch side in pixels (default 8).")
+    var patch: Int?
+
+    @Option(name: .long, help: "Occlusion: patch step in pixels (default 2).")
+    var stride: Int?
+
+    @Option(name: .long, help: "RISE: random masks (default 1000).")
+    var masks: Int?
+
+    @Option(name: .long, help: "SmoothGrad noise and RISE masks: random seed (default 0).")
+    var seed: UInt64?
+
+    func options() throws -> AttributionOptions {
+        var options = AttributionOptions()
+        if let samples { options.samples = samples }
+        if let noise { options.noise = noise }
+        if let steps { options.steps = steps }
+        if let baseline {
+            guard let kind = AttributionBaseline(rawValue: baseline) else {
+                throw ValidationError("--baseline must be black, blur or mean, not '\(baseline)'")
+            }
+            options.baseline = kind
+        }
+        if let patch { options.patch = patch }
+        if let stride { options.stride = stride }
+        if let masks { options.masks = masks }
+        if let seed { options.seed = seed }
+        if let problem = options.problem() { throw ValidationError(problem) }
+        return options
+    }
+
+    /// The options a method used, for JSON.
+    func describe(for method: PixelAttributionMethod) -> [String: Any] {
+        let options = (try? self.options()) ?? AttributionOptions()
+        switch method {
+        case .smoothGrad: return ["samples": options.samples, "noise": Double(options.noise), "seed": options.seed]
+        case .integratedGradients:
+            return ["steps": options.steps, "baseline": options.baseline.rawValue, "blur_sigma": Double(options.blurSigma)]
+        case .occlusion: return ["patch": options.patch, "stride": options.stride]
+        case .rise:
+            return ["masks": options.masks, "grid": options.maskGrid, "keep": Double(options.keepProbability), "seed": options.seed]
+        default: return [:]
         }
     }
 }

@@ -1,0 +1,150 @@
+import Foundation
+import XCTest
+import ConvKit
+
+/// Every explanation method against the reference implementations on the same weights: pytorch-grad-cam
+/// for the CAM family, Captum for pixel attribution (docs/explanations.md states the tolerances).
+///
+/// `Fixtures/<model>-attribution.{json,safetensors}` hold the references' answers for the committed
+/// checkpoints of `PyTorchEqualityTests`, made by `Fixtures/attribution_reference.py`; the live test
+/// remakes them whenever a Python with torch, grad-cam and captum is available (and refreshes the
+/// fixtures with `CONVSCOPE_UPDATE_FIXTURES=1`).
+final class AttributionReferenceTests: XCTestCase {
+    static let models = ["residual", "flatten"]
+    static let fixtures = PyTorchEqualityTests.fixtures
+
+    /// Largest error allowed, relative to the reference's largest magnitude (or, for CAM maps whose sums
+    /// cancel, to the size of the terms summed). Measured worst cases are in docs/explanations.md.
+    static let camTolerance = 1e-4
+    static let pixelTolerance = 1e-4
+
+    func testCommittedReferences() throws {
+        for model in Self.models {
+            let base = Self.fixtures.appendingPathComponent(model).path
+            try compare(checkpoint: base + ".safetensors", inputs: base + "-inputs.safetensors", expected: base + "-attribution")
+        }
+    }
+
+    func testLiveReferences() throws {
+        guard let python = PyTorchEqualityTests.pythonWithTorch() else {
+            throw XCTSkip("SKIPPED LOUDLY: no Python with torch (set CONVSCOPE_PYTHON); the committed references still ran")
+        }
+        let script = Self.fixtures.appendingPathComponent("attribution_reference.py").path
+        guard run(python, [script, "--check"]) == 0 else {
+            throw XCTSkip("SKIPPED LOUDLY: \(python) lacks grad-cam or captum (pip install grad-cam==1.5.7 captum==0.9.0 ttach opencv-python-headless scikit-learn); the committed references still ran")
+        }
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-attribution-\(getpid())")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for model in Self.models {
+            let base = Self.fixtures.appendingPathComponent(model).path
+            let out = (folder as NSString).appendingPathComponent(model + "-attribution")
+            XCTAssertEqual(run(python, [script, base + ".safetensors", base + "-inputs.safetensors", out]), 0, "attribution_reference.py failed for \(model)")
+            try compare(checkpoint: base + ".safetensors", inputs: base + "-inputs.safetensors", expected: out)
+            if ProcessInfo.processInfo.environment["CONVSCOPE_UPDATE_FIXTURES"] != nil {
+                for suffix in [".json", ".safetensors"] {
+                    let target = base + "-attribution" + suffix
+                    try? FileManager.default.removeItem(atPath: target)
+                    try FileManager.default.copyItem(atPath: out + suffix, toPath: target)
+                }
+            }
+        }
+    }
+
+    private func run(_ executable: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// NCHW floats of one image to the engine's channels-last layout.
+    private func channelsLast(_ chw: ArraySlice<Float>, channels: Int = 3, pixels: Int = 1024) -> [Float] {
+        let start = chw.startIndex
+        var out = [Float](repeating: 0, count: channels * pixels)
+        for c in 0..<channels { for p in 0..<pixels { out[p * channels + c] = chw[start + c * pixels + p] } }
+        return out
+    }
+
+    private func compare(checkpoint: String, inputs: String, expected: String) throws {
+        let loaded = try RunCheckpoint.load(checkpoint)
+        let images = try XCTUnwrap(try SafeTensors(contentsOf: inputs)["images"]?.floats)
+        let tensors = try SafeTensors(contentsOf: expected + ".safetensors")
+        let reference = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: expected + ".json"))) as? [String: Any])
+        let cases = try XCTUnwrap(reference["cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 50)
+        let inspector = Inspector(network: loaded.network)
+        var worst: [String: Double] = [:]
+        var current = -1
+        for entry in cases {
+            let index = try XCTUnwrap(entry["image"] as? Int), cls = try XCTUnwrap(entry["cls"] as? Int)
+            let method = try XCTUnwrap(entry["method"] as? String)
+            let theirs = try XCTUnwrap(tensors[try XCTUnwrap(entry["tensor"] as? String)]?.floats)
+            if index != current {
+                inspector.run(Tensor(batch: 1, shape: .cifarImage, values: channelsLast(images[(index * 3072)..<((index + 1) * 3072)])))
+                current = index
+            }
+            let label = "\(loaded.network.spec) image \(index) \(method) \(entry["layer"] as? String ?? "") class \(cls)"
+            let ours: [Float], scale: Double
+            if entry["kind"] as? String == "cam" {
+                let layer = try XCTUnwrap(entry["layer"] as? String)
+                let map = try inspector.activationMap(layer: layer, classIndex: cls, method: try XCTUnwrap(ActivationMapMethod(rawValue: method)))
+                ours = map.values
+                // Score-CAM's and Eigen-CAM's terms are activations only; a sum that cancels is judged
+                // against the size of what it adds up.
+                scale = max(Double(theirs.map(abs).max() ?? 0), (entry["terms"] as? Double ?? 0) * 1e-2, 1e-6)
+            } else {
+                ours = try pixelAttribution(inspector, entry, tensors: tensors, method: method, cls: cls)
+                scale = max(Double(theirs.map(abs).max() ?? 0), 1e-6)
+                if let delta = entry["delta"] as? Double {
+                    var options = AttributionOptions()
+                    options.baseline = try XCTUnwrap(AttributionBaseline(rawValue: try XCTUnwrap(entry["baseline"] as? String)))
+                    options.steps = try XCTUnwrap(entry["steps"] as? Int)
+                    let gap = try XCTUnwrap(try inspector.pixelAttribution(.integratedGradients, classIndex: cls, options: options).completenessGap)
+                    // The gap is a difference of logits: its rounding is relative to the logits' size.
+                    XCTAssertEqual(Double(gap), delta, accuracy: 1e-4 * max(1, Double(inspector.logits.map(abs).max() ?? 0)), "\(label) completeness gap")
+                }
+            }
+            let theirsLast = entry["kind"] as? String == "cam" ? theirs : channelsLast(theirs[...])
+            XCTAssertEqual(ours.count, theirsLast.count, label)
+            let error = zip(ours, theirsLast).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+            let relative = error / scale
+            worst[method] = max(worst[method] ?? 0, relative)
+            let tolerance = entry["kind"] as? String == "cam" ? Self.camTolerance : Self.pixelTolerance
+            XCTAssertLessThanOrEqual(relative, tolerance, "\(label): off by \(error) of \(scale)")
+        }
+        let summary = worst.sorted { $0.key < $1.key }.map { String(format: "%@ %.1e", $0.key, $0.value) }.joined(separator: ", ")
+        print("worst relative error, \(loaded.network.spec): \(summary)")
+        XCTAssertEqual(Set(worst.keys).count, 15, "every method compared: \(worst.keys.sorted())")
+    }
+
+    private func pixelAttribution(
+        _ inspector: Inspector, _ entry: [String: Any], tensors: SafeTensors, method: String, cls: Int
+    ) throws -> [Float] {
+        var options = AttributionOptions()
+        switch method {
+        case "smoothgrad":
+            let noise = try XCTUnwrap(tensors[try XCTUnwrap(entry["noise"] as? String)]?.floats)
+            let samples = (0..<(noise.count / 3072)).map { channelsLast(noise[($0 * 3072)..<(($0 + 1) * 3072)]) }
+            return try inspector.smoothGrad(noise: samples, classIndex: cls)
+        case "rise":
+            let masks = try XCTUnwrap(tensors[try XCTUnwrap(entry["masks"] as? String)]?.floats)
+            let list = (0..<(masks.count / 1024)).map { Array(masks[($0 * 1024)..<(($0 + 1) * 1024)]) }
+            return try inspector.rise(masks: list, keep: Float(try XCTUnwrap(entry["keep"] as? Double)), classIndex: cls)
+        case "integrated-gradients":
+            options.baseline = try XCTUnwrap(AttributionBaseline(rawValue: try XCTUnwrap(entry["baseline"] as? String)))
+            options.steps = try XCTUnwrap(entry["steps"] as? Int)
+        case "occlusion":
+            options.patch = try XCTUnwrap(entry["patch"] as? Int)
+            options.stride = try XCTUnwrap(entry["stride"] as? Int)
+        default:
+            break
+        }
+        let pixelMethod = try XCTUnwrap(PixelAttributionMethod(rawValue: method))
+        return try inspector.pixelAttribution(pixelMethod, layer: entry["layer"] as? String, classIndex: cls, options: options).attribution
+    }
+}
