@@ -17,6 +17,10 @@ final class AttributionReferenceTests: XCTestCase {
     /// cancel, to the size of the terms summed). Measured worst cases are in docs/explanations.md.
     static let camTolerance = 1e-4
     static let pixelTolerance = 1e-4
+    /// Integrated Gradients with the black baseline and 50 steps: Captum's own float32 answer is 4.7e-3
+    /// away from its float64 answer on the flatten model's image 1 (measured), so float32 rounding, not
+    /// the method, sets this bound.
+    static let integratedGradientsTolerance = 1e-2
 
     func testCommittedReferences() throws {
         for model in Self.models {
@@ -88,7 +92,7 @@ final class AttributionReferenceTests: XCTestCase {
                 inspector.run(Tensor(batch: 1, shape: .cifarImage, values: channelsLast(images[(index * 3072)..<((index + 1) * 3072)])))
                 current = index
             }
-            let label = "\(loaded.network.spec) image \(index) \(method) \(entry["layer"] as? String ?? "") class \(cls)"
+            let label = "\(loaded.network.spec) image \(index) \(method) \(entry["layer"] as? String ?? "") \(entry["baseline"] as? String ?? "") \(entry["steps"] as? Int ?? 0) class \(cls)"
             let ours: [Float], scale: Double
             if entry["kind"] as? String == "cam" {
                 let layer = try XCTUnwrap(entry["layer"] as? String)
@@ -114,7 +118,8 @@ final class AttributionReferenceTests: XCTestCase {
             let error = zip(ours, theirsLast).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
             let relative = error / scale
             worst[method] = max(worst[method] ?? 0, relative)
-            let tolerance = entry["kind"] as? String == "cam" ? Self.camTolerance : Self.pixelTolerance
+            let tolerance = entry["kind"] as? String == "cam"
+                ? Self.camTolerance : method == "integrated-gradients" ? Self.integratedGradientsTolerance : Self.pixelTolerance
             XCTAssertLessThanOrEqual(relative, tolerance, "\(label): off by \(error) of \(scale)")
         }
         let summary = worst.sorted { $0.key < $1.key }.map { String(format: "%@ %.1e", $0.key, $0.value) }.joined(separator: ", ")

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import ConvKit
+
+/// The faithfulness scoreboard: its pieces on values worked out by hand, and its verdict on maps whose
+/// quality is known.
+final class FaithfulnessTests: XCTestCase {
+    func testNoisyLinearImputationRecoversALinearImageWithoutNoise() {
+        // A plane a + b x + c y is its own neighbour average under ROAD's symmetric weights, so the
+        // removed pixels come back exactly when they are surrounded by kept ones.
+        let width = 8, height = 8
+        let image = (0..<(width * height)).flatMap { p -> [Float] in
+            let x = Float(p % width), y = Float(p / width)
+            return [0.5 + 0.25 * x - 0.125 * y, -1 + 0.1 * y, 2]
+        }
+        let removed = [2 * width + 2, 2 * width + 3, 3 * width + 3, 5 * width + 4, 4 * width + 5]
+        var random = RandomSource(seed: 1)
+        let imputed = FaithfulnessScorer.noisyLinearImputation(
+            image, removed: removed, width: width, height: height, channels: 3, noise: 0, random: &random)
+        for (a, b) in zip(imputed, image) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+    }
+
+    func testTrapezoidArea() {
+        XCTAssertEqual(FaithfulnessScorer.area([1, 1, 1]), 1)
+        XCTAssertEqual(FaithfulnessScorer.area([1, 0]), 0.5)
+        XCTAssertEqual(FaithfulnessScorer.area([0, 1, 0, 1, 0]), 0.5)
+    }
+
+    func testAFlatMapKeepsTheImageForAverageDropAndTheBaselinesHaveTheirShapes() throws {
+        let (inspector, dataset) = try trainedInspector()
+        inspector.run(BatchAssembler().tensor(dataset.test, index: 0, into: FloatBuffer()))
+        let scores = try FaithfulnessScorer().scores(inspector: inspector, map: [Float](repeating: 3, count: 1024), classIndex: inspector.predictedClass)
+        XCTAssertEqual(scores.drop, 0, accuracy: 1e-6)
+        XCTAssertEqual(scores.increase, 0)
+        for value in [scores.deletion, scores.insertion, scores.roadMostRelevantFirst, scores.roadLeastRelevantFirst] {
+            XCTAssertTrue((0...1).contains(value), "\(scores)")
+        }
+        // Sobel on an image with one vertical edge: strong at the edge, zero in flat areas.
+        let image = (0..<1024).flatMap { p -> [Float] in p % 32 < 16 ? [0, 0, 0] : [1, 1, 1] }
+        let sobel = BaselineMap.sobel.map(image: image, width: 32, height: 32, channels: 3, seed: 0)
+        XCTAssertEqual(sobel[10 * 32 + 5], 0)
+        XCTAssertEqual(sobel[10 * 32 + 15], 4, accuracy: 1e-6)
+        XCTAssertEqual(BaselineMap.random.map(image: image, width: 32, height: 32, channels: 3, seed: 4),
+                       BaselineMap.random.map(image: image, width: 32, height: 32, channels: 3, seed: 4), "seeded")
+    }
+
+    func testTheOcclusionMapDeletesFasterThanItsReverse() throws {
+        // Occlusion measures exactly what deletion removes: ranking by it must take the probability
+        // down sooner than ranking by its opposite, on average over images (each image alone could tie).
+        let (inspector, dataset) = try trainedInspector()
+        var forward = 0.0, reverse = 0.0
+        for index in 0..<6 {
+            inspector.run(BatchAssembler().tensor(dataset.test, index: index, into: FloatBuffer()))
+            let target = inspector.predictedClass
+            let map = try inspector.explain(.pixel(.occlusion), classIndex: target).map(width: 32, height: 32)
+            forward += try FaithfulnessScorer().scores(inspector: inspector, map: map, classIndex: target).deletion
+            reverse += try FaithfulnessScorer().scores(inspector: inspector, map: map.map { -$0 }, classIndex: target).deletion
+        }
+        XCTAssertLessThan(forward, reverse, "occlusion order \(forward / 6) vs reversed \(reverse / 6)")
+    }
+
+    private func trainedInspector() throws -> (Inspector, Dataset) {
+        let dataset = SyntheticDataset.generate(seed: 21, trainCount: 512, testCount: 16)
+        let trainer = try Trainer(config: TrainingConfig(model: "conv8,bn,relu,maxpool,conv16,bn,relu,gap,fc10", epochs: 2, batchSize: 32, seed: 4), dataset: dataset)
+        for _ in 0..<24 { trainer.step() }
+        return (Inspector(network: trainer.network.copy()), dataset)
+    }
+}

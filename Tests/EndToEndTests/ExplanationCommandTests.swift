@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+import ConvKit
+
+/// `convscope gradcam --method` for every method, and `convscope faithfulness`, as a script uses them.
+final class ExplanationCommandTests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-explain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func checkpoint() throws -> String {
+        let path = (folder as NSString).appendingPathComponent("model.safetensors")
+        let run = try Convscope.run([
+            "train", "--model", "conv8,bn,relu,maxpool,conv16,bn,relu,gap,fc10", "--data", "synthetic", "--epochs", "1",
+            "--batch", "64", "--train-limit", "640", "--checkpoint", path,
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return path
+    }
+
+    func testEveryMethodGivesItsMapAndPixelMethodsTheirAttribution() throws {
+        let model = try checkpoint()
+        for method in ExplanationMethod.allCases {
+            var arguments = ["gradcam", "--checkpoint", model, "--data", "synthetic", "--index", "3", "--method", method.rawValue, "--json"]
+            if method == .pixel(.rise) { arguments += ["--masks", "64"] }
+            if method == .pixel(.smoothGrad) { arguments += ["--samples", "4"] }
+            let png = (folder as NSString).appendingPathComponent("\(method.rawValue).png")
+            let run = try Convscope.run(arguments + ["--out", png, "--style", "strip"])
+            XCTAssertEqual(run.status, 0, "\(method): \(run.stderr)")
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], method.rawValue)
+            XCTAssertEqual(object["method"] as? String, method.rawValue)
+            let map = try XCTUnwrap(object["map"] as? [[Double]], method.rawValue)
+            switch method {
+            case .activation:
+                XCTAssertEqual(map.count, 16, "\(method): at relu2's 16x16")
+                XCTAssertNil(object["attribution"])
+            case .pixel(let pixel):
+                XCTAssertEqual(map.count, 32, method.rawValue)
+                XCTAssertEqual(map[0].count, 32, method.rawValue)
+                let attribution = try XCTUnwrap(object["attribution"] as? [[[Double]]], method.rawValue)
+                XCTAssertEqual([attribution.count, attribution[0].count, attribution[0][0].count], [3, 32, 32], method.rawValue)
+                XCTAssertEqual(object["signed"] as? Bool, pixel.isSigned)
+                XCTAssertTrue(map.joined().contains { $0 != 0 }, "\(method) gives a map with something in it")
+                if pixel == .integratedGradients {
+                    // Completeness: the attributions add up to the logit change, up to the quadrature's gap.
+                    let gap = try XCTUnwrap(object["completeness_gap"] as? Double)
+                    let sum = try XCTUnwrap(object["attribution_sum"] as? Double)
+                    XCTAssertLessThan(abs(gap), 0.05 * max(abs(sum), 0.1), "gap \(gap) for sum \(sum)")
+                }
+            }
+            XCTAssertEqual(try PNG.read(contentsOf: png).height > 256, true)
+        }
+    }
+
+    func testBadOptionsAreOneLineErrors() throws {
+        let model = try checkpoint()
+        for (arguments, message) in [
+            (["--method", "gradcam+++"], "--method must be one of"),
+            (["--method", "occlusion", "--patch", "40"], "--patch must be between 1 and 32"),
+            (["--method", "occlusion", "--patch", "4", "--stride", "5"], "--stride must be between 1 and the patch"),
+            (["--method", "integrated-gradients", "--baseline", "white"], "--baseline must be black, blur or mean"),
+            (["--method", "rise", "--masks", "0"], "--masks must be between"),
+        ] {
+            let run = try Convscope.run(["gradcam", "--checkpoint", model, "--data", "synthetic", "--index", "0", "--json"] + arguments)
+            XCTAssertNotEqual(run.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(run.stderr.contains(message), run.stderr)
+        }
+        let inside = try Convscope.run([
+            "gradcam", "--checkpoint", model, "--data", "synthetic", "--index", "0", "--json", "--method", "ablationcam", "--layer", "fc1",
+        ])
+        XCTAssertEqual(inside.status, 1)
+        XCTAssertTrue(inside.stderr.contains("no spatial output"), inside.stderr)
+    }
+
+    func testFaithfulnessTableHasEveryMethodAndTheBaselines() throws {
+        let model = try checkpoint()
+        let run = try Convscope.run([
+            "faithfulness", "--checkpoint", model, "--data", "synthetic", "--images", "2", "--methods", "gradcam,saliency,occlusion", "--json",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["method"] as? String }, ["gradcam", "saliency", "occlusion", "random (baseline)", "sobel (baseline)", "constant (baseline)"])
+        for row in rows {
+            for key in ["deletion", "insertion", "road_morf", "road_lerf", "average_drop", "increase_in_confidence"] {
+                XCTAssertNotNil(row[key] as? Double, "\(row["method"] ?? "") \(key)")
+            }
+        }
+        let bad = try Convscope.run(["faithfulness", "--checkpoint", model, "--data", "synthetic", "--methods", "gradcam,nope"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("unknown method 'nope'"), bad.stderr)
+    }
+}
