@@ -97,11 +97,11 @@ final class AppModelTests: XCTestCase {
 
         XCTAssertEqual(model.method, .gradCAM)
         var methods: [ActivationMapMethod] = []
-        for _ in 0..<4 {
+        for _ in 0..<9 {
             _ = model.handle(.character("m"), layout: layout)
             methods.append(model.method)
         }
-        XCTAssertEqual(methods, [.gradCAMPlusPlus, .layerCAM, .cam, .gradCAM])
+        XCTAssertEqual(methods, [.gradCAMPlusPlus, .layerCAM, .hiResCAM, .xGradCAM, .scoreCAM, .ablationCAM, .eigenCAM, .cam, .gradCAM])
         XCTAssertEqual(model.insightRequest.method, .gradCAM)
 
         _ = model.handle(.character("v"), layout: layout)
