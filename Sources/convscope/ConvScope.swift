@@ -19,7 +19,7 @@ struct ConvScope: ParsableCommand {
         version: version,
         subcommands: [
             TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
-            GradCAMCommand.self, FaithfulnessCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self,
+            GradCAMCommand.self, FaithfulnessCommand.self, SanityCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self,
             BenchCommand.self, DownloadCommand.self,
         ],
         defaultSubcommand: TUICommand.self

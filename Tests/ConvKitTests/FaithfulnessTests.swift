@@ -66,3 +66,32 @@ final class FaithfulnessTests: XCTestCase {
         return (Inspector(network: trainer.network.copy()), dataset)
     }
 }
+
+/// The randomisation sanity check: its similarity measures, and its verdict on methods whose answer
+/// is known.
+final class SanityCheckTests: XCTestCase {
+    func testSpearmanAndSSIMOnKnownMaps() {
+        let ramp = (0..<1024).map { Float($0 % 32) }
+        XCTAssertEqual(SanityCheck.spearman(ramp, ramp.map { 2 * $0 + 1 }), 1, accuracy: 1e-9, "monotone: rank correlation 1")
+        XCTAssertEqual(SanityCheck.spearman(ramp, ramp.map { -$0 }), -1, accuracy: 1e-9)
+        XCTAssertEqual(SanityCheck.spearman(ramp, [Float](repeating: 1, count: 1024)), 0, "a flat map has no ranking")
+        XCTAssertEqual(SanityCheck.ssim(ramp, ramp.map { 3 * $0 }, width: 32, height: 32), 1, accuracy: 1e-9, "same after scaling")
+        let checker = (0..<1024).map { Float(($0 % 32 + $0 / 32) % 2) }
+        XCTAssertLessThan(SanityCheck.ssim(ramp, checker, width: 32, height: 32), 0.2)
+    }
+
+    func testRandomisingTheWeightsChangesGradCAMButNotTheTrainedNetwork() throws {
+        let dataset = SyntheticDataset.generate(seed: 21, trainCount: 512, testCount: 8)
+        let trainer = try Trainer(config: TrainingConfig(model: "conv8,bn,relu,maxpool,conv16,bn,relu,gap,fc10", epochs: 2, batchSize: 32, seed: 4), dataset: dataset)
+        for _ in 0..<24 { trainer.step() }
+        let before = trainer.network.parameters.map { Array($0.values) }
+        let image = BatchAssembler().tensor(dataset.test, index: 1, into: FloatBuffer())
+        let check = try SanityCheck.run(
+            network: trainer.network, image: image, layer: "relu2", methods: [.activation(.gradCAM)], mode: .cascading, seed: 5)
+        XCTAssertEqual(check.steps.map(\.layer), ["fc1", "conv2", "conv1"], "top first")
+        // With every layer random, nothing of the trained map's structure is left to find by chance:
+        // Grad-CAM (which passes Adebayo's test) loses most of its agreement.
+        XCTAssertLessThan(check.steps.last!.spearman[0], 0.9, "\(check.steps.map(\.spearman))")
+        XCTAssertEqual(trainer.network.parameters.map { Array($0.values) }, before, "the run's weights are untouched")
+    }
+}
