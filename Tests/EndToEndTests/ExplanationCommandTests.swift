@@ -95,4 +95,32 @@ final class ExplanationCommandTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("unknown method 'nope'"), bad.stderr)
     }
+
+    func testSanityPrintsBothCurvesAndJSON() throws {
+        let model = try checkpoint()
+        let run = try Convscope.run([
+            "sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--methods", "gradcam,guided-backprop", "--json",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let modes = try XCTUnwrap(object["modes"] as? [[String: Any]])
+        XCTAssertEqual(modes.map { $0["mode"] as? String }, ["cascading", "independent"])
+        for mode in modes {
+            let steps = try XCTUnwrap(mode["steps"] as? [[String: Any]])
+            XCTAssertEqual(steps.map { $0["layer"] as? String }, ["fc1", "conv2", "conv1"])
+            for step in steps {
+                for key in ["spearman", "ssim"] {
+                    let values = try XCTUnwrap(step[key] as? [Double])
+                    XCTAssertEqual(values.count, 2)
+                    XCTAssertTrue(values.allSatisfy { (-1.0001...1.0001).contains($0) }, "\(key) \(values)")
+                }
+            }
+        }
+        let table = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--mode", "independent"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("independent randomisation"), table.stdout)
+        let bad = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--mode", "sideways"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--mode must be cascading, independent or both"), bad.stderr)
+    }
 }
