@@ -35,43 +35,11 @@ enum PrincipalComponent {
         return projection
     }
 
-    /// The eigenvector of the largest eigenvalue of a symmetric matrix, by cyclic Jacobi rotations:
-    /// robust when the top eigenvalues are close, where power iteration would crawl.
+    /// The eigenvector of the largest eigenvalue of a symmetric matrix (cyclic Jacobi rotations, shared
+    /// with the patch whitening: robust when the top eigenvalues are close, where power iteration crawls).
     static func topEigenvector(_ symmetric: [Double], size n: Int) -> [Double] {
-        var a = symmetric
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        let total = a.reduce(0) { $0 + $1 * $1 }
-        for _ in 0..<60 {
-            var offDiagonal = 0.0
-            for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { offDiagonal += a[i * n + j] * a[i * n + j] } }
-            if offDiagonal <= 1e-30 * max(total, 1e-300) { break }
-            for p in 0..<n {
-                for q in (p + 1)..<max(n, p + 1) {
-                    let apq = a[p * n + q]
-                    guard abs(apq) > 1e-300 else { continue }
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
-                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
-                        let akp = a[k * n + p], akq = a[k * n + q]
-                        a[k * n + p] = c * akp - s * akq
-                        a[k * n + q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let apk = a[p * n + k], aqk = a[q * n + k]
-                        a[p * n + k] = c * apk - s * aqk
-                        a[q * n + k] = s * apk + c * aqk
-                    }
-                    for k in 0..<n {
-                        let vkp = v[k * n + p], vkq = v[k * n + q]
-                        v[k * n + p] = c * vkp - s * vkq
-                        v[k * n + q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        let top = (0..<n).max { a[$0 * n + $0] < a[$1 * n + $1] } ?? 0
-        return (0..<n).map { v[$0 * n + top] }
+        let (values, vectors) = PatchWhitening.symmetricEigen(symmetric, size: n)
+        let top = values.indices.max { values[$0] < values[$1] } ?? 0
+        return (0..<n).map { vectors[$0 * n + top] }
     }
 }
