@@ -156,7 +156,7 @@ public struct AppModel: Sendable {
         case .character("s"): what = "save"
         default: return nil
         }
-        return "\(what) is unavailable while watching: another process trains this run (its checkpoints are in its run directory)"
+        return "\(what) is unavailable while watching: another process trains this run"
     }
 
     /// The compression view's keys: p, P and i measure a compressed copy, w writes the newest.
