@@ -95,4 +95,27 @@ final class WatchViewTests: XCTestCase {
         XCTAssertTrue(rows(grid)[1].hasPrefix(" no checkpoint yet"), rows(grid)[1])
         XCTAssertEqual(snapshot.history.steps.count, 7, "the curves are there before any checkpoint")
     }
+
+    func testTheConfusionMatrixIsTheCheckpointsAndSaysWhenItIsBeingEvaluated() throws {
+        let watcher = try watcher(checkpointStep: 5)
+        defer { watcher.stop() }
+        var model = model(watcher)
+        model.selectedTab = .confusion
+
+        // A checkpoint just loaded, its evaluation still running: no older matrix passes for its own.
+        var evaluating = watcher.snapshot
+        evaluating.lastEvaluation = nil
+        _ = model.observe(evaluating)
+        XCTAssertNil(model.evaluation)
+        var screen = rows(AppScreen.render(model: &model, snapshot: evaluating, insight: nil, width: 100, height: 30)).joined()
+        XCTAssertTrue(screen.contains("Evaluating checkpoint step 5 on the test set"), screen)
+
+        watcher.waitForEvaluation()
+        let evaluated = watcher.snapshot
+        XCTAssertEqual(evaluated.watch?.evaluatedStep, 5)
+        _ = model.observe(evaluated)
+        XCTAssertEqual(model.evaluation, evaluated.lastEvaluation)
+        screen = rows(AppScreen.render(model: &model, snapshot: evaluated, insight: nil, width: 100, height: 30)).joined()
+        XCTAssertTrue(screen.contains("epoch 1: test accuracy"), screen)
+    }
 }

@@ -177,6 +177,7 @@ final class WatchEndToEndTests: XCTestCase {
         let output = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
         torchrun.waitUntilExit()
         XCTAssertEqual(torchrun.terminationStatus, 0, output)
+        print("watch followed run steps \(runSteps) and checkpoint steps \(checkpointSteps)")
         XCTAssertEqual(runSteps.last, 192, "the metrics' last step: \(runSteps)\n\(output)")
         XCTAssertEqual(checkpointSteps.last, 192, "the last checkpoint: \(checkpointSteps)")
         XCTAssertGreaterThanOrEqual(runSteps.count, 3, "the curves grew while the app watched: \(runSteps)")

@@ -72,7 +72,12 @@ public struct AppModel: Sendable {
     public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
         runState = snapshot.state
         unsavedSteps = snapshot.unsavedSteps
-        if let latest = snapshot.lastEvaluation { evaluation = latest }
+        // A watched run's evaluation belongs to the checkpoint shown: none while a newer one is evaluated.
+        if snapshot.state == .watching {
+            evaluation = snapshot.lastEvaluation
+        } else if let latest = snapshot.lastEvaluation {
+            evaluation = latest
+        }
         guard snapshot.messageSerial > messageSerial else { return [] }
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {

@@ -42,9 +42,14 @@ public enum AppScreen {
             case .gradCAM:
                 GradCAMPanel.draw(insight, model: model, into: &grid, in: content, theme: theme)
             case .confusion:
+                // A watched run's matrix is its checkpoint's, evaluated here.
+                let watched = snapshot.watch.map { watch in
+                    watch.checkpointStep.map { "Evaluating checkpoint step \($0) on the test set…" } ?? "Waiting for the run's first checkpoint."
+                }
                 ConfusionPanel.draw(
-                    model.evaluation, classNames: model.classNames, epoch: snapshot.completedEpochs, into: &grid, in: content,
-                    theme: theme)
+                    model.evaluation, classNames: model.classNames, epoch: snapshot.watch?.checkpointEpoch ?? snapshot.completedEpochs,
+                    into: &grid, in: content, theme: theme,
+                    absentText: watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
             }

@@ -67,7 +67,12 @@ struct WatchCommand: ParsableCommand {
         }
         let network: Network
         do {
-            network = Network(plan: try ModelPlan(spec: try ModelSpec(spec!)))
+            let plan = try ModelPlan(spec: try ModelSpec(spec!))
+            // Sized before it is built: run.json can name a model larger than this machine runs.
+            try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: directory)
+            network = Network(plan: plan)
+        } catch let error as MemoryLimitError {
+            throw error
         } catch {
             throw RuntimeError("'\(directory)' names a model that does not build here: \(error)")
         }
