@@ -122,6 +122,19 @@ final class WatchEndToEndTests: XCTestCase {
         try tmux.waitFor(text: "pause is unavailable while watching")
         try tmux.press("4")
         try tmux.waitFor(text: "Grad-CAM at conv1 · step 16")
+        try tmux.press("e")
+        try tmux.waitFor(text: "exported ")
+        try tmux.press("3")
+        try tmux.waitFor(text: "Features: conv1")
+        try tmux.press("5")
+        try tmux.waitFor(text: "epoch 2: test accuracy")
+        // The compression lab prunes a copy of the checkpoint's weights and measures it.
+        try tmux.press("6")
+        try tmux.waitFor(text: "zero weights per layer: current weights")
+        try tmux.press("p")
+        try tmux.waitFor("the pruned row's numbers", timeout: 60) { screen in
+            screen.contains { $0.range(of: #"pruned 30% +\d+ +[\d,]+ +[\d,]+ .*%"#, options: .regularExpression) != nil }
+        }
         try tmux.press("q")
         try tmux.waitFor(text: "EXIT=0")
     }
