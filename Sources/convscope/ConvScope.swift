@@ -19,8 +19,8 @@ struct ConvScope: ParsableCommand {
         version: version,
         subcommands: [
             TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
-            GradCAMCommand.self, FaithfulnessCommand.self, SanityCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self,
-            BenchCommand.self, DownloadCommand.self,
+            GradCAMCommand.self, FaithfulnessCommand.self, SanityCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self,
+            DistillCommand.self, BenchCommand.self, DownloadCommand.self, WatchCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )
