@@ -110,11 +110,15 @@ public final class ResidualBlock: Layer {
         guard let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
-        let floor: Float = guidesBackward ? 0 : -.infinity
+        let guided = guidesBackward
         Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+            if guided {
+                for i in range { ds[i] = out[i] > 0 && g[i] > 0 ? g[i] : 0 }
+                return
+            }
             for i in range {
                 let gradient = g[i]
-                ds[i] = out[i] > 0 && gradient > floor ? gradient : 0
+                ds[i] = out[i] > 0 ? gradient : 0
             }
         }
         var main = dsum
