@@ -116,8 +116,13 @@ final class ExplanationCommandTests: XCTestCase {
                 }
             }
         }
-        let table = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--mode", "independent"])
+        let png = (folder as NSString).appendingPathComponent("sanity.png")
+        let table = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--mode", "independent", "--png", png])
         XCTAssertEqual(table.status, 0, table.stderr)
+        // Seven default methods, each a row of four tiles (trained, fc1, conv2, conv1) of 64 pixels.
+        let picture = try PNG.read(contentsOf: png)
+        XCTAssertGreaterThan(picture.width, 4 * 64)
+        XCTAssertGreaterThan(picture.height, 7 * 64)
         XCTAssertTrue(table.stdout.contains("independent randomisation"), table.stdout)
         let bad = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--mode", "sideways"])
         XCTAssertNotEqual(bad.status, 0)

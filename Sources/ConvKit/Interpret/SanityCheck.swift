@@ -21,11 +21,15 @@ public struct SanityCheck {
         public let spearman: [Double]
         /// SSIM of the maps scaled to [0, 1], 7x7 windows (scikit-image's defaults), per method.
         public let ssim: [Double]
+        /// The randomised model's maps, per method (input resolution; absolute values for signed methods).
+        public let maps: [[Float]]
     }
 
     public let methods: [ExplanationMethod]
     public let mode: Mode
     public let classIndex: Int
+    /// The trained model's maps, per method.
+    public let referenceMaps: [[Float]]
     public let steps: [Step]
 
     /// Runs the test for the image `image` (normalised, a batch of 1) at `layer` (CAM family and Guided
@@ -65,9 +69,25 @@ public struct SanityCheck {
             steps.append(Step(
                 layer: layer.name,
                 spearman: zip(reference, current).map { spearman($0, $1) },
-                ssim: zip(reference, current).map { ssim($0, $1, width: copy.inputShape.width, height: copy.inputShape.height) }))
+                ssim: zip(reference, current).map { ssim($0, $1, width: copy.inputShape.width, height: copy.inputShape.height) },
+                maps: current))
         }
-        return SanityCheck(methods: methods, mode: mode, classIndex: target, steps: steps)
+        return SanityCheck(methods: methods, mode: mode, classIndex: target, referenceMaps: reference, steps: steps)
+    }
+
+    /// The row of maps per method as the layers are randomised (trained first), one tile per map, each
+    /// min-max scaled on `colormap`.
+    public func picture(width: Int = 32, height: Int = 32, colormap: Colormap = .jet) -> RGBImage {
+        var tiles: [RGBImage] = [], labels: [String] = []
+        for (m, method) in methods.enumerated() {
+            for (n, map) in ([referenceMaps[m]] + steps.map { $0.maps[m] }).enumerated() {
+                tiles.append(HeatMap(width: width, height: height, values: map).normalized().colored(colormap))
+                labels.append(n == 0 ? "\(method.rawValue)" : steps[n - 1].layer)
+            }
+        }
+        return Visualizer.grid(
+            tiles, labels: labels, title: "\(mode.rawValue) randomisation: trained, then each layer", tile: 64,
+            columns: steps.count + 1)
     }
 
     /// Spearman's rank correlation: Pearson's on the ranks, ties sharing their mean rank. 0 when either

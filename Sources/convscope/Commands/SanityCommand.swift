@@ -36,6 +36,9 @@ struct SanityCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the curves as JSON.")
     var json = false
 
+    @Option(name: .long, help: "Write the rows of maps (one row per method, trained then each randomisation) as PNG; with --mode both, the cascading rows.")
+    var png: String?
+
     func validate() throws {
         if case .failure(let error) = ExplanationMethod.list(methods) { throw ValidationError("--methods: \(error)") }
         guard mode == "both" || SanityCheck.Mode(rawValue: mode) != nil else {
@@ -56,6 +59,7 @@ struct SanityCommand: ParsableCommand {
                 network: loaded.network, image: picture.tensor, layer: layer, methods: chosen, mode: mode, options: options, seed: seed)
         }
         let names = picture.classNames
+        if let png { try PNG.write(checks[0].picture(), to: png) }
         if json {
             let object: [String: Any] = [
                 "image": picture.name, "class": checks[0].classIndex, "class_name": names[checks[0].classIndex],
