@@ -48,7 +48,7 @@ final class RecipeTests: XCTestCase {
     func testLookaheadRunsResumeExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 32, trainCount: 384, testCount: 64)
         var config = TrainingConfig.quick(model: "conv8,relu,conv8,maxpool,bn,relu,gap,fc10", epochs: 2, batchSize: 64, seed: 4)
-        config.whitening = false
+        config.speedRun.whitening = false
         let straight = try Trainer(config: config, dataset: dataset)
         while !straight.isFinished { straight.step() }
         let first = try Trainer(config: config, dataset: dataset)
@@ -57,7 +57,7 @@ final class RecipeTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try RunCheckpoint.save(first, to: path)
         let resumed = try RunCheckpoint.resume(path, dataset: dataset)
-        XCTAssertTrue(resumed.config.lookahead && resumed.config.testTimeAugmentation == .flipTranslate)
+        XCTAssertTrue(resumed.config.optimizer.lookahead && resumed.config.evaluation.testTimeAugmentation == .flipTranslate)
         while !resumed.isFinished { resumed.step() }
         for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
             XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), a.name)
@@ -71,9 +71,9 @@ final class RecipeTests: XCTestCase {
         // Early in a long run a look-ahead run moves as fast as a plain one.
         let dataset = SyntheticDataset.generate(seed: 34, trainCount: 256, testCount: 16)
         var config = TrainingConfig.quick(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
-        config.whitening = false
+        config.speedRun.whitening = false
         let averaged = try Trainer(config: config, dataset: dataset)
-        config.lookahead = false
+        config.optimizer.lookahead = false
         let plain = try Trainer(config: config, dataset: dataset)
         let start = plain.network.parameters.map { $0.values.map { $0 } }
         for _ in 0..<5 {
@@ -90,10 +90,10 @@ final class RecipeTests: XCTestCase {
     func testBatchNormTrainsOnlyItsBiasesAtTheScaledRate() throws {
         let dataset = SyntheticDataset.generate(seed: 35, trainCount: 128, testCount: 16)
         var config = TrainingConfig.quick(model: "conv8,relu,conv8,bn,relu,gap,fc10", epochs: 1, batchSize: 64, seed: 3)
-        config.whitening = false
-        config.lookahead = false
+        config.speedRun.whitening = false
+        config.optimizer.lookahead = false
         let scaled = try Trainer(config: config, dataset: dataset)
-        config.batchNormBiasRateScale = nil
+        config.optimizer.groups.batchNormBiasRateScale = nil
         let plain = try Trainer(config: config, dataset: dataset)
         scaled.step()
         plain.step()
@@ -184,9 +184,9 @@ final class RecipeTests: XCTestCase {
         // (no test images, so that the epochs' evaluations leave the flatten layer's last batch alone).
         let dataset = SyntheticDataset.generate(seed: 37, trainCount: 1, testCount: 0)
         var config = TrainingConfig.fast(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
-        config.whitening = false
+        config.speedRun.whitening = false
         config.augmentation.crop = false
-        config.alternatingFlip = true
+        config.augmentation.alternatingFlip = true
         let trainer = try Trainer(config: config, dataset: dataset)
         var seen: [[Float]] = []
         for _ in 0..<2 {
@@ -208,7 +208,7 @@ final class RecipeTests: XCTestCase {
         let dataset = SyntheticDataset.generate(seed: 38, trainCount: 512, testCount: 128)
         var config = TrainingConfig.fast(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
         config.trainLimit = 512
-        XCTAssertEqual(config.optimizer.kind, .muon)
+        XCTAssertEqual(config.optimizer.update.kind, .muon)
         XCTAssertTrue(config.summary.contains("muon lr 0.24"), config.summary)
         let straight = try Trainer(config: config, dataset: dataset)
         while !straight.isFinished { straight.step() }
@@ -239,7 +239,7 @@ final class RecipeTests: XCTestCase {
         let dataset = SyntheticDataset.generate(seed: 39, trainCount: 256, testCount: 32)
         var config = TrainingConfig.fast(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
         config.trainLimit = 256
-        XCTAssertEqual(config.whiteningBiasEpochs, 3)
+        XCTAssertEqual(config.schedule.whiteningBiasEpochs, 3)
         let trainer = try Trainer(config: config, dataset: dataset)
         let classifier = try XCTUnwrap(trainer.network.allLayers.last as? Linear)
         let weights = classifier.weight.values.map { $0 }

@@ -268,7 +268,7 @@ public final class CompressionLab: Sendable {
         var metadata = [
             RunCheckpoint.stepKey: String(version), RunCheckpoint.datasetKey: snapshot.datasetName,
             RunCheckpoint.classesKey: RunCheckpoint.json(snapshot.classNames),
-            RunCheckpoint.configKey: RunCheckpoint.json(snapshot.config.jsonObject),
+            RunCheckpoint.configKey: (try? snapshot.config.jsonText()) ?? "null",
         ]
         if let method { metadata["compression"] = method.label }
         let checkpoint = classifier.checkpoint(metadata: metadata)

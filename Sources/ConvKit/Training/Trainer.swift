@@ -81,17 +81,23 @@ public final class Trainer {
     private let lastGood: StateCopy
     private var lastGoodPosition: Position?
 
-    /// A fresh run: builds and initialises the network from the config.
-    public convenience init(config: TrainingConfig, dataset: Dataset) throws(ModelSpecError) {
-        let network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
+    /// A fresh run: builds and initialises the network from the config, after `config.validate()`.
+    public convenience init(config: TrainingConfig, dataset: Dataset) throws(TrainingConfigError) {
+        try config.validate()
+        let network: Network
+        do {
+            network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
+        } catch {
+            throw TrainingConfigError(setting: .model, problem: "does not build: \(error)")
+        }
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
-        (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
-        if config.identityInit { Initializer.setIdentity(network) }
-        if let std = config.classifierInitStd, let classifier = Trainer.classifier(of: network) {
+        (config.initialization.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
+        if config.initialization.identity { Initializer.setIdentity(network) }
+        if let std = config.initialization.classifierStd, let classifier = Trainer.classifier(of: network) {
             Initializer.rescale(classifier.weight, toStandardDeviation: std)
             classifier.bias.values.update(repeating: 0)
         }
-        if config.whitening, let first = network.layers.first as? Conv2d {
+        if config.speedRun.whitening, let first = network.layers.first as? Conv2d {
             let images = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
             PatchWhitening.initialize(first, from: images)
         }
@@ -104,31 +110,31 @@ public final class Trainer {
         self.config = config
         self.dataset = dataset
         self.network = network
-        optimizer = Optimizer(config.optimizer, parameters: network.parameters)
+        optimizer = Optimizer(config.optimizer.update, parameters: network.parameters)
         trainSet = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
         stepsPerEpoch = max(1, trainSet.count / config.batchSize)
-        loss = CrossEntropyLoss(labelSmoothing: config.labelSmoothing)
+        loss = CrossEntropyLoss(labelSmoothing: config.loss.labelSmoothing)
         self.history = history
         completedEpochs = history.epochs.count
         elapsedBefore = history.epochs.last?.elapsedSeconds ?? 0
-        if config.whitening, let first = network.layers.first as? Conv2d {
+        if config.speedRun.whitening, let first = network.layers.first as? Conv2d {
             first.parameters.forEach { $0.isFrozen = true }
         }
         for norm in network.allLayers.compactMap({ $0 as? BatchNorm2d }) {
-            if let scale = config.batchNormBiasRateScale {
+            if let scale = config.optimizer.groups.batchNormBiasRateScale {
                 norm.weight.isFrozen = true
                 norm.bias.rateScale = scale
                 norm.bias.decays = true
             }
-            if let momentum = config.batchNormMomentum { norm.momentum = momentum }
+            if let momentum = config.speedRun.batchNormMomentum { norm.momentum = momentum }
         }
-        if let scale = config.classifierRateScale {
+        if let scale = config.optimizer.groups.classifierRateScale {
             for linear in network.allLayers.compactMap({ $0 as? Linear }) { linear.parameters.forEach { $0.rateScale = scale } }
         }
-        if config.classifierInitStd != nil { Trainer.classifier(of: network)?.bias.isFrozen = true }
-        whiteningBias = config.whitening && config.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
+        if config.initialization.classifierStd != nil { Trainer.classifier(of: network)?.bias.isFrozen = true }
+        whiteningBias = config.speedRun.whitening && config.schedule.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
         whiteningBias?.decays = true
-        let slowWeights: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = config.lookahead
+        let slowWeights: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = config.optimizer.lookahead
             ? network.stateTensors.compactMap { state in
                 guard case let .float(buffer, layout) = state.content else { return nil }
                 return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
@@ -218,7 +224,7 @@ public final class Trainer {
 
     /// The learning rate the next step will use.
     public var learningRate: Float {
-        learningRateScale * config.schedule.rate(
+        learningRateScale * config.schedule.learningRate.rate(
             peak: config.learningRate, step: min(globalStep, totalSteps - 1), totalSteps: totalSteps,
             stepsPerEpoch: stepsPerEpoch)
     }
@@ -248,7 +254,7 @@ public final class Trainer {
         var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))
         let batchIndices = order[(stepInEpoch * config.batchSize)..<min((stepInEpoch + 1) * config.batchSize, order.count)]
         var transforms = batchIndices.map { config.augmentation.draw(source: $0, &random) }
-        if config.alternatingFlip {
+        if config.augmentation.alternatingFlip {
             for i in transforms.indices {
                 transforms[i].flip = Trainer.alternatingFlip(image: transforms[i].source, epoch: completedEpochs, seed: config.seed)
             }
@@ -278,7 +284,7 @@ public final class Trainer {
             return diverge(quantity, value: result.loss.isFinite ? Float(squaredNorm.squareRoot()) : result.loss, rate: rate, at: start)
         }
         if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
-        optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
+        optimizer.step(rate: rate, momentum: config.schedule.learningRate.momentum(step: step, totalSteps: totalSteps))
         if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
         stepInEpoch += 1
         epochTally.loss += Double(result.loss) * Double(x.batch)
@@ -329,12 +335,12 @@ public final class Trainer {
     /// Thaws the whitening bias for the first `whiteningBiasEpochs` epochs, at the batch-norm biases' rate
     /// times its own linear decay, 1 - step / (its steps), whatever the run's schedule gives the others.
     private func scheduleWhiteningBias(_ bias: Parameter, step: Int, rate: Float) {
-        let span = config.whiteningBiasEpochs * stepsPerEpoch
+        let span = config.schedule.whiteningBiasEpochs * stepsPerEpoch
         let scheduleFactor = rate / (learningRateScale * config.learningRate)
         bias.isFrozen = step >= span || !(scheduleFactor > 0)
         guard !bias.isFrozen else { return }
         let decay = 1 - Float(step) / Float(span)
-        bias.rateScale = (config.batchNormBiasRateScale ?? 1) * decay / scheduleFactor
+        bias.rateScale = (config.optimizer.groups.batchNormBiasRateScale ?? 1) * decay / scheduleFactor
     }
 
     /// The test-set evaluation after the latest finished epoch.
@@ -351,7 +357,7 @@ public final class Trainer {
     /// does: every view is a pass over the test set, and six each epoch would cost a third of a `fast` epoch.
     private func finishEpoch(learningRate rate: Float) -> Result<TrainingHistory.Epoch, NonFiniteTestLoss>? {
         let isLast = completedEpochs + 1 == config.epochs
-        let views = isLast ? config.testTimeAugmentation : .none
+        let views = isLast ? config.evaluation.testTimeAugmentation : .none
         guard let evaluation = evaluate(dataset.test, views: views, stoppingWhen: interruption) else { return nil }
         guard evaluation.loss.isFinite else { return .failure(NonFiniteTestLoss(value: evaluation.loss)) }
         lastEvaluation = evaluation
@@ -372,7 +378,7 @@ public final class Trainer {
     /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in
     /// inference mode, with the config's test-time augmentation.
     public func evaluate(_ set: ImageSet) -> Evaluation {
-        evaluate(set, views: config.testTimeAugmentation, stoppingWhen: StopSignal())!
+        evaluate(set, views: config.evaluation.testTimeAugmentation, stoppingWhen: StopSignal())!
     }
 
     /// `evaluate(_:)` with the given views, giving up between batches once `stop` is raised (then nil).

@@ -63,69 +63,73 @@ struct TrainingOptions: ParsableArguments {
     var trainLimit: Int?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch must be at least 1, not \(batchSize)") }
         guard let kind = Optimizer.Kind(rawValue: optimizer), kind != .muon else {
             throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)' (Muon comes with --recipe fast)")
         }
         guard LearningRateSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant, not '\(schedule)'")
         }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, not \(lr)") }
         if let initializer, Initializer(parsing: initializer) == nil {
             throw ValidationError("--initializer must be he, xavier, torch or normal[:STD], not '\(initializer)'")
         }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1)") }
-        guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
-        guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
-        if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
         guard Recipe(rawValue: recipe) != nil else {
             // Until 2026-12-02 the 94% recipe was called `muon` and `fast` named today's `quick`.
             let renamed = recipe == "muon" ? " (the Muon recipe is now called fast)" : ""
             throw ValidationError("--recipe must be standard, fast or quick, not '\(recipe)'\(renamed)")
         }
-        try validateModel(modelName)
-        try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.kind))
+        do {
+            try config.validate()
+        } catch {
+            throw ValidationError(Self.wording(error))
+        }
+        try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.update.kind))
+    }
+
+    /// A config error worded with the option that sets the setting at fault.
+    static func wording(_ error: TrainingConfigError) -> String {
+        let option: String
+        switch error.setting {
+        case .model: return "--model: \(error.problem.replacingOccurrences(of: "does not build: ", with: ""))"
+        case .epochs: option = "--epochs"
+        case .batchSize: option = "--batch"
+        case .learningRate: option = "--lr"
+        case .momentum: option = "--momentum"
+        case .weightDecay: option = "--weight-decay"
+        case .labelSmoothing: option = "--label-smoothing"
+        case .rotation: option = "--rotate"
+        case .colorJitter: option = "--color-jitter"
+        case .trainLimit: option = "--train-limit"
+        case .cropPadding, .whiteningBiasEpochs, .parameterGroups, .batchNormMomentum, .classifierStd, .format:
+            return "the training config's \(error)"
+        }
+        return "\(option) \(error.problem)"
     }
 
     /// The recipe `--recipe` names (`validate` has refused any other name).
     var chosenRecipe: Recipe { Recipe(rawValue: recipe) ?? .standard }
 
     /// The model to train: `--model`, or the recipe's default.
-    var modelName: String { chosenRecipe == .standard ? model ?? ModelSpec.defaultPreset : config.model }
+    var modelName: String { config.model }
 
-    /// The run these options describe.
+    /// The run these options describe: the recipe's configuration with the options it leaves open; the
+    /// standard recipe takes every option.
     var config: TrainingConfig {
-        if chosenRecipe != .standard {
-            var config =
-                chosenRecipe == .fast
-                ? TrainingConfig.fast(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
-                : TrainingConfig.quick(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
-            config.trainLimit = trainLimit
-            if let initializer { config.initializer = Initializer(parsing: initializer) }
-            return config
-        }
-        let kind = Optimizer.Kind(rawValue: optimizer)!
-        return TrainingConfig(
-            model: modelName, epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: lr ?? (kind == .sgd ? 0.1 : 0.001),
-            schedule: LearningRateSchedule(schedule)!,
-            optimizer: Optimizer.Settings(kind: kind, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
-            labelSmoothing: labelSmoothing,
-            augmentation: Augmentation(
-                crop: crop, horizontalFlip: flip, rotation: rotate > 0, maxRotationDegrees: rotate > 0 ? rotate : 15,
-                colorJitter: colorJitter > 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter),
-            initializer: initializer.flatMap(Initializer.init(parsing:)), seed: seed, trainLimit: trainLimit)
+        let kind = Optimizer.Kind(rawValue: optimizer) ?? .sgd
+        var config = chosenRecipe.configuration(
+            model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed, optimizer: kind)
+        config.trainLimit = trainLimit
+        if let initializer { config.initialization.initializer = Initializer(parsing: initializer) }
+        guard chosenRecipe == .standard else { return config }
+        config.schedule.learningRate = LearningRateSchedule(schedule) ?? .standardOneCycle
+        (config.optimizer.update.momentum, config.optimizer.update.nesterov) = (momentum, nesterov)
+        config.optimizer.update.weightDecay = weightDecay
+        config.loss.labelSmoothing = labelSmoothing
+        // A negative --rotate or --color-jitter switches the part on, for `validate` to refuse.
+        config.augmentation = Augmentation(
+            crop: crop, horizontalFlip: flip, rotation: rotate != 0, maxRotationDegrees: rotate != 0 ? rotate : 15,
+            colorJitter: colorJitter != 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter)
+        return config
     }
-}
-
-/// The training recipes `--recipe` names: the reference's plain recipe, and two speed-run recipes that set
-/// everything but the model, epochs, batch, rate, seed and training subset themselves.
-enum Recipe: String {
-    case standard
-    /// airbench94_muon's recipe on the `airbench` preset: 94% in 8 epochs (`TrainingConfig.fast`).
-    case fast
-    /// The look-ahead recipe on the small `fast` preset: about 90% in 10 epochs (`TrainingConfig.quick`).
-    case quick
 }
 
 /// Refuses a `--model` that does not build, as a usage error pointing at the bad token. Builds nothing:
