@@ -19,7 +19,7 @@ final class FuzzCorpusTests: XCTestCase {
         let network = try Network(spec: ModelSpec(smallSpec), seed: 1)
         var config = TrainingConfig(model: smallSpec)
         config.epochs = 3
-        let fast = TrainingConfig.fast(model: nil, epochs: nil, batchSize: nil, learningRate: nil, seed: 18_446_744_073_709_551_615)
+        let fast = TrainingConfig.airbench(model: nil, epochs: nil, batchSize: nil, learningRate: nil, seed: 18_446_744_073_709_551_615)
         let epochs: [TrainingHistory.Epoch] = (1...2).map { (e: Int) -> TrainingHistory.Epoch in
             let scale = Float(e)
             return TrainingHistory.Epoch(

@@ -159,7 +159,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(shifted.sample(0)[(31 * 32 + 7) * 3 + 1], 0, "below the image: mean colour")
         let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
-        // With reflecting borders (`--recipe fast`) the row below the image repeats the one above the last.
+        // With reflecting borders (`--recipe airbench`) the row below the image repeats the one above the last.
         var reflected: [Tensor] = []
         _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate, reflectingBorders: true, stoppingWhen: StopSignal()) {
             reflected.append(Tensor(batch: $0.batch, shape: $0.shape, values: $0.array))
@@ -183,7 +183,7 @@ final class RecipeTests: XCTestCase {
         // In training: the batch of a one-image set is that image, mirrored in one epoch and not the next
         // (no test images, so that the epochs' evaluations leave the flatten layer's last batch alone).
         let dataset = SyntheticDataset.generate(seed: 37, trainCount: 1, testCount: 0)
-        var config = TrainingConfig.fast(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
+        var config = TrainingConfig.airbench(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
         config.speedRun.whitening = false
         config.augmentation.crop = false
         config.augmentation.alternatingFlip = true
@@ -202,11 +202,11 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(seen, expected)
     }
 
-    /// `--recipe fast` end to end on a small net: it learns, trains batch norm through its biases only and
+    /// `--recipe airbench` end to end on a small net: it learns, trains batch norm through its biases only and
     /// the classifier at its own rate, and resumes from a checkpoint exactly.
     func testMuonRecipeLearnsAndResumesExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 38, trainCount: 512, testCount: 128)
-        var config = TrainingConfig.fast(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
+        var config = TrainingConfig.airbench(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
         config.trainLimit = 512
         XCTAssertEqual(config.optimizer.update.kind, .muon)
         XCTAssertTrue(config.summary.contains("muon lr 0.24"), config.summary)
@@ -233,11 +233,11 @@ final class RecipeTests: XCTestCase {
         }
     }
 
-    /// airbench's remaining pieces in `--recipe fast`: a bias-free classifier starting at std 1/256, and a
+    /// airbench's remaining pieces in `--recipe airbench`: a bias-free classifier starting at std 1/256, and a
     /// whitening bias that trains through the first 3 epochs only (the filters never).
     func testMuonRecipeTrainsTheWhiteningBiasEarlyAndKeepsTheClassifierBiasFree() throws {
         let dataset = SyntheticDataset.generate(seed: 39, trainCount: 256, testCount: 32)
-        var config = TrainingConfig.fast(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
+        var config = TrainingConfig.airbench(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
         config.trainLimit = 256
         XCTAssertEqual(config.schedule.whiteningBiasEpochs, 3)
         let trainer = try Trainer(config: config, dataset: dataset)

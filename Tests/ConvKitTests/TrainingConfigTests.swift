@@ -35,7 +35,7 @@ final class TrainingConfigTests: XCTestCase {
     /// A version-2 text whose numbers its fields cannot hold, of another version, or that `validate()`
     /// refuses, does not read (and says why), rather than train on a default or on infinity.
     func testUnreadableTextsAreRefused() throws {
-        let good = try TrainingConfig.fast(model: "tiny").jsonText()
+        let good = try TrainingConfig.airbench(model: "tiny").jsonText()
         func with(_ path: [String], _ value: String) throws -> String {
             func replace(_ object: Any, _ path: ArraySlice<String>) -> Any {
                 guard var dictionary = object as? [String: Any], let key = path.first else { return object }
@@ -99,7 +99,8 @@ final class TrainingConfigTests: XCTestCase {
     // MARK: - Version-1 checkpoints
 
     /// The committed checkpoints, written by `convscope` before the config became `Codable` (commit
-    /// c198ec7), each one epoch of a run on the synthetic shapes:
+    /// c198ec7, when today's `--recipe airbench` was called `fast`), each one epoch of a run on the
+    /// synthetic shapes:
     ///
     ///     convscope train --data synthetic --recipe fast --model conv8,bn,relu,maxpool,gap,fc10 --epochs 1 --batch 32 --train-limit 64 --seed 11
     ///     convscope train --data synthetic --recipe quick (the same model, epochs, batch and limit) --seed 13
@@ -110,7 +111,7 @@ final class TrainingConfigTests: XCTestCase {
     static let version1Tiny = #"{"batch":128,"color_jitter":0,"crop":true,"crop_padding":4,"epochs":15,"flip":true,"label_smoothing":0.10000000149011612,"lookahead":false,"lr":0.10000000149011612,"model":"tiny","momentum":0.8999999761581421,"nesterov":true,"optimizer":"sgd","rotation":0,"schedule":"onecycle:0.15","seed":0,"test_time_augmentation":"none","weight_decay":0.0005000000237487257,"whitening":false}"#
 
     static var version1Configs: [(file: String, config: TrainingConfig)] {
-        var fast = TrainingConfig.fast(model: model, epochs: 1, batchSize: 32, seed: 11)
+        var fast = TrainingConfig.airbench(model: model, epochs: 1, batchSize: 32, seed: 11)
         fast.trainLimit = 64
         var quick = TrainingConfig.quick(model: model, epochs: 1, batchSize: 32, seed: 13)
         quick.trainLimit = 64

@@ -5,9 +5,17 @@ public enum Recipe: String, Codable, Sendable, CaseIterable {
     /// The reference recipe of `../shared/bench/train_reference.py` (`TrainingConfig()`).
     case standard
     /// airbench94_muon's recipe on the `airbench` preset: 94% in 8 epochs.
-    case fast
-    /// The look-ahead recipe on the small `fast` preset: about 90% in 10 epochs.
+    case airbench
+    /// The look-ahead recipe on the small `quick` preset: about 90% in 10 epochs.
     case quick
+
+    /// Names that were recipes once, with where each went (for a refusal that points the way). Until
+    /// 2026-12-02 the 94% recipe was `muon`; until 2026-12-03 it was `fast`, the name of the other
+    /// recipe's preset (now `quick`).
+    public static let retiredNames = [
+        "fast": "the 94% recipe is now called airbench, after its preset; --recipe quick trains the preset once called fast, now quick",
+        "muon": "the Muon recipe is now called airbench",
+    ]
 
     /// The recipe's configuration; a nil argument takes the recipe's own value. `optimizer` chooses the
     /// standard recipe's update rule (and its default rate: 0.1 for SGD, 0.001 for Adam and AdamW); the
@@ -22,22 +30,22 @@ public enum Recipe: String, Codable, Sendable, CaseIterable {
                 model: model ?? ModelSpec.defaultPreset, epochs: epochs ?? 15, batchSize: batchSize ?? 128,
                 learningRate: learningRate ?? (optimizer == .sgd ? 0.1 : 0.001), optimizer: Optimizer.Settings(kind: optimizer),
                 seed: seed)
-        case .fast:
+        case .airbench:
             return Recipe.airbench(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
         case .quick:
             return Recipe.quick(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
         }
     }
 
-    /// The short speed-run recipe (about 90% in 10 minutes on the `fast` preset), after Page's ResNet-9
+    /// The short speed-run recipe (about 90% in 10 minutes on the `quick` preset), after Page's ResNet-9
     /// and airbench: a frozen patch-whitening first layer, convolutions started as identities, batch norm
     /// trained through its biases only (at 64x the learning rate, running estimates at momentum 0.4),
     /// label smoothing 0.2, Nesterov SGD with a linear warm-up and linear decay, look-ahead that
     /// strengthens towards the end, flips and 2-pixel translations, and flip+translate test-time averaging
-    /// of the last evaluation. Its own values: the `fast` preset, 10 epochs, batch 256, rate 0.2.
+    /// of the last evaluation. Its own values: the `quick` preset, 10 epochs, batch 256, rate 0.2.
     private static func quick(model: String?, epochs: Int?, batchSize: Int?, learningRate: Float?, seed: UInt64) -> TrainingConfig {
         var config = TrainingConfig(
-            model: model ?? "fast", epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: learningRate ?? 0.2,
+            model: model ?? "quick", epochs: epochs ?? 10, batchSize: batchSize ?? 256, learningRate: learningRate ?? 0.2,
             schedule: .linear(warmup: 0.2),
             optimizer: Optimizer.Settings(kind: .sgd, momentum: 0.9, nesterov: true, weightDecay: 5e-4), labelSmoothing: 0.2,
             augmentation: Augmentation(crop: true, cropPadding: 2, horizontalFlip: true), seed: seed)
@@ -91,10 +99,10 @@ extension TrainingConfig {
         Recipe.quick.configuration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
     }
 
-    /// `Recipe.fast`'s configuration (a nil argument takes the recipe's own value).
-    public static func fast(
+    /// `Recipe.airbench`'s configuration (a nil argument takes the recipe's own value).
+    public static func airbench(
         model: String? = nil, epochs: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0
     ) -> TrainingConfig {
-        Recipe.fast.configuration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
+        Recipe.airbench.configuration(model: model, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
     }
 }

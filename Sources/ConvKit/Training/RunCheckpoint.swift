@@ -54,13 +54,13 @@ public enum RunCheckpoint {
         var metadata = metadata
         metadata[formatKey] = formatValue
         metadata[specKey] = network.spec.text
-        var file = Checkpoint.safeTensors(from: network.stateTensors + extraState, metadata: metadata)
+        var file = StateDict.safeTensors(from: network.stateTensors + extraState, metadata: metadata)
         file.tensors += extraEntries
         for parameter in network.parameters {
             guard let mask = parameter.mask else { continue }
             let bytes = (0..<parameter.count).map { mask.base[parameter.layout.internalIndex(ofTorchIndex: $0)] != 0 ? UInt8(1) : 0 }
             file.tensors.append(
-                SafeTensors.Entry(name: Checkpoint.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
+                SafeTensors.Entry(name: StateDict.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
         }
         return file
     }
@@ -78,6 +78,21 @@ public enum RunCheckpoint {
         public var datasetName: String? { metadata[datasetKey] }
         /// The per-epoch metrics recorded so far.
         public var history: TrainingHistory { RunCheckpoint.history(in: metadata) }
+        /// The class names stored with the model (`RunCheckpoint.classNames(in:count:)`), or CIFAR-10's.
+        public var classNames: [String] {
+            RunCheckpoint.classNames(in: metadata, count: network.classCount) ?? DataSource.cifar10(directory: "").classNames
+        }
+
+        /// The optimiser state a pruned copy of this run keeps, so that `train --resume` fine-tunes it
+        /// within the run's schedule: all of it when pruning kept every shape (magnitude pruning masks
+        /// weights), only the step count when shapes changed (filter pruning; momentum starts again from
+        /// zero).
+        public func optimizerState(forPrunedShapes shapesChanged: Bool) -> [SafeTensors.Entry] {
+            file.tensors.filter { entry in
+                shapesChanged ? entry.name == StateDict.optimizerPrefix + "step" : entry.name.hasPrefix(StateDict.optimizerPrefix)
+            }
+        }
+
         /// The config the run was started with.
         public func config() throws -> TrainingConfig {
             do {
@@ -111,10 +126,10 @@ public enum RunCheckpoint {
         // Sized before its weights are allocated: a spec can ask for more memory than the machine has.
         try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: path)
         let network = Network(plan: plan)
-        try Checkpoint.load(file, into: network.stateTensors, source: path)
-        try Checkpoint.requireFinite(file, for: network.stateTensors, source: path)
+        try StateDict.load(file, into: network.stateTensors, source: path)
+        try StateDict.requireFinite(file, for: network.stateTensors, source: path)
         for parameter in network.parameters {
-            guard let entry = file[Checkpoint.maskPrefix + parameter.name] else { continue }
+            guard let entry = file[StateDict.maskPrefix + parameter.name] else { continue }
             guard let bytes = entry.uint8s, entry.shape == parameter.layout.torchShape else {
                 throw RunCheckpointError(path: path, problem: "has a pruning mask for \(parameter.name) of the wrong shape or type")
             }
@@ -141,7 +156,7 @@ public enum RunCheckpoint {
         // fresh (a pruned model's new shapes, or a checkpoint written without that state).
         for state in trainer.resumableState {
             guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
-            try Checkpoint.requireFinite(entry, source: path)
+            try StateDict.requireFinite(entry, source: path)
             switch state.content {
             case let .float(buffer, layout):
                 if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }

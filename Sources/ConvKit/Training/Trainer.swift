@@ -244,7 +244,7 @@ public final class Trainer {
     public func step() -> Outcome {
         precondition(!isFinished, "the run has finished its \(config.epochs) epochs")
         precondition(stepInEpoch < stepsPerEpoch, "the epoch's evaluation was interrupted; the run was abandoned")
-        let started = DispatchTime.now().uptimeNanoseconds
+        let stopwatch = Stopwatch()
         if orderEpoch != completedEpochs {
             var shuffle = RandomSource(seed: config.seed, stream: UInt64(completedEpochs) &+ 0x5EED)
             order = shuffle.permutation(trainSet.count)
@@ -290,7 +290,7 @@ public final class Trainer {
         epochTally.loss += Double(result.loss) * Double(x.batch)
         epochTally.correct += result.correct
         epochTally.seen += x.batch
-        epochTally.seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        epochTally.seconds += stopwatch.seconds
         let record = TrainingHistory.Step(
             step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
         history.steps.append(record)

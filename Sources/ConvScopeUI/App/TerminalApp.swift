@@ -153,7 +153,7 @@ public final class TerminalApp {
                 }
             }
 
-            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            let now = Stopwatch.now
             let compression = lab.results
             let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1

@@ -15,19 +15,13 @@ struct EvalCommand: ParsableCommand {
     @Option(
         name: .long,
         help: "Test-time augmentation: none, flip (image and mirror) or flip+translate (six views; shifted views mirror the border if the run's crops did).")
-    var tta = "none"
+    var tta = TestTimeAugmentation.none
 
     @Flag(name: .long, help: "Print JSON (accuracy, loss, per-class accuracy, confusion matrix).")
     var json = false
 
-    func validate() throws {
-        guard TestTimeAugmentation(rawValue: tta) != nil else {
-            throw ValidationError("--tta must be none, flip or flip+translate, not '\(tta)'")
-        }
-    }
-
     func run() throws {
-        let views = TestTimeAugmentation(rawValue: tta)!
+        let views = tta
         let (model, metadata) = try Classifier.load(checkpoint)
         if case .float(let network) = model { try requireMemory(network, for: .inference(batch: 128), checkpoint: checkpoint) }
         let dataset = try data.load(trainLimit: 0)

@@ -26,29 +26,24 @@ struct GradCAMCommand: ParsableCommand {
     var targetClass: String?
 
     @Option(name: .long, help: "cam, gradcam, gradcam++ or layercam.")
-    var method = "gradcam"
+    var method = ActivationMapMethod.gradCAM
 
     @Option(name: .long, help: "Output PNG.")
     var out: String?
 
     @Option(name: .long, help: "overlay, heatmap or strip (image | heatmap | overlay, captioned).")
-    var style = "overlay"
+    var style = HeatMapStyle.overlay
 
     @Option(name: .long, help: "Output size in pixels (square).")
     var size = 256
 
     @Option(name: .long, help: "jet, viridis or inferno.")
-    var colormap = "jet"
+    var colormap = ColormapName.jet
 
     @Flag(name: .long, help: "Print the raw map (at layer resolution, before normalisation), logits and choices as JSON.")
     var json = false
 
     func validate() throws {
-        guard ActivationMapMethod(rawValue: method) != nil else {
-            throw ValidationError("--method must be cam, gradcam, gradcam++ or layercam, not '\(method)'")
-        }
-        guard ["overlay", "heatmap", "strip"].contains(style) else { throw ValidationError("--style must be overlay, heatmap or strip") }
-        guard Colormap.named(colormap) != nil else { throw ValidationError("--colormap must be jet, viridis or inferno") }
         guard (8...4096).contains(size) else { throw ValidationError("--size must be between 8 and 4096") }
         guard out != nil || json else { throw ValidationError("give --out FILE.png, --json, or both") }
     }
@@ -60,18 +55,18 @@ struct GradCAMCommand: ParsableCommand {
         let inspector = Inspector(network: loaded.network)
         let logits = inspector.run(picture.tensor)
         let classIndex = try targetClass.map { try parseClass($0, names: names) }
-        let map = try inspector.activationMap(layer: layer, classIndex: classIndex, method: ActivationMapMethod(rawValue: method)!)
+        let map = try inspector.activationMap(layer: layer, classIndex: classIndex, method: method)
         let probabilities = softmax(logits)
         if let out {
-            let colors = Colormap.named(colormap)!
+            let colors = colormap.colormap
             let image: RGBImage
             switch style {
-            case "heatmap": image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).heatmap
-            case "strip":
+            case .heatmap: image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).heatmap
+            case .strip:
                 image = Visualizer.strip(
                     image: picture.image, map: map, className: names[map.classIndex], probability: probabilities[map.classIndex],
                     size: size, colormap: colors)
-            default: image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).overlay
+            case .overlay: image = Visualizer.overlay(image: picture.image, map: map, size: size, colormap: colors).overlay
             }
             try PNG.write(image, to: out)
         }

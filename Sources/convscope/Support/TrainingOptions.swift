@@ -4,26 +4,27 @@ import ConvScopeUI
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, fast, airbench) or a spec string (default simple; airbench with --recipe fast, fast with quick).")
+    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, quick, airbench) or a spec string (default simple; with --recipe airbench or quick, the preset of that name).")
     var model: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard; fast: the 94% speed-run recipe, airbench94_muon's (whitening, Muon on the filters, SGD on biases and classifier, batch 2000, alternating flips, flip+translate TTA); quick: about 90% in 10 minutes (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
-            discussion: "With --recipe fast or quick only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
-    var recipe = Recipe.standard.rawValue
+            "standard; airbench: the 94% speed-run recipe, airbench94_muon's (whitening, Muon on the filters, SGD on biases and classifier, batch 2000, alternating flips, flip+translate TTA); quick: about 90% in 10 minutes (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
+            discussion: "With --recipe airbench or quick only --model, --epochs, --batch, --lr, --seed, --initializer and --train-limit apply."),
+        completion: .list(Recipe.allCases.map(\.rawValue)), transform: Recipe.init(option:))
+    var recipe = Recipe.standard
 
-    @Option(name: .long, help: "Epochs to train (default 15; 8 with --recipe fast, 10 with quick; with --resume, the run's own).")
+    @Option(name: .long, help: "Epochs to train (default 15; 8 with --recipe airbench, 10 with quick; with --resume, the run's own).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch"), help: "Images per step (default 128; 2000 with --recipe fast, 256 with quick).")
+    @Option(name: .customLong("batch"), help: "Images per step (default 128; 2000 with --recipe airbench, 256 with quick).")
     var batchSize: Int?
 
     @Option(name: .long, help: "sgd, adam or adamw.")
-    var optimizer = "sgd"
+    var optimizer = Optimizer.Kind.sgd
 
-    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.24 for --recipe fast's filters, 0.2 for quick).")
+    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.24 for --recipe airbench's filters, 0.2 for quick).")
     var lr: Float?
 
     @Option(name: .long, help: "onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant.")
@@ -41,7 +42,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy loss.")
     var labelSmoothing: Float = 0.1
 
-    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier, torch (PyTorch default everywhere) or normal[:STD] (default: he for ReLU nets; --recipe fast: torch).")
+    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier, torch (PyTorch default everywhere) or normal[:STD] (default: he for ReLU nets; --recipe airbench: torch).")
     var initializer: String?
 
     @Option(name: .long, help: "Seed for init, shuffling, augmentation and dropout.")
@@ -63,19 +64,14 @@ struct TrainingOptions: ParsableArguments {
     var trainLimit: Int?
 
     func validate() throws {
-        guard let kind = Optimizer.Kind(rawValue: optimizer), kind != .muon else {
-            throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)' (Muon comes with --recipe fast)")
+        if optimizer == .muon {
+            throw ValidationError("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe airbench)")
         }
         guard LearningRateSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant, not '\(schedule)'")
         }
         if let initializer, Initializer(parsing: initializer) == nil {
             throw ValidationError("--initializer must be he, xavier, torch or normal[:STD], not '\(initializer)'")
-        }
-        guard Recipe(rawValue: recipe) != nil else {
-            // Until 2026-12-02 the 94% recipe was called `muon` and `fast` named today's `quick`.
-            let renamed = recipe == "muon" ? " (the Muon recipe is now called fast)" : ""
-            throw ValidationError("--recipe must be standard, fast or quick, not '\(recipe)'\(renamed)")
         }
         do {
             try config.validate()
@@ -105,21 +101,17 @@ struct TrainingOptions: ParsableArguments {
         return "\(option) \(error.problem)"
     }
 
-    /// The recipe `--recipe` names (`validate` has refused any other name).
-    var chosenRecipe: Recipe { Recipe(rawValue: recipe) ?? .standard }
-
     /// The model to train: `--model`, or the recipe's default.
     var modelName: String { config.model }
 
     /// The run these options describe: the recipe's configuration with the options it leaves open; the
     /// standard recipe takes every option.
     var config: TrainingConfig {
-        let kind = Optimizer.Kind(rawValue: optimizer) ?? .sgd
-        var config = chosenRecipe.configuration(
-            model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed, optimizer: kind)
+        var config = recipe.configuration(
+            model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed, optimizer: optimizer)
         config.trainLimit = trainLimit
         if let initializer { config.initialization.initializer = Initializer(parsing: initializer) }
-        guard chosenRecipe == .standard else { return config }
+        guard recipe == .standard else { return config }
         config.schedule.learningRate = LearningRateSchedule(schedule) ?? .standardOneCycle
         (config.optimizer.update.momentum, config.optimizer.update.nesterov) = (momentum, nesterov)
         config.optimizer.update.weightDecay = weightDecay
