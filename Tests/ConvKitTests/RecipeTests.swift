@@ -65,9 +65,9 @@ final class RecipeTests: XCTestCase {
     }
 
     func testLookaheadAveragesOnlyTowardsTheEnd() throws {
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 0, totalSteps: 1000), 0)
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 500, totalSteps: 1000), 0.0967, accuracy: 1e-4)
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 0, totalSteps: 1000), 0)
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 500, totalSteps: 1000), 0.0967, accuracy: 1e-4)
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
         // Early in a long run a look-ahead run moves as fast as a plain one.
         let dataset = SyntheticDataset.generate(seed: 34, trainCount: 256, testCount: 16)
         var config = TrainingConfig.quick(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
@@ -130,7 +130,7 @@ final class RecipeTests: XCTestCase {
         var random = RandomSource(seed: 1)
         Initializer.he.initialize(network, random: &random)
         var seen: [[Float]] = []
-        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flip) { batch in
+        let evaluation = Evaluator(classes: 10, batchSize: 20, views: .flip).evaluate(dataset.test) { batch in
             let logits = network.forward(batch, mode: .inference)
             seen.append(logits.array)
             return logits
@@ -147,7 +147,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(six.map(\.weight).reduce(0, +), 1, accuracy: 1e-6)
         XCTAssertEqual(six.filter { $0.shift == 0 }.map(\.weight).reduce(0, +), 0.5, accuracy: 1e-6)
         var batches: [Tensor] = []
-        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate) { batch in
+        _ = Evaluator(classes: 10, batchSize: 20, views: .flipTranslate).evaluate(dataset.test) { batch in
             batches.append(Tensor(batch: batch.batch, shape: batch.shape, values: batch.array))
             return network.forward(batch, mode: .inference)
         }
@@ -161,7 +161,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
         // With reflecting borders (`--recipe airbench`) the row below the image repeats the one above the last.
         var reflected: [Tensor] = []
-        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate, reflectingBorders: true, stoppingWhen: StopSignal()) {
+        _ = Evaluator(classes: 10, batchSize: 20, views: .flipTranslate, reflectingBorders: true).evaluate(dataset.test, stoppingWhen: StopSignal()) {
             reflected.append(Tensor(batch: $0.batch, shape: $0.shape, values: $0.array))
             return network.forward($0, mode: .inference)
         }
@@ -171,13 +171,13 @@ final class RecipeTests: XCTestCase {
     }
 
     func testAlternatingFlipsShowEveryImageBothWays() throws {
-        let flips = (0..<2000).map { image in (0..<4).map { Trainer.alternatingFlip(image: image, epoch: $0, seed: 7) } }
+        let flips = (0..<2000).map { image in (0..<4).map { BatchSampler.alternatingFlip(image: image, epoch: $0, seed: 7) } }
         for (image, sides) in flips.enumerated() {
             XCTAssertEqual(sides, [sides[0], !sides[0], sides[0], !sides[0]], "image \(image) changes sides every epoch")
         }
         let startMirrored = flips.filter { $0[0] }.count
         XCTAssertTrue((900...1100).contains(startMirrored), "about half start mirrored: \(startMirrored)")
-        let otherSeed = (0..<2000).filter { Trainer.alternatingFlip(image: $0, epoch: 0, seed: 8) != flips[$0][0] }.count
+        let otherSeed = (0..<2000).filter { BatchSampler.alternatingFlip(image: $0, epoch: 0, seed: 8) != flips[$0][0] }.count
         XCTAssertTrue((900...1100).contains(otherSeed), "another seed draws other coins: \(otherSeed) differ")
 
         // In training: the batch of a one-image set is that image, mirrored in one epoch and not the next
@@ -198,7 +198,7 @@ final class RecipeTests: XCTestCase {
         mirror.flip = true
         var labels: [Int] = []
         let mirrored = BatchAssembler().assemble(dataset.train, transforms: [mirror], into: FloatBuffer(), labels: &labels).array
-        let expected = Trainer.alternatingFlip(image: 0, epoch: 0, seed: 7) ? [mirrored, plain] : [plain, mirrored]
+        let expected = BatchSampler.alternatingFlip(image: 0, epoch: 0, seed: 7) ? [mirrored, plain] : [plain, mirrored]
         XCTAssertEqual(seen, expected)
     }
 

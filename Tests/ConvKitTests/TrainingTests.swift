@@ -63,7 +63,7 @@ final class TrainingTests: XCTestCase {
 
         var batches = 0
         let stop = StopSignal()
-        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 64, stoppingWhen: stop) { x in
+        let evaluation = Evaluator(classes: 10, batchSize: 64).evaluate(dataset.test, stoppingWhen: stop) { x in
             batches += 1
             stop.raise()
             return trainer.network.infer(x)

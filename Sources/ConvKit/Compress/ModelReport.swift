@@ -27,8 +27,8 @@ public struct ModelReport: Sendable, Equatable {
         _ label: String, _ classifier: Classifier, checkpoint: SafeTensors, testSet: ImageSet, stoppingWhen stop: StopSignal
     ) -> ModelReport? {
         guard
-            let evaluation = Trainer.evaluate(
-                classes: classifier.classCount, on: testSet, batchSize: 256, stoppingWhen: stop, { classifier.logits($0) }),
+            let evaluation = Evaluator(classes: classifier.classCount, batchSize: 256).evaluate(
+                testSet, stoppingWhen: stop, { classifier.logits($0) }),
             !stop.isRaised
         else { return nil }
         var benchmark = Benchmark()

@@ -205,7 +205,7 @@ public final class TerminalApp {
         let result = Locked<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async(group: group) {
             let network = session.copyNetwork().network
-            let evaluation = Trainer.evaluate(classes: network.classCount, on: test, stoppingWhen: stop) { network.infer($0) }
+            let evaluation = Evaluator(classes: network.classCount).evaluate(test, stoppingWhen: stop) { network.infer($0) }
             result.withLock { $0 = evaluation }
         }
         return result

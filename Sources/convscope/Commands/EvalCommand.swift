@@ -28,9 +28,8 @@ struct EvalCommand: ParsableCommand {
         if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
         }
-        let evaluation = Trainer.evaluate(
-            classes: model.classCount, on: dataset.test, views: views, reflectingBorders: RunCheckpoint.reflectsBorders(metadata)
-        ) { model.logits($0) }
+        let evaluator = Evaluator(classes: model.classCount, views: views, reflectingBorders: RunCheckpoint.reflectsBorders(metadata))
+        let evaluation = evaluator.evaluate(dataset.test) { model.logits($0) }
         if json {
             try printJSON([
                 "checkpoint": checkpoint, "model": model.spec.text, "int8": metadata[QuantizedNetwork.quantizationKey] != nil, "dataset": dataset.displayName,
