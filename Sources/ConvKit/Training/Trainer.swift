@@ -34,6 +34,10 @@ public final class Trainer {
     /// evaluation at the end of an epoch then stops after its current batch, and the epoch is left
     /// unrecorded. A trainer whose epoch evaluation was cut short takes no more steps.
     public let interruption = StopSignal()
+    /// The health timeline (per-layer histograms, norms, update ratios, dead units, alarms), recorded
+    /// around the updates at its own cadence (`HealthRecorder`; `health.settings.every = 0` turns it off).
+    public lazy var health = HealthRecorder(
+        network: network, probe: dataset.test, stepsPerEpoch: stepsPerEpoch, peakRate: config.learningRate)
 
     private let trainSet: ImageSet
     private let assembler = BatchAssembler()
@@ -278,8 +282,10 @@ public final class Trainer {
             return diverge(quantity, value: result.loss.isFinite ? Float(squaredNorm.squareRoot()) : result.loss, rate: rate, at: start)
         }
         if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
+        health.willUpdate(step: step, stepInEpoch: stepInEpoch, loss: result.loss, rate: rate)
         optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
         if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
+        health.didUpdate()
         stepInEpoch += 1
         epochTally.loss += Double(result.loss) * Double(x.batch)
         epochTally.correct += result.correct
@@ -323,6 +329,7 @@ public final class Trainer {
         lastGood.restore()
         position = lastGoodPosition!
         (divergence.restoredEpoch, divergence.restoredStep, divergence.restoredGlobalStep) = (completedEpochs, stepInEpoch, globalStep)
+        health.noteDivergence(divergence)
         return .diverged(divergence)
     }
 

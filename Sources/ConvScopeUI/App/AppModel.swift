@@ -38,6 +38,11 @@ public struct AppModel: Sendable {
     public var method: ActivationMapMethod = .gradCAM
     public var scaleScope: ColorScaleScope = .map
     public var logScale = false
+    /// What the health view's heat strips show (`h`) and which distribution it draws (`H`).
+    public var healthMetric: HealthMetric = .gradientNorm
+    public var healthQuantity: HealthQuantity = .gradients
+    /// Health alarms raised so far that the status line has announced.
+    public var healthAlarmsSeen: Int?
     public var showsHelp = false
     public var quitPrompt: QuitPrompt?
     public var status: StatusMessage?
@@ -73,6 +78,7 @@ public struct AppModel: Sendable {
         runState = snapshot.state
         unsavedSteps = snapshot.unsavedSteps
         if let latest = snapshot.lastEvaluation { evaluation = latest }
+        announceHealthAlarms(snapshot.health)
         guard snapshot.messageSerial > messageSerial else { return [] }
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {
@@ -125,6 +131,8 @@ public struct AppModel: Sendable {
         case .character("m"): method = method.next
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
+        case .character("h"): healthMetric = healthMetric.next
+        case .character("H"): healthQuantity = healthQuantity.next
         case .character("e"): return [.export(.heatmap)]
         case .character("E"): return [.export(.grid)]
         case .character(let key) where AppModel.compressionKeys.contains(key):
@@ -157,6 +165,17 @@ public struct AppModel: Sendable {
         default: break
         }
         return []
+    }
+
+    /// Puts a newly raised health alarm on the status line (alarms in a checkpoint's history, seen at the
+    /// first snapshot, are in the header and the health view, not announced as news). A divergence's own
+    /// alarm is left to the divergence's message.
+    private mutating func announceHealthAlarms(_ health: HealthHistory) {
+        defer { healthAlarmsSeen = health.alarmsRaised }
+        guard let seen = healthAlarmsSeen, health.alarmsRaised > seen, let newest = health.alarmLog.last else { return }
+        if case .nonFinite = newest.kind, newest.layer == nil || runState == .diverged { return }
+        let more = health.alarmsRaised - seen > 1 ? " (+\(health.alarmsRaised - seen - 1) more, 7 shows them)" : " (7: health view)"
+        status = StatusMessage("health alarm: " + HealthText.line(newest) + more, isError: true)
     }
 
     private mutating func moveImage(by offset: Int) {

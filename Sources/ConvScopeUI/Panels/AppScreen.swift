@@ -45,6 +45,11 @@ public enum AppScreen {
                     theme: theme)
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
+            case .health:
+                HealthPanel.draw(
+                    snapshot.health, selectedLayer: model.selectedLayer.name, layerOrder: model.layers.map(\.name),
+                    metric: model.healthMetric, quantity: model.healthQuantity, recordingOff: snapshot.healthRecordingOff, into: &grid,
+                    in: content, theme: theme)
             }
         }
         let message = model.status
@@ -73,6 +78,7 @@ public enum AppScreen {
             return "\(model.method)\(layer)"
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
+        case .health: return "Health (h H, j/k layer)"
         }
     }
 
