@@ -44,7 +44,7 @@ public final class HealthRecorder {
     /// Alarms raised since `takeRaisedAlarms()` last ran.
     private var raised: [HealthAlarm] = []
     private var lastStepStart: UInt64?
-    private var stepSeconds = 0.0, recordingSeconds = 0.0, recordsThisSession = 0
+    private var stepSeconds = 0.0, countedSteps = 0, recordingSeconds = 0.0, recordsThisSession = 0
 
     public init(network: Network, probe: ImageSet, stepsPerEpoch: Int, peakRate: Float, settings: HealthSettings = HealthSettings()) {
         self.network = network
@@ -92,8 +92,15 @@ public final class HealthRecorder {
     /// and keeps the weights it will compare against.
     public func willUpdate(step: Int, stepInEpoch: Int, loss: Float, rate: Float) {
         let now = DispatchTime.now().uptimeNanoseconds
-        // An interval holding an epoch's test evaluation is not training time.
-        if let last = lastStepStart, stepInEpoch > 0 { stepSeconds += Double(now - last) / 1e9 }
+        // An interval holding an epoch's test evaluation is not training time, nor one holding a pause in the app
+        // (ten times the average step).
+        if let last = lastStepStart, stepInEpoch > 0 {
+            let interval = Double(now - last) / 1e9
+            if countedSteps == 0 || interval < 10 * stepSeconds / Double(countedSteps) {
+                stepSeconds += interval
+                countedSteps += 1
+            }
+        }
         lastStepStart = now
         guard isEnabled, records(step: step) else { return }
         let total = Float(FiniteCheck.squaredGradientNorm(network.parameters).squareRoot())
@@ -158,7 +165,7 @@ public final class HealthRecorder {
             history.overhead > settings.overheadBudget
         {
             history.every *= 2
-            (recordingSeconds, stepSeconds, recordsThisSession) = (0, 0, 0)
+            (recordingSeconds, stepSeconds, countedSteps, recordsThisSession) = (0, 0, 0, 0)
         }
     }
 

@@ -21,6 +21,7 @@ public enum AppKeys {
         KeyBinding("i", "compression view: int8-quantise a copy"),
         KeyBinding("w", "compression view: write the newest compressed model"),
         KeyBinding("h / H", "health view: strip metric / distribution shown"),
+        KeyBinding("L", "learning-rate range test on a copy (a applies)"),
         KeyBinding("s", "save a checkpoint"),
         KeyBinding("Ctrl-L", "repaint the screen"),
         KeyBinding("?", "this help (Esc closes)"),

@@ -44,11 +44,17 @@ public struct AppModel: Sendable {
     /// Health alarms raised so far that the status line has announced.
     public var healthAlarmsSeen: Int?
     public var showsHelp = false
+    /// The learning-rate range test's overlay, while open, with the test's latest state.
+    public var learningRateSearch: LearningRateSearch.State?
+    public var showsLearningRateSearch = false
     public var quitPrompt: QuitPrompt?
     public var status: StatusMessage?
 
     /// Facts from the latest snapshot that keys depend on.
     public var runState: TrainingSnapshot.State = .paused
+    /// The schedule's peak rate and the factor the user applied to it (to apply a suggested rate).
+    public var scheduledPeak: Float = 0
+    public var learningRateScale: Float = 1
     public var unsavedSteps = 0
     public var messageSerial = 0
     /// The latest test-set evaluation (the session's, or one the app ran for an opened checkpoint).
@@ -76,6 +82,7 @@ public struct AppModel: Sendable {
     /// latest evaluation. Returns `.quit` once a save requested by the quit dialog has landed.
     public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
         runState = snapshot.state
+        (scheduledPeak, learningRateScale) = (snapshot.config.learningRate, snapshot.learningRateScale)
         unsavedSteps = snapshot.unsavedSteps
         if let latest = snapshot.lastEvaluation { evaluation = latest }
         announceHealthAlarms(snapshot.health)
@@ -97,6 +104,7 @@ public struct AppModel: Sendable {
     public mutating func handle(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
         if key == .interrupt { return [.quit] }
         if let prompt = quitPrompt { return answerQuitPrompt(prompt, key: key) }
+        if showsLearningRateSearch { return answerLearningRateSearch(key) }
         if showsHelp {
             showsHelp = false
             if key == .character("?") || key == .escape { return [] }
@@ -141,6 +149,10 @@ public struct AppModel: Sendable {
                 return []
             }
             return [AppModel.compressionMethods[key].map(AppEffect.compress) ?? .writeCompressed]
+        case .character("L"):
+            showsLearningRateSearch = true
+            learningRateSearch = nil
+            return [.findLearningRate]
         case .character("s"): return [.save]
         case .character("\u{0C}"): return [.repaint]
         default: layerSelection.handle(key)
@@ -153,6 +165,27 @@ public struct AppModel: Sendable {
         "p": .magnitudePruning(amount: 0.3), "P": .filterPruning(fraction: 0.25), "i": .int8(calibrationImages: 256),
     ]
     static let compressionKeys: Set<Character> = Set(compressionMethods.keys).union(["w"])
+
+    /// Keys while the learning-rate overlay is open: `a` applies the suggestion as the schedule's peak,
+    /// Esc or `L` closes it (cancelling a test in progress).
+    private mutating func answerLearningRateSearch(_ key: Key) -> [AppEffect] {
+        switch key {
+        case .character("a"):
+            guard let suggested = learningRateSearch?.result?.suggestedRate else {
+                status = StatusMessage(learningRateSearch?.isRunning == false ? "no suggestion to apply" : "the test is still running")
+                return []
+            }
+            showsLearningRateSearch = false
+            let peak = scheduledPeak * learningRateScale
+            status = StatusMessage("learning rate peak set to \(HealthText.number(suggested)) (the range test's suggestion)")
+            return peak > 0 ? [.scaleLearningRate(suggested / peak)] : []
+        case .escape, .character("L"), .character("q"):
+            showsLearningRateSearch = false
+            return learningRateSearch?.isRunning == false ? [] : [.cancelLearningRateSearch]
+        default:
+            return []
+        }
+    }
 
     private mutating func answerQuitPrompt(_ prompt: QuitPrompt, key: Key) -> [AppEffect] {
         guard prompt == .asking else { return [] }

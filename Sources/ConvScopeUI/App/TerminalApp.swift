@@ -89,6 +89,7 @@ public final class TerminalApp {
         let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         let exports = BackgroundJobs(label: "convscope.export")
+        let dataset = trainer.dataset, rateSearch = LearningRateSearch()
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -107,6 +108,7 @@ public final class TerminalApp {
                 model.evaluation = evaluation
             }
             if let exported = exports.takeMessage() { model.status = exported }
+            if model.showsLearningRateSearch { model.learningRateSearch = rateSearch.current }
             worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
             let insight = worker.latest
             if layout.shows(.compression, selectedTab: model.selectedTab) { lab.survey(weightsVersion: snapshot.weightsVersion) }
@@ -128,6 +130,7 @@ public final class TerminalApp {
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
                     lab.finish()
+                    rateSearch.finish()
                     exports.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
@@ -150,12 +153,18 @@ public final class TerminalApp {
                 case .writeCompressed:
                     model.status = writeCompressed(lab, exporter: exporter)
                 case .repaint: screen.invalidate()
+                case .findLearningRate:
+                    rateSearch.start(session: session, dataset: dataset)
+                    model.status = StatusMessage("learning-rate range test on a copy of the weights; training goes on")
+                case .cancelLearningRateSearch: rateSearch.cancel()
                 }
             }
 
             let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
             let compression = lab.results
-            let frame = FrameToken(snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount)
+            let frame = FrameToken(
+                snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
+                searchSerial: model.learningRateSearch?.serial ?? -1)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
@@ -284,8 +293,10 @@ private struct FrameToken: Equatable {
     let insightVersion: Int?
     let compressionSerial: Int
     let exportsFinished: Int
+    let searchSerial: Int
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int) {
+    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int) {
+        self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state
         messageSerial = snapshot.messageSerial

@@ -61,6 +61,9 @@ public enum AppScreen {
         if model.showsHelp {
             HelpOverlay(bindings: AppKeys.bindings, footer: "? or Esc closes this help", theme: theme).draw(into: &grid, in: layout.screen)
         }
+        if model.showsLearningRateSearch {
+            drawLearningRateSearch(model.learningRateSearch, into: &grid, in: layout.screen, theme: theme)
+        }
         if let prompt = model.quitPrompt {
             drawQuitPrompt(prompt, unsavedSteps: model.unsavedSteps, into: &grid, in: layout.screen, theme: theme)
         }
@@ -79,6 +82,27 @@ public enum AppScreen {
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
         case .health: return "Health (h H, j/k layer)"
+        }
+    }
+
+    /// The learning-rate range test over the middle of the screen: the curve so far, then the suggestion.
+    static func drawLearningRateSearch(_ state: LearningRateSearch.State?, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        let box = rect.centered(width: min(rect.width - 2, 76), height: min(rect.height - 2, 20))
+        grid.fill(box, with: Cell(" ", style: theme.text))
+        let inside = Frame(title: "Learning-rate range test (L)", isFocused: true, theme: theme).draw(into: &grid, in: box)
+        let content = Rect(x: inside.x + 1, y: inside.y, width: inside.width - 2, height: inside.height)
+        let (chart, footer) = content.splitBottom(2)
+        let points = state?.points ?? []
+        let result = state?.result ?? LearningRateFinder.Result(points: points, suggestedRate: nil, steepestRate: nil, stoppedEarly: false)
+        LearningRateText.draw(result, into: &grid, in: chart, theme: theme)
+        let (first, second) = footer.splitTop(1)
+        if let state, !state.isRunning {
+            grid.writeLine(LearningRateText.summary(result), in: first, style: theme.warning)
+            grid.writeLine("a applies it as the schedule's peak  ·  Esc closes", in: second, style: theme.keyName)
+        } else {
+            let rate = points.last.map { " (rate \(HealthText.number($0.rate)))" } ?? ""
+            grid.writeLine("step \(points.count) of at most \(state?.steps ?? 100)\(rate), on a copy of the weights", in: first, style: theme.text)
+            grid.writeLine("Esc cancels", in: second, style: theme.keyName)
         }
     }
 
