@@ -72,7 +72,8 @@ public enum FeaturesPanel {
     /// maps largest while the filters get a fair size too. Each candidate split is scored by the maps'
     /// drawn area as a share of what the whole body would give them, plus half the filters' drawn area as
     /// a share of what the body would give them up to 4x enlargement, so the maps take what the filters do
-    /// not need (a 3x3 kernel drawn at 12x12 pixels is plenty) and neither gets a slot it leaves half empty.
+    /// not need (a 3x3 kernel drawn at 12x12 pixels is plenty) and neither gets a slot it leaves half empty;
+    /// a split that cannot show every filter at one pixel per weight (when the body can) is not taken.
     public static func split(
         _ body: Rect, maps: (count: Int, width: Int, height: Int), filters: (count: Int, kernel: Int)
     ) -> (maps: Rect, filters: Rect) {
@@ -82,14 +83,17 @@ public enum FeaturesPanel {
         let filtersAlone = min(
             area(tileSize(count: filters.count, width: filters.kernel, height: filters.kernel, in: whole)),
             Double(16 * filters.kernel * filters.kernel))
+        // Every filter is shown, at one cell per weight at least when the whole body allows that.
+        let filterFloor = min(filtersAlone, Double(filters.kernel * filters.kernel))
         func score(_ mapRect: Rect, _ filterRect: Rect) -> Double {
             let f = area(tileSize(count: filters.count, width: filters.kernel, height: filters.kernel, in: filterRect.splitTop(1).rest))
+            guard f >= filterFloor, f > 0 else { return -1 + f / max(filterFloor, 1) }
             let filterShare = filtersAlone > 0 ? min(f / filtersAlone, 1) : 0
             guard mapsAlone > 0 else { return filterShare }
             let m = area(tileSize(count: maps.count, width: maps.width, height: maps.height, in: mapRect.splitTop(1).rest))
             return m / mapsAlone + 0.5 * filterShare
         }
-        var best = (score: -1.0, maps: body, filters: body)
+        var best = (score: -Double.infinity, maps: body, filters: body)
         for width in stride(from: min(12, body.width / 2), through: body.width / 2, by: 1) {
             let parts = body.splitRight(width)
             let candidate = (maps: parts.rest.splitRight(1).rest, filters: parts.right)
@@ -105,7 +109,7 @@ public enum FeaturesPanel {
     }
 
     /// The pixel size `drawTiles` gives `count` tiles of `width` x `height` in `rect`.
-    static func tileSize(count: Int, width: Int, height: Int, in rect: Rect) -> (width: Int, height: Int) {
+    public static func tileSize(count: Int, width: Int, height: Int, in rect: Rect) -> (width: Int, height: Int) {
         tileLayout(count: count, width: width, height: height, in: rect)?.size ?? (0, 0)
     }
 
