@@ -8,6 +8,8 @@ public struct TrainingSnapshot: Sendable {
         case running, paused, stepping, finished
         /// Paused by a divergence (`divergence` says where); the weights are the last good ones.
         case diverged
+        /// Following a run that another process trains (`RunWatcher`): nothing here can steer it.
+        case watching
     }
 
     public var datasetName: String
@@ -49,6 +51,8 @@ public struct TrainingSnapshot: Sendable {
     public var health = HealthHistory()
     /// Whether health recording is off (`--health-every 0`).
     public var healthRecordingOff = false
+    /// The run directory being watched and the checkpoint shown, when the state is `.watching`.
+    public var watch: WatchStatus? = nil
 
     public var totalEpochs: Int { config.epochs }
 }
