@@ -118,7 +118,7 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(model.selectedTab, .layers)
         _ = model.handle(.backTab, layout: layout)
         _ = model.handle(.backTab, layout: layout)
-        XCTAssertEqual(model.selectedTab, .compression)
+        XCTAssertEqual(model.selectedTab, .health)
         _ = model.handle(.character("4"), layout: layout)
         XCTAssertEqual(model.selectedTab, .gradCAM)
         // Beside the layer list (100x30) the tabs skip the layer panel.
@@ -194,7 +194,7 @@ final class AppModelTests: XCTestCase {
     func testEveryHelpKeyIsHandled() throws {
         // Every single-character key the help lists does something (changes the state or returns
         // an effect); a key the model ignored would be a lie in the help.
-        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "e", "E", "s", "?", "q"]
+        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "h", "H", "L", "e", "E", "s", "?", "q"]
             .map { .character(Character($0)) } + [.tab, .backTab, .up, .down, .left, .right]
         for key in keys {
             var model = try makeModel()

@@ -108,7 +108,7 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertTrue(large.allSatisfy { $0.count <= 200 })
         try tmux.resize(width: 80, height: 24)
         try tmux.waitFor("the tabbed layout") { screen in
-            screen.contains { $0.contains("1 Curves │ 2 Layers │ 3 Features │ 4 Grad-CAM │ 5 Confusion") }
+            screen.contains { $0.contains("1 Curves │ 2 Layers │ 3 Featur… │ 4 Grad-C…") && $0.contains("7 Health") }
                 && screen.count >= 24 && screen[23].contains("? help  q quit")
         }
         try tmux.resize(width: 50, height: 15)
