@@ -36,11 +36,13 @@ public final class Trainer {
     public let interruption = StopSignal()
 
     private let trainSet: ImageSet
-    private let assembler = BatchAssembler()
+    /// Assembles the next batch on a second queue while a step runs.
+    private let batches = BatchPrefetcher()
+    /// Whether a step starts assembling the next batch on a second queue while it computes. On by default;
+    /// off gives exactly the same run, assembling each batch when its step begins.
+    public var prefetchesBatches = true
     private let loss: CrossEntropyLoss
-    private let batchBuffer = FloatBuffer()
     private let logitGradient = FloatBuffer()
-    private var labels: [Int] = []
     private var order: [Int] = []
     /// The epoch `order` was shuffled for.
     private var orderEpoch = -1
@@ -244,16 +246,15 @@ public final class Trainer {
             order = shuffle.permutation(trainSet.count)
             orderEpoch = completedEpochs
         }
-        let step = globalStep
-        var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))
-        let batchIndices = order[(stepInEpoch * config.batchSize)..<min((stepInEpoch + 1) * config.batchSize, order.count)]
-        var transforms = batchIndices.map { config.augmentation.draw(source: $0, &random) }
-        if config.alternatingFlip {
-            for i in transforms.indices {
-                transforms[i].flip = Trainer.alternatingFlip(image: transforms[i].source, epoch: completedEpochs, seed: config.seed)
-            }
+        let step = globalStep, index = stepInEpoch
+        let (x, labels) = batches.batch(
+            BatchPrefetcher.Key(epoch: completedEpochs, stepInEpoch: index, globalStep: step), of: trainSet
+        ) { transforms(stepInEpoch: index, globalStep: step) }
+        if prefetchesBatches && index + 1 < stepsPerEpoch {
+            batches.prefetch(
+                BatchPrefetcher.Key(epoch: completedEpochs, stepInEpoch: index + 1, globalStep: step + 1), of: trainSet,
+                transforms: transforms(stepInEpoch: index + 1, globalStep: step + 1))
         }
-        let x = assembler.assemble(trainSet, transforms: transforms, into: batchBuffer, labels: &labels)
         for (index, layer) in network.allLayers.enumerated() {
             guard let dropout = layer as? Dropout else { continue }
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
@@ -301,6 +302,20 @@ public final class Trainer {
             keepAsLastGood()
             return .epochFinished(record, epoch, lastEvaluation!)
         }
+    }
+
+    /// The augmented images of step `stepInEpoch` of the epoch `order` is shuffled for, global step `step`:
+    /// drawn from that step's own random stream, so drawing them a step early (to prefetch) changes nothing.
+    private func transforms(stepInEpoch: Int, globalStep step: Int) -> [ImageTransform] {
+        var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))
+        let batchIndices = order[(stepInEpoch * config.batchSize)..<min((stepInEpoch + 1) * config.batchSize, order.count)]
+        var transforms = batchIndices.map { config.augmentation.draw(source: $0, &random) }
+        if config.alternatingFlip {
+            for i in transforms.indices {
+                transforms[i].flip = Trainer.alternatingFlip(image: transforms[i].source, epoch: completedEpochs, seed: config.seed)
+            }
+        }
+        return transforms
     }
 
     /// Copies the run as it stands as the state a divergence goes back to (once per epoch: a copy of the
