@@ -178,9 +178,20 @@ struct BenchCommand: ParsableCommand {
 
     /// Runs ../shared/bench/torch_reference.py for one model with its recommended allocator settings.
     func runReference(_ name: String) throws -> (train: Double, infer: Double) {
+        let run = try runPython([reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)])
+        for object in run.objects {
+            guard let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double else { continue }
+            return (train, infer)
+        }
+        throw RuntimeError("the PyTorch reference \(reference) printed no result (exit \(run.status)); is torch installed for \(python)?")
+    }
+
+    /// Runs `--python` with `arguments` and PyTorch's recommended allocator settings (glibc keeps large
+    /// buffers instead of returning them every step): the JSON objects it printed, one a line, and its exit status.
+    func runPython(_ arguments: [String]) throws -> (objects: [[String: Any]], status: Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)]
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MALLOC_MMAP_MAX_"] = "0"
         environment["MALLOC_TRIM_THRESHOLD_"] = "100000000000"
@@ -190,12 +201,9 @@ struct BenchCommand: ParsableCommand {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        for line in output.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double
-            else { continue }
-            return (train, infer)
+        let objects = output.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
-        throw RuntimeError("the PyTorch reference \(reference) printed no result (exit \(process.terminationStatus)); is torch installed for \(python)?")
+        return (objects, process.terminationStatus)
     }
 }

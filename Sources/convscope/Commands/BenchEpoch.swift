@@ -34,28 +34,11 @@ extension BenchCommand {
         }
     }
 
-    /// Runs one epoch of ../shared/bench/train_reference.py (training and test evaluation) and returns its
-    /// seconds, with the allocator settings `runReference` uses.
+    /// Runs one epoch of ../shared/bench/train_reference.py (training and test evaluation) and returns its seconds.
     private func runTrainReference(_ name: String, data directory: String) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [trainReference, directory, name, "1", "0.1", String(batch)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["MALLOC_MMAP_MAX_"] = "0"
-        environment["MALLOC_TRIM_THRESHOLD_"] = "100000000000"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        for line in output.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                (object["epoch"] as? Int) == 1, let seconds = object["elapsed_s"] as? Double
-            else { continue }
-            return seconds
-        }
+        let run = try runPython([trainReference, directory, name, "1", "0.1", String(batch)])
+        if let seconds = run.objects.first(where: { ($0["epoch"] as? Int) == 1 })?["elapsed_s"] as? Double { return seconds }
         throw RuntimeError(
-            "the PyTorch training reference \(trainReference) printed no epoch (exit \(process.terminationStatus)); is torch installed for \(python)?")
+            "the PyTorch training reference \(trainReference) printed no epoch (exit \(run.status)); is torch installed for \(python)?")
     }
 }
