@@ -45,6 +45,9 @@ public final class Trainer {
 
     /// The epoch's order, each image's augmentation and the assembled batches.
     private let sampler: BatchSampler
+    /// Whether a step starts assembling the next batch on a second queue while it computes. On by default;
+    /// off gives exactly the same run, assembling each batch when its step begins.
+    public var prefetchesBatches = true
     /// The optimiser wrapped in look-ahead, when the config asks for it.
     private let lookahead: LookaheadOptimizer?
     /// Rates some parameters follow on top of the run's schedule (`TrainingConfig.configureParameters`).
@@ -190,6 +193,9 @@ public final class Trainer {
         let stopwatch = Stopwatch()
         let step = globalStep
         let x = sampler.batch(epoch: completedEpochs, stepInEpoch: stepInEpoch, globalStep: step, labels: &labels)
+        if prefetchesBatches && stepInEpoch + 1 < stepsPerEpoch {
+            sampler.prefetch(epoch: completedEpochs, stepInEpoch: stepInEpoch + 1, globalStep: step + 1)
+        }
         for (index, layer) in network.allLayers.enumerated() {
             guard let dropout = layer as? Dropout else { continue }
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
