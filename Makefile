@@ -113,26 +113,26 @@ deps:
 # why); reports from system libraries we do not build would be suppressed narrowly in .sanitizers/ (each
 # line saying why). Leak checking is off (LeakSanitizer needs a runtime the toolchain lacks here). Not part
 # of `make test`: it takes several times as long.
+# SANITIZE_TESTS narrows the run, e.g. SANITIZE_TESTS="--filter TUIEndToEndTests".
+SANITIZE_TESTS ?=
 SANITIZE_DATA = if [ -z "$$CONVSCOPE_DATA" ] && [ -d "$(DATA_DEFAULT)" ]; then export CONVSCOPE_DATA="$$(cd $(DATA_DEFAULT) && pwd)"; fi
 sanitize: sanitize-thread sanitize-address
 
 sanitize-thread: deps
 	@$(SANITIZE_DATA); \
 	$(SWIFT) build -c release --sanitize=thread --scratch-path .build-tsan --product convscope && \
-	$(SWIFT) build -c release --sanitize=thread --scratch-path .build-tsan --build-tests && \
 	cc -O2 -shared -fPIC -o .build-tsan/swift_refcount_tsan.so .sanitizers/swift_refcount_tsan.c -ldl && \
 	LD_PRELOAD="$$(pwd)/.build-tsan/swift_refcount_tsan.so" \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$$(pwd)/.sanitizers/thread.supp" \
 	CONVSCOPE_BIN="$$(pwd)/.build-tsan/release/convscope" \
-	$(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan --skip-build
+	$(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan $(SANITIZE_TESTS)
 
 sanitize-address: deps
 	@$(SANITIZE_DATA); \
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product convscope && \
-	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --build-tests && \
 	ASAN_OPTIONS="halt_on_error=1 detect_leaks=0" \
 	CONVSCOPE_BIN="$$(pwd)/.build-asan/release/convscope" \
-	$(SWIFT) test -c release --sanitize=address --scratch-path .build-asan --skip-build
+	$(SWIFT) test -c release --sanitize=address --scratch-path .build-asan $(SANITIZE_TESTS)
 
 # Our speed against PyTorch's reference in one run (needs ~/torchref, see ../shared/bench/README.md).
 bench: build

@@ -38,7 +38,7 @@ final class RunDirectoryTests: XCTestCase {
                 try writer.saveCheckpoint(trainer)
                 lastEpochStep = trainer.globalStep
             case .diverged(let divergence):
-                return XCTFail("tiny diverged on the synthetic set: \(divergence)")
+                return XCTFail("the run diverged: \(divergence)")
             }
         }
 
