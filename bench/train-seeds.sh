@@ -6,7 +6,8 @@
 #   e.g. bench/train-seeds.sh fast 0 1 2
 #        bench/train-seeds.sh standard 0 -- --model resnet20 --epochs 30
 #
-# Checkpoints, metrics, logs and `/usr/bin/time -v` reports go to $OUT (default runs/RECIPE). OpenBLAS's
+# Checkpoints, metrics, logs and `/usr/bin/time -v` reports go to $OUT (default runs/RECIPE). The release
+# binary is built first unless CONVSCOPE_BIN names one. OpenBLAS's
 # core-type override is unset, as for the quick and fast runs of docs/results.md (GUIDE: it can halve
 # OpenBLAS); the CPU, the date and the load are printed first, so a result can be quoted with them.
 set -euo pipefail
@@ -21,8 +22,12 @@ data=${CONVSCOPE_DATA:?set CONVSCOPE_DATA to the CIFAR-10 folder (cifar-10-batch
 out=${OUT:-runs/$recipe}
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian: apt-get install time)" >&2; exit 1; }
 
-swift build -c release --product convscope
-bin=$PWD/.build/release/convscope
+if [ -n "${CONVSCOPE_BIN:-}" ]; then
+    bin=$CONVSCOPE_BIN
+else
+    swift build -c release --product convscope
+    bin=$PWD/.build/release/convscope
+fi
 mkdir -p "$out"
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores," \
      "$(grep -m1 -o 'avx512[a-z_0-9]*' /proc/cpuinfo >/dev/null && echo AVX-512 || echo 'no AVX-512'), load:$(uptime | sed 's/.*load average://')"

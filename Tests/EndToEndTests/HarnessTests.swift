@@ -99,6 +99,17 @@ final class HarnessTests: XCTestCase {
                 XCTAssertTrue(result.output.contains(command), "the \(shell) script completes \(command)")
             }
             XCTAssertTrue(result.output.contains("recipe"), "the \(shell) script completes --recipe")
+            // The shell's own parser reads the script, where the shell is installed (bash always is; zsh and
+            // fish are not part of make deps, so without them only the generation above is checked).
+            let parser = "/usr/bin/\(shell)"
+            guard FileManager.default.isExecutableFile(atPath: parser) else {
+                print("note: \(parser) is not installed, so its parser did not read the \(shell) script")
+                continue
+            }
+            let script = folder + "/convscope.\(shell)"
+            try result.output.write(toFile: script, atomically: true, encoding: .utf8)
+            let parsed = try TestProcess.run(parser, ["-n", script])
+            XCTAssertEqual(parsed.status, 0, "\(shell) -n rejects the script: \(parsed.errors)")
         }
     }
 
