@@ -20,7 +20,7 @@ struct ConvScope: ParsableCommand {
         subcommands: [
             TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
             GradCAMCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self, DistillCommand.self,
-            BenchCommand.self, DownloadCommand.self,
+            BenchCommand.self, DownloadCommand.self, WatchCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )

@@ -98,14 +98,14 @@ public struct CompressionResults: Sendable, Equatable {
 /// `convscope prune` and `quantize` do (`ModelReport.measure`: parameters, non-zero parameters,
 /// stored bytes, test accuracy, inference images/s), one request at a time on its own queue.
 ///
-/// Every request works on a copy taken with `TrainingSession.copyNetwork()` between steps; the
-/// float32 row of that weights version is measured first unless the table has it already. Nothing
+/// Every request works on a copy taken with `WeightsSource.copyNetwork()` (between training steps, or
+/// of the checkpoint a watched run shows); the float32 row of that weights version is measured first unless the table has it already. Nothing
 /// pauses the training: the measurement shares the cores with it. The UI reads `results`.
 public final class CompressionLab: Sendable {
     /// Seconds between readings of the current weights' sparsity while they change.
     public static let surveyInterval: Double = 2
     private let queue = DispatchQueue(label: "convscope.compression", qos: .utility)
-    private let session: TrainingSession
+    private let session: any WeightsSource
     private let trainImages: ImageSet
     private let testImages: ImageSet
     private let state = Locked(State())
@@ -145,7 +145,7 @@ public final class CompressionLab: Sendable {
     }
 
     /// A lab over `session`'s model: int8 calibrates on `trainImages`, accuracy is measured on `testImages`.
-    public init(session: TrainingSession, trainImages: ImageSet, testImages: ImageSet) {
+    public init(session: any WeightsSource, trainImages: ImageSet, testImages: ImageSet) {
         self.session = session
         self.trainImages = trainImages
         self.testImages = testImages

@@ -3,8 +3,10 @@
 /// Its users keep that promise by construction: `TrainingSession` reads and writes its trainer only in
 /// blocks running on its serial training queue (`runStep`, `scheduleStep`, `publish`, `command` blocks,
 /// `queue.sync`), and `InsightWorker` touches its network copy only inside `compute`, which runs on its
-/// serial insight queue. Accesses are therefore ordered by the queue and never concurrent, which is
-/// what makes the unchecked `Sendable` conformance sound.
+/// serial insight queue; `RunWatcher` touches its directory reader only on its polling queue and the
+/// network it shows only on its weights queue (both serial, every access inside a block on them).
+/// Accesses are therefore ordered by the queue and never concurrent, which is what makes the unchecked
+/// `Sendable` conformance sound.
 final class Confined<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

@@ -63,7 +63,7 @@ public final class InsightWorker: Sendable {
     public static let refreshInterval: Double = 1
 
     private let queue = DispatchQueue(label: "convscope.insight", qos: .utility)
-    private let session: TrainingSession
+    private let session: any WeightsSource
     private let images: ImageSet
     private let state = Locked<State>(State())
     /// The inspector's own network and scratch; only touched on `queue`.
@@ -81,7 +81,7 @@ public final class InsightWorker: Sendable {
         init(network: Network) { self.network = network }
     }
 
-    public init(session: TrainingSession, images: ImageSet) {
+    public init(session: any WeightsSource, images: ImageSet) {
         self.session = session
         self.images = images
         workspace = Confined(Workspace(network: session.copyNetwork().network))

@@ -89,7 +89,7 @@ public final class TrainingSession: Sendable {
             switch core.state {
             case .running, .stepping: core.state = .paused
             case .paused, .diverged: core.state = .running
-            case .finished: break
+            case .finished, .watching: break
             }
         }
     }

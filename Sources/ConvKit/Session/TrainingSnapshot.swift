@@ -8,6 +8,8 @@ public struct TrainingSnapshot: Sendable {
         case running, paused, stepping, finished
         /// Paused by a divergence (`divergence` says where); the weights are the last good ones.
         case diverged
+        /// Following a run that another process trains (`RunWatcher`): nothing here can steer it.
+        case watching
     }
 
     public var datasetName: String
@@ -45,6 +47,8 @@ public struct TrainingSnapshot: Sendable {
     /// The latest divergence, while the session is `.diverged` (and until a step gets through again). It
     /// arrives with a new `messageSerial` and no `message`: front ends word it.
     public var divergence: Divergence?
+    /// The run directory being watched and the checkpoint shown, when the state is `.watching`.
+    public var watch: WatchStatus? = nil
 
     public var totalEpochs: Int { config.epochs }
 }

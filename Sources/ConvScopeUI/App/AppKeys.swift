@@ -25,4 +25,12 @@ public enum AppKeys {
         KeyBinding("?", "this help (Esc closes)"),
         KeyBinding("q", "quit (asks when training is unsaved)"),
     ]
+
+    /// Keys that steer training: unavailable while watching a run another process trains.
+    public static let trainingKeys: Set<String> = ["space", "n", "+ / -", "s"]
+
+    /// The bindings for a watched run (`convscope watch`): the training keys marked unavailable.
+    public static let watchingBindings: [KeyBinding] = bindings.map { binding in
+        trainingKeys.contains(binding.key) ? KeyBinding(binding.key, "unavailable: another process trains this run") : binding
+    }
 }

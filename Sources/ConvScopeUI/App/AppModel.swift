@@ -72,7 +72,12 @@ public struct AppModel: Sendable {
     public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
         runState = snapshot.state
         unsavedSteps = snapshot.unsavedSteps
-        if let latest = snapshot.lastEvaluation { evaluation = latest }
+        // A watched run's evaluation belongs to the checkpoint shown: none while a newer one is evaluated.
+        if snapshot.state == .watching {
+            evaluation = snapshot.lastEvaluation
+        } else if let latest = snapshot.lastEvaluation {
+            evaluation = latest
+        }
         guard snapshot.messageSerial > messageSerial else { return [] }
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {
@@ -95,6 +100,10 @@ public struct AppModel: Sendable {
             showsHelp = false
             if key == .character("?") || key == .escape { return [] }
         }
+        if runState == .watching, let refused = AppModel.watchingRefusal(key) {
+            status = StatusMessage(refused)
+            return []
+        }
         switch key {
         case .character("q"):
             // While training runs, steps may land after the last snapshot: ask then too.
@@ -109,6 +118,7 @@ public struct AppModel: Sendable {
             case .running: status = StatusMessage("n takes a step while paused: press space first")
             case .finished: status = StatusMessage("training has finished: there is no next step")
             case .paused, .stepping, .diverged: return [.step]
+            case .watching: break  // refused above
             }
         case .character("+"), .character("="): return [.scaleLearningRate(1.25)]
         case .character("-"), .character("_"): return [.scaleLearningRate(0.8)]
@@ -138,6 +148,20 @@ public struct AppModel: Sendable {
         default: layerSelection.handle(key)
         }
         return []
+    }
+
+    /// Why a training key does nothing while watching a run that another process trains, or nil for
+    /// the other keys.
+    static func watchingRefusal(_ key: Key) -> String? {
+        let what: String
+        switch key {
+        case .character(" "): what = "pause"
+        case .character("n"): what = "step"
+        case .character("+"), .character("="), .character("-"), .character("_"): what = "learning rate"
+        case .character("s"): what = "save"
+        default: return nil
+        }
+        return "\(what) is unavailable while watching: another process trains this run"
     }
 
     /// The compression view's keys: p, P and i measure a compressed copy, w writes the newest.

@@ -9,6 +9,9 @@ public enum AppStart {
     /// Offer download / synthetic / quit first; `makeTrainer` builds the run for the chosen data
     /// (on the UI thread).
     case setup(SetupModel, downloader: DatasetDownloader, syntheticSeed: UInt64, makeTrainer: (Dataset) throws -> Trainer)
+    /// Follow a run another process trains (`convscope watch`): the watcher's checkpoints, with images
+    /// of `dataset` (its test set, and training images for int8 calibration).
+    case watching(RunWatcher, dataset: Dataset)
 }
 
 /// Where the app's files go and how the run opens.
@@ -67,6 +70,8 @@ public final class TerminalApp {
         switch start {
         case .ready(let trainer):
             return runSession(trainer)
+        case let .watching(watcher, dataset):
+            return runWatch(watcher, dataset: dataset)
         case let .setup(model, downloader, seed, makeTrainer):
             switch runSetup(model, downloader: downloader, syntheticSeed: seed, makeTrainer: makeTrainer) {
             case .success(let trainer): return runSession(trainer)
@@ -80,13 +85,45 @@ public final class TerminalApp {
     private func runSession(_ trainer: Trainer) -> AppOutcome {
         // Everything read from the trainer is read before the session takes it over.
         let (train, test) = (trainer.dataset.train, trainer.dataset.test)
-        var model = AppModel(layers: ModelSummary(trainer.network).rows, classNames: trainer.dataset.classNames, testLabels: test.labels)
+        let layers = ModelSummary(trainer.network).rows, classNames = trainer.dataset.classNames
         let resumed = trainer.globalStep > 0
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
+        return runLoop(
+            RunView(source: session, controls: session, layers: layers, classNames: classNames, train: train, test: test,
+                    evaluateAtStart: resumed, stop: { session.stop() }))
+    }
+
+    /// `convscope watch`: the same views over a run directory another process writes. The training
+    /// keys are refused by `AppModel` (the state is `.watching`), so there are no controls.
+    private func runWatch(_ watcher: RunWatcher, dataset: Dataset) -> AppOutcome {
+        let layers = ModelSummary(watcher.copyNetwork().network).rows
+        return runLoop(
+            RunView(source: watcher, controls: nil, layers: layers, classNames: dataset.classNames, train: dataset.train,
+                    test: dataset.test, evaluateAtStart: false, stop: { watcher.stop() }))
+    }
+
+    /// What the event loop shows and steers.
+    private struct RunView {
+        /// Snapshots and weight copies for the views.
+        let source: any WeightsSource
+        /// Where pause, step, learning rate and save go; nil when nothing here trains.
+        let controls: TrainingSession?
+        let layers: [ModelSummary.Row]
+        let classNames: [String]
+        let train: ImageSet, test: ImageSet
+        /// Evaluate the opening weights off the UI thread (a run opened from a checkpoint).
+        let evaluateAtStart: Bool
+        /// Stops the source for good (the app is quitting).
+        let stop: () -> Void
+    }
+
+    private func runLoop(_ run: RunView) -> AppOutcome {
+        let (session, train, test) = (run.source, run.train, run.test)
+        var model = AppModel(layers: run.layers, classNames: run.classNames, testLabels: test.labels)
         let worker = InsightWorker(session: session, images: test)
         let lab = CompressionLab(session: session, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
-        let checkpointEvaluation = resumed ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
+        let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         let exports = BackgroundJobs(label: "convscope.export")
         if screen.truecolorUnavailable {
@@ -107,23 +144,27 @@ public final class TerminalApp {
                 model.evaluation = evaluation
             }
             if let exported = exports.takeMessage() { model.status = exported }
-            worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion)
+            // A watched run has no weights to show until its first checkpoint has loaded.
+            let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
+            if hasWeights { worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion) }
             let insight = worker.latest
-            if layout.shows(.compression, selectedTab: model.selectedTab) { lab.survey(weightsVersion: snapshot.weightsVersion) }
+            if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
+                lab.survey(weightsVersion: snapshot.weightsVersion)
+            }
             for effect in effects {
                 switch effect {
-                case .togglePause: session.togglePause()
-                case .step: session.step()
-                case .scaleLearningRate(let factor): session.scaleLearningRate(by: factor)
+                case .togglePause: run.controls?.togglePause()
+                case .step: run.controls?.step()
+                case .scaleLearningRate(let factor): run.controls?.scaleLearningRate(by: factor)
                 case .save:
-                    session.save()
+                    run.controls?.save()
                     model.status = StatusMessage("saving \(options.checkpointPath)…")
                 case .saveAndQuit:
-                    session.pause()
-                    session.save()
+                    run.controls?.pause()
+                    run.controls?.save()
                 case .quit:
                     quitting.raise()
-                    session.stop()
+                    run.stop()
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
@@ -135,6 +176,8 @@ public final class TerminalApp {
                         return .interrupted(signal: signal, unsavedSteps: unsaved)
                     }
                     return .quit(unsavedSteps: unsaved)
+                case .export where !hasWeights:
+                    model.status = StatusMessage("nothing to export yet: waiting for the run's first checkpoint")
                 case .export(let kind):
                     // The insight on screen when it is for the current selection, else one computed on the export queue.
                     let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
@@ -143,6 +186,8 @@ public final class TerminalApp {
                         TerminalApp.export(kind, of: shown ?? worker.computeNow(request), exporter: exporter, classNames: classNames, scope: scope)
                     }
                     model.status = StatusMessage(kind == .heatmap ? "exporting the heatmap…" : "exporting the feature maps…")
+                case .compress(let method) where !hasWeights:
+                    model.status = StatusMessage("\(method.label) needs weights: waiting for the run's first checkpoint")
                 case .compress(let method):
                     model.status = lab.request(method, weightsVersion: snapshot.weightsVersion)
                         ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
@@ -200,7 +245,7 @@ public final class TerminalApp {
     /// from a checkpoint has no evaluation of its own until it finishes another epoch); it gives up
     /// after the current batch when `stop` is raised, so quitting does not wait for the whole test set.
     private func evaluateInBackground(
-        _ session: TrainingSession, on test: ImageSet, group: DispatchGroup, stoppingWhen stop: StopSignal
+        _ session: any WeightsSource, on test: ImageSet, group: DispatchGroup, stoppingWhen stop: StopSignal
     ) -> Locked<Evaluation?> {
         let result = Locked<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async(group: group) {
@@ -284,6 +329,7 @@ private struct FrameToken: Equatable {
     let insightVersion: Int?
     let compressionSerial: Int
     let exportsFinished: Int
+    let watch: WatchStatus?
 
     init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int) {
         step = snapshot.globalStep
@@ -294,5 +340,6 @@ private struct FrameToken: Equatable {
         insightVersion = insight?.weightsVersion
         self.compressionSerial = compressionSerial
         self.exportsFinished = exportsFinished
+        watch = snapshot.watch
     }
 }

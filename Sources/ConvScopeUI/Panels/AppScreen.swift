@@ -6,6 +6,8 @@ import ConvKit
 public enum AppScreen {
     /// The hint the status line shows when there is no message.
     public static let hint = "space pause  n step  j/k layer  ←/→ image  c class  m method  e export  s save"
+    /// The hint while watching a run another process trains (no training keys).
+    public static let watchingHint = "WATCHING  j/k layer  ←/→ image  c class  m method  e export  (training keys off)"
 
     /// Renders a frame. Only the layer list's scroll position is written back into `model` (the list
     /// learns its height when drawn); everything else is read.
@@ -27,8 +29,8 @@ public enum AppScreen {
             ).draw(into: &grid, in: tabBar)
         }
         for (panel, rect) in layout.visiblePanels(selectedTab: model.selectedTab) {
-            let inside = Frame(title: title(of: panel, model: model, insight: insight), isFocused: panel == .layers, theme: theme)
-                .draw(into: &grid, in: rect)
+            let frameTitle = title(of: panel, model: model, insight: insight, watching: snapshot.watch != nil)
+            let inside = Frame(title: frameTitle, isFocused: panel == .layers, theme: theme).draw(into: &grid, in: rect)
             let content = Rect(x: inside.x + 1, y: inside.y, width: inside.width - 2, height: inside.height)
             switch panel {
             case .curves:
@@ -40,21 +42,27 @@ public enum AppScreen {
             case .gradCAM:
                 GradCAMPanel.draw(insight, model: model, into: &grid, in: content, theme: theme)
             case .confusion:
+                // A watched run's matrix is its checkpoint's, evaluated here.
+                let watched = snapshot.watch.map { watch in
+                    watch.checkpointStep.map { "Evaluating checkpoint step \($0) on the test set…" } ?? "Waiting for the run's first checkpoint."
+                }
                 ConfusionPanel.draw(
-                    model.evaluation, classNames: model.classNames, epoch: snapshot.completedEpochs, into: &grid, in: content,
-                    theme: theme)
+                    model.evaluation, classNames: model.classNames, epoch: snapshot.watch?.checkpointEpoch ?? snapshot.completedEpochs,
+                    into: &grid, in: content, theme: theme,
+                    absentText: watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
             }
         }
         let message = model.status
         StatusLine(
-            left: message?.text ?? hint, right: "? help  q quit",
+            left: message?.text ?? (snapshot.state == .watching ? watchingHint : hint), right: "? help  q quit",
             style: message?.isError == true ? AppColors.errorBar : theme.statusBar
         ).draw(into: &grid, in: layout.status)
 
         if model.showsHelp {
-            HelpOverlay(bindings: AppKeys.bindings, footer: "? or Esc closes this help", theme: theme).draw(into: &grid, in: layout.screen)
+            let bindings = snapshot.state == .watching ? AppKeys.watchingBindings : AppKeys.bindings
+            HelpOverlay(bindings: bindings, footer: "? or Esc closes this help", theme: theme).draw(into: &grid, in: layout.screen)
         }
         if let prompt = model.quitPrompt {
             drawQuitPrompt(prompt, unsavedSteps: model.unsavedSteps, into: &grid, in: layout.screen, theme: theme)
@@ -63,14 +71,16 @@ public enum AppScreen {
     }
 
     /// A panel's frame title: what it shows and the key that changes it.
-    static func title(of panel: Panel, model: AppModel, insight: Insight?) -> String {
+    /// While watching a run, the explanation names the checkpoint step its weights come from.
+    static func title(of panel: Panel, model: AppModel, insight: Insight?, watching: Bool = false) -> String {
         switch panel {
         case .curves: return "Curves"
         case .layers: return "Layers (j/k)"
         case .features: return "Features: \(model.selectedLayer.name)"
         case .gradCAM:
             let layer = insight?.mapLayer.map { " at \($0)" } ?? ""
-            return "\(model.method)\(layer)"
+            let step = watching ? insight.map { " · step \($0.weightsVersion)" } ?? "" : ""
+            return "\(model.method)\(layer)\(step)"
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
         }

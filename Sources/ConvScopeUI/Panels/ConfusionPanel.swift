@@ -3,15 +3,16 @@ import Foundation
 
 /// The latest test evaluation: a confusion matrix (rows the true class, columns the predicted one,
 /// cells the percentage of the row, shaded by it: green on the diagonal, red off it) with each
-/// class's accuracy at the end of its row, and per-class accuracy bars when there is room.
+/// class's accuracy at the end of its row, and per-class accuracy bars when there is room. Without an
+/// evaluation, `absentText` says when one comes.
 public enum ConfusionPanel {
     public static func draw(
         _ evaluation: Evaluation?, classNames: [String], epoch: Int, into grid: inout CellGrid, in rect: Rect,
-        theme: Theme = .standard
+        theme: Theme = .standard, absentText: String = "The confusion matrix appears after the first epoch's test evaluation."
     ) {
         guard !rect.isEmpty else { return }
         guard let evaluation else {
-            for (index, line) in "The confusion matrix appears after the first epoch's test evaluation.".wrapped(toWidth: rect.width)
+            for (index, line) in absentText.wrapped(toWidth: rect.width)
                 .prefix(rect.height).enumerated()
             {
                 grid.writeLine(line, in: Rect(x: rect.x, y: rect.y + index, width: rect.width, height: 1), style: theme.dimText)

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Row one: app name, the dataset (SYNTHETIC in a loud badge, never passing for CIFAR-10), the model
 /// and, on the right, the run state. Row two: epoch, step, learning rate, images/s and ETA, with a
-/// progress bar when there is room. Fields that do not fit are left out from the end.
+/// progress bar when there is room. Fields that do not fit are left out from the end. A watched run
+/// (`convscope watch`) says WATCHING and, on row two, the step of the checkpoint the views show.
 public enum HeaderPanel {
     public static func draw(_ snapshot: TrainingSnapshot, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard) {
         guard !rect.isEmpty else { return }
@@ -29,6 +30,7 @@ public enum HeaderPanel {
 
     /// The second row's text, as much as fits in `width`.
     public static func progressLine(_ snapshot: TrainingSnapshot, width: Int) -> String {
+        if let watch = snapshot.watch { return watchLine(snapshot, watch, width: width) }
         let epoch = min(snapshot.completedEpochs + 1, snapshot.totalEpochs)
         let step = snapshot.state == .finished ? snapshot.stepsPerEpoch : snapshot.stepInEpoch
         var fields = [
@@ -46,6 +48,31 @@ public enum HeaderPanel {
             let fraction = snapshot.totalSteps > 0 ? Double(snapshot.globalStep) / Double(snapshot.totalSteps) : 0
             fields[5] = "▕" + BarChart.bar(value: fraction, width: barWidth) + "▏ " + fields[5]
         }
+        return fitting(fields, separator: separator, width: width)
+    }
+
+    /// A watched run's second row: the checkpoint the views show first, then how far the writer's
+    /// metrics have got (which runs ahead of the checkpoints).
+    static func watchLine(_ snapshot: TrainingSnapshot, _ watch: WatchStatus, width: Int) -> String {
+        let shown =
+            watch.checkpointStep.map { "checkpoint step \($0)" + (watch.checkpointEpoch.map { " (epoch \($0))" } ?? "") }
+            ?? "no checkpoint yet"
+        var fields = [shown]
+        if snapshot.history.steps.isEmpty && snapshot.history.epochs.isEmpty {
+            fields.append("no metrics yet")
+        } else {
+            let epoch = min(snapshot.completedEpochs + 1, snapshot.totalEpochs)
+            fields.append("run step \(snapshot.globalStep)" + (snapshot.totalSteps > 0 ? "/\(snapshot.totalSteps)" : ""))
+            fields.append("epoch \(epoch)/\(snapshot.totalEpochs)")
+            if snapshot.learningRate.isFinite { fields.append(String(format: "lr %.4g", snapshot.learningRate)) }
+            if snapshot.imagesPerSecond > 0 { fields.append("\(Int(snapshot.imagesPerSecond.rounded()).formatted) img/s") }
+        }
+        fields.append(watch.directory)
+        return fitting(fields, separator: "  │  ", width: width)
+    }
+
+    /// The fields, joined, as many as fit in `width` (from the first).
+    private static func fitting(_ fields: [String], separator: String, width: Int) -> String {
         var line = ""
         for field in fields {
             let candidate = line.isEmpty ? field : line + separator + field
@@ -62,6 +89,7 @@ public enum HeaderPanel {
         case .stepping: return "STEPPING"
         case .finished: return "FINISHED"
         case .diverged: return "DIVERGED"
+        case .watching: return "WATCHING"
         }
     }
 
@@ -72,6 +100,7 @@ public enum HeaderPanel {
         case .paused, .stepping: background = AppColors.caution
         case .finished: background = AppColors.accent
         case .diverged: background = AppColors.bad
+        case .watching: background = AppColors.accent
         }
         // Reverse video: the colour becomes the badge's background, and stays a block without colours.
         return Style(foreground: background, attributes: [.bold, .reverse])
