@@ -29,10 +29,16 @@ build() {
         *) echo "fuzz.sh: unknown build mode '$mode' (release or smoke)" >&2; exit 2 ;;
     esac
     local out="$out_root/$mode"
-    mkdir -p "$out/ckernels" "$out/modulemap"
-    printf 'module CKernels {\n    header "%s/Sources/CKernels/include/ckernels.h"\n    export *\n}\n' "$root" >"$out/modulemap/module.modulemap"
-    for source in Sources/CKernels/*.c; do
-        clang -O2 -fPIC -ISources/CKernels/include -c "$source" -o "$out/ckernels/$(basename "$source" .c).o" &
+    # The package's C targets (the kernels, the signal-time cleanup), each with a module map as SwiftPM makes one.
+    local c_targets=(CKernels CCleanup) target header
+    mkdir -p "$out/cobjects" "$out/modulemap"
+    : >"$out/modulemap/module.modulemap"
+    for target in "${c_targets[@]}"; do
+        header=$(find "Sources/$target/include" -name '*.h' | head -n 1)
+        printf 'module %s {\n    header "%s/%s"\n    export *\n}\n' "$target" "$root" "$header" >>"$out/modulemap/module.modulemap"
+        for source in "Sources/$target"/*.c; do
+            clang -O2 -fPIC -I"Sources/$target/include" -c "$source" -o "$out/cobjects/$target-$(basename "$source" .c).o" &
+        done
     done
     wait
     local blas_cflags blas_libs png_cflags
@@ -43,9 +49,9 @@ build() {
     swiftc "$optimization" -wmo -num-threads 2 -parse-as-library -swift-version 6 -module-name ConvKit \
         -sanitize=fuzzer,address \
         -Xcc -fmodule-map-file=Sources/CBLAS/module.modulemap -Xcc -fmodule-map-file=Sources/CPNG/module.modulemap \
-        -Xcc -fmodule-map-file="$out/modulemap/module.modulemap" -I Sources/CKernels/include \
+        -Xcc -fmodule-map-file="$out/modulemap/module.modulemap" -I Sources/CKernels/include -I Sources/CCleanup/include \
         $blas_cflags $png_cflags $blas_libs \
-        $(find Sources/ConvKit Fuzz/Harnesses -name '*.swift' | sort) "$out"/ckernels/*.o \
+        $(find Sources/ConvKit Fuzz/Harnesses -name '*.swift' | sort) "$out"/cobjects/*.o \
         -o "$out/convscope-fuzz" 2>&1 | { grep -v "ld.gold: warning: Cannot export local symbol" || true; }
     [ -x "$out/convscope-fuzz" ] || { echo "fuzz.sh: the build failed" >&2; exit 1; }
     for name in "${harnesses[@]}"; do ln -sf convscope-fuzz "$out/fuzz-$name"; done
