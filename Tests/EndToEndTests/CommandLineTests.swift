@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -279,7 +280,7 @@ final class CommandLineTests: XCTestCase {
     }
 }
 
-/// Runs the release binary the Makefile built (`CONVSCOPE_BIN`), or `.build/release/convscope`.
+/// Runs the current `convscope` binary (`ConvscopeBinary`: `CONVSCOPE_BIN`, or `.build/release/convscope`).
 enum Convscope {
     struct Result {
         var status: Int32
@@ -287,18 +288,14 @@ enum Convscope {
         var stderr: String
     }
 
+    /// The binary's path; throws (failing the test) when it is missing or older than the sources.
     static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["CONVSCOPE_BIN"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/convscope").path
+        get throws { try ConvscopeBinary.path() }
     }
 
     /// Runs the binary with `arguments` (or, given `executable`, that program, e.g. a shell wrapping it).
     static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("no convscope binary at \(binary): build it first (make test does)")
-            throw CocoaError(.fileNoSuchFile)
-        }
+        let binary = try Self.binary
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
