@@ -109,7 +109,8 @@ final class HealthTests: XCTestCase {
     }
 
     func testTheCadenceRecordsEarlyStepsThenMultiplesAndThinsPastCapacity() throws {
-        let trainer = try trainer(every: 8)
+        // 512 images: 16 steps an epoch, so the 32 steps below fit the run's two epochs.
+        let trainer = try trainer(every: 8, trainCount: 512)
         trainer.health.settings.capacity = 6
         for _ in 0..<16 { trainer.step() }
         // Steps 1, 2, 4 (before the first multiple), then 8 and 16.
