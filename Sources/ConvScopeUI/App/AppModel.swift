@@ -109,7 +109,7 @@ public struct AppModel: Sendable {
     public mutating func handle(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
         if key == .interrupt { return [.quit] }
         if let prompt = quitPrompt { return answerQuitPrompt(prompt, key: key) }
-        if showsLearningRateSearch { return answerLearningRateSearch(key) }
+        if showsLearningRateSearch { return answerLearningRateSearch(key, layout: layout) }
         if showsHelp {
             showsHelp = false
             if key == .character("?") || key == .escape { return [] }
@@ -193,7 +193,7 @@ public struct AppModel: Sendable {
 
     /// Keys while the learning-rate overlay is open: `a` applies the suggestion as the schedule's peak,
     /// Esc or `L` closes it (cancelling a test in progress).
-    private mutating func answerLearningRateSearch(_ key: Key) -> [AppEffect] {
+    private mutating func answerLearningRateSearch(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
         switch key {
         case .character("a"):
             guard let suggested = learningRateSearch?.result?.suggestedRate else {
@@ -204,11 +204,15 @@ public struct AppModel: Sendable {
             let peak = scheduledPeak * learningRateScale
             status = StatusMessage("learning rate peak set to \(HealthText.number(suggested)) (the range test's suggestion)")
             return peak > 0 ? [.scaleLearningRate(suggested / peak)] : []
-        case .escape, .character("L"), .character("q"):
+        case .escape, .character("L"):
             showsLearningRateSearch = false
             return learningRateSearch?.isRunning == false ? [] : [.cancelLearningRateSearch]
         default:
-            return []
+            // Like the help overlay, any other key closes the range test (cancelling it) and then does its own job,
+            // so the app never swallows keys behind a panel.
+            showsLearningRateSearch = false
+            let cancel: [AppEffect] = learningRateSearch?.isRunning == false ? [] : [.cancelLearningRateSearch]
+            return cancel + handle(key, layout: layout)
         }
     }
 
