@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // The registry: a fixed table, so that a handler never meets a structure half-grown.
@@ -167,3 +170,14 @@ void ccleanup_set_graceful(const char *notice) {
 
 int ccleanup_interrupts_received(void) { return interrupt_count; }
 int ccleanup_last_interrupt_signal(void) { return last_interrupt; }
+
+// ---------------------------------------------------------------------------------------------
+// Freed memory. glibc keeps what a job freed for reuse, and after a large block is freed it raises its
+// mmap threshold, so the next large buffers come from the heap too and stay resident when freed: an
+// app that ran one Score-CAM kept the few hundred MB it peaked at until it quit (docs/reliability.md).
+
+void ccleanup_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

@@ -57,13 +57,7 @@ final class AttributionReferenceTests: XCTestCase {
     }
 
     private func run(_ executable: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? TestProcess.run(executable, arguments))?.status ?? -1
     }
 
     /// NCHW floats of one image to the engine's channels-last layout.

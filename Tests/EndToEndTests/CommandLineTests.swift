@@ -296,29 +296,8 @@ enum Convscope {
 
     /// Runs the binary with `arguments` (or, given `executable`, that program, e.g. a shell wrapping it).
     static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Result {
-        let binary = try Self.binary
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "CONVSCOPE_DATA")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        // Standard error goes to a file, so that reading standard output to its end cannot deadlock
-        // on a full stderr pipe.
-        let errPath = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        // The tests' CONVSCOPE_DATA is theirs to pass: a command must not find the data by accident.
+        let result = try TestProcess.run(executable ?? Self.binary, arguments, environment: environment, removing: ["CONVSCOPE_DATA"])
+        return Result(status: result.status, stdout: result.output, stderr: result.errors)
     }
 }

@@ -38,26 +38,9 @@ final class PyTorchSideTests: XCTestCase {
     /// Runs `executable` with the package importable; standard error goes to a file (no pipe deadlock).
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Convscope.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["PYTHONPATH"] = package + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let errPath = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-py-stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Convscope.Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+        let path = package + (ProcessInfo.processInfo.environment["PYTHONPATH"].map { ":" + $0 } ?? "")
+        let result = try TestProcess.run(executable, arguments, environment: ["PYTHONPATH": path].merging(environment) { $1 })
+        return Convscope.Result(status: result.status, stdout: result.output, stderr: result.errors)
     }
 
     /// PyTorch's logits for the first `count` synthetic test images (seed 0) under a checkpoint.

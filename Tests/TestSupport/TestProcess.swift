@@ -2,17 +2,17 @@ import Foundation
 
 /// Runs a program to its end and collects what it printed.
 public enum TestProcess {
-    /// Runs `executable` with `arguments` (and `environment` added to the tests' own); standard error goes
-    /// to a file, so a chatty child cannot fill a pipe and block.
+    /// Runs `executable` with `arguments` in the tests' environment without the variables named in
+    /// `removing` and with `environment` added; standard error goes to a file, so a chatty child cannot
+    /// fill a pipe and block.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: Set<String> = []
     ) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = ProcessInfo.processInfo.environment.filter { !removing.contains($0.key) }
+            .merging(environment) { $1 }
         let errorPath = NSTemporaryDirectory() + "/convscope-test-stderr-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errorPath) }

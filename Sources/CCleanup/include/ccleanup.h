@@ -32,4 +32,9 @@ void ccleanup_set_graceful(const char *notice);
 int ccleanup_interrupts_received(void);
 int ccleanup_last_interrupt_signal(void);
 
+/// Hands the heap memory freed so far back to the system (glibc's malloc_trim; nothing elsewhere). Not
+/// async-signal-safe: for threads that just finished a one-off job whose buffers peaked far above the
+/// process's steady size.
+void ccleanup_release_free_memory(void);
+
 #endif

@@ -163,7 +163,10 @@ public final class CompressionLab: Sendable {
             return state.addRow(method, weightsVersion: nil, status: .queued)
         }
         guard let id else { return false }
-        queue.async { self.run(method, row: id) }
+        queue.async {
+            self.run(method, row: id)
+            FreedMemory.release()
+        }
         return true
     }
 

@@ -110,6 +110,7 @@ public final class InsightWorker: Sendable {
                 state.latest = insight
                 state.busy = false
             }
+            FreedMemory.release()
         }
     }
 

@@ -1,3 +1,4 @@
+import ConvKit
 import Dispatch
 import Synchronization
 
@@ -24,6 +25,7 @@ public final class BackgroundJobs: Sendable {
     public func run(_ job: @escaping @Sendable () -> StatusMessage) {
         queue.async {
             let message = job()
+            FreedMemory.release()
             self.finished.withLock {
                 $0.count += 1
                 $0.message = message

@@ -20,7 +20,10 @@ public final class LearningRateSearch: Sendable {
 
     private let queue = DispatchQueue(label: "convscope.lr-find", qos: .utility)
     private let state = Mutex<State?>(nil)
-    private let cancelled = Mutex(false)
+    /// The newest test started and the newest cancelled, numbered: a test runs while it is the newest and
+    /// not cancelled. (A flag the job cleared when it began lost a cancel typed before the queue got to
+    /// it: `L` and at once Esc left the test running to its end; the soak found it.)
+    private let tests = Mutex<(started: Int, cancelled: Int)>((0, 0))
 
     public init() {}
 
@@ -29,9 +32,12 @@ public final class LearningRateSearch: Sendable {
 
     /// Starts a test on a copy of `session`'s weights with the run's config (a test in progress is cancelled).
     public func start(session: TrainingSession, dataset: Dataset, finder: LearningRateFinder = LearningRateFinder(start: 1e-6, end: 10, steps: 100)) {
-        cancel()
+        let test = tests.withLock { tests in
+            tests.started += 1
+            return tests.started
+        }
         queue.async {
-            self.cancelled.withLock { $0 = false }
+            guard self.isLive(test) else { return }
             self.state.withLock { $0 = State(steps: finder.steps) }
             let network = session.copyNetwork().network
             let config = session.snapshot.config
@@ -40,17 +46,22 @@ public final class LearningRateSearch: Sendable {
                     $0?.points.append(point)
                     $0?.serial += 1
                 }
-                return !self.cancelled.withLock { $0 }
+                return self.isLive(test)
             }
             self.state.withLock {
                 $0?.result = result
                 $0?.serial += 1
             }
+            FreedMemory.release()
         }
     }
 
-    /// Stops a running test after its current step.
-    public func cancel() { cancelled.withLock { $0 = true } }
+    /// Stops a running test after its current step, or a queued one before it starts.
+    public func cancel() { tests.withLock { $0.cancelled = $0.started } }
+
+    private func isLive(_ test: Int) -> Bool {
+        tests.withLock { $0.started == test && $0.cancelled < test }
+    }
 
     /// Waits for a test in progress to stop (before the app exits).
     public func finish() {

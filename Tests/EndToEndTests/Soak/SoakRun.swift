@@ -18,9 +18,9 @@ import Foundation
 /// **Errors.** The status row in the error style (reverse video) is an error; a new one must be
 /// one the keys of the latest few actions can cause (`allowedErrors`), else it is a failure.
 ///
-/// **Memory.** The app's VmRSS (from `/proc`) about once a second, and settled (`settledMemory`) at
-/// the end of the warm-up and at the end: the end's may exceed the warm-up's by at most
-/// `memoryGrowthLimit`.
+/// **Memory.** The app's VmRSS (from `/proc`) about once a second, and settled (`settledMemory`) a
+/// few times during the warm-up and at the end: the end's may exceed the highest of the warm-up's by
+/// at most `memoryGrowthLimit`.
 ///
 /// **The end.** The app is quit with q and y (save first), must exit 0 within a minute, leave a
 /// checkpoint that loads and exports that decode, and give the terminal back as it found it.
@@ -78,8 +78,10 @@ final class SoakRun {
                 try perform(action)
                 try checkStatusLine()
                 try sampleMemory()
-                if report.memoryAtWarmUp == nil && seconds(since: started) >= settings.warmUp {
-                    report.memoryAtWarmUp = try settledMemory()
+                let readings = report.memoryDuringWarmUp.count
+                if readings < SoakSettings.warmUpReadings
+                    && seconds(since: started) >= settings.warmUp * Double(readings + 1) / Double(SoakSettings.warmUpReadings) {
+                    report.memoryDuringWarmUp.append(try settledMemory())
                 }
             }
             report.stepsTrained = totalSteps(try tmux.screen())

@@ -15,8 +15,10 @@ struct SoakSettings {
     static let hangLimit = 30.0
     /// The longest the compression measurements in progress may take to end before memory is read.
     static let measurementLimit = 300.0
-    /// Resident memory after `warmUp` may exceed its size at `warmUp` by at most this share.
+    /// Resident memory at the end may exceed the highest settled reading of the warm-up by at most this share.
     static let memoryGrowthLimit = 0.10
+    /// Settled readings spread over the warm-up (the last at its end).
+    static let warmUpReadings = 3
 
     /// The first minute, or the first half of a shorter soak, during which memory may still grow.
     var warmUp: Double { min(60, seconds / 2) }
