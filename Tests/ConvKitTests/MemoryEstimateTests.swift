@@ -35,7 +35,7 @@ final class MemoryEstimateTests: XCTestCase {
     /// follows the engine's buffers, so a change that keeps more per image shows here on any machine: it
     /// said 2.86 GB where the run peaked at 2.74 GB (it counts worst cases: every weight copy, a checkpoint
     /// save's, which more than covers the data set and the program it leaves out; docs/performance.md).
-    /// Before the change it said 6.4 GB.
+    /// Before the change it said 6.5 GB.
     func testTheAirbenchRecipeTrainsInUnderThreeGigabytes() throws {
         let config = TrainingConfig.airbench()
         let estimate = try MemoryEstimate(spec: ModelSpec(config.model))
