@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 
 /// An element-wise non-linearity: ReLU and its relatives, with PyTorch's definitions.
-public final class Activation: Layer {
+public final class Activation: BufferSharing {
     /// The function applied to each element.
     public enum Function: Sendable, Equatable {
         case relu
@@ -43,7 +43,23 @@ public final class Activation: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    private var input: Tensor?
+    var input: Tensor?
+    var lentOutput: FloatBuffer?
+    var ownOutputCapacity: Int { output.capacity }
+    var lentInputGradient: FloatBuffer?
+    /// A pass-through returns its input as its output, so whoever reads the output reads the input.
+    var backwardReadsInput: Bool {
+        switch function {
+        case .relu, .sigmoid, .tanh: return isAppliedByBatchNorm || guidesBackward
+        default: return true
+        }
+    }
+    var backwardReadsOutput: Bool {
+        switch function {
+        case .relu, .elu, .sigmoid, .tanh: return true
+        default: return isAppliedByBatchNorm
+        }
+    }
     /// Set by `BatchNorm2d.fuse(_:)`: in training the batch norm before this ReLU has applied it, so
     /// values and gradients pass through unchanged.
     var isAppliedByBatchNorm = false
@@ -70,21 +86,35 @@ public final class Activation: Layer {
             lastOutput = x
             return x
         }
-        let y = output.tensor(batch: x.batch, shape: inputShape)
+        let y = apply(x, into: lentOutput ?? output)
+        lastOutput = y
+        return y
+    }
+
+    /// The function of every element of `x`, into `buffer`: the one loop behind `forward` and
+    /// `recomputeOutput`.
+    private func apply(_ x: Tensor, into buffer: FloatBuffer) -> Tensor {
+        let y = buffer.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, dst = y.pointer
         let function = self.function
         Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
             Activation.apply(function, src + range.lowerBound, dst + range.lowerBound, range.count)
         }
-        lastOutput = y
         return y
+    }
+
+    var recomputesOutput: Bool { true }
+    var passesInputThrough: Bool { isAppliedByBatchNorm }
+
+    func recomputeOutput(from x: Tensor, into buffer: FloatBuffer) -> Tensor {
+        lastPassedThrough ? x : apply(x, into: buffer)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
         if lastPassedThrough { return dy }
-        let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
+        let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         let function = self.function
         let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer
         if guidesBackward && function == .relu {

@@ -5,7 +5,7 @@ import Foundation
 /// Training normalises with the batch mean and the biased batch variance, and moves the running
 /// estimates by `momentum` towards the batch mean and the *unbiased* batch variance; inference
 /// normalises with the running estimates. `y = (x - mean) / sqrt(var + eps) * weight + bias`.
-public final class BatchNorm2d: Layer {
+public final class BatchNorm2d: BufferSharing {
     public let name: String
     public var kind: LayerKind { .bn }
     public let inputShape: FeatureShape
@@ -23,7 +23,13 @@ public final class BatchNorm2d: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    private var input: Tensor?
+    var input: Tensor?
+    var lentOutput: FloatBuffer?
+    var ownOutputCapacity: Int { output.capacity }
+    var lentInputGradient: FloatBuffer?
+    var backwardReadsInput: Bool { true }
+    /// The ReLU mask of a rectified pass is recomputed from the input.
+    var backwardReadsOutput: Bool { false }
     private var lastMode = ForwardMode.inference
     /// Set by `fuse(_:)`: training passes apply the following ReLU here.
     private var appliesReLUInTraining = false
@@ -80,8 +86,7 @@ public final class BatchNorm2d: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         lastMode = mode
-        let rectify = appliesReLUInTraining && mode == .training
-        lastRectified = rectify
+        lastRectified = appliesReLUInTraining && mode == .training
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
@@ -104,11 +109,20 @@ public final class BatchNorm2d: Layer {
                 inverseStd[ch] = runningInverseStd(ch)
             }
         }
-        let y = output.tensor(batch: x.batch, shape: inputShape)
         let (scaleValues, shiftValues) = affine { (mean[$0], inverseStd[$0]) }
+        appliedScale.base.update(from: scaleValues, count: c)
+        appliedShift.base.update(from: shiftValues, count: c)
+        let y = applyAffine(x, into: lentOutput ?? output)
+        lastOutput = y
+        return y
+    }
+
+    /// `x * scale + shift` per channel with the latest forward pass's scale and shift (clamped at zero
+    /// after a rectified pass), into `buffer`: the one loop behind `forward` and `recomputeOutput`.
+    private func applyAffine(_ x: Tensor, into buffer: FloatBuffer) -> Tensor {
+        let c = inputShape.channels, rows = x.batch * inputShape.spatialCount, rectify = lastRectified
+        let y = buffer.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
-        scale.update(from: scaleValues, count: c)
-        shift.update(from: shiftValues, count: c)
         Parallel.forEachRange(rows, minimum: 1024) { range, _ in
             for r in range {
                 let s = src + r * c, d = dst + r * c
@@ -119,9 +133,13 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }
-        lastOutput = y
         return y
     }
+
+    var recomputesOutput: Bool { true }
+
+    /// The latest output again, from the statistics that pass used (no running estimate moves).
+    func recomputeOutput(from x: Tensor, into buffer: FloatBuffer) -> Tensor { applyAffine(x, into: buffer) }
 
     /// The normalisation of inference as `y = x * scale + shift` per channel, from the running statistics:
     /// what a preceding convolution folds into its weights and bias.
@@ -157,7 +175,7 @@ public final class BatchNorm2d: Layer {
             weight.gradient.base[ch] = Float(sums.second[ch]) * inverseStd[ch]
         }
         guard computesInputGradient else { return .empty(inputShape) }
-        let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
+        let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         var meanDy = [Float](repeating: 0, count: c), meanDyXhat = meanDy
         if lastMode == .training {
             for ch in 0..<c {

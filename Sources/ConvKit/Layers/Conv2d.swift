@@ -4,7 +4,7 @@
 /// chosen once when it is built (`ConvolutionPlan`): lowered into an OpenBLAS matrix product
 /// (`LoweredConvolution`), direct (`DirectConvolution`) or through Winograd tiles (`WinogradConvolution`),
 /// with the batch split across the cores.
-public final class Conv2d: Layer {
+public final class Conv2d: BufferSharing {
     public let name: String
     public var kind: LayerKind { .conv }
     public let inputShape: FeatureShape
@@ -21,7 +21,12 @@ public final class Conv2d: Layer {
     private let backwardPass: ConvolutionBackend
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    private var input: Tensor?
+    var input: Tensor?
+    var lentOutput: FloatBuffer?
+    var ownOutputCapacity: Int { output.capacity }
+    var lentInputGradient: FloatBuffer?
+    var backwardReadsInput: Bool { true }
+    var backwardReadsOutput: Bool { false }
     /// The weights and bias with the following batch norm folded in, for `inferFolded`.
     private let foldedWeights = FloatBuffer()
     private let foldedBias = FloatBuffer()
@@ -82,14 +87,14 @@ public final class Conv2d: Layer {
     private func convolve(
         _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool
     ) -> Tensor {
-        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let y = (lentOutput ?? output).tensor(batch: x.batch, shape: outputShape)
         forwardPass.forward(x, weights: w, bias: b, rectify: rectify, into: y)
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        let dx = computesInputGradient ? inputGradient.tensor(batch: x.batch, shape: inputShape) : nil
+        let dx = computesInputGradient ? (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape) : nil
         backwardPass.backward(
             x, outputGradient: dy, weights: weight.value.base, weightGradient: weight.gradient.base,
             biasGradient: bias?.gradient.base, inputGradient: dx)

@@ -4,7 +4,7 @@ import CKernels
 ///
 /// Ties go to the first maximum in window order (row by row), as in PyTorch, and the backward pass
 /// routes each output's gradient to that one input.
-public final class MaxPool2d: Layer {
+public final class MaxPool2d: BufferSharing {
     public let name: String
     public var kind: LayerKind { .maxpool }
     public let inputShape: FeatureShape
@@ -15,7 +15,13 @@ public final class MaxPool2d: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    private var input: Tensor?
+    var input: Tensor?
+    var lentOutput: FloatBuffer?
+    var ownOutputCapacity: Int { output.capacity }
+    var lentInputGradient: FloatBuffer?
+    /// Only the winners' positions are read, not the values.
+    var backwardReadsInput: Bool { false }
+    var backwardReadsOutput: Bool { false }
     /// For each output element, which tap of its window won (row-major within the window); 32-bit like
     /// the values, so that selecting between them vectorises.
     private var winners: [Int32] = []
@@ -31,7 +37,7 @@ public final class MaxPool2d: Layer {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
-        let y = output.tensor(batch: x.batch, shape: outputShape)
+        let y = (lentOutput ?? output).tensor(batch: x.batch, shape: outputShape)
         if winners.count < y.count { winners = [Int32](repeating: 0, count: y.count) }
         let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
         let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
@@ -51,7 +57,7 @@ public final class MaxPool2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
-        let dx = inputGradient.tensor(batch: x.batch, shape: inputShape)
+        let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
         let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
         winners.withUnsafeBufferPointer { winners in

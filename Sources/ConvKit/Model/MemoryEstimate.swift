@@ -2,8 +2,11 @@
 /// anything is allocated, so that a model or batch far too big for the machine is refused in
 /// microseconds instead of allocating for a minute and then aborting.
 ///
-/// The estimate follows the engine's buffers: every layer keeps its output (and in training its input
-/// gradient, with masks and indices where it has them) for the whole batch; a convolution adds per-worker
+/// The estimate follows the engine's buffers: in inference every layer keeps its output for the whole
+/// batch; in training a layer keeps its output only where `Network` does (see `BufferSharing`), the
+/// others and the gradients between sharing layers live in the network's shared buffers, which the layer
+/// needing the most is charged with, and layers that do not share keep their output and input gradient
+/// (with masks and indices where they have them); a convolution adds per-worker
 /// lowering scratch for a group of images and rearranged copies of its weights (direct, flipped and
 /// Winograd forms, per-worker gradient parts); training adds gradients, the optimiser's moments and the
 /// trainer's copy of the last good state (see `Trainer`). It leaves out the data set and the program
@@ -59,10 +62,35 @@ public struct MemoryEstimate: Sendable {
     public func parts(for use: Use) -> [Part] {
         let batch = Double(max(use.batch, 1))
         let input = Part(layer: "input", token: "", bytes: 4 * batch * MemoryEstimate.count(plan.inputShape) * (use.isTraining ? 2 : 1))
-        return [input] + plan.layers.map { layer in
-            Part(layer: layer.name, token: layer.token.text, bytes: 4 * floats(layer, use: use, batch: batch))
+        let roles = use.isTraining ? trainingRoles : nil
+        var floats = plan.layers.map { layer in self.floats(layer, use: use, batch: batch, role: roles?[layer.index]) }
+        if let roles {
+            // The shared pair holds, per image, the largest gradient between sharing layers or output not
+            // kept; the recomputing pair the largest recomputed output. Each is charged to its layer.
+            var pair = (floats: 0.0, layer: 0), recomputing = pair
+            for (layer, traits) in zip(plan.layers, self.traits) where traits != nil {
+                let gradient = layer.index > 0 ? MemoryEstimate.count(layer.inputShape) : 0
+                let output = roles[layer.index] == .kept ? 0 : MemoryEstimate.count(layer.outputShape)
+                if max(gradient, output) > pair.floats { pair = (max(gradient, output), layer.index) }
+                if roles[layer.index] == .recomputed && output > recomputing.floats { recomputing = (output, layer.index) }
+            }
+            floats[pair.layer] += 2 * batch * pair.floats
+            floats[recomputing.layer] += 2 * batch * recomputing.floats
+        }
+        return [input] + zip(plan.layers, floats).map { layer, floats in
+            Part(layer: layer.name, token: layer.token.text, bytes: 4 * floats)
         }
     }
+
+    /// Each planned layer's `BufferTraits` (nil where it keeps its own buffers).
+    private var traits: [BufferTraits?] {
+        plan.layers.map { layer in
+            BufferTraits(layer.token.operation, afterBatchNorm: layer.index > 0 && plan.layers[layer.index - 1].token.operation == .batchNorm)
+        }
+    }
+
+    /// What a training step does with each layer's output, as `Network` decides it.
+    var trainingRoles: [Network.OutputRole] { Network.outputRoles(traits) }
 
     /// Throws when `use` needs more than `budget`; `source` names the checkpoint the model came from, if any.
     public func require(_ use: Use, within budget: MemoryBudget = .machine(), source: String? = nil) throws(MemoryLimitError) {
@@ -80,7 +108,7 @@ public struct MemoryEstimate: Sendable {
     static func count(_ shape: FeatureShape) -> Double { Double(shape.channels) * Double(shape.height) * Double(shape.width) }
 
     /// Floats of `layer` for `use` at `batch` images.
-    private func floats(_ layer: ModelPlan.Layer, use: Use, batch: Double) -> Double {
+    private func floats(_ layer: ModelPlan.Layer, use: Use, batch: Double, role: Network.OutputRole?) -> Double {
         let inputs = MemoryEstimate.count(layer.inputShape), outputs = MemoryEstimate.count(layer.outputShape)
         let spatial = Double(layer.outputShape.height) * Double(layer.outputShape.width)
         let training = use.isTraining
@@ -90,11 +118,12 @@ public struct MemoryEstimate: Sendable {
         var convolutions: [(inputs: Int, kernel: Int, outputs: Int)] = []
         switch layer.token.operation {
         case let .conv(channels, kernel, _, _):
-            activations = outputs + (training && !first ? inputs : 0)
+            // In training the output when kept; the input gradient is in the shared buffers.
+            activations = role == nil || role == .kept ? outputs : 0
             convolutions = [(layer.inputShape.channels, kernel, channels)]
         case .maxPool:
-            // The output, the winners' indices, and in training the input gradient.
-            activations = 2 * outputs + (training ? inputs : 0)
+            // The winners' indices, and the output when kept.
+            activations = outputs + (role == nil || role == .kept ? outputs : 0)
         case .dropout:
             activations = training ? 2 * outputs + inputs : outputs
         case .flatten:
@@ -102,7 +131,9 @@ public struct MemoryEstimate: Sendable {
         case .activation(.relu) where training && layer.index > 0 && plan.layers[layer.index - 1].token.operation == .batchNorm:
             // The batch norm before it rectifies in place and masks the gradient (`BatchNorm2d.fuse`).
             activations = 0
-        case .batchNorm, .activation, .avgPool, .globalAvgPool, .fc:
+        case .batchNorm, .activation:
+            activations = role == nil || role == .kept ? outputs : 0
+        case .avgPool, .globalAvgPool, .fc:
             activations = outputs + (training ? inputs : 0)
         case let .residual(channels, stride, middle):
             let inner = Double(middle) * spatial

@@ -6,6 +6,22 @@ public final class Network {
     public let spec: ModelSpec
     public let inputShape: FeatureShape
     public let layers: [Layer]
+    /// The buffers lent to layers whose values are not kept (`BufferSharing`).
+    let shared = SharedBuffers()
+    /// What a training step does with each top-level layer's output.
+    enum OutputRole: Equatable {
+        /// Kept in the layer's own buffer for the backward pass.
+        case kept
+        /// Read only by the next layer's forward pass: lives in a shared buffer.
+        case transient
+        /// Read by the backward pass but computed again from the kept input when it is needed.
+        case recomputed
+    }
+    private(set) var outputRoles: [OutputRole]
+    /// Off, every layer keeps its own buffers (as before `BufferSharing`): for tests that compare the two.
+    var sharesBuffers = true
+    /// Whether the latest `forward` was a training pass that lent buffers (its backward then lends too).
+    private var lentInLastForward = false
 
     /// Builds the layers of `spec` for `input`-shaped samples, checking that every shape works out and
     /// that the network ends in `classes` scores (`ModelPlan`).
@@ -50,11 +66,45 @@ public final class Network {
             return layer
         }
         self.layers = layers
+        outputRoles = []
         layers.first?.computesInputGradient = false
         for (index, layer) in layers.enumerated() {
             if let batchNorm = layer as? BatchNorm2d, let following = relu(at: index + 1) { batchNorm.fuse(following) }
         }
+        // After the fusions, which change what a ReLU reads.
+        outputRoles = Network.outputRoles(layers.map { ($0 as? BufferSharing)?.traits })
     }
+
+    /// What a training step does with each top-level output. Between two sharing layers, an output that
+    /// neither backward pass reads is transient (a convolution's output into a max pool); one that only
+    /// the next layer's backward reads, of a pointwise layer whose own input is kept or recomputed, is
+    /// recomputed (batch norm and GELU outputs); everything else is kept, as are the logits the loss reads,
+    /// the first layer's output (the network's input is the caller's) and what a pass-through ReLU hands on.
+    /// `layers` gives each top-level layer's traits, nil for a layer that keeps its own buffers; a plan's
+    /// (`MemoryEstimate`) and a built network's agree.
+    static func outputRoles(_ layers: [BufferTraits?]) -> [OutputRole] {
+        var roles: [OutputRole] = []
+        for index in layers.indices {
+            guard index + 1 < layers.count, let layer = layers[index], let next = layers[index + 1], !next.passesThrough
+            else {
+                roles.append(.kept)
+                continue
+            }
+            if !layer.readsOutput && !next.readsInput {
+                roles.append(.transient)
+            } else if index > 0, layer.recomputes, !layer.readsOutput, layer.readsInput, roles[index - 1] != .transient,
+                layers[index - 1] != nil
+            {
+                roles.append(.recomputed)
+            } else {
+                roles.append(.kept)
+            }
+        }
+        return roles
+    }
+
+    /// Bytes the shared buffers hold now (what `BufferSharing` layers borrowed at the largest batch).
+    public var sharedBufferBytes: Int { shared.byteCount }
 
     /// The top-level layer at `position` when it exists and is a plain ReLU, which fusions absorb.
     private func relu(at position: Int) -> Activation? {
@@ -84,22 +134,40 @@ public final class Network {
 
     /// Runs every layer; returns the class scores (logits). In training, a batch norm followed by a ReLU
     /// applies the ReLU itself (`BatchNorm2d.fuse`), so its `lastOutput` holds the rectified values.
+    ///
+    /// A training pass keeps in shared buffers the outputs that no backward pass reads (see
+    /// `BufferSharing`): their `lastOutput` is valid only until the next layer's forward pass.
     @discardableResult
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        let lends = mode == .training && sharesBuffers
         var x = input
-        for layer in layers { x = layer.forward(x, mode: mode) }
+        for (index, layer) in layers.enumerated() {
+            let sharing = layer as? BufferSharing
+            sharing?.lentOutput = lends && outputRoles[index] != .kept ? shared.spare(besides: x) : nil
+            x = layer.forward(x, mode: mode)
+            sharing?.lentOutput = nil
+        }
+        lentInLastForward = lends
         return x
     }
 
     /// The class scores (logits) of inference, computed faster than `forward(_:mode: .inference)`: each
     /// batch norm after a convolution is folded into it, and a ReLU after that is applied as the
     /// convolution writes. Equal to `forward` up to float rounding; keeps no per-layer outputs, so it
-    /// is for evaluation and prediction, not for inspecting layers.
+    /// is for evaluation and prediction, not for inspecting layers: a sharing layer without room of its own
+    /// for the batch (a training step kept no output there) writes into the network's two shared buffers
+    /// in turn, so inference adds nothing to what training at that batch holds.
     public func infer(_ input: Tensor) -> Tensor {
         var x = input
         var index = 0
+        defer { lentInLastForward = false }
         while index < layers.count {
-            switch layers[index] {
+            let current = layers[index], sharing = current as? BufferSharing
+            if let sharing, sharesBuffers && sharing.ownOutputCapacity < x.batch * sharing.outputShape.count {
+                sharing.lentOutput = shared.spare(besides: x)
+            }
+            defer { sharing?.lentOutput = nil }
+            switch current {
             case let conv as Conv2d:
                 let batchNorm = index + 1 < layers.count ? layers[index + 1] as? BatchNorm2d : nil
                 let after = index + (batchNorm == nil ? 1 : 2)
@@ -126,20 +194,42 @@ public final class Network {
     ///
     /// Returns the gradient with respect to the input when `computesInputGradient` is set (saliency and
     /// the other pixel attributions), an empty tensor otherwise.
+    ///
+    /// After a training pass and without `tap`, the gradients between sharing layers live in the shared
+    /// buffers (each is read once, by the layer below), so the returned input gradient is valid until the
+    /// network's next pass.
     @discardableResult
     public func backward(_ logitGradient: Tensor, tap: ((Layer, Tensor) -> Void)? = nil) -> Tensor {
+        let lends = lentInLastForward && tap == nil
         var g = logitGradient
-        for layer in layers.reversed() {
+        for (index, layer) in layers.enumerated().reversed() {
             tap?(layer, g)
             if let block = layer as? ResidualBlock {
                 block.gradientTap = tap
                 g = block.backward(g)
                 block.gradientTap = nil
+            } else if let sharing = layer as? BufferSharing {
+                if lends && index > 0 && outputRoles[index - 1] == .recomputed {
+                    sharing.input = recompute(index - 1, depth: 0)
+                }
+                sharing.lentInputGradient = lends ? shared.spare(besides: g) : nil
+                g = layer.backward(g)
+                sharing.lentInputGradient = nil
             } else {
                 g = layer.backward(g)
             }
         }
         return g
+    }
+
+    /// The output of layer `index` (a recomputed one) from the latest training pass, computed again from
+    /// its input, which is itself recomputed first when it was not kept. Each step of such a chain writes
+    /// into the other of the two buffers for recomputed values, so it never overwrites what it reads.
+    private func recompute(_ index: Int, depth: Int) -> Tensor {
+        let layer = layers[index] as! BufferSharing
+        if outputRoles[index - 1] == .recomputed { layer.input = recompute(index - 1, depth: depth + 1) }
+        guard let input = layer.input else { preconditionFailure("\(layer.name): backward before forward") }
+        return layer.recomputeOutput(from: input, into: depth % 2 == 0 ? shared.recomputed.0 : shared.recomputed.1)
     }
 
     /// Whether `backward` carries the gradient down to the input image. Off for training (nobody needs
