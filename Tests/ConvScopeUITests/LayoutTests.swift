@@ -17,7 +17,7 @@ final class ScreenLayoutTests: XCTestCase {
     func testTwoHundredBySixtyShowsEveryPanelWithoutOverlap() throws {
         let layout = ScreenLayout(width: 200, height: 60)
         XCTAssertEqual(layout.mode, .allPanels)
-        XCTAssertEqual(layout.tabPanels, [.features, .compression], "the two share one slot under a small tab bar")
+        XCTAssertEqual(layout.tabPanels, [.features, .compression, .explain], "the three share one slot under a small tab bar")
         let tabBar = try XCTUnwrap(layout.tabBar)
         let body = Rect(x: 0, y: 2, width: 200, height: 57)
         for shared in layout.tabPanels {
@@ -41,7 +41,7 @@ final class ScreenLayoutTests: XCTestCase {
     func testHundredTwentyByFortyKeepsTheLayerListBesideTheTabs() {
         let layout = ScreenLayout(width: 120, height: 40)
         XCTAssertEqual(layout.mode, .sidebarWithTabs)
-        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion, .compression])
+        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion, .compression, .explain])
         let panels = layout.visiblePanels(selectedTab: .gradCAM)
         XCTAssertEqual(Set(panels.keys), [.layers, .gradCAM])
         XCTAssertTrue(panels[.layers]!.intersection(panels[.gradCAM]!).isEmpty)

@@ -36,6 +36,8 @@ public struct AppModel: Sendable {
     /// The class to explain; nil explains the predicted class.
     public var classIndex: Int?
     public var method: ActivationMapMethod = .gradCAM
+    /// The methods the explanation board shows (M cycles the groups).
+    public var explainGroup: ExplainGroup = .gradientCAM
     public var scaleScope: ColorScaleScope = .map
     public var logScale = false
     public var showsHelp = false
@@ -65,6 +67,11 @@ public struct AppModel: Sendable {
     /// What the insight worker should compute for the current selection.
     public var insightRequest: InsightRequest {
         InsightRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: method)
+    }
+
+    /// What the explanation worker should compute for the current selection.
+    public var explanationRequest: ExplanationRequest {
+        ExplanationRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, methods: explainGroup.methods)
     }
 
     /// Takes in a new snapshot: the run state, a new session message for the status line, the
@@ -133,9 +140,15 @@ public struct AppModel: Sendable {
         case .character("c"): classIndex = classIndex.map { $0 + 1 < classNames.count ? $0 + 1 : nil } ?? 0
         case .character("C"): classIndex = nil
         case .character("m"): method = method.next
+        case .character("M"):
+            guard layout.shows(.explain, selectedTab: selectedTab) else {
+                status = StatusMessage("M works in the explain view: press 7 first")
+                return []
+            }
+            explainGroup = explainGroup.next
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
-        case .character("e"): return [.export(.heatmap)]
+        case .character("e"): return [.export(layout.shows(.explain, selectedTab: selectedTab) ? .explanations : .heatmap)]
         case .character("E"): return [.export(.grid)]
         case .character(let key) where AppModel.compressionKeys.contains(key):
             guard layout.shows(.compression, selectedTab: selectedTab) else {

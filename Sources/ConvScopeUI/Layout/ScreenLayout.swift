@@ -1,4 +1,4 @@
-/// The panels of the ConvScope screen, in tab order (the number keys 1-6 pick them).
+/// The panels of the ConvScope screen, in tab order (the number keys 1-7 pick them).
 public enum Panel: String, Sendable, Hashable, CaseIterable {
     /// Loss and accuracy curves.
     case curves
@@ -12,6 +12,8 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
     case confusion
     /// Per-layer sparsity and the before/after table of compressed copies of the model.
     case compression
+    /// Every explanation method's map of the selected image side by side, with faithfulness scores.
+    case explain
 
     /// The panel's name for frames and tabs.
     public var title: String {
@@ -22,10 +24,11 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
         case .gradCAM: return "Grad-CAM"
         case .confusion: return "Confusion"
         case .compression: return "Compression"
+        case .explain: return "Explain"
         }
     }
 
-    /// The number key that shows the panel (1-6).
+    /// The number key that shows the panel (1-7).
     public var numberKey: Character { Character(String(Panel.allCases.firstIndex(of: self)! + 1)) }
 }
 
@@ -33,7 +36,7 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
 ///
 /// - At least 160 x 45: every panel at once (`allPanels`): the layer list on the left; the curves
 ///   and Grad-CAM above, the confusion matrix below on the right and, beside it, the feature maps or
-///   the compression view under a two-tab bar.
+///   the compression view or the explanation board under a tab bar.
 /// - At least 100 x 28: the layer list stays on the left and the other panels share the right side
 ///   through a tab bar (`sidebarWithTabs`).
 /// - At least 60 x 18 (80 x 24 included): one panel at a time under a tab bar (`tabs`).
@@ -87,7 +90,7 @@ public struct ScreenLayout: Sendable, Equatable {
             let (shared, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
             let (bar, area) = shared.splitTop(1)
             (tabBar, tabArea) = (bar, area)
-            tabPanels = [.features, .compression]
+            tabPanels = [.features, .compression, .explain]
             fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .confusion: confusion]
         } else {
             let (bar, area) = body.splitTop(1)
@@ -97,7 +100,7 @@ public struct ScreenLayout: Sendable, Equatable {
                 let (layers, main) = area.splitLeft(min(max(area.width * 3 / 10, 30), 40))
                 fixedPanels = [.layers: layers]
                 tabArea = main
-                tabPanels = [.curves, .features, .gradCAM, .confusion, .compression]
+                tabPanels = [.curves, .features, .gradCAM, .confusion, .compression, .explain]
             } else {
                 mode = .tabs
                 fixedPanels = [:]

@@ -13,7 +13,7 @@ public enum AppScreen {
     /// learns its height when drawn); everything else is read.
     public static func render(
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
-        width: Int, height: Int, theme: Theme = .standard
+        explanations: ExplanationBoard? = nil, width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -52,6 +52,8 @@ public enum AppScreen {
                     absentText: watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
+            case .explain:
+                ExplainPanel.draw(explanations, model: model, into: &grid, in: content, theme: theme)
             }
         }
         let message = model.status
@@ -83,6 +85,8 @@ public enum AppScreen {
             return "\(model.method)\(layer)\(step)"
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
+        case .explain:
+            return "Explain at \(model.selectedLayer.name) (c class, M group, e export)"
         }
     }
 
