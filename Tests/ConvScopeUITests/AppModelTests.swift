@@ -118,7 +118,7 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(model.selectedTab, .layers)
         _ = model.handle(.backTab, layout: layout)
         _ = model.handle(.backTab, layout: layout)
-        XCTAssertEqual(model.selectedTab, .compression)
+        XCTAssertEqual(model.selectedTab, .explain)
         _ = model.handle(.character("4"), layout: layout)
         XCTAssertEqual(model.selectedTab, .gradCAM)
         // Beside the layer list (100x30) the tabs skip the layer panel.

@@ -41,7 +41,7 @@ final class AppScreenTests: XCTestCase {
         var model = fixture.makeModel()
         let curves = render(&model, width: 80, height: 24)
         XCTAssertEqual(curves.lines.count, 24)
-        XCTAssertTrue(curves.line(2).contains("1 Curves │ 2 Layers │ 3 Features │ 4 Grad-CAM │ 5 Confusion"), curves.line(2))
+        XCTAssertTrue(curves.line(2).contains("1 Curves│2 Layers│3 Features│4 Grad-CAM│5 Confusion│6 Compression│7 Explain"), curves.line(2))
         XCTAssertTrue(curves.line(3).contains("Curves"))
         let braille = curves.cells.filter { (0x2801...0x28FF).contains($0.glyph.value) }
         XCTAssertGreaterThan(braille.count, 10, "the curves are drawn in Braille dots")

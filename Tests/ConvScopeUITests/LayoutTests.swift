@@ -84,9 +84,11 @@ final class ScreenLayoutTests: XCTestCase {
         let layout = ScreenLayout(width: 80, height: 24)
         XCTAssertEqual(layout.tab(after: .curves), .layers)
         XCTAssertEqual(layout.tab(after: .confusion), .compression)
-        XCTAssertEqual(layout.tab(after: .compression), .curves)
-        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .compression)
+        XCTAssertEqual(layout.tab(after: .compression), .explain)
+        XCTAssertEqual(layout.tab(after: .explain), .curves)
+        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .explain)
         XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .features), .compression)
-        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .compression), .features)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .compression), .explain)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .explain), .features)
     }
 }

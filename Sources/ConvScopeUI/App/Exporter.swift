@@ -64,7 +64,7 @@ public struct Exporter: Sendable {
         let picture = Visualizer.grid(
             [board.image] + maps.compactMap(\.heatmap), labels: labels,
             title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)",
-            tile: 96, columns: 3)
+            tile: 192, columns: 3)
         let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion).png"
         return try write(picture, name: name)
     }
