@@ -28,11 +28,9 @@ let package = Package(
         .target(name: "CCleanup"),
 
         // The engine: tensors, layers, models, training, data, interpretation, compression, file formats.
-        .target(
-            name: "ConvKit",
-            dependencies: ["CBLAS", "CPNG", "CKernels", "CCleanup"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-        ),
+        // Built with Swift's checks on: its hot loops are in CKernels and OpenBLAS, and the parsers of
+        // untrusted files here keep their bounds and overflow checks (docs/performance.md).
+        .target(name: "ConvKit", dependencies: ["CBLAS", "CPNG", "CKernels", "CCleanup"]),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
         .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses", "CTerminal"]),
         // Async-signal-safe terminal restoration (signal handlers), compiled once so its state is single.

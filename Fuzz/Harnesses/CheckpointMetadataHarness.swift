@@ -4,7 +4,8 @@ import Foundation
 /// progress, the class names, the epoch count and the model spec. Each input is offered as every one of
 /// them (a JSON text, or not).
 ///
-/// Contract: never a trap; a config that reads writes back (`jsonObject`) to one that reads the same.
+/// Contract: never a trap; a config that reads (either format version) writes back (`jsonText`) to one
+/// that reads the same.
 enum CheckpointMetadataHarness {
     static let harness = FuzzHarness(name: "metadata", summary: "checkpoint metadata: config, progress, classes, epoch, spec", run: run)
 
@@ -15,7 +16,7 @@ enum CheckpointMetadataHarness {
             RunCheckpoint.epochKey: text, RunCheckpoint.specKey: text,
         ]
         if let config = RunCheckpoint.config(in: metadata, model: "tiny") {
-            let written = RunCheckpoint.json(config.jsonObject)
+            let written = (try? config.jsonText()) ?? ""
             let again = RunCheckpoint.config(in: [RunCheckpoint.configKey: written], model: "tiny")
             fuzzCheck(again == config, "config changed in a round trip: \(written)")
         }

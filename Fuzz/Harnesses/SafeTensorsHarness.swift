@@ -1,5 +1,5 @@
 /// The safetensors header and data: `SafeTensors(bytes:)`, then what ConvScope does with a file that
-/// reads: load it into a small model (`Checkpoint.load`), build the model its metadata names when that
+/// reads: load it into a small model (`StateDict.load`), build the model its metadata names when that
 /// model is small (`RunCheckpoint.load`, `QuantizedNetwork.load`).
 ///
 /// Contract: a value or a `SafeTensorsError` / `CheckpointError` / `RunCheckpointError`; a file that
@@ -29,7 +29,7 @@ enum SafeTensorsHarness {
         fuzzCheck(again.tensors.count == file.tensors.count, "tensor count changed in a round trip")
         for entry in again.tensors { fuzzCheck(before[entry.name] == entry, "tensor '\(entry.name)' changed in a round trip") }
 
-        fuzzExpect("Checkpoint.load", isExpected) { try Checkpoint.load(file, into: model.stateTensors, source: "fuzz") }
+        fuzzExpect("StateDict.load", isExpected) { try StateDict.load(file, into: model.stateTensors, source: "fuzz") }
         // Models named by the metadata are built only when small: a big one is the memory estimate's to refuse.
         if let spec = file.metadata[RunCheckpoint.specKey], isSmall(spec) {
             fuzzExpect("RunCheckpoint.load", isExpected) { try RunCheckpoint.load(file, path: "fuzz") }

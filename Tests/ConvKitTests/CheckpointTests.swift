@@ -24,7 +24,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testConvolutionWeightIsWrittenInPyTorchOIHWOrder() throws {
-        let entries = Checkpoint.entries(from: makeState())
+        let entries = StateDict.entries(from: makeState())
         let conv = try XCTUnwrap(entries.first { $0.name == "conv1.weight" })
         XCTAssertEqual(conv.shape, [2, 3, 2, 2])
         let w = try XCTUnwrap(conv.floats)
@@ -60,10 +60,10 @@ final class CheckpointTests: XCTestCase {
             buffer.base[1] = -0.0
             buffer.base[2] = Float(bitPattern: 0x0000_0003)
         }
-        try Checkpoint.save(saved, metadata: ["epoch": "3"], to: path)
+        try StateDict.save(saved, metadata: ["epoch": "3"], to: path)
 
         let loaded = makeState(offset: 1000)
-        let file = try Checkpoint.load(from: path, into: loaded)
+        let file = try StateDict.load(from: path, into: loaded)
         XCTAssertEqual(file.metadata, ["epoch": "3"])
         for name in ["conv1.weight", "conv1.bias", "bn1.running_mean", "fc.weight"] {
             XCTAssertEqual(floats(loaded, name).map(\.bitPattern), floats(saved, name).map(\.bitPattern), name)
@@ -73,10 +73,10 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testMissingTensorIsNamed() throws {
-        var file = Checkpoint.safeTensors(from: makeState())
+        var file = StateDict.safeTensors(from: makeState())
         file.tensors.removeAll { $0.name == "conv1.bias" }
         let target = makeState(offset: 1000)
-        let error = assertThrows(CheckpointError.self) { try Checkpoint.load(file, into: target, source: "m.safetensors") }
+        let error = assertThrows(CheckpointError.self) { try StateDict.load(file, into: target, source: "m.safetensors") }
         XCTAssertEqual(error?.kind, .missing)
         XCTAssertEqual(error?.tensor, "conv1.bias")
         XCTAssertEqual(error?.description, "checkpoint 'm.safetensors': tensor 'conv1.bias' is missing (expected F32 of shape [2])")
@@ -84,30 +84,30 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testUnexpectedTensorIsNamedButOptimizerStateIsIgnored() throws {
-        var file = Checkpoint.safeTensors(from: makeState())
+        var file = StateDict.safeTensors(from: makeState())
         file.tensors.append(.init(name: "optimizer.conv1.weight.momentum", shape: [1], floats: [0]))
-        XCTAssertNoThrow(try Checkpoint.load(file, into: makeState(offset: 5)))
+        XCTAssertNoThrow(try StateDict.load(file, into: makeState(offset: 5)))
 
         file.tensors.append(.init(name: "conv9.weight", shape: [4, 4], floats: [Float](repeating: 0, count: 16)))
-        let error = assertThrows(CheckpointError.self) { try Checkpoint.load(file, into: makeState(offset: 5)) }
+        let error = assertThrows(CheckpointError.self) { try StateDict.load(file, into: makeState(offset: 5)) }
         XCTAssertEqual(error?.kind, .unexpected)
         XCTAssertEqual(error?.tensor, "conv9.weight")
         XCTAssertTrue(error?.description.contains("shape [4, 4]") ?? false, String(describing: error))
     }
 
     func testShapeAndDTypeMismatchesNameExpectedAndFound() throws {
-        let wider = Checkpoint.safeTensors(from: makeState(convOut: 4))
+        let wider = StateDict.safeTensors(from: makeState(convOut: 4))
         let target = makeState(offset: 1000)
-        let error = assertThrows(CheckpointError.self) { try Checkpoint.load(wider, into: target, source: "wide.safetensors") }
+        let error = assertThrows(CheckpointError.self) { try StateDict.load(wider, into: target, source: "wide.safetensors") }
         XCTAssertEqual(error?.kind, .shapeMismatch)
         XCTAssertEqual(error?.description,
                        "checkpoint 'wide.safetensors': tensor 'conv1.weight' has shape [4, 3, 2, 2], expected [2, 3, 2, 2] (and 2 more problems)")
         XCTAssertEqual(floats(target, "fc.weight").first, 1000, "nothing loaded when a check fails")
 
-        var file = Checkpoint.safeTensors(from: makeState())
+        var file = StateDict.safeTensors(from: makeState())
         let index = file.tensors.firstIndex { $0.name == "bn1.num_batches_tracked" }!
         file.tensors[index] = .init(name: "bn1.num_batches_tracked", shape: [], floats: [17])
-        let dtype = assertThrows(CheckpointError.self) { try Checkpoint.load(file, into: makeState()) }
+        let dtype = assertThrows(CheckpointError.self) { try StateDict.load(file, into: makeState()) }
         XCTAssertEqual(dtype?.kind, .dtypeMismatch)
         XCTAssertTrue(dtype?.description.contains("has dtype F32, expected I64") ?? false, String(describing: dtype))
     }
@@ -118,7 +118,7 @@ final class CheckpointTests: XCTestCase {
         }
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/torch.safetensors"
-        try Checkpoint.save(makeState(), to: path)
+        try StateDict.save(makeState(), to: path)
         let script = """
         import sys, torch
         from safetensors.torch import load_file

@@ -151,8 +151,8 @@ final class CompressionTests: XCTestCase {
                     labels: &labels)
             }
             let quantized = QuantizedNetwork.quantize(trainer.network, calibration: calibration)
-            let float = Trainer.evaluate(trainer.network, on: dataset.test)
-            let int8 = Trainer.evaluate(classes: 10, on: dataset.test) { quantized.forward($0) }
+            let float = Evaluator.evaluate(trainer.network, on: dataset.test)
+            let int8 = Evaluator(classes: 10).evaluate(dataset.test) { quantized.forward($0) }
             XCTAssertGreaterThan(float.accuracy, 0.3, "the float model learned something")
             agreements.append(Double(zip(float.predictions, int8.predictions).filter { $0 == $1 }.count) / Double(float.predictions.count))
             differences.append(abs(Double(int8.accuracy) - Double(float.accuracy)))
@@ -164,7 +164,7 @@ final class CompressionTests: XCTestCase {
             try quantized.save(to: path, metadata: [:])
             let (reloaded, metadata) = try Classifier.load(path)
             XCTAssertEqual(metadata[QuantizedNetwork.quantizationKey], QuantizedNetwork.quantizationValue)
-            let again = Trainer.evaluate(classes: 10, on: dataset.test) { reloaded.logits($0) }
+            let again = Evaluator(classes: 10).evaluate(dataset.test) { reloaded.logits($0) }
             XCTAssertEqual(again.predictions, int8.predictions)
             let file = try SafeTensors(contentsOf: path)
             XCTAssertEqual(file["conv1.weight"]?.dtype, .i8)

@@ -19,14 +19,14 @@ final class FuzzCorpusTests: XCTestCase {
         let network = try Network(spec: ModelSpec(smallSpec), seed: 1)
         var config = TrainingConfig(model: smallSpec)
         config.epochs = 3
-        let fast = TrainingConfig.fast(model: nil, epochs: nil, batchSize: nil, learningRate: nil, seed: 18_446_744_073_709_551_615)
+        let fast = TrainingConfig.airbench(model: nil, epochs: nil, batchSize: nil, learningRate: nil, seed: 18_446_744_073_709_551_615)
         let epochs: [TrainingHistory.Epoch] = (1...2).map { (e: Int) -> TrainingHistory.Epoch in
             let scale = Float(e)
             return TrainingHistory.Epoch(
                 epoch: e, trainLoss: 2.1 / scale, trainAccuracy: 0.25 * scale, testLoss: 1.9 / scale, testAccuracy: 0.3 * scale,
                 learningRate: 0.05, seconds: 12.5, elapsedSeconds: 12.5 * Double(e), imagesPerSecond: 4000)
         }
-        let configText = RunCheckpoint.json(config.jsonObject), fastText = RunCheckpoint.json(fast.jsonObject)
+        let configText = try config.jsonText(), fastText = try fast.jsonText()
         let metricsText = RunCheckpoint.json(epochs.map { $0.jsonObject })
         let classesText = RunCheckpoint.json(Dataset.classNames)
         let progressText = RunCheckpoint.json(["step": 7, "loss_sum": 14.5, "correct": 300, "seen": 896, "seconds": 1.25])
@@ -54,7 +54,8 @@ final class FuzzCorpusTests: XCTestCase {
                 "seed-empty": [UInt8](SafeTensors().data()),
             ],
             "metadata": [
-                "seed-config": bytes(configText), "seed-config-fast": bytes(fastText), "seed-progress": bytes(progressText),
+                "seed-config": bytes(configText), "seed-config-fast": bytes(fastText),
+                "seed-config-v1": bytes(TrainingConfigTests.version1Tiny), "seed-progress": bytes(progressText),
                 "seed-classes": bytes(classesText), "seed-epoch": bytes("12"), "seed-spec": bytes(smallSpec),
             ],
             "metrics": [
@@ -102,6 +103,7 @@ final class FuzzCorpusTests: XCTestCase {
         let metadata = Dictionary(uniqueKeysWithValues: try committed("metadata").map { ($0.0, String(decoding: $0.1, as: UTF8.self)) })
         XCTAssertNotNil(RunCheckpoint.config(in: [RunCheckpoint.configKey: metadata["seed-config"]!], model: Self.smallSpec))
         XCTAssertNotNil(RunCheckpoint.config(in: [RunCheckpoint.configKey: metadata["seed-config-fast"]!], model: "airbench"))
+        XCTAssertNotNil(RunCheckpoint.config(in: [RunCheckpoint.configKey: metadata["seed-config-v1"]!], model: "tiny"))
         XCTAssertNotNil(RunCheckpoint.epochProgress(in: [RunCheckpoint.progressKey: metadata["seed-progress"]!], stepsPerEpoch: 391))
         XCTAssertNotNil(RunCheckpoint.classNames(in: [RunCheckpoint.classesKey: metadata["seed-classes"]!], count: 10))
         let metrics = try committed("metrics").first { $0.0 == "seed-metrics" }!.1

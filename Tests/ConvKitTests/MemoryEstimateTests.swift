@@ -5,7 +5,7 @@ import ConvKit
 /// Models are sized from their plan before anything is allocated, and refused when too big.
 final class MemoryEstimateTests: XCTestCase {
     private let specs = [
-        "tiny", "simple", "vgg", "resnet20", "fast", "airbench", "conv8k5s2p0,relu,gap,fc10", "conv16,bn,relu,res32s2m20,res32,gap,fc10",
+        "tiny", "simple", "vgg", "resnet20", "quick", "airbench", "conv8k5s2p0,relu,gap,fc10", "conv16,bn,relu,res32s2m20,res32,gap,fc10",
         "conv8,dropout2d,maxpool3s2,avgpool,flatten,fc20,dropout,fc10", "conv12,res12,res24,gap,fc10",
     ]
 

@@ -48,7 +48,7 @@ final class RecipeTests: XCTestCase {
     func testLookaheadRunsResumeExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 32, trainCount: 384, testCount: 64)
         var config = TrainingConfig.quick(model: "conv8,relu,conv8,maxpool,bn,relu,gap,fc10", epochs: 2, batchSize: 64, seed: 4)
-        config.whitening = false
+        config.speedRun.whitening = false
         let straight = try Trainer(config: config, dataset: dataset)
         while !straight.isFinished { straight.step() }
         let first = try Trainer(config: config, dataset: dataset)
@@ -57,7 +57,7 @@ final class RecipeTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try RunCheckpoint.save(first, to: path)
         let resumed = try RunCheckpoint.resume(path, dataset: dataset)
-        XCTAssertTrue(resumed.config.lookahead && resumed.config.testTimeAugmentation == .flipTranslate)
+        XCTAssertTrue(resumed.config.optimizer.lookahead && resumed.config.evaluation.testTimeAugmentation == .flipTranslate)
         while !resumed.isFinished { resumed.step() }
         for (a, b) in zip(straight.network.parameters, resumed.network.parameters) {
             XCTAssertEqual(a.values.map(\.bitPattern), b.values.map(\.bitPattern), a.name)
@@ -65,15 +65,15 @@ final class RecipeTests: XCTestCase {
     }
 
     func testLookaheadAveragesOnlyTowardsTheEnd() throws {
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 0, totalSteps: 1000), 0)
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 500, totalSteps: 1000), 0.0967, accuracy: 1e-4)
-        XCTAssertEqual(Trainer.lookaheadRetention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 0, totalSteps: 1000), 0)
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 500, totalSteps: 1000), 0.0967, accuracy: 1e-4)
+        XCTAssertEqual(LookaheadOptimizer.retention(step: 1000, totalSteps: 1000), 0.7738, accuracy: 1e-4, "0.95^5 at the end")
         // Early in a long run a look-ahead run moves as fast as a plain one.
         let dataset = SyntheticDataset.generate(seed: 34, trainCount: 256, testCount: 16)
         var config = TrainingConfig.quick(model: "conv8,relu,maxpool,bn,relu,gap,fc10", epochs: 40, batchSize: 32, seed: 2)
-        config.whitening = false
+        config.speedRun.whitening = false
         let averaged = try Trainer(config: config, dataset: dataset)
-        config.lookahead = false
+        config.optimizer.lookahead = false
         let plain = try Trainer(config: config, dataset: dataset)
         let start = plain.network.parameters.map { $0.values.map { $0 } }
         for _ in 0..<5 {
@@ -90,10 +90,10 @@ final class RecipeTests: XCTestCase {
     func testBatchNormTrainsOnlyItsBiasesAtTheScaledRate() throws {
         let dataset = SyntheticDataset.generate(seed: 35, trainCount: 128, testCount: 16)
         var config = TrainingConfig.quick(model: "conv8,relu,conv8,bn,relu,gap,fc10", epochs: 1, batchSize: 64, seed: 3)
-        config.whitening = false
-        config.lookahead = false
+        config.speedRun.whitening = false
+        config.optimizer.lookahead = false
         let scaled = try Trainer(config: config, dataset: dataset)
-        config.batchNormBiasRateScale = nil
+        config.optimizer.groups.batchNormBiasRateScale = nil
         let plain = try Trainer(config: config, dataset: dataset)
         scaled.step()
         plain.step()
@@ -130,7 +130,7 @@ final class RecipeTests: XCTestCase {
         var random = RandomSource(seed: 1)
         Initializer.he.initialize(network, random: &random)
         var seen: [[Float]] = []
-        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flip) { batch in
+        let evaluation = Evaluator(classes: 10, batchSize: 20, views: .flip).evaluate(dataset.test) { batch in
             let logits = network.forward(batch, mode: .inference)
             seen.append(logits.array)
             return logits
@@ -147,7 +147,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(six.map(\.weight).reduce(0, +), 1, accuracy: 1e-6)
         XCTAssertEqual(six.filter { $0.shift == 0 }.map(\.weight).reduce(0, +), 0.5, accuracy: 1e-6)
         var batches: [Tensor] = []
-        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate) { batch in
+        _ = Evaluator(classes: 10, batchSize: 20, views: .flipTranslate).evaluate(dataset.test) { batch in
             batches.append(Tensor(batch: batch.batch, shape: batch.shape, values: batch.array))
             return network.forward(batch, mode: .inference)
         }
@@ -159,9 +159,9 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(shifted.sample(0)[(31 * 32 + 7) * 3 + 1], 0, "below the image: mean colour")
         let mirror = try XCTUnwrap(zip(six, batches).first { $0.0.shift == 0 && $0.0.flip }?.1)
         XCTAssertEqual(mirror.sample(2)[(9 * 32 + 3) * 3], original.sample(2)[(9 * 32 + 28) * 3], "mirrored left to right")
-        // With reflecting borders (`--recipe fast`) the row below the image repeats the one above the last.
+        // With reflecting borders (`--recipe airbench`) the row below the image repeats the one above the last.
         var reflected: [Tensor] = []
-        _ = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 20, views: .flipTranslate, reflectingBorders: true, stoppingWhen: StopSignal()) {
+        _ = Evaluator(classes: 10, batchSize: 20, views: .flipTranslate, reflectingBorders: true).evaluate(dataset.test, stoppingWhen: StopSignal()) {
             reflected.append(Tensor(batch: $0.batch, shape: $0.shape, values: $0.array))
             return network.forward($0, mode: .inference)
         }
@@ -171,22 +171,22 @@ final class RecipeTests: XCTestCase {
     }
 
     func testAlternatingFlipsShowEveryImageBothWays() throws {
-        let flips = (0..<2000).map { image in (0..<4).map { Trainer.alternatingFlip(image: image, epoch: $0, seed: 7) } }
+        let flips = (0..<2000).map { image in (0..<4).map { BatchSampler.alternatingFlip(image: image, epoch: $0, seed: 7) } }
         for (image, sides) in flips.enumerated() {
             XCTAssertEqual(sides, [sides[0], !sides[0], sides[0], !sides[0]], "image \(image) changes sides every epoch")
         }
         let startMirrored = flips.filter { $0[0] }.count
         XCTAssertTrue((900...1100).contains(startMirrored), "about half start mirrored: \(startMirrored)")
-        let otherSeed = (0..<2000).filter { Trainer.alternatingFlip(image: $0, epoch: 0, seed: 8) != flips[$0][0] }.count
+        let otherSeed = (0..<2000).filter { BatchSampler.alternatingFlip(image: $0, epoch: 0, seed: 8) != flips[$0][0] }.count
         XCTAssertTrue((900...1100).contains(otherSeed), "another seed draws other coins: \(otherSeed) differ")
 
         // In training: the batch of a one-image set is that image, mirrored in one epoch and not the next
         // (no test images, so that the epochs' evaluations leave the flatten layer's last batch alone).
         let dataset = SyntheticDataset.generate(seed: 37, trainCount: 1, testCount: 0)
-        var config = TrainingConfig.fast(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
-        config.whitening = false
+        var config = TrainingConfig.airbench(model: "flatten,fc10", epochs: 2, batchSize: 1, seed: 7)
+        config.speedRun.whitening = false
         config.augmentation.crop = false
-        config.alternatingFlip = true
+        config.augmentation.alternatingFlip = true
         let trainer = try Trainer(config: config, dataset: dataset)
         var seen: [[Float]] = []
         for _ in 0..<2 {
@@ -198,17 +198,17 @@ final class RecipeTests: XCTestCase {
         mirror.flip = true
         var labels: [Int] = []
         let mirrored = BatchAssembler().assemble(dataset.train, transforms: [mirror], into: FloatBuffer(), labels: &labels).array
-        let expected = Trainer.alternatingFlip(image: 0, epoch: 0, seed: 7) ? [mirrored, plain] : [plain, mirrored]
+        let expected = BatchSampler.alternatingFlip(image: 0, epoch: 0, seed: 7) ? [mirrored, plain] : [plain, mirrored]
         XCTAssertEqual(seen, expected)
     }
 
-    /// `--recipe fast` end to end on a small net: it learns, trains batch norm through its biases only and
+    /// `--recipe airbench` end to end on a small net: it learns, trains batch norm through its biases only and
     /// the classifier at its own rate, and resumes from a checkpoint exactly.
     func testMuonRecipeLearnsAndResumesExactly() throws {
         let dataset = SyntheticDataset.generate(seed: 38, trainCount: 512, testCount: 128)
-        var config = TrainingConfig.fast(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
+        var config = TrainingConfig.airbench(model: "conv16,gelu,conv16,maxpool,bn,gelu,conv32,bn,gelu,gap,fc10", epochs: 8, batchSize: 64, seed: 9)
         config.trainLimit = 512
-        XCTAssertEqual(config.optimizer.kind, .muon)
+        XCTAssertEqual(config.optimizer.update.kind, .muon)
         XCTAssertTrue(config.summary.contains("muon lr 0.24"), config.summary)
         let straight = try Trainer(config: config, dataset: dataset)
         while !straight.isFinished { straight.step() }
@@ -233,13 +233,13 @@ final class RecipeTests: XCTestCase {
         }
     }
 
-    /// airbench's remaining pieces in `--recipe fast`: a bias-free classifier starting at std 1/256, and a
+    /// airbench's remaining pieces in `--recipe airbench`: a bias-free classifier starting at std 1/256, and a
     /// whitening bias that trains through the first 3 epochs only (the filters never).
     func testMuonRecipeTrainsTheWhiteningBiasEarlyAndKeepsTheClassifierBiasFree() throws {
         let dataset = SyntheticDataset.generate(seed: 39, trainCount: 256, testCount: 32)
-        var config = TrainingConfig.fast(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
+        var config = TrainingConfig.airbench(model: "conv16,gelu,maxpool,conv16,bn,gelu,gap,fc10", epochs: 5, batchSize: 64, seed: 3)
         config.trainLimit = 256
-        XCTAssertEqual(config.whiteningBiasEpochs, 3)
+        XCTAssertEqual(config.schedule.whiteningBiasEpochs, 3)
         let trainer = try Trainer(config: config, dataset: dataset)
         let classifier = try XCTUnwrap(trainer.network.allLayers.last as? Linear)
         let weights = classifier.weight.values.map { $0 }

@@ -98,7 +98,7 @@ final class RunWatcherTests: XCTestCase {
         snapshot = watcher.snapshot
         let evaluation = try XCTUnwrap(snapshot.lastEvaluation)
         XCTAssertEqual(snapshot.watch?.evaluatedStep, 4)
-        XCTAssertEqual(evaluation, Trainer.evaluate(first, on: dataset.test))
+        XCTAssertEqual(evaluation, Evaluator.evaluate(first, on: dataset.test))
 
         // A newer checkpoint replaces it; the copy a worker already holds is untouched.
         let second = try network(seed: 2)
@@ -111,7 +111,7 @@ final class RunWatcherTests: XCTestCase {
         XCTAssertEqual(weights(into), weights(second))
         XCTAssertEqual(weights(copy), weights(first))
         watcher.waitForEvaluation()
-        XCTAssertEqual(watcher.snapshot.lastEvaluation, Trainer.evaluate(second, on: dataset.test))
+        XCTAssertEqual(watcher.snapshot.lastEvaluation, Evaluator.evaluate(second, on: dataset.test))
     }
 
     func testTruncatedForeignAndGarbageFilesAreSkippedWithAMessageAndTheWeightsStay() throws {

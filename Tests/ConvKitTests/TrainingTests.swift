@@ -63,7 +63,7 @@ final class TrainingTests: XCTestCase {
 
         var batches = 0
         let stop = StopSignal()
-        let evaluation = Trainer.evaluate(classes: 10, on: dataset.test, batchSize: 64, stoppingWhen: stop) { x in
+        let evaluation = Evaluator(classes: 10, batchSize: 64).evaluate(dataset.test, stoppingWhen: stop) { x in
             batches += 1
             stop.raise()
             return trainer.network.infer(x)
@@ -118,7 +118,7 @@ final class TrainingTests: XCTestCase {
             var config = TrainingConfig(
                 model: "conv8,bn,relu,maxpool,dropout2d0.2,conv8,relu,gap,fc10", epochs: 3, batchSize: 64,
                 augmentation: .standard, seed: 9)
-            config.optimizer.kind = optimizer
+            config.optimizer.update.kind = optimizer
             config.learningRate = optimizer == .sgd ? 0.1 : 0.003
             let straight = try Trainer(config: config, dataset: dataset)
             while !straight.isFinished { straight.step() }

@@ -71,7 +71,7 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(model.status?.text.contains("first epoch"), true)
 
         let test = SyntheticDataset.generate(seed: 1, trainCount: 0, testCount: 40).test
-        let evaluation = Trainer.evaluate(try Network("tiny"), on: test)
+        let evaluation = Evaluator.evaluate(try Network("tiny"), on: test)
         let wrong = evaluation.misclassified(labels: model.testLabels)
         XCTAssertGreaterThan(wrong.count, 1, "an untrained network gets most wrong")
         model.evaluation = evaluation

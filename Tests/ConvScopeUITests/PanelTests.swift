@@ -45,7 +45,7 @@ final class PanelTests: XCTestCase {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
         for c in 0..<10 { confusion[c][c] = 8; confusion[c][(c + 1) % 10] = 2 }
         let test = SyntheticDataset.generate(seed: 1, trainCount: 0, testCount: 10).test
-        var evaluation = Trainer.evaluate(try! Network("tiny"), on: test)
+        var evaluation = Evaluator.evaluate(try! Network("tiny"), on: test)
         evaluation.confusion = confusion
         var grid = CellGrid(width: 54, height: 30)
         ConfusionPanel.draw(evaluation, classNames: Dataset.classNames, epoch: 3, into: &grid, in: grid.bounds)

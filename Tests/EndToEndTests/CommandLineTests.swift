@@ -79,7 +79,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(views.stdout.contains("(flip+translate averaging)"), views.stdout)
         let badViews = try Convscope.run(["eval", "--checkpoint", checkpoint, "--data", "synthetic", "--tta", "rotate"])
         XCTAssertEqual(badViews.status, 2)
-        XCTAssertTrue(badViews.stderr.contains("--tta must be none, flip or flip+translate, not 'rotate'"), badViews.stderr)
+        XCTAssertTrue(
+            badViews.stderr.contains("The value 'rotate' is invalid for '--tta <tta>'. Please provide one of 'none', 'flip' or 'flip+translate'"),
+            badViews.stderr)
 
         let predict = try Convscope.run(["predict", "--checkpoint", checkpoint, "--data", "synthetic", "--index", "0", "7", "--json"])
         XCTAssertEqual(predict.status, 0, predict.stderr)
@@ -96,12 +98,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(human.stdout.contains("image 3: truth"), human.stdout)
     }
 
-    /// `--recipe fast` from the command line: its header names the recipe's pieces, and Muon is refused as a
+    /// `--recipe airbench` from the command line: its header names the recipe's pieces, and Muon is refused as a
     /// plain `--optimizer` (its rates only make sense inside the recipe).
-    func testFastRecipe() throws {
+    func testAirbenchRecipe() throws {
         let checkpoint = path("fast.safetensors")
         let run = try Convscope.run([
-            "train", "--recipe", "fast", "--model", "conv8,gelu,conv8,maxpool,bn,gelu,gap,fc10", "--data", "synthetic",
+            "train", "--recipe", "airbench", "--model", "conv8,gelu,conv8,maxpool,bn,gelu,gap,fc10", "--data", "synthetic",
             "--epochs", "1", "--batch", "64", "--train-limit", "256", "--checkpoint", checkpoint,
         ])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -122,14 +124,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(final, "final test accuracy \(String(format: "%.2f", accuracy * 100))%")
         let plain = try Convscope.run(["train", "--optimizer", "muon", "--data", "synthetic", "--epochs", "1"])
         XCTAssertEqual(plain.status, 2)
-        XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe fast)"), plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe airbench)"), plain.stderr)
         let unknown = try Convscope.run(["train", "--recipe", "slow", "--data", "synthetic"])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("--recipe must be standard, fast or quick, not 'slow'"), unknown.stderr)
-        let renamed = try Convscope.run(["train", "--recipe", "muon", "--data", "synthetic"])
-        XCTAssertEqual(renamed.status, 2)
-        XCTAssertTrue(renamed.stderr.contains("not 'muon' (the Muon recipe is now called fast)"), renamed.stderr)
-        // `--recipe quick` is the look-ahead recipe on the `fast` preset.
+        XCTAssertTrue(unknown.stderr.contains("--recipe <recipe>': must be standard, airbench or quick, not 'slow'"), unknown.stderr)
+        // Retired names are refused with where they went (`fast` was this recipe until 2026-12-03).
+        for (old, pointer) in [("muon", "the Muon recipe is now called airbench"), ("fast", "the 94% recipe is now called airbench")] {
+            let renamed = try Convscope.run(["train", "--recipe", old, "--data", "synthetic"])
+            XCTAssertEqual(renamed.status, 2)
+            XCTAssertTrue(renamed.stderr.contains("not '\(old)' (\(pointer)"), renamed.stderr)
+        }
+        let oldPreset = try Convscope.run(["train", "--model", "fast", "--data", "synthetic"])
+        XCTAssertEqual(oldPreset.status, 2)
+        XCTAssertTrue(oldPreset.stderr.contains("the preset 'fast' is now called 'quick'"), oldPreset.stderr)
+        // `--recipe quick` is the look-ahead recipe on the `quick` preset.
         let quick = try Convscope.run(["train", "--recipe", "quick", "--data", "synthetic", "--epochs", "1", "--train-limit", "64"])
         XCTAssertEqual(quick.status, 0, quick.stderr)
         for piece in ["sgd lr 0.2", "batch 256", "look-ahead", "bn biases only at 64x lr", "conv32,relu,conv32,maxpool"] {

@@ -160,7 +160,7 @@ final class PyTorchSideTests: XCTestCase {
         // And its test accuracy is the one the run reported (rank 0's batch-norm statistics on both sides):
         // within 2 of the 2,000 images, for predictions that rounding can tip between two near-equal scores.
         let test = SyntheticDataset.images(seed: 0, split: 1, count: 2_000)
-        let accuracy = Trainer.evaluate(loaded.network, on: test).accuracy
+        let accuracy = Evaluator.evaluate(loaded.network, on: test).accuracy
         XCTAssertEqual(Double(accuracy), try XCTUnwrap(evaluation.testAccuracy), accuracy: 2.0 / 2_000)
     }
 

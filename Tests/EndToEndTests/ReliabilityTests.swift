@@ -70,11 +70,10 @@ final class ReliabilityTests: XCTestCase {
     func testADivergenceLeavesTheLastGoodCheckpointUntouched() throws {
         let checkpoint = try trainedCheckpoint()
         var file = try SafeTensors(contentsOf: checkpoint)
-        var config = try XCTUnwrap(
-            JSONSerialization.jsonObject(with: Data(try XCTUnwrap(file.metadata[RunCheckpoint.configKey]).utf8)) as? [String: Any])
-        config["lr"] = 1e30
-        config["schedule"] = "constant"
-        file.metadata[RunCheckpoint.configKey] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        var config = try TrainingConfig(jsonText: try XCTUnwrap(file.metadata[RunCheckpoint.configKey]))
+        config.learningRate = 1e30
+        config.schedule.learningRate = .constant
+        file.metadata[RunCheckpoint.configKey] = try config.jsonText()
         try file.write(to: checkpoint)
         let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
         let metricsBefore = try String(contentsOfFile: path("model.jsonl"), encoding: .utf8)

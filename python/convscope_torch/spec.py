@@ -46,7 +46,7 @@ PRESETS = {
            "conv256,bn,relu,conv256,bn,relu,maxpool,flatten,fc256,relu,dropout0.5,fc10",
     "resnet20": "conv16,bn,relu,res16,res16,res16,res32s2,res32,res32,res64s2,res64,res64,gap,fc10",
     # After airbench: a whitening conv, then conv-pool-bn-relu-conv-bn-relu blocks of 32, 64, 128.
-    "fast": "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
+    "quick": "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
             "conv128,maxpool,bn,relu,conv128,bn,relu,gap,fc10",
     # airbench's 94% network: a 2x2 whitening conv, blocks of 64, 256, 256 with GELU on maps 31, 15, 7, 3.
     "airbench": "conv24k2p0,gelu,conv64,maxpool,bn,gelu,conv64,bn,gelu,conv256,maxpool,bn,gelu,conv256,bn,gelu,"

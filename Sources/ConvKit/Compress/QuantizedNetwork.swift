@@ -186,7 +186,7 @@ public final class QuantizedNetwork {
         }
         let fused = Set(Self.weightedLayers(float).compactMap { $0.1?.name })
         let floatState = float.allLayers.filter { $0 is BatchNorm2d && !fused.contains($0.name) }.flatMap(\.stateTensors)
-        entries += Checkpoint.entries(from: floatState)
+        entries += StateDict.entries(from: floatState)
         var metadata = metadata
         metadata[RunCheckpoint.formatKey] = RunCheckpoint.formatValue
         metadata[RunCheckpoint.specKey] = spec.text
@@ -210,7 +210,7 @@ public final class QuantizedNetwork {
                 return entry
             }
             let layout = (layer.parameters.first { $0.isWeight })!.layout
-            for suffix in [".weight_scale", ".bias", ".input_scale"] { try Checkpoint.requireFinite(try entry(suffix), source: path) }
+            for suffix in [".weight_scale", ".bias", ".input_scale"] { try StateDict.requireFinite(try entry(suffix), source: path) }
             guard let q = try entry(".weight").int8s, q.count == layout.count,
                 let scales = try entry(".weight_scale").floats, let bias = try entry(".bias").floats,
                 let inputScale = try entry(".input_scale").floats?.first
@@ -230,8 +230,8 @@ public final class QuantizedNetwork {
         let fused = Set(weightedLayers(network).compactMap { $0.1?.name })
         let floatState = network.allLayers.filter { $0 is BatchNorm2d && !fused.contains($0.name) }.flatMap(\.stateTensors)
         let floatFile = SafeTensors(tensors: file.tensors.filter { entry in floatState.contains { $0.name == entry.name } }, metadata: [:])
-        try Checkpoint.load(floatFile, into: floatState, source: path)
-        try Checkpoint.requireFinite(floatFile, for: floatState, source: path)
+        try StateDict.load(floatFile, into: floatState, source: path)
+        try StateDict.requireFinite(floatFile, for: floatState, source: path)
         return QuantizedNetwork(float: network, weights: weights)
     }
 }

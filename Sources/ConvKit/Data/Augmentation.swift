@@ -10,7 +10,7 @@
 ///   `[-max, max]` degrees about the image centre, bilinear, the mean colour outside the image.
 /// - `colorJitter`: `ColorJitter(brightness, contrast, saturation)`: each factor uniform in
 ///   `[max(0, 1 - a), 1 + a]`, the three adjustments in random order, values clamped to 0...255.
-public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
+public struct Augmentation: Codable, Sendable, Equatable, CustomStringConvertible {
     public var crop: Bool
     public var cropPadding: Int
     /// Crops pad by mirroring the image at its edge (without repeating the edge pixel) instead of the mean colour.
@@ -23,6 +23,9 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
     public var brightness: Float
     public var contrast: Float
     public var saturation: Float
+    /// Mirror each training image on every other epoch (`BatchSampler.alternatingFlip`), in place of the
+    /// flip coin per image and step: airbench's flips.
+    public var alternatingFlip = false
 
     public init(
         crop: Bool = false, cropPadding: Int = 4,

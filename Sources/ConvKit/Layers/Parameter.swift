@@ -8,7 +8,7 @@ public final class Parameter {
     /// How the values map to PyTorch's layout (shape and element order).
     public let layout: TensorLayout
     /// Whether weight decay applies: by default true for conv and fc weights, false for biases and
-    /// batch norm (`--recipe fast` decays batch-norm biases too, as airbench does).
+    /// batch norm (`--recipe airbench` decays batch-norm biases too, as airbench does).
     public var decays: Bool
     /// A factor on the learning rate of this parameter but not on its weight decay, which stays
     /// `rate * weightDecay` per step (airbench trains batch-norm biases at 64x the rate).

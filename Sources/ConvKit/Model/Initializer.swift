@@ -106,3 +106,37 @@ public enum Initializer: Sendable, Equatable, CustomStringConvertible {
         return (shape[1] * receptive, shape[0] * receptive)
     }
 }
+
+/// Kept as its text (`description`, read back by `init?(parsing:)`), as the command line writes it.
+extension Initializer: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let initializer = Initializer(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an initializer: '\(text)'"))
+        }
+        self = initializer
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+extension Initializer {
+    /// Parses `he`, `xavier`, `torch`, `normal` (std 0.01) or `normal(0.05)` / `normal:0.05`.
+    public init?(parsing text: String) {
+        let lower = text.lowercased()
+        switch lower {
+        case "he", "kaiming": self = .he
+        case "xavier", "glorot": self = .xavier
+        case "torch", "pytorch": self = .torch
+        case "normal": self = .normal(std: 0.01)
+        default:
+            // `description` writes large and small values as `normal(1e+30)`, `normal(1e-05)`.
+            let digits = lower.drop { !$0.isNumber && $0 != "." && $0 != "-" }.prefix { $0.isNumber || ".e-+".contains($0) }
+            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0, std.isFinite else { return nil }
+            self = .normal(std: std)
+        }
+    }
+}

@@ -104,16 +104,20 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
         ("resnet20", "conv16,bn,relu,res16,res16,res16,res32s2,res32,res32,res64s2,res64,res64,gap,fc10"),
         // The `--recipe quick` network, after airbench: a whitening conv, then three blocks of
         // conv-pool-bn-relu-conv-bn-relu at widths 32, 64, 128.
-        ("fast", "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
+        ("quick", "conv32,relu,conv32,maxpool,bn,relu,conv32,bn,relu,conv64,maxpool,bn,relu,conv64,bn,relu,"
             + "conv128,maxpool,bn,relu,conv128,bn,relu,gap,fc10"),
         // airbench's 94% network: a 2x2 whitening conv (all 12 directions of a 2x2 patch, both signs), then
-        // blocks of widths 64, 256, 256 with GELU, on maps of 31, 15, 7 and 3: `--recipe fast`'s big net.
+        // blocks of widths 64, 256, 256 with GELU, on maps of 31, 15, 7 and 3: `--recipe airbench`'s net.
         ("airbench", "conv24k2p0,gelu,conv64,maxpool,bn,gelu,conv64,bn,gelu,conv256,maxpool,bn,gelu,conv256,bn,gelu,"
             + "conv256,maxpool,bn,gelu,conv256,bn,gelu,maxpool3,flatten,fc10"),
     ]
 
     /// The default model.
     public static let defaultPreset = "simple"
+
+    /// Preset names that were retired, with the new name: refused with a pointer rather than read as a
+    /// spec (`fast` became `quick` on 2026-12-03, so that each speed-run recipe shares its preset's name).
+    public static let retiredPresets = ["fast": "quick"]
 
     /// Specs longer than this (in UTF-8 bytes) are refused unread; the longest preset has about 200.
     public static let maximumTextLength = 10_000
@@ -131,6 +135,9 @@ public struct ModelSpec: Sendable, Equatable, CustomStringConvertible {
                 reason: "the model spec is \(text.utf8.count) bytes long, more than the limit of \(ModelSpec.maximumTextLength)")
         }
         let trimmed = text.trimmingWhitespace().lowercased()
+        if let renamed = ModelSpec.retiredPresets[trimmed] {
+            throw ModelSpecError(tokenIndex: nil, token: trimmed, reason: "the preset '\(trimmed)' is now called '\(renamed)'")
+        }
         if let preset = ModelSpec.presets.first(where: { $0.name == trimmed }) {
             try self.init(parsing: preset.spec, presetName: preset.name)
         } else {

@@ -94,12 +94,10 @@ public struct RunCheckpointEntry: Sendable, Equatable {
         try RunCheckpoint.load(path)
     }
 
-    /// The class names recorded in the metadata, when there is one per class.
+    /// The class names recorded in the metadata, when there is one per class and each is fit to print
+    /// (`RunCheckpoint.classNames(in:count:)`).
     public func classNames(count: Int) -> [String]? {
-        guard let text = metadata[RunCheckpoint.classesKey], let names = RunCheckpoint.parse(text) as? [String],
-            names.count == count
-        else { return nil }
-        return names
+        RunCheckpoint.classNames(in: metadata, count: count)
     }
 
     private static func readExactly(_ fd: Int32, count: Int, at position: Int) -> [UInt8]? {

@@ -170,7 +170,7 @@ public final class CompressionLab: Sendable {
     /// Reads the sparsity of the current weights when they changed since the last reading and
     /// `surveyInterval` has passed (on the lab's queue). Cheap to call every frame.
     public func survey(weightsVersion: Int) {
-        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let now = Stopwatch.now
         let start: Bool = state.withLock { state in
             guard !state.surveying, !cancellation.isRaised, state.results.currentVersion != weightsVersion else { return false }
             guard state.results.currentVersion == nil || now - state.lastSurvey >= CompressionLab.surveyInterval else { return false }
@@ -268,7 +268,7 @@ public final class CompressionLab: Sendable {
         var metadata = [
             RunCheckpoint.stepKey: String(version), RunCheckpoint.datasetKey: snapshot.datasetName,
             RunCheckpoint.classesKey: RunCheckpoint.json(snapshot.classNames),
-            RunCheckpoint.configKey: RunCheckpoint.json(snapshot.config.jsonObject),
+            RunCheckpoint.configKey: (try? snapshot.config.jsonText()) ?? "null",
         ]
         if let method { metadata["compression"] = method.label }
         let checkpoint = classifier.checkpoint(metadata: metadata)

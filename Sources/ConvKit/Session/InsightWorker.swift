@@ -93,7 +93,7 @@ public final class InsightWorker: Sendable {
     /// Starts a computation for `request` when it differs from the latest insight, or when the
     /// weights have changed and the refresh interval has passed. Cheap to call every frame.
     public func update(_ request: InsightRequest, weightsVersion: Int) {
-        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let now = Stopwatch.now
         let start: Bool = state.withLock { state in
             guard !state.busy else { return false }
             let changed = state.latest?.request != request

@@ -231,7 +231,7 @@ public final class RunWatcher: WeightsSource {
             let (network, version) = self.copyNetwork()
             guard version == step else { return }
             guard
-                let evaluation = Trainer.evaluate(classes: network.classCount, on: self.dataset.test, stoppingWhen: stop, { network.infer($0) })
+                let evaluation = Evaluator(classes: network.classCount).evaluate(self.dataset.test, stoppingWhen: stop, { network.infer($0) })
             else { return }
             self.evaluated.withLock { $0 = (step, evaluation) }
             self.queue.async {

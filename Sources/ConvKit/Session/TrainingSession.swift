@@ -29,7 +29,7 @@ public final class TrainingSession: Sendable {
         private(set) var messageIsError = false
         private(set) var messageSerial = 0
         private(set) var divergence: Divergence?
-        var lastPublish = 0.0
+        var lastPublish = -Double.infinity
         var recentRate = 0.0
         var stopped = false
 
@@ -169,7 +169,7 @@ public final class TrainingSession: Sendable {
         let core = self.core.value
         guard !core.stopped, core.state == .running || core.state == .stepping else { return }
         let trainer = core.trainer
-        let started = DispatchTime.now().uptimeNanoseconds
+        let stopwatch = Stopwatch()
         let outcome = trainer.step()
         if case .diverged(let divergence) = outcome {
             core.report(divergence)
@@ -177,7 +177,7 @@ public final class TrainingSession: Sendable {
             return
         }
         core.clearDivergence()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let seconds = stopwatch.seconds
         let rate = Double(trainer.config.batchSize) / max(seconds, 1e-9)
         core.recentRate = core.recentRate == 0 ? rate : 0.9 * core.recentRate + 0.1 * rate
         if core.state == .stepping {
@@ -197,7 +197,7 @@ public final class TrainingSession: Sendable {
 
     private func publish(force: Bool) {
         let core = self.core.value
-        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let now = Stopwatch.now
         guard force || now - core.lastPublish >= TrainingSession.publishInterval else { return }
         core.lastPublish = now
         let snapshot = TrainingSession.snapshot(of: core)

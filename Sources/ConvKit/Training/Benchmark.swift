@@ -55,7 +55,7 @@ public struct Benchmark: Sendable {
         let labels = (0..<trainBatch).map { _ in random.below(10) }
         let gradient = Tensor(zeros: trainBatch, FeatureShape(features: network.classCount))
         var forward = [Double](repeating: .infinity, count: network.layers.count), backward = forward
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+        func now() -> Double { Stopwatch.now * 1e3 }
         for step in 0..<(steps + warmup) {
             var x = input
             for (i, layer) in network.layers.enumerated() {
@@ -85,9 +85,9 @@ public struct Benchmark: Sendable {
         for i in 0..<warmup { step(i) }
         var rates: [Double] = []
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let stopwatch = Stopwatch()
             for i in 0..<iterations { step(i) }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let seconds = stopwatch.seconds
             rates.append(Double(batch * iterations) / seconds)
         }
         return rates.sorted()[rates.count / 2]

@@ -96,3 +96,19 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
         end + (start - end) / 2 * (cos(Float.pi * fraction) + 1)
     }
 }
+
+/// Kept as its text (`description`, read back by `init?(_:)`), as the command line writes it.
+extension LearningRateSchedule: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let schedule = LearningRateSchedule(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a schedule: '\(text)'"))
+        }
+        self = schedule
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -15,12 +15,12 @@ import Foundation
 /// and the filters take no weight decay. Every other parameter takes Nesterov SGD with `momentum`.
 public final class Optimizer {
     /// Which update rule.
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
         case sgd, adam, adamw, muon
     }
 
     /// The optimiser's hyper-parameters.
-    public struct Settings: Sendable, Equatable {
+    public struct Settings: Codable, Sendable, Equatable {
         public var kind: Kind
         public var momentum: Float
         public var nesterov: Bool

@@ -21,7 +21,7 @@ public enum RunCheckpoint {
         metadata[stepKey] = String(trainer.globalStep)
         metadata[datasetKey] = trainer.dataset.displayName
         metadata[classesKey] = json(trainer.dataset.classNames)
-        metadata[configKey] = json(trainer.config.jsonObject)
+        metadata[configKey] = try trainer.config.jsonText()
         metadata[metricsKey] = json(trainer.history.epochs.map(\.jsonObject))
         let progress = trainer.epochProgress
         if progress.step > 0 {
@@ -54,13 +54,13 @@ public enum RunCheckpoint {
         var metadata = metadata
         metadata[formatKey] = formatValue
         metadata[specKey] = network.spec.text
-        var file = Checkpoint.safeTensors(from: network.stateTensors + extraState, metadata: metadata)
+        var file = StateDict.safeTensors(from: network.stateTensors + extraState, metadata: metadata)
         file.tensors += extraEntries
         for parameter in network.parameters {
             guard let mask = parameter.mask else { continue }
             let bytes = (0..<parameter.count).map { mask.base[parameter.layout.internalIndex(ofTorchIndex: $0)] != 0 ? UInt8(1) : 0 }
             file.tensors.append(
-                SafeTensors.Entry(name: Checkpoint.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
+                SafeTensors.Entry(name: StateDict.maskPrefix + parameter.name, shape: parameter.layout.torchShape, uint8s: bytes))
         }
         return file
     }
@@ -78,12 +78,28 @@ public enum RunCheckpoint {
         public var datasetName: String? { metadata[datasetKey] }
         /// The per-epoch metrics recorded so far.
         public var history: TrainingHistory { RunCheckpoint.history(in: metadata) }
+        /// The class names stored with the model (`RunCheckpoint.classNames(in:count:)`), or CIFAR-10's.
+        public var classNames: [String] {
+            RunCheckpoint.classNames(in: metadata, count: network.classCount) ?? DataSource.cifar10(directory: "").classNames
+        }
+
+        /// The optimiser state a pruned copy of this run keeps, so that `train --resume` fine-tunes it
+        /// within the run's schedule: all of it when pruning kept every shape (magnitude pruning masks
+        /// weights), only the step count when shapes changed (filter pruning; momentum starts again from
+        /// zero).
+        public func optimizerState(forPrunedShapes shapesChanged: Bool) -> [SafeTensors.Entry] {
+            file.tensors.filter { entry in
+                shapesChanged ? entry.name == StateDict.optimizerPrefix + "step" : entry.name.hasPrefix(StateDict.optimizerPrefix)
+            }
+        }
+
         /// The config the run was started with.
         public func config() throws -> TrainingConfig {
-            guard let config = RunCheckpoint.config(in: metadata, model: network.spec.text) else {
-                throw RunCheckpointError(path: path, problem: "has no readable training config in its metadata; it cannot be resumed")
+            do {
+                return try RunCheckpoint.readConfig(in: metadata, model: network.spec.text)
+            } catch {
+                throw RunCheckpointError(path: path, problem: "has no readable training config in its metadata (\(error)); it cannot be resumed")
             }
-            return config
         }
     }
 
@@ -110,10 +126,10 @@ public enum RunCheckpoint {
         // Sized before its weights are allocated: a spec can ask for more memory than the machine has.
         try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: path)
         let network = Network(plan: plan)
-        try Checkpoint.load(file, into: network.stateTensors, source: path)
-        try Checkpoint.requireFinite(file, for: network.stateTensors, source: path)
+        try StateDict.load(file, into: network.stateTensors, source: path)
+        try StateDict.requireFinite(file, for: network.stateTensors, source: path)
         for parameter in network.parameters {
-            guard let entry = file[Checkpoint.maskPrefix + parameter.name] else { continue }
+            guard let entry = file[StateDict.maskPrefix + parameter.name] else { continue }
             guard let bytes = entry.uint8s, entry.shape == parameter.layout.torchShape else {
                 throw RunCheckpointError(path: path, problem: "has a pruning mask for \(parameter.name) of the wrong shape or type")
             }
@@ -134,13 +150,13 @@ public enum RunCheckpoint {
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
         try MemoryEstimate(plan: ModelPlan(spec: loaded.network.spec)).require(
-            .training(batch: config.batchSize, optimizer: config.optimizer.kind), source: path)
+            .training(batch: config.batchSize, optimizer: config.optimizer.update.kind), source: path)
         let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history)
         // Optimiser and look-ahead state that is present and fits is restored; anything else starts
         // fresh (a pruned model's new shapes, or a checkpoint written without that state).
         for state in trainer.resumableState {
             guard let entry = loaded.file[state.name], entry.shape == state.torchShape else { continue }
-            try Checkpoint.requireFinite(entry, source: path)
+            try StateDict.requireFinite(entry, source: path)
             switch state.content {
             case let .float(buffer, layout):
                 if let values = entry.floats { layout.fromTorch(values, into: buffer.prefix(layout.count)) }
@@ -162,8 +178,29 @@ public enum RunCheckpoint {
     /// The training config recorded in a checkpoint's `metadata` for a run of `model` (the spec string), if
     /// it has a readable one.
     public static func config(in metadata: [String: String], model: String) -> TrainingConfig? {
-        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else { return nil }
-        return TrainingConfig(jsonObject: object, model: model)
+        try? readConfig(in: metadata, model: model)
+    }
+
+    /// `config(in:model:)`, throwing what is wrong. A config of the current format version reads through
+    /// `Codable`; one without a version is a version-1 config (the flat object of earlier checkpoints).
+    /// Either way the run's model is `model`, the spec the checkpoint's tensors were saved for (a pruned
+    /// model's differs from the one its run started with).
+    static func readConfig(in metadata: [String: String], model: String) throws(TrainingConfigError) -> TrainingConfig {
+        guard let text = metadata[configKey], let object = parse(text) as? [String: Any] else {
+            throw TrainingConfigError(setting: .format, problem: "is missing or not a JSON object")
+        }
+        var config: TrainingConfig
+        if object["version"] != nil {
+            config = try TrainingConfig(jsonText: text)
+        } else {
+            guard let old = TrainingConfig(version1: object, model: model) else {
+                throw TrainingConfigError(setting: .format, problem: "(format version 1) has a value missing or out of range")
+            }
+            try old.validate(checkingModel: false)
+            config = old
+        }
+        config.model = model
+        return config
     }
 
     /// Whether the run recorded in a checkpoint's `metadata` padded its crops by mirroring the image
@@ -241,108 +278,3 @@ extension TrainingHistory.Epoch {
     }
 }
 
-extension TrainingConfig {
-    /// The config as a JSON object (checkpoint metadata).
-    public var jsonObject: [String: Any] {
-        var object: [String: Any] = [
-            "model": model, "epochs": epochs, "batch": batchSize, "lr": Double(learningRate), "schedule": schedule.description,
-            "optimizer": optimizer.kind.rawValue, "momentum": Double(optimizer.momentum), "nesterov": optimizer.nesterov,
-            "weight_decay": Double(optimizer.weightDecay), "label_smoothing": Double(labelSmoothing),
-            "crop": augmentation.crop, "flip": augmentation.horizontalFlip,
-            "rotation": augmentation.rotation ? Double(augmentation.maxRotationDegrees) : 0,
-            "color_jitter": augmentation.colorJitter ? Double(augmentation.brightness) : 0,
-            "seed": seed, "crop_padding": augmentation.cropPadding, "whitening": whitening, "lookahead": lookahead,
-            "test_time_augmentation": testTimeAugmentation.rawValue,
-        ]
-        if let initializer { object["init"] = initializer.description }
-        if let batchNormBiasRateScale { object["bn_bias_rate_scale"] = Double(batchNormBiasRateScale) }
-        if let batchNormMomentum { object["bn_momentum"] = Double(batchNormMomentum) }
-        if identityInit { object["identity_init"] = true }
-        if let classifierRateScale { object["classifier_rate_scale"] = Double(classifierRateScale) }
-        if alternatingFlip { object["alternating_flip"] = true }
-        if let classifierInitStd { object["classifier_init_std"] = Double(classifierInitStd) }
-        if whiteningBiasEpochs > 0 { object["whitening_bias_epochs"] = whiteningBiasEpochs }
-        if augmentation.reflectPadding { object["crop_reflect"] = true }
-        if optimizer.kind == .muon { object["filter_momentum"] = Double(optimizer.filterMomentum) }
-        if let trainLimit { object["train_limit"] = trainLimit }
-        return object
-    }
-
-    init?(jsonObject object: [String: Any], model: String) {
-        // A number a Float holds, or nil when absent; a value present but not such a number (a string, null,
-        // 1e39) makes the whole config unreadable rather than train on infinity or fall back to a default.
-        var unreadable = false
-        func number(_ key: String) -> Double? {
-            guard let value = object[key] else { return nil }
-            guard let number = (value as? NSNumber)?.doubleValue, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
-                unreadable = true
-                return nil
-            }
-            return number
-        }
-        // A whole number in `range`, or nil when absent; otherwise unreadable, as above.
-        func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
-            guard object[key] != nil else { return nil }
-            guard let value = number(key).flatMap({ Int(exactly: $0) }), range.contains(value) else {
-                unreadable = true
-                return nil
-            }
-            return value
-        }
-        guard let epochs = integer("epochs", 0...1_000_000), let batch = integer("batch", 1...1_000_000), let lr = number("lr"),
-            let scheduleText = object["schedule"] as? String, let schedule = LearningRateSchedule(scheduleText),
-            let kindText = object["optimizer"] as? String, let kind = Optimizer.Kind(rawValue: kindText)
-        else { return nil }
-        // Seeds use all 64 bits: read the integer's digits, not the Double Foundation also offers.
-        let seed = (object["seed"] as? NSNumber).map { UInt64($0.stringValue) ?? UInt64(exactly: $0.doubleValue) } ?? 0
-        let trainLimit = integer("train_limit", 1...Int.max), cropPadding = integer("crop_padding", 0...32)
-        let biasEpochs = integer("whitening_bias_epochs", 0...1_000_000)
-        guard let seed else { return nil }
-        let rotation = number("rotation") ?? 0, jitter = number("color_jitter") ?? 0
-        self.init(
-            model: model, epochs: epochs, batchSize: batch, learningRate: Float(lr), schedule: schedule,
-            optimizer: Optimizer.Settings(
-                kind: kind, momentum: Float(number("momentum") ?? 0.9), nesterov: object["nesterov"] as? Bool ?? true,
-                weightDecay: Float(number("weight_decay") ?? 0), filterMomentum: Float(number("filter_momentum") ?? 0.6)),
-            labelSmoothing: Float(number("label_smoothing") ?? 0),
-            augmentation: Augmentation(
-                crop: object["crop"] as? Bool ?? false, horizontalFlip: object["flip"] as? Bool ?? false,
-                rotation: rotation > 0, maxRotationDegrees: rotation > 0 ? Float(rotation) : 15,
-                colorJitter: jitter > 0, brightness: Float(jitter > 0 ? jitter : 0.2), contrast: Float(jitter > 0 ? jitter : 0.2),
-                saturation: Float(jitter > 0 ? jitter : 0.2)),
-            initializer: (object["init"] as? String).flatMap(Initializer.init(parsing:)),
-            seed: seed, trainLimit: trainLimit)
-        augmentation.cropPadding = cropPadding ?? 4
-        augmentation.reflectPadding = object["crop_reflect"] as? Bool ?? false
-        whitening = object["whitening"] as? Bool ?? false
-        lookahead = object["lookahead"] as? Bool ?? false
-        testTimeAugmentation = (object["test_time_augmentation"] as? String).flatMap(TestTimeAugmentation.init(rawValue:))
-            ?? (object["test_time_flip"] as? Bool == true ? .flip : .none)
-        batchNormBiasRateScale = number("bn_bias_rate_scale").map(Float.init)
-        batchNormMomentum = number("bn_momentum").map(Float.init)
-        identityInit = object["identity_init"] as? Bool ?? false
-        classifierRateScale = number("classifier_rate_scale").map(Float.init)
-        alternatingFlip = object["alternating_flip"] as? Bool ?? false
-        classifierInitStd = number("classifier_init_std").map(Float.init)
-        whiteningBiasEpochs = biasEpochs ?? 0
-        if unreadable { return nil }
-    }
-}
-
-extension Initializer {
-    /// Parses `he`, `xavier`, `torch`, `normal` (std 0.01) or `normal(0.05)` / `normal:0.05`.
-    public init?(parsing text: String) {
-        let lower = text.lowercased()
-        switch lower {
-        case "he", "kaiming": self = .he
-        case "xavier", "glorot": self = .xavier
-        case "torch", "pytorch": self = .torch
-        case "normal": self = .normal(std: 0.01)
-        default:
-            // `description` writes large and small values as `normal(1e+30)`, `normal(1e-05)`.
-            let digits = lower.drop { !$0.isNumber && $0 != "." && $0 != "-" }.prefix { $0.isNumber || ".e-+".contains($0) }
-            guard lower.hasPrefix("normal"), let std = Float(String(digits)), std > 0, std.isFinite else { return nil }
-            self = .normal(std: std)
-        }
-    }
-}

@@ -1,7 +1,7 @@
 /// Views of each test image whose class scores are averaged when a run is evaluated (test-time
 /// augmentation). Shifted views show what training crops showed where they reach past the image: the
 /// mean colour, or the mirrored image under `Augmentation.reflectPadding`.
-public enum TestTimeAugmentation: String, Sendable, Equatable, CaseIterable {
+public enum TestTimeAugmentation: String, Codable, Sendable, Equatable, CaseIterable {
     /// The image alone.
     case none
     /// The image and its mirror image, half each.

@@ -1,7 +1,11 @@
 import Foundation
 
-/// Runs training: owns the network, the optimiser and the data order, and is the only writer of the
-/// weights. The CLI drives it in a loop; the TUI drives it from a background queue between commands.
+/// Runs training: the loop of steps and epochs, and the only writer of the weights. The CLI drives it in a
+/// loop; the TUI drives it from a background queue between commands. Its parts each have one job: the
+/// batches come from a `BatchSampler`, the parameter groups are set once from the config
+/// (`TrainingConfig.configureParameters`, which also gives the per-parameter `ParameterSchedule`s), the
+/// optimiser steps the weights (wrapped in a `LookaheadOptimizer` when the config asks), and an `Evaluator`
+/// scores each finished epoch.
 ///
 /// A run is reproducible from its seed: the epoch's shuffle, each step's augmentation and dropout
 /// masks come from streams derived from (seed, epoch) and (seed, step), so resuming from a checkpoint
@@ -35,15 +39,15 @@ public final class Trainer {
     /// unrecorded. A trainer whose epoch evaluation was cut short takes no more steps.
     public let interruption = StopSignal()
 
-    private let trainSet: ImageSet
-    private let assembler = BatchAssembler()
+    /// The epoch's order, each image's augmentation and the assembled batches.
+    private let sampler: BatchSampler
+    /// The optimiser wrapped in look-ahead, when the config asks for it.
+    private let lookahead: LookaheadOptimizer?
+    /// Rates some parameters follow on top of the run's schedule (`TrainingConfig.configureParameters`).
+    private let parameterSchedules: [any ParameterSchedule]
     private let loss: CrossEntropyLoss
-    private let batchBuffer = FloatBuffer()
     private let logitGradient = FloatBuffer()
     private var labels: [Int] = []
-    private var order: [Int] = []
-    /// The epoch `order` was shuffled for.
-    private var orderEpoch = -1
     /// Tallies of the current epoch.
     private var epochTally = (loss: 0.0, correct: 0, seen: 0, seconds: 0.0)
     /// Training seconds of this session before the current epoch, and of earlier sessions (resume).
@@ -81,17 +85,23 @@ public final class Trainer {
     private let lastGood: StateCopy
     private var lastGoodPosition: Position?
 
-    /// A fresh run: builds and initialises the network from the config.
-    public convenience init(config: TrainingConfig, dataset: Dataset) throws(ModelSpecError) {
-        let network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
+    /// A fresh run: builds and initialises the network from the config, after `config.validate()`.
+    public convenience init(config: TrainingConfig, dataset: Dataset) throws(TrainingConfigError) {
+        try config.validate()
+        let network: Network
+        do {
+            network = try Network(spec: try ModelSpec(config.model), seed: config.seed)
+        } catch {
+            throw TrainingConfigError(setting: .model, problem: "does not build: \(error)")
+        }
         var random = RandomSource(seed: config.seed, stream: 0xC0FF_EE)
-        (config.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
-        if config.identityInit { Initializer.setIdentity(network) }
-        if let std = config.classifierInitStd, let classifier = Trainer.classifier(of: network) {
+        (config.initialization.initializer ?? Initializer.automatic(for: network.spec)).initialize(network, random: &random)
+        if config.initialization.identity { Initializer.setIdentity(network) }
+        if let std = config.initialization.classifierStd, let classifier = network.classifier {
             Initializer.rescale(classifier.weight, toStandardDeviation: std)
             classifier.bias.values.update(repeating: 0)
         }
-        if config.whitening, let first = network.layers.first as? Conv2d {
+        if config.speedRun.whitening, let first = network.layers.first as? Conv2d {
             let images = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
             PatchWhitening.initialize(first, from: images)
         }
@@ -104,88 +114,23 @@ public final class Trainer {
         self.config = config
         self.dataset = dataset
         self.network = network
-        optimizer = Optimizer(config.optimizer, parameters: network.parameters)
-        trainSet = config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train
-        stepsPerEpoch = max(1, trainSet.count / config.batchSize)
-        loss = CrossEntropyLoss(labelSmoothing: config.labelSmoothing)
+        optimizer = Optimizer(config.optimizer.update, parameters: network.parameters)
+        sampler = BatchSampler(
+            images: config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train, batchSize: config.batchSize,
+            augmentation: config.augmentation, seed: config.seed)
+        stepsPerEpoch = sampler.stepsPerEpoch
+        loss = CrossEntropyLoss(labelSmoothing: config.loss.labelSmoothing)
         self.history = history
         completedEpochs = history.epochs.count
         elapsedBefore = history.epochs.last?.elapsedSeconds ?? 0
-        if config.whitening, let first = network.layers.first as? Conv2d {
-            first.parameters.forEach { $0.isFrozen = true }
-        }
-        for norm in network.allLayers.compactMap({ $0 as? BatchNorm2d }) {
-            if let scale = config.batchNormBiasRateScale {
-                norm.weight.isFrozen = true
-                norm.bias.rateScale = scale
-                norm.bias.decays = true
-            }
-            if let momentum = config.batchNormMomentum { norm.momentum = momentum }
-        }
-        if let scale = config.classifierRateScale {
-            for linear in network.allLayers.compactMap({ $0 as? Linear }) { linear.parameters.forEach { $0.rateScale = scale } }
-        }
-        if config.classifierInitStd != nil { Trainer.classifier(of: network)?.bias.isFrozen = true }
-        whiteningBias = config.whitening && config.whiteningBiasEpochs > 0 ? (network.layers.first as? Conv2d)?.bias : nil
-        whiteningBias?.decays = true
-        let slowWeights: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = config.lookahead
-            ? network.stateTensors.compactMap { state in
-                guard case let .float(buffer, layout) = state.content else { return nil }
-                return (buffer, FloatBuffer(buffer.array(layout.count)), layout.count, state.name)
-            } : []
-        lookahead = slowWeights
-        lastGood = StateCopy(
-            of: network.stateTensors + optimizer.stateTensors
-                + slowWeights.map { StateTensor(name: $0.name, content: .float($0.slow, .plain([$0.count]))) })
-    }
-
-    /// The network's last fully connected layer, which `classifierInitStd` starts small and without bias.
-    private static func classifier(of network: Network) -> Linear? {
-        network.allLayers.last { $0 is Linear } as? Linear
-    }
-
-    /// The whitening convolution's bias while `config.whiteningBiasEpochs` trains it.
-    private var whiteningBias: Parameter?
-
-    /// Look-ahead (Zhang et al. 2019): every `lookaheadPeriod` steps the slow weights move towards
-    /// the fast ones and the fast ones restart from there. Pairs of (weights, slow copy).
-    private var lookahead: [(weights: FloatBuffer, slow: FloatBuffer, count: Int, name: String)] = []
-    static let lookaheadPeriod = 5
-
-    /// The share of the slow weights kept at a look-ahead sync after `step` of `totalSteps` steps,
-    /// airbench's schedule: `0.95^5 * (step / totalSteps)^3`. Early syncs keep almost nothing, so the
-    /// run moves at the optimiser's full speed, and the averaging strengthens towards the end
-    /// (0.77 at the last step). A constant 0.77 from the start held the `fast` recipe to 84.19% after
-    /// 10 epochs (seed 0), where this schedule reaches 88.83%.
-    public static func lookaheadRetention(step: Int, totalSteps: Int) -> Float {
-        let progress = Float(step) / Float(max(totalSteps, 1))
-        return 0.773_780_9 * progress * progress * progress
+        parameterSchedules = config.configureParameters(of: network, stepsPerEpoch: stepsPerEpoch)
+        lookahead = config.optimizer.lookahead ? LookaheadOptimizer(wrapping: optimizer, state: network.stateTensors) : nil
+        lastGood = StateCopy(of: network.stateTensors + optimizer.stateTensors + (lookahead?.stateTensors ?? []))
     }
 
     /// The optimiser's state and the look-ahead's slow weights: what a checkpoint keeps to resume exactly.
     public var resumableState: [StateTensor] {
-        optimizer.stateTensors + lookahead.map { pair in
-            StateTensor(name: "optimizer.lookahead.\(pair.name)", content: .float(pair.slow, .plain([pair.count])))
-        }
-    }
-
-    private func lookaheadSync(afterStep step: Int) {
-        let move = 1 - Trainer.lookaheadRetention(step: step, totalSteps: totalSteps)
-        for pair in lookahead {
-            let fast = pair.weights.base, slow = pair.slow.base
-            for i in 0..<pair.count {
-                slow[i] += move * (fast[i] - slow[i])
-                fast[i] = slow[i]
-            }
-        }
-    }
-
-    /// airbench's alternating flips: whether training image `image` is mirrored in epoch `epoch`. Each
-    /// image has a coin fixed by the seed and flips sides every epoch, so any two consecutive epochs show it
-    /// both ways, where independent coins show a quarter of the images the same way twice.
-    public static func alternatingFlip(image: Int, epoch: Int, seed: UInt64) -> Bool {
-        var coin = RandomSource(seed: seed, stream: 0xF11F_0000_0000 &+ UInt64(image))
-        return (coin.uniform() < 0.5) != (epoch % 2 == 1)
+        optimizer.stateTensors + (lookahead?.stateTensors ?? [])
     }
 
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
@@ -218,7 +163,7 @@ public final class Trainer {
 
     /// The learning rate the next step will use.
     public var learningRate: Float {
-        learningRateScale * config.schedule.rate(
+        learningRateScale * config.schedule.learningRate.rate(
             peak: config.learningRate, step: min(globalStep, totalSteps - 1), totalSteps: totalSteps,
             stepsPerEpoch: stepsPerEpoch)
     }
@@ -238,22 +183,9 @@ public final class Trainer {
     public func step() -> Outcome {
         precondition(!isFinished, "the run has finished its \(config.epochs) epochs")
         precondition(stepInEpoch < stepsPerEpoch, "the epoch's evaluation was interrupted; the run was abandoned")
-        let started = DispatchTime.now().uptimeNanoseconds
-        if orderEpoch != completedEpochs {
-            var shuffle = RandomSource(seed: config.seed, stream: UInt64(completedEpochs) &+ 0x5EED)
-            order = shuffle.permutation(trainSet.count)
-            orderEpoch = completedEpochs
-        }
+        let stopwatch = Stopwatch()
         let step = globalStep
-        var random = RandomSource(seed: config.seed, stream: 0x1_0000_0000 &+ UInt64(step))
-        let batchIndices = order[(stepInEpoch * config.batchSize)..<min((stepInEpoch + 1) * config.batchSize, order.count)]
-        var transforms = batchIndices.map { config.augmentation.draw(source: $0, &random) }
-        if config.alternatingFlip {
-            for i in transforms.indices {
-                transforms[i].flip = Trainer.alternatingFlip(image: transforms[i].source, epoch: completedEpochs, seed: config.seed)
-            }
-        }
-        let x = assembler.assemble(trainSet, transforms: transforms, into: batchBuffer, labels: &labels)
+        let x = sampler.batch(epoch: completedEpochs, stepInEpoch: stepInEpoch, globalStep: step, labels: &labels)
         for (index, layer) in network.allLayers.enumerated() {
             guard let dropout = layer as? Dropout else { continue }
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
@@ -277,14 +209,21 @@ public final class Trainer {
             let quantity: Divergence.Quantity = result.loss.isFinite ? .gradientNorm : .loss
             return diverge(quantity, value: result.loss.isFinite ? Float(squaredNorm.squareRoot()) : result.loss, rate: rate, at: start)
         }
-        if let whiteningBias { scheduleWhiteningBias(whiteningBias, step: step, rate: rate) }
-        optimizer.step(rate: rate, momentum: config.schedule.momentum(step: step, totalSteps: totalSteps))
-        if !lookahead.isEmpty && (step + 1) % Trainer.lookaheadPeriod == 0 { lookaheadSync(afterStep: step + 1) }
+        if !parameterSchedules.isEmpty {
+            let scheduleFactor = rate / (learningRateScale * config.learningRate)
+            for schedule in parameterSchedules { schedule.apply(step: step, scheduleFactor: scheduleFactor) }
+        }
+        let momentum = config.schedule.learningRate.momentum(step: step, totalSteps: totalSteps)
+        if let lookahead {
+            lookahead.step(rate: rate, momentum: momentum, step: step, totalSteps: totalSteps)
+        } else {
+            optimizer.step(rate: rate, momentum: momentum)
+        }
         stepInEpoch += 1
         epochTally.loss += Double(result.loss) * Double(x.batch)
         epochTally.correct += result.correct
         epochTally.seen += x.batch
-        epochTally.seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        epochTally.seconds += stopwatch.seconds
         let record = TrainingHistory.Step(
             step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
         history.steps.append(record)
@@ -326,17 +265,6 @@ public final class Trainer {
         return .diverged(divergence)
     }
 
-    /// Thaws the whitening bias for the first `whiteningBiasEpochs` epochs, at the batch-norm biases' rate
-    /// times its own linear decay, 1 - step / (its steps), whatever the run's schedule gives the others.
-    private func scheduleWhiteningBias(_ bias: Parameter, step: Int, rate: Float) {
-        let span = config.whiteningBiasEpochs * stepsPerEpoch
-        let scheduleFactor = rate / (learningRateScale * config.learningRate)
-        bias.isFrozen = step >= span || !(scheduleFactor > 0)
-        guard !bias.isFrozen else { return }
-        let decay = 1 - Float(step) / Float(span)
-        bias.rateScale = (config.batchNormBiasRateScale ?? 1) * decay / scheduleFactor
-    }
-
     /// The test-set evaluation after the latest finished epoch.
     public private(set) var lastEvaluation: Evaluation?
 
@@ -348,11 +276,12 @@ public final class Trainer {
     /// Evaluates and records the epoch whose steps are done; nil when `interruption` cut the
     /// evaluation short, a failure (nothing recorded) when the test loss is not finite. The last epoch is
     /// evaluated with the config's test-time augmentation, earlier ones on the plain images, as airbench
-    /// does: every view is a pass over the test set, and six each epoch would cost a third of a `fast` epoch.
+    /// does: every view is a pass over the test set, and six each epoch would cost a third of an `airbench` recipe epoch.
     private func finishEpoch(learningRate rate: Float) -> Result<TrainingHistory.Epoch, NonFiniteTestLoss>? {
         let isLast = completedEpochs + 1 == config.epochs
-        let views = isLast ? config.testTimeAugmentation : .none
-        guard let evaluation = evaluate(dataset.test, views: views, stoppingWhen: interruption) else { return nil }
+        let views = isLast ? config.evaluation.testTimeAugmentation : .none
+        guard let evaluation = evaluator(views: views).evaluate(dataset.test, stoppingWhen: interruption, { network.infer($0) })
+        else { return nil }
         guard evaluation.loss.isFinite else { return .failure(NonFiniteTestLoss(value: evaluation.loss)) }
         lastEvaluation = evaluation
         let tally = epochTally
@@ -369,80 +298,11 @@ public final class Trainer {
         return .success(record)
     }
 
-    /// Loss (without label smoothing), accuracy and confusion matrix of the network on `set`, in
-    /// inference mode, with the config's test-time augmentation.
-    public func evaluate(_ set: ImageSet) -> Evaluation {
-        evaluate(set, views: config.testTimeAugmentation, stoppingWhen: StopSignal())!
-    }
-
-    /// `evaluate(_:)` with the given views, giving up between batches once `stop` is raised (then nil).
-    public func evaluate(_ set: ImageSet, views: TestTimeAugmentation, stoppingWhen stop: StopSignal) -> Evaluation? {
-        Trainer.evaluate(
-            classes: network.classCount, on: set, batchSize: config.batchSize, views: views,
-            reflectingBorders: config.augmentation.reflectPadding, stoppingWhen: stop
-        ) { network.infer($0) }
-    }
-
-    /// Evaluates any network on a set, batch by batch, in inference mode.
-    public static func evaluate(_ network: Network, on set: ImageSet, batchSize: Int = 128) -> Evaluation {
-        evaluate(classes: network.classCount, on: set, batchSize: batchSize) { network.infer($0) }
-    }
-
-    /// Evaluates any classifier given as a function from normalised image batches to class scores;
-    /// each image's scores are the weighted mean over the `views` of it.
-    public static func evaluate(
-        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, reflectingBorders: Bool = false,
-        _ forward: (Tensor) -> Tensor
-    ) -> Evaluation {
-        evaluate(
-            classes: classes, on: set, batchSize: batchSize, views: views, reflectingBorders: reflectingBorders,
-            stoppingWhen: StopSignal(), forward)!
-    }
-
-    /// `evaluate(classes:on:batchSize:views:_:)` that gives up between batches once `stop` is raised,
-    /// and then returns nil. Shifted views mirror the image at its borders when `reflectingBorders` is
-    /// set (as the run's crops did, `Augmentation.reflectPadding`).
-    public static func evaluate(
-        classes: Int, on set: ImageSet, batchSize: Int = 128, views: TestTimeAugmentation = .none, reflectingBorders: Bool = false,
-        stoppingWhen stop: StopSignal, _ forward: (Tensor) -> Tensor
-    ) -> Evaluation? {
-        let averaged = FloatBuffer()
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
-        var totalLoss = 0.0
-        var predictions = [UInt8](repeating: 0, count: set.count)
-        let buffer = FloatBuffer()
-        var labels: [Int] = []
-        let assembler = BatchAssembler(), plain = CrossEntropyLoss()
-        var first = 0
-        while first < set.count {
-            if stop.isRaised { return nil }
-            let indices = first..<min(first + batchSize, set.count)
-            let logits = averaged.tensor(batch: indices.count, shape: FeatureShape(channels: classes, height: 1, width: 1))
-            logits.pointer.update(repeating: 0, count: logits.count)
-            for view in views.views {
-                let transforms = indices.map { index in
-                    var transform = ImageTransform(source: index)
-                    (transform.shiftX, transform.shiftY, transform.flip) = (view.shift, view.shift, view.flip)
-                    transform.reflects = reflectingBorders
-                    return transform
-                }
-                let scores = forward(assembler.assemble(set, transforms: transforms, into: buffer, labels: &labels))
-                precondition(scores.count == logits.count, "a classifier gives \(classes) scores per image")
-                for i in 0..<logits.count { logits.pointer[i] += view.weight * scores.pointer[i] }
-            }
-            totalLoss += Double(plain.evaluate(logits: logits, labels: labels).loss) * Double(indices.count)
-            for n in 0..<indices.count {
-                let row = logits.sample(n)
-                var best = 0
-                for c in 1..<classes where row[c] > row[best] { best = c }
-                confusion[labels[n]][best] += 1
-                predictions[indices.lowerBound + n] = UInt8(best)
-            }
-            first = indices.upperBound
-        }
-        let correct = (0..<classes).map { confusion[$0][$0] }.reduce(0, +)
-        return Evaluation(
-            loss: Float(totalLoss / Double(max(set.count, 1))), accuracy: Float(correct) / Float(max(set.count, 1)),
-            confusion: confusion, predictions: predictions)
+    /// The evaluator of this run's network: its batch size and borders, with `views` (by default the
+    /// config's test-time augmentation).
+    public func evaluator(views: TestTimeAugmentation? = nil) -> Evaluator {
+        Evaluator(
+            classes: network.classCount, batchSize: config.batchSize, views: views ?? config.evaluation.testTimeAugmentation,
+            reflectingBorders: config.augmentation.reflectPadding)
     }
 }

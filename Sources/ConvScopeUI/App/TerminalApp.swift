@@ -217,7 +217,7 @@ public final class TerminalApp {
                 }
             }
 
-            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            let now = Stopwatch.now
             let compression = lab.results
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount, board: board)
@@ -273,7 +273,7 @@ public final class TerminalApp {
         let result = Locked<Evaluation?>(nil)
         DispatchQueue.global(qos: .utility).async(group: group) {
             let network = session.copyNetwork().network
-            let evaluation = Trainer.evaluate(classes: network.classCount, on: test, stoppingWhen: stop) { network.infer($0) }
+            let evaluation = Evaluator(classes: network.classCount).evaluate(test, stoppingWhen: stop) { network.infer($0) }
             result.withLock { $0 = evaluation }
         }
         return result

@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated presets or one spec string.")
     var model = "tiny,simple,resnet20,vgg"
 
-    @Option(name: .long, help: "Images per training step (the PyTorch reference's 128; --recipe fast trains at 2000).")
+    @Option(name: .long, help: "Images per training step (the PyTorch reference's 128; --recipe airbench trains at 2000).")
     var batch = Benchmark.referenceTrainBatch
 
     @Option(name: .long, help: "Timed steps per repeat.")

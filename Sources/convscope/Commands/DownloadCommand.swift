@@ -52,14 +52,14 @@ struct DownloadCommand: ParsableCommand {
 /// every few seconds otherwise. The mutex serialises the callbacks.
 private final class DownloadReporter: Sendable {
     private let isTerminal: Bool
-    private let lastReport = Locked<(time: Double, drawn: Bool)>((0, false))
+    private let lastReport = Locked<(time: Double, drawn: Bool)>((-.infinity, false))
 
     init(isTerminal: Bool) {
         self.isTerminal = isTerminal
     }
 
     func report(_ progress: DownloadProgress) {
-        let now = Date().timeIntervalSinceReferenceDate
+        let now = Stopwatch.now
         lastReport.withLock { state in
             let interval = isTerminal ? 0.1 : 5
             let done = progress.fraction == 1 || progress.phase == .unpacking

@@ -15,28 +15,21 @@ struct EvalCommand: ParsableCommand {
     @Option(
         name: .long,
         help: "Test-time augmentation: none, flip (image and mirror) or flip+translate (six views; shifted views mirror the border if the run's crops did).")
-    var tta = "none"
+    var tta = TestTimeAugmentation.none
 
     @Flag(name: .long, help: "Print JSON (accuracy, loss, per-class accuracy, confusion matrix).")
     var json = false
 
-    func validate() throws {
-        guard TestTimeAugmentation(rawValue: tta) != nil else {
-            throw ValidationError("--tta must be none, flip or flip+translate, not '\(tta)'")
-        }
-    }
-
     func run() throws {
-        let views = TestTimeAugmentation(rawValue: tta)!
+        let views = tta
         let (model, metadata) = try Classifier.load(checkpoint)
         if case .float(let network) = model { try requireMemory(network, for: .inference(batch: 128), checkpoint: checkpoint) }
         let dataset = try data.load(trainLimit: 0)
         if let recorded = metadata[RunCheckpoint.datasetKey], recorded != dataset.displayName {
             printError("warning: the model was trained on \(recorded) but is evaluated on \(dataset.displayName)")
         }
-        let evaluation = Trainer.evaluate(
-            classes: model.classCount, on: dataset.test, views: views, reflectingBorders: RunCheckpoint.reflectsBorders(metadata)
-        ) { model.logits($0) }
+        let evaluator = Evaluator(classes: model.classCount, views: views, reflectingBorders: RunCheckpoint.reflectsBorders(metadata))
+        let evaluation = evaluator.evaluate(dataset.test) { model.logits($0) }
         if json {
             try printJSON([
                 "checkpoint": checkpoint, "model": model.spec.text, "int8": metadata[QuantizedNetwork.quantizationKey] != nil, "dataset": dataset.displayName,

@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var picture: ImageOptions
 
     @Option(name: .long, help: "Colour-scale scope: map, layer or global.")
-    var scale = "map"
+    var scale = ColorScaleScope.map
 
     @Option(name: .long, help: "Filters: show this input channel instead of the average (or RGB for the first layer).")
     var channel: Int?
@@ -36,15 +36,11 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Output PNG.")
     var out: String
 
-    func validate() throws {
-        guard ColorScaleScope(rawValue: scale) != nil else { throw ValidationError("--scale must be map, layer or global") }
-    }
-
     func run() throws {
         let loaded = try RunCheckpoint.load(checkpoint)
         let inspector = Inspector(network: loaded.network)
         let target = try inspector.layer(named: layer)
-        let scope = ColorScaleScope(rawValue: scale)!
+        let scope = scale
         let image: RGBImage
         switch what {
         case .filters:

@@ -30,8 +30,8 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .customLong("class"), help: "Class name or number (default: the predicted class).")
     var targetClass: String?
 
-    @Option(name: .long, help: "One of: \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var method = "gradcam"
+    @Option(name: .long, help: "The explanation method: the CAM family or pixel attribution (docs/explanations.md).")
+    var method = ExplanationMethod.activation(.gradCAM)
 
     @OptionGroup var attribution: AttributionOptionGroup
 
@@ -39,24 +39,19 @@ struct GradCAMCommand: ParsableCommand {
     var out: String?
 
     @Option(name: .long, help: "overlay, heatmap or strip (image | heatmap | overlay, captioned).")
-    var style = "overlay"
+    var style = HeatMapStyle.overlay
 
     @Option(name: .long, help: "Output size in pixels (square).")
     var size = 256
 
     @Option(name: .long, help: "jet, viridis or inferno (signed pixel maps always use the diverging palette).")
-    var colormap = "jet"
+    var colormap = ColormapName.jet
 
     @Flag(name: .long, help: "Print the raw map (CAM: at layer resolution, before normalisation), logits and choices as JSON.")
     var json = false
 
     func validate() throws {
-        guard ExplanationMethod(rawValue: method) != nil else {
-            throw ValidationError("--method must be one of \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'")
-        }
         _ = try attribution.options()
-        guard ["overlay", "heatmap", "strip"].contains(style) else { throw ValidationError("--style must be overlay, heatmap or strip") }
-        guard Colormap.named(colormap) != nil else { throw ValidationError("--colormap must be jet, viridis or inferno") }
         guard (8...4096).contains(size) else { throw ValidationError("--size must be between 8 and 4096") }
         guard out != nil || json else { throw ValidationError("give --out FILE.png, --json, or both") }
     }
@@ -68,20 +63,19 @@ struct GradCAMCommand: ParsableCommand {
         let inspector = Inspector(network: loaded.network)
         let logits = inspector.run(picture.tensor)
         let classIndex = try targetClass.map { try parseClass($0, names: names) }
-        let method = ExplanationMethod(rawValue: method)!
         let explanation = try inspector.explain(method, layer: layer, classIndex: classIndex, options: try attribution.options())
         let target = explanation.classIndex
         let probabilities = softmax(logits)
         if let out {
-            let colors = Colormap.named(colormap)!
+            let colors = colormap.colormap
             let image: RGBImage
             switch style {
-            case "heatmap": image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).heatmap
-            case "strip":
+            case .heatmap: image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).heatmap
+            case .strip:
                 image = Visualizer.strip(
                     image: picture.image, explanation: explanation, className: names[target], probability: probabilities[target],
                     size: size, colormap: colors)
-            default: image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).overlay
+            case .overlay: image = Visualizer.overlay(image: picture.image, explanation: explanation, size: size, colormap: colors).overlay
             }
             try PNG.write(image, to: out)
         }

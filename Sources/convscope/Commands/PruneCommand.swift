@@ -52,9 +52,8 @@ struct PruneCommand: ParsableCommand {
                 print(String(format: "%-22@ %9@ weights  %5.1f%% zero", result.parameter, result.count.formatted, result.sparsity * 100))
             }
             metadata["pruning"] = "magnitude \(amount)\(global ? " global" : " per layer")"
-            // Same shapes: the optimiser state carries over, so fine-tuning continues the run's schedule.
-            let optimizer = loaded.file.tensors.filter { $0.name.hasPrefix(Checkpoint.optimizerPrefix) }
-            try RunCheckpoint.save(network: pruned, extraEntries: optimizer, metadata: metadata, to: out)
+            try RunCheckpoint.save(
+                network: pruned, extraEntries: loaded.optimizerState(forPrunedShapes: false), metadata: metadata, to: out)
         } else {
             let result = try FilterPruning.prune(loaded.network, fraction: filters!)
             pruned = result.network
@@ -64,9 +63,8 @@ struct PruneCommand: ParsableCommand {
             }
             print("spec: \(pruned.spec.text)")
             metadata["pruning"] = "filters \(filters!)"
-            // New shapes: only the step count carries over (momentum starts again from zero).
-            let step = loaded.file.tensors.filter { $0.name == Checkpoint.optimizerPrefix + "step" }
-            try RunCheckpoint.save(network: pruned, extraEntries: step, metadata: metadata, to: out)
+            try RunCheckpoint.save(
+                network: pruned, extraEntries: loaded.optimizerState(forPrunedShapes: true), metadata: metadata, to: out)
         }
         let after = ModelReport.measure("pruned", .float(pruned), file: out, testSet: dataset.test)
         printReport([before, after], dataset: dataset)

@@ -52,9 +52,4 @@ struct Picture {
     let name: String
 }
 
-extension RunCheckpoint.Loaded {
-    /// The class names stored with the model, or CIFAR-10's.
-    var classNames: [String] {
-        RunCheckpoint.classNames(in: metadata, count: network.classCount) ?? DataSource.cifar10(directory: "").classNames
-    }
-}
+

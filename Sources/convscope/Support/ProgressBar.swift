@@ -1,10 +1,11 @@
 import Foundation
+import ConvKit
 
 /// Draws a one-line progress bar on a terminal (redrawn in place with a carriage return), or, when
 /// standard output is not a terminal, prints a plain log line now and then instead.
 final class ProgressBar {
     let isTerminal = isatty(STDOUT_FILENO) != 0
-    private var lastLog = Date.distantPast
+    private var lastLog = -Double.infinity
     private var drawn = false
     /// Seconds between plain log lines when not on a terminal.
     var logInterval: TimeInterval = 10
@@ -22,8 +23,8 @@ final class ProgressBar {
             let line = "\(prefix) ▕\(bar)▏ \(done)/\(total)  \(suffix)"
             writeOut("\r\u{1B}[2K" + line)
             drawn = true
-        } else if Date().timeIntervalSince(lastLog) >= logInterval || done == total {
-            lastLog = Date()
+        } else if Stopwatch.now - lastLog >= logInterval || done == total {
+            lastLog = Stopwatch.now
             writeOut("\(prefix) \(done)/\(total)  \(suffix)\n")
         }
     }

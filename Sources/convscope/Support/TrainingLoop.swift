@@ -26,7 +26,7 @@ func runTraining(
     let firstStep = trainer.globalStep
     let bar = ProgressBar()
     let tag = dataset.isSynthetic ? "[SYNTHETIC] " : ""
-    var lastDraw = Date.distantPast
+    var lastDraw = -Double.infinity
     var savedEpoch: Int?
     while !trainer.isFinished {
         if ccleanup_interrupts_received() > 0 {
@@ -45,8 +45,8 @@ func runTraining(
             throw RuntimeError(DivergenceText.commandLine(divergence, kept: kept))
         case .step(let step):
             try runDirectory?.recordStep(step, of: trainer)
-            guard Date().timeIntervalSince(lastDraw) > 0.1 || !bar.isTerminal else { continue }
-            lastDraw = Date()
+            guard Stopwatch.now - lastDraw > 0.1 || !bar.isTerminal else { continue }
+            lastDraw = Stopwatch.now
             let rate = Double(trainer.stepInEpoch * trainer.config.batchSize) / max(trainer.epochSeconds, 1e-9)
             let remaining = Double(trainer.totalSteps - trainer.globalStep) * Double(trainer.config.batchSize) / max(rate, 1e-9)
             bar.update(

@@ -4,26 +4,27 @@ import ConvScopeUI
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, fast, airbench) or a spec string (default simple; airbench with --recipe fast, fast with quick).")
+    @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20, quick, airbench) or a spec string (default simple; with --recipe airbench or quick, the preset of that name).")
     var model: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard; fast: the 94% speed-run recipe, airbench94_muon's (whitening, Muon on the filters, SGD on biases and classifier, batch 2000, alternating flips, flip+translate TTA); quick: about 90% in 10 minutes (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
-            discussion: "With --recipe fast or quick only --model, --epochs, --batch, --lr, --seed and --train-limit apply."))
-    var recipe = Recipe.standard.rawValue
+            "standard; airbench: the 94% speed-run recipe, airbench94_muon's (whitening, Muon on the filters, SGD on biases and classifier, batch 2000, alternating flips, flip+translate TTA); quick: about 90% in 10 minutes (whitening, identity init, bn biases at 64x lr, look-ahead, linear decay, flip+translate TTA).",
+            discussion: "With --recipe airbench or quick only --model, --epochs, --batch, --lr, --seed, --initializer and --train-limit apply."),
+        completion: .list(Recipe.allCases.map(\.rawValue)), transform: Recipe.init(option:))
+    var recipe = Recipe.standard
 
-    @Option(name: .long, help: "Epochs to train (default 15; 8 with --recipe fast, 10 with quick; with --resume, the run's own).")
+    @Option(name: .long, help: "Epochs to train (default 15; 8 with --recipe airbench, 10 with quick; with --resume, the run's own).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch"), help: "Images per step (default 128; 2000 with --recipe fast, 256 with quick).")
+    @Option(name: .customLong("batch"), help: "Images per step (default 128; 2000 with --recipe airbench, 256 with quick).")
     var batchSize: Int?
 
     @Option(name: .long, help: "sgd, adam or adamw.")
-    var optimizer = "sgd"
+    var optimizer = Optimizer.Kind.sgd
 
-    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.24 for --recipe fast's filters, 0.2 for quick).")
+    @Option(name: .long, help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam/adamw, 0.24 for --recipe airbench's filters, 0.2 for quick).")
     var lr: Float?
 
     @Option(name: .long, help: "onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant.")
@@ -41,7 +42,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy loss.")
     var labelSmoothing: Float = 0.1
 
-    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier, torch (PyTorch default everywhere) or normal[:STD] (default: he for ReLU nets; --recipe fast: torch).")
+    @Option(name: .long, help: "Weight init: he (conv He-normal, fc PyTorch default), xavier, torch (PyTorch default everywhere) or normal[:STD] (default: he for ReLU nets; --recipe airbench: torch).")
     var initializer: String?
 
     @Option(name: .long, help: "Seed for init, shuffling, augmentation and dropout.")
@@ -63,69 +64,64 @@ struct TrainingOptions: ParsableArguments {
     var trainLimit: Int?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch must be at least 1, not \(batchSize)") }
-        guard let kind = Optimizer.Kind(rawValue: optimizer), kind != .muon else {
-            throw ValidationError("--optimizer must be sgd, adam or adamw, not '\(optimizer)' (Muon comes with --recipe fast)")
+        if optimizer == .muon {
+            throw ValidationError("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe airbench)")
         }
         guard LearningRateSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be onecycle[:WARMUP], cosine, step[:EPOCHS:GAMMA] or constant, not '\(schedule)'")
         }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, not \(lr)") }
         if let initializer, Initializer(parsing: initializer) == nil {
             throw ValidationError("--initializer must be he, xavier, torch or normal[:STD], not '\(initializer)'")
         }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1)") }
-        guard rotate >= 0 && rotate <= 180 else { throw ValidationError("--rotate must be between 0 and 180 degrees") }
-        guard colorJitter >= 0 && colorJitter < 1 else { throw ValidationError("--color-jitter must be in [0, 1)") }
-        if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
-        guard Recipe(rawValue: recipe) != nil else {
-            // Until 2026-12-02 the 94% recipe was called `muon` and `fast` named today's `quick`.
-            let renamed = recipe == "muon" ? " (the Muon recipe is now called fast)" : ""
-            throw ValidationError("--recipe must be standard, fast or quick, not '\(recipe)'\(renamed)")
+        do {
+            try config.validate()
+        } catch {
+            throw ValidationError(Self.wording(error))
         }
-        try validateModel(modelName)
-        try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.kind))
+        try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.update.kind))
     }
 
-    /// The recipe `--recipe` names (`validate` has refused any other name).
-    var chosenRecipe: Recipe { Recipe(rawValue: recipe) ?? .standard }
+    /// A config error worded with the option that sets the setting at fault.
+    static func wording(_ error: TrainingConfigError) -> String {
+        let option: String
+        switch error.setting {
+        case .model: return "--model: \(error.problem.replacingOccurrences(of: "does not build: ", with: ""))"
+        case .epochs: option = "--epochs"
+        case .batchSize: option = "--batch"
+        case .learningRate: option = "--lr"
+        case .momentum: option = "--momentum"
+        case .weightDecay: option = "--weight-decay"
+        case .labelSmoothing: option = "--label-smoothing"
+        case .rotation: option = "--rotate"
+        case .colorJitter: option = "--color-jitter"
+        case .trainLimit: option = "--train-limit"
+        case .cropPadding, .whiteningBiasEpochs, .parameterGroups, .batchNormMomentum, .classifierStd, .format:
+            return "the training config's \(error)"
+        }
+        return "\(option) \(error.problem)"
+    }
 
     /// The model to train: `--model`, or the recipe's default.
-    var modelName: String { chosenRecipe == .standard ? model ?? ModelSpec.defaultPreset : config.model }
+    var modelName: String { config.model }
 
-    /// The run these options describe.
+    /// The run these options describe: the recipe's configuration with the options it leaves open; the
+    /// standard recipe takes every option.
     var config: TrainingConfig {
-        if chosenRecipe != .standard {
-            var config =
-                chosenRecipe == .fast
-                ? TrainingConfig.fast(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
-                : TrainingConfig.quick(model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed)
-            config.trainLimit = trainLimit
-            if let initializer { config.initializer = Initializer(parsing: initializer) }
-            return config
-        }
-        let kind = Optimizer.Kind(rawValue: optimizer)!
-        return TrainingConfig(
-            model: modelName, epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: lr ?? (kind == .sgd ? 0.1 : 0.001),
-            schedule: LearningRateSchedule(schedule)!,
-            optimizer: Optimizer.Settings(kind: kind, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
-            labelSmoothing: labelSmoothing,
-            augmentation: Augmentation(
-                crop: crop, horizontalFlip: flip, rotation: rotate > 0, maxRotationDegrees: rotate > 0 ? rotate : 15,
-                colorJitter: colorJitter > 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter),
-            initializer: initializer.flatMap(Initializer.init(parsing:)), seed: seed, trainLimit: trainLimit)
+        var config = recipe.configuration(
+            model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed, optimizer: optimizer)
+        config.trainLimit = trainLimit
+        if let initializer { config.initialization.initializer = Initializer(parsing: initializer) }
+        guard recipe == .standard else { return config }
+        config.schedule.learningRate = LearningRateSchedule(schedule) ?? .standardOneCycle
+        (config.optimizer.update.momentum, config.optimizer.update.nesterov) = (momentum, nesterov)
+        config.optimizer.update.weightDecay = weightDecay
+        config.loss.labelSmoothing = labelSmoothing
+        // A negative --rotate or --color-jitter switches the part on, for `validate` to refuse.
+        config.augmentation = Augmentation(
+            crop: crop, horizontalFlip: flip, rotation: rotate != 0, maxRotationDegrees: rotate != 0 ? rotate : 15,
+            colorJitter: colorJitter != 0, brightness: colorJitter, contrast: colorJitter, saturation: colorJitter)
+        return config
     }
-}
-
-/// The training recipes `--recipe` names: the reference's plain recipe, and two speed-run recipes that set
-/// everything but the model, epochs, batch, rate, seed and training subset themselves.
-enum Recipe: String {
-    case standard
-    /// airbench94_muon's recipe on the `airbench` preset: 94% in 8 epochs (`TrainingConfig.fast`).
-    case fast
-    /// The look-ahead recipe on the small `fast` preset: about 90% in 10 epochs (`TrainingConfig.quick`).
-    case quick
 }
 
 /// Refuses a `--model` that does not build, as a usage error pointing at the bad token. Builds nothing:

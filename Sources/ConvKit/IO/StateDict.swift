@@ -1,11 +1,13 @@
 /// Saves and restores a model's state (`[StateTensor]`) as safetensors, with PyTorch's tensor names,
-/// shapes and element order, so `load_state_dict` in PyTorch accepts the file and we accept PyTorch's.
+/// shapes and element order (PyTorch's `state_dict`), so `load_state_dict` in PyTorch accepts the file and
+/// we accept PyTorch's. A training run's checkpoint (`RunCheckpoint`) is one of these plus the run's
+/// config, history and optimiser state.
 ///
 /// Float tensors go through `TensorLayout.toTorch` / `fromTorch` (convolution weights become OIHW)
 /// and round-trip bit-exactly; counters are 0-dimensional I64 tensors, like
 /// `num_batches_tracked`. Tensors named `optimizer.*` are extra state a trainer may add to the same
 /// file; loading the model ignores them.
-public enum Checkpoint {
+public enum StateDict {
     /// Names with this prefix are not part of the model and are ignored by `load`.
     public static let optimizerPrefix = "optimizer."
     /// Pruning masks (`mask.<parameter>`, U8, 1 keeps) also ride along outside the model's state.
@@ -96,7 +98,7 @@ public enum Checkpoint {
     }
 }
 
-extension Checkpoint {
+extension StateDict {
     /// Throws when the F32 `entry` holds a NaN or an infinity (a diverged run's weights): such a model
     /// cannot compute anything, and every view and number drawn from it would be NaN.
     public static func requireFinite(_ entry: SafeTensors.Entry, source: String) throws(CheckpointError) {
