@@ -50,4 +50,8 @@ shot assets/tui-200x60.png 200 60
 tmux -L "$SOCKET" resize-window -t app -x 80 -y 24
 keys 4
 shot assets/tui-80x24.png 80 24
+
+# The health timeline (docs/timeline.md) at 80x24, at the layer selected above.
+keys 7
+shot assets/health-80x24.png 80 24
 keys q n

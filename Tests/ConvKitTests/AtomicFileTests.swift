@@ -1,5 +1,6 @@
 import CCleanup
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -127,7 +128,7 @@ final class AtomicFileTests: XCTestCase {
 
     func testReadOnlyDirectoryIsRefused() throws {
         guard geteuid() != 0 else {
-            throw XCTSkip("SKIPPED LOUDLY: running as root, which may write into read-only directories; testDiskFullLeavesOldFileIntact and testTargetThatIsADirectory cover failing writes instead")
+            throw skip(.privileges, "running as root, which may write into read-only directories; testDiskFullLeavesOldFileIntact and testTargetThatIsADirectory cover failing writes instead")
         }
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/file.bin"

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -30,12 +31,12 @@ final class AttributionReferenceTests: XCTestCase {
     }
 
     func testLiveReferences() throws {
-        guard let python = PyTorchEqualityTests.pythonWithTorch() else {
-            throw XCTSkip("SKIPPED LOUDLY: no Python with torch (set CONVSCOPE_PYTHON); the committed references still ran")
+        guard let python = PythonFinder.torch() else {
+            throw skip(.noTorch, "no Python with torch (tried \(PythonFinder.candidates()); set CONVSCOPE_PYTHON); the committed references still ran")
         }
         let script = Self.fixtures.appendingPathComponent("attribution_reference.py").path
         guard run(python, [script, "--check"]) == 0 else {
-            throw XCTSkip("SKIPPED LOUDLY: \(python) lacks grad-cam or captum (pip install grad-cam==1.5.7 captum==0.9.0 ttach opencv-python-headless scikit-learn); the committed references still ran")
+            throw skip(.noTorch, "\(python) lacks grad-cam or captum (pip install grad-cam==1.5.7 captum==0.9.0 ttach opencv-python-headless scikit-learn); the committed references still ran")
         }
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-attribution-\(getpid())")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

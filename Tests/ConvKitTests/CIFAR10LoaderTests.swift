@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -19,7 +20,7 @@ final class CIFAR10LoaderTests: XCTestCase {
 
     func testLoadsRealCIFAR10() throws {
         guard let folder = ProcessInfo.processInfo.environment["CONVSCOPE_DATA"], !folder.isEmpty else {
-            throw XCTSkip("CONVSCOPE_DATA not set: point it at cifar-10-batches-bin to test loading the real CIFAR-10")
+            throw skip(.noCIFAR10, "CONVSCOPE_DATA is not set (point it at cifar-10-batches-bin), so loading the real CIFAR-10 was not tested")
         }
         let start = Date()
         let dataset = try CIFAR10Loader.load(directory: folder)

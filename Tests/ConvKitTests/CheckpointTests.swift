@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -113,8 +114,8 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testPyTorchLoadStateDictAcceptsOurCheckpoint() throws {
-        guard let python = pythonWith(["torch", "safetensors"]) else {
-            throw XCTSkip("SKIPPED LOUDLY: no python3 with `torch` and `safetensors` (tried $CONVSCOPE_PYTHON, python3, ~/torchref/bin/python); the PyTorch load_state_dict check did not run")
+        guard let python = PythonFinder.torch() else {
+            throw skip(.noTorch, "no Python with torch, safetensors and numpy (tried \(PythonFinder.candidates())); the PyTorch load_state_dict check did not run")
         }
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/torch.safetensors"
@@ -151,7 +152,7 @@ final class CheckpointTests: XCTestCase {
         assert net.bn1.running_mean.tolist() == [0.0, 1.0]
         print("ok")
         """
-        let result = try runPython(python, script: script, arguments: [path])
+        let result = try PythonFinder.run(python, script: script, arguments: [path])
         XCTAssertEqual(result.status, 0, result.errors)
         XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -6,9 +7,9 @@ final class ConvolutionPlanTests: XCTestCase {
     /// Runs `body` on `path` when the CPU runs it, then goes back to the path that was active.
     static func on(_ path: KernelPath, _ body: () throws -> Void) throws {
         let previous = KernelPath.active
-        try XCTSkipUnless(
-            path.select(),
-            "SKIPPED LOUDLY: this CPU does not run the \(path) kernel path (it runs \(KernelPath.supported.map(\.description).joined(separator: ", ")))")
+        try skipUnless(
+            path.select(), .cpuLacksKernelPath,
+            "this CPU does not run the \(path) kernel path (it runs \(KernelPath.supported.map(\.description).joined(separator: ", ")))")
         defer { previous.select() }
         try body()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -250,7 +251,7 @@ private final class LocalHTTPServer {
             process.arguments = ["python3", scriptPath, directory, portFile]
             process.standardOutput = FileHandle.nullDevice
             do { try process.run() } catch {
-                throw XCTSkip("cannot start python3 for the local HTTP server: \(error)")
+                throw skip(.noPython, "cannot start python3 for the local HTTP server: \(error)")
             }
             let deadline = Date().addingTimeInterval(15)
             var port: Int?

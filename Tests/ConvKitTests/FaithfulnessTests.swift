@@ -30,7 +30,9 @@ final class FaithfulnessTests: XCTestCase {
         let (inspector, dataset) = try trainedInspector()
         inspector.run(BatchAssembler().tensor(dataset.test, index: 0, into: FloatBuffer()))
         let scores = try FaithfulnessScorer().scores(inspector: inspector, map: [Float](repeating: 3, count: 1024), classIndex: inspector.predictedClass)
-        XCTAssertEqual(scores.drop, 0, accuracy: 1e-6)
+        // The kept image runs through another batch shape than the first pass, whose rounding differs by kernel
+        // path (1.0e-5 measured on the portable one): a flat map drops nothing beyond that.
+        XCTAssertEqual(scores.drop, 0, accuracy: 1e-4)
         XCTAssertEqual(scores.increase, 0)
         for value in [scores.deletion, scores.insertion, scores.roadMostRelevantFirst, scores.roadLeastRelevantFirst] {
             XCTAssertTrue((0...1).contains(value), "\(scores)")

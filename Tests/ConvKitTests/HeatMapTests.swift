@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -47,8 +48,8 @@ final class HeatMapTests: XCTestCase {
     }
 
     func testBilinearMatchesPyTorchInterpolate() throws {
-        guard let python = pythonWith(["torch"]) else {
-            throw XCTSkip("SKIPPED LOUDLY: no python3 with `torch` (tried $CONVSCOPE_PYTHON, python3, ~/torchref/bin/python); the comparison with F.interpolate did not run")
+        guard let python = PythonFinder.torch() else {
+            throw skip(.noTorch, "no Python with torch, safetensors and numpy (tried \(PythonFinder.candidates())); the comparison with F.interpolate did not run")
         }
         var random = RandomSource(seed: 5)
         let map = HeatMap(width: 5, height: 3, values: (0..<15).map { _ in random.uniform(-1, 1) })
@@ -62,7 +63,7 @@ final class HeatMapTests: XCTestCase {
         print(json.dumps(out))
         """
         let input = "[" + map.values.map { "\($0)" }.joined(separator: ",") + "]"
-        let result = try runPython(python, script: script, arguments: [input])
+        let result = try PythonFinder.run(python, script: script, arguments: [input])
         XCTAssertEqual(result.status, 0, result.errors)
         let torch = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [Double]])
         for (h, w) in [(7, 13), (2, 3), (8, 8), (3, 5)] {

@@ -28,36 +28,6 @@ func directoryListing(_ directory: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
 }
 
-/// A Python interpreter that can `import` all of `modules`, or nil: `CONVSCOPE_PYTHON`, then
-/// `python3`, then the reference venv `~/torchref/bin/python`.
-func pythonWith(_ modules: [String]) -> String? {
-    var candidates: [String] = []
-    if let custom = ProcessInfo.processInfo.environment["CONVSCOPE_PYTHON"] { candidates.append(custom) }
-    candidates.append("/usr/bin/env python3")
-    candidates.append(NSHomeDirectory() + "/torchref/bin/python")
-    let probe = modules.map { "import \($0)" }.joined(separator: "; ")
-    for candidate in candidates {
-        if let result = try? runPython(candidate, script: probe), result.status == 0 { return candidate }
-    }
-    return nil
-}
-
-/// Runs `script` with `python` (a path, or `/usr/bin/env python3`) and returns its exit status and output.
-func runPython(_ python: String, script: String, arguments: [String] = []) throws -> (status: Int32, output: String, errors: String) {
-    let process = Process()
-    let parts = python.split(separator: " ").map(String.init)
-    process.executableURL = URL(fileURLWithPath: parts[0])
-    process.arguments = Array(parts.dropFirst()) + ["-c", script] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 /// Asserts that `body` throws an error of type `E` and returns it.
 @discardableResult
 func assertThrows<E: Error, T>(

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -70,8 +71,8 @@ final class KernelPathEqualityTests: XCTestCase {
     func testTheAVX512PathAgreesWithThePortableOne() throws { try compareWithPortable(.avx512) }
 
     private func compareWithPortable(_ path: KernelPath) throws {
-        try XCTSkipUnless(
-            path <= KernelPath.best, "SKIPPED LOUDLY: this CPU does not run the \(path) kernel path; it was not compared")
+        try skipUnless(
+            path <= KernelPath.best, .cpuLacksKernelPath, "this CPU does not run the \(path) kernel path; it was not compared")
         var algorithms: Set<String> = []
         for index in Self.cases.indices {
             let portable = try Self.run(index, on: .portable), vector = try Self.run(index, on: path)
@@ -100,9 +101,9 @@ final class KernelPathEqualityTests: XCTestCase {
     }
 
     func testTheAVX512KernelsComputeExactlyWhatTheAVX2OnesDo() throws {
-        try XCTSkipUnless(
-            KernelPath.avx512 <= KernelPath.best,
-            "SKIPPED LOUDLY: this CPU does not run the avx512 kernel path; it was not compared with avx2")
+        try skipUnless(
+            KernelPath.avx512 <= KernelPath.best, .cpuLacksKernelPath,
+            "this CPU does not run the avx512 kernel path; it was not compared with avx2")
         for index in Self.cases.indices {
             let avx2 = try Self.run(index, on: .avx2), avx512 = try Self.run(index, on: .avx512)
             XCTAssertEqual(avx2.plan?.forward, avx512.plan?.forward)

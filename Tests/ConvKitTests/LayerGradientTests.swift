@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import CKernels
 import ConvKit
@@ -43,9 +44,9 @@ final class LayerGradientTests: XCTestCase {
     /// 32 x 32 maps, F(2x2, 3x3) on 6 x 6 and (gradients only) 10 x 10, and both on sides they do not
     /// divide, where the edge tiles overhang the map (15 x 13, 31 x 31 and, with 128+ channels, 7 x 7; 7 x 5).
     func testWinogradMatchesTheDirectSums() throws {
-        try XCTSkipUnless(
-            KernelPath.active >= .avx2,
-            "SKIPPED LOUDLY: the Winograd kernels are vector code (AVX2, AVX-512) and the kernels run the \(KernelPath.active) path "
+        try skipUnless(
+            KernelPath.active >= .avx2, .cpuLacksKernelPath,
+            "the Winograd kernels are vector code (AVX2, AVX-512) and the kernels run the \(KernelPath.active) path "
                 + "(\(KernelPath.environmentVariable) or the CPU); the lowered convolutions were checked instead")
         XCTAssertNotEqual(ckernels_winograd4_supported(16, 24, 15, 13), 0)
         XCTAssertNotEqual(ckernels_winograd_supported(32, 40, 7, 5), 0)

@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -68,7 +69,7 @@ final class PNGTests: XCTestCase {
 
     func testReadOnlyDirectoryGivesErrorAndNoFile() throws {
         guard geteuid() != 0 else {
-            throw XCTSkip("SKIPPED LOUDLY: running as root, which may write into read-only directories; testFailedWriteKeepsTheOldFile simulates a failing write instead")
+            throw skip(.privileges, "running as root, which may write into read-only directories; testFailedWriteKeepsTheOldFile simulates a failing write instead")
         }
         let directory = try makeTemporaryDirectory(self)
         let old = varied(width: 3, height: 3)

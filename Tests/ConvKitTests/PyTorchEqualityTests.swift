@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -23,14 +24,14 @@ final class PyTorchEqualityTests: XCTestCase {
     }
 
     func testLivePyTorch() throws {
-        guard let python = Self.pythonWithTorch() else {
-            throw XCTSkip("SKIPPED LOUDLY: no Python with torch and safetensors (set CONVSCOPE_PYTHON); the committed fixtures still ran")
+        guard let python = PythonFinder.torch() else {
+            throw skip(.noTorch, "no Python with torch, safetensors and numpy (tried \(PythonFinder.candidates()); set CONVSCOPE_PYTHON); the committed fixtures still ran")
         }
         // torch_reference.py imports specnet.py from SPECNET_DIR or the shared bench folder beside the checkout.
         let specnetFolder = ProcessInfo.processInfo.environment["SPECNET_DIR"]
             ?? Self.fixtures.appendingPathComponent("../../../../shared/bench").standardized.path
         guard FileManager.default.fileExists(atPath: (specnetFolder as NSString).appendingPathComponent("specnet.py")) else {
-            throw XCTSkip("SKIPPED LOUDLY: no specnet.py in \(specnetFolder) (set SPECNET_DIR); the committed fixtures still ran")
+            throw skip(.noTorch, "no specnet.py (the PyTorch reference) in \(specnetFolder) (set SPECNET_DIR); the committed fixtures still ran")
         }
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-torch-\(getpid())")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -103,20 +104,5 @@ final class PyTorchEqualityTests: XCTestCase {
                 XCTAssertLessThanOrEqual(worst / scale, 1e-4, "Grad-CAM at \(layer) class \(cls) image \(i): off by \(worst) of \(scale)")
             }
         }
-    }
-
-    /// `CONVSCOPE_PYTHON`, or `~/torchref/bin/python` (the venv of ../shared/bench/README.md), if it imports torch.
-    static func pythonWithTorch() -> String? {
-        let candidates = [ProcessInfo.processInfo.environment["CONVSCOPE_PYTHON"], NSHomeDirectory() + "/torchref/bin/python"]
-        for case let python? in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-c", "import torch, safetensors"]
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { continue }
-            process.waitUntilExit()
-            if process.terminationStatus == 0 { return python }
-        }
-        return nil
     }
 }

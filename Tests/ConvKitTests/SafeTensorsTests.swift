@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -225,8 +226,8 @@ final class SafeTensorsTests: XCTestCase {
     // MARK: - Python's safetensors
 
     func testPythonSafetensorsReadsOurFile() throws {
-        guard let python = pythonWith(["safetensors", "numpy"]) else {
-            throw XCTSkip("SKIPPED LOUDLY: no python3 with the `safetensors` and `numpy` packages (tried $CONVSCOPE_PYTHON, python3, ~/torchref/bin/python); the cross-check with Python's safetensors did not run")
+        guard let python = PythonFinder.python(importing: ["safetensors", "numpy"]) else {
+            throw skip(.noPython, "no Python with the safetensors and numpy packages (tried \(PythonFinder.candidates())); the cross-check with Python's safetensors did not run")
         }
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/ours.safetensors"
@@ -243,7 +244,7 @@ final class SafeTensorsTests: XCTestCase {
                "tensors": {k: {"dtype": str(v.dtype), "shape": list(v.shape), "hex": v.tobytes().hex()} for k, v in tensors.items()}}
         print(json.dumps(out))
         """
-        let result = try runPython(python, script: script, arguments: [path])
+        let result = try PythonFinder.run(python, script: script, arguments: [path])
         XCTAssertEqual(result.status, 0, result.errors)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         XCTAssertEqual(json["metadata"] as? [String: String], sample().metadata)
@@ -259,8 +260,8 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testWeReadPythonSafetensorsFile() throws {
-        guard let python = pythonWith(["safetensors", "numpy"]) else {
-            throw XCTSkip("SKIPPED LOUDLY: no python3 with the `safetensors` and `numpy` packages (tried $CONVSCOPE_PYTHON, python3, ~/torchref/bin/python); reading a Python-written file did not run")
+        guard let python = PythonFinder.python(importing: ["safetensors", "numpy"]) else {
+            throw skip(.noPython, "no Python with the safetensors and numpy packages (tried \(PythonFinder.candidates())); reading a Python-written file did not run")
         }
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/theirs.safetensors"
@@ -274,7 +275,7 @@ final class SafeTensorsTests: XCTestCase {
                    "codes": np.array([-3, 0, 5], dtype=np.int8), "pixels": np.array([[1, 2], [3, 250]], dtype=np.uint8)},
                   sys.argv[1], metadata={"epoch": "7", "name": "café"})
         """
-        let result = try runPython(python, script: script, arguments: [path])
+        let result = try PythonFinder.run(python, script: script, arguments: [path])
         XCTAssertEqual(result.status, 0, result.errors)
         let file = try SafeTensors(contentsOf: path)
         XCTAssertEqual(file.metadata, ["epoch": "7", "name": "café"])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -22,7 +23,7 @@ final class TrainingTests: XCTestCase {
 
     func testOneEpochOfSimpleOnACIFARSubsetBeatsChance() throws {
         guard let directory = ProcessInfo.processInfo.environment["CONVSCOPE_DATA"] else {
-            throw XCTSkip("SKIPPED LOUDLY: CONVSCOPE_DATA is not set, so the real CIFAR-10 check did not run")
+            throw skip(.noCIFAR10, "CONVSCOPE_DATA is not set, so the real CIFAR-10 check did not run")
         }
         let dataset = try Dataset.load(.cifar10(directory: directory), trainLimit: 5_000)
         let trainer = try Trainer(config: TrainingConfig(model: "simple", epochs: 1, seed: 1), dataset: dataset)

@@ -121,6 +121,10 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(model.selectedTab, .explain)
         _ = model.handle(.character("4"), layout: layout)
         XCTAssertEqual(model.selectedTab, .gradCAM)
+        _ = model.handle(.character("7"), layout: layout)
+        XCTAssertEqual(model.selectedTab, .health)
+        _ = model.handle(.character("8"), layout: layout)
+        XCTAssertEqual(model.selectedTab, .explain)
         // Beside the layer list (100x30) the tabs skip the layer panel.
         let sidebar = ScreenLayout(width: 100, height: 30)
         _ = model.handle(.character("1"), layout: sidebar)
@@ -194,7 +198,7 @@ final class AppModelTests: XCTestCase {
     func testEveryHelpKeyIsHandled() throws {
         // Every single-character key the help lists does something (changes the state or returns
         // an effect); a key the model ignored would be a lie in the help.
-        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "e", "E", "s", "?", "q"]
+        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "h", "H", "L", "e", "E", "s", "?", "q"]
             .map { .character(Character($0)) } + [.tab, .backTab, .up, .down, .left, .right]
         for key in keys {
             var model = try makeModel()

@@ -21,7 +21,7 @@ final class ExplainViewTests: XCTestCase {
 
     private func explainModel() -> AppModel {
         var model = fixture.makeModel()
-        _ = model.handle(.character("7"), layout: small)
+        _ = model.handle(.character("8"), layout: small)
         return model
     }
 
@@ -93,9 +93,9 @@ final class ExplainViewTests: XCTestCase {
         var model = fixture.makeModel()
         XCTAssertEqual(model.handle(.character("M"), layout: small), [])
         XCTAssertEqual(model.explainGroup, .gradientCAM, "M outside the view changes nothing")
-        XCTAssertEqual(model.status?.text, "M works in the explain view: press 7 first")
+        XCTAssertEqual(model.status?.text, "M works in the explain view: press 8 first")
         XCTAssertEqual(model.handle(.character("e"), layout: small), [.export(.heatmap)])
-        _ = model.handle(.character("7"), layout: small)
+        _ = model.handle(.character("8"), layout: small)
         XCTAssertEqual(model.selectedTab, .explain)
         XCTAssertEqual(model.handle(.character("e"), layout: small), [.export(.explanations)])
         var seen: [ExplainGroup] = []

@@ -86,3 +86,44 @@ final class PanelTests: XCTestCase {
         }
     }
 }
+
+/// The feature-map and filter grids use the room they have (issue 22 §6).
+final class FeatureGridSizeTests: XCTestCase {
+    func testAtTwoHundredBySixtyTheMapsOfConv1AreDrawnLargerThanEightPixels() {
+        // The features slot at 200x60 holds about 102 x 27 cells for maps and filters together.
+        let body = Rect(x: 0, y: 0, width: 102, height: 27)
+        let split = FeaturesPanel.split(body, maps: (32, 32, 32), filters: (32, 3))
+        let maps = FeaturesPanel.tileSize(count: 32, width: 32, height: 32, in: split.maps.splitTop(1).rest)
+        let filters = FeaturesPanel.tileSize(count: 32, width: 3, height: 3, in: split.filters.splitTop(1).rest)
+        XCTAssertGreaterThan(maps.width, 8, "the old fixed third for the filters left the maps at 8x8 pixels")
+        XCTAssertGreaterThanOrEqual(filters.width, 3, "every filter at one cell per weight at least")
+        XCTAssertTrue(split.maps.intersection(split.filters).isEmpty)
+    }
+
+    func testEverySizeGetsTheLargestTilesOfItsSplitAndNothingOverlaps() {
+        // The features panel's body at 80x24 (78 x 15) up to the largest layouts.
+        for (width, height) in [(78, 15), (100, 20), (140, 30), (200, 45)] {
+            let body = Rect(x: 1, y: 1, width: width, height: height)
+            let split = FeaturesPanel.split(body, maps: (64, 16, 16), filters: (64, 3))
+            XCTAssertTrue(split.maps.intersection(split.filters).isEmpty, "\(width)x\(height)")
+            XCTAssertEqual(split.maps.intersection(body), split.maps)
+            XCTAssertEqual(split.filters.intersection(body), split.filters)
+            let maps = FeaturesPanel.tileSize(count: 64, width: 16, height: 16, in: split.maps.splitTop(1).rest)
+            XCTAssertGreaterThan(maps.width, 0, "\(width)x\(height)")
+            let filters = FeaturesPanel.tileSize(count: 64, width: 3, height: 3, in: split.filters.splitTop(1).rest)
+            XCTAssertGreaterThan(filters.width, 0, "\(width)x\(height): every filter is shown")
+            // No other split of the same kind would draw the maps much larger while the filters still fit.
+            let everything = FeaturesPanel.tileSize(count: 64, width: 16, height: 16, in: body.splitTop(1).rest)
+            // (At 80x24 showing all 64 filters costs the maps half their width: 2 pixels, not 4.)
+            XCTAssertGreaterThanOrEqual(Double(maps.width), 0.5 * Double(everything.width), "\(width)x\(height): \(maps) vs \(everything)")
+        }
+    }
+
+    func testTilesGoUpToFullResolution() {
+        let tiles = (0..<4).map { _ in RGBImage(width: 32, height: 32) }
+        var grid = CellGrid(width: 140, height: 40)
+        XCTAssertEqual(FeaturesPanel.drawTiles(tiles, into: &grid, in: grid.bounds), 4)
+        let widest = (0..<grid.height).map { y in grid.line(y).split(separator: " ").map(\.count).max() ?? 0 }.max() ?? 0
+        XCTAssertEqual(widest, 32, "a 32x32 map at one cell per pixel pair, no larger needed to fill 4 tiles")
+    }
+}

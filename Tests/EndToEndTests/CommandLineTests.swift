@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -251,9 +252,36 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(badBatch.status, 0)
         XCTAssertTrue(badBatch.stderr.contains("--batch 0 must be at least 1"), badBatch.stderr)
     }
+
+    /// `bench --epoch` trains one real epoch (here of 256 synthetic images) and prints the step rate beside
+    /// the plain bench's, the epoch's seconds and its CPU use.
+    func testBenchEpoch() throws {
+        let run = try Convscope.run([
+            "bench", "--epoch", "--model", "tiny", "--data", "synthetic", "--train-limit", "256", "--batch", "64", "--iterations", "2",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("4 steps of 64 images, then the 2000-image test evaluation"), run.stdout)
+        let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("tiny ") }, run.stdout)
+        let numbers = row.split(separator: " ").dropFirst().map { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: "%"))) }
+        XCTAssertEqual(numbers.count, 6, String(row))
+        // bench img/s, epoch img/s, share of bench, epoch seconds, test seconds, CPU%: all measured, all positive.
+        // (The test evaluation of `tiny` can round to 0.0 s on a fast machine.)
+        for (index, number) in numbers.enumerated() { XCTAssertGreaterThanOrEqual(number ?? -1, index == 4 ? 0 : 0.001, String(row)) }
+        XCTAssertGreaterThanOrEqual(numbers[3] ?? 0, numbers[4] ?? 0, "the epoch's seconds include its test evaluation")
+
+        for (arguments, message) in [
+            (["--epoch", "--profile"], "--epoch and --profile are separate measurements"),
+            (["--train-limit", "500"], "--train-limit applies to --epoch only"),
+            (["--epoch", "--train-limit", "100"], "--train-limit 100 must be at least one batch (128 images)"),
+        ] {
+            let refused = try Convscope.run(["bench", "--model", "tiny", "--data", "synthetic"] + arguments)
+            XCTAssertNotEqual(refused.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+        }
+    }
 }
 
-/// Runs the release binary the Makefile built (`CONVSCOPE_BIN`), or `.build/release/convscope`.
+/// Runs the current `convscope` binary (`ConvscopeBinary`: `CONVSCOPE_BIN`, or `.build/release/convscope`).
 enum Convscope {
     struct Result {
         var status: Int32
@@ -261,18 +289,14 @@ enum Convscope {
         var stderr: String
     }
 
+    /// The binary's path; throws (failing the test) when it is missing or older than the sources.
     static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["CONVSCOPE_BIN"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/convscope").path
+        get throws { try ConvscopeBinary.path() }
     }
 
     /// Runs the binary with `arguments` (or, given `executable`, that program, e.g. a shell wrapping it).
     static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("no convscope binary at \(binary): build it first (make test does)")
-            throw CocoaError(.fileNoSuchFile)
-        }
+        let binary = try Self.binary
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments

@@ -60,7 +60,7 @@ final class ExplanationCommandTests: XCTestCase {
     func testBadOptionsAreOneLineErrors() throws {
         let model = try checkpoint()
         for (arguments, message) in [
-            (["--method", "gradcam+++"], "--method must be one of"),
+            (["--method", "gradcam+++"], "The value 'gradcam+++' is invalid for '--method <method>'"),
             (["--method", "occlusion", "--patch", "40"], "--patch must be between 1 and 32"),
             (["--method", "occlusion", "--patch", "4", "--stride", "5"], "--stride must be between 1 and the patch"),
             (["--method", "integrated-gradients", "--baseline", "white"], "--baseline must be black, blur or mean"),

@@ -1,5 +1,6 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// The PyTorch side in `python/convscope_torch` against the engine: the same synthetic images byte for
@@ -26,13 +27,12 @@ final class PyTorchSideTests: XCTestCase {
 
     private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
 
-    /// `CONVSCOPE_PYTHON` or `~/torchref/bin/python`, when it imports torch, safetensors and numpy.
+    /// A Python with torch, safetensors and numpy (`PythonFinder`), or a loud skip.
     static func python() throws -> String {
-        let candidates = [ProcessInfo.processInfo.environment["CONVSCOPE_PYTHON"], NSHomeDirectory() + "/torchref/bin/python"]
-        for case let python? in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            if let probe = try? run(python, ["-c", "import torch, safetensors, numpy"]), probe.status == 0 { return python }
+        guard let python = PythonFinder.torch() else {
+            throw skip(.noTorch, "no Python with torch, safetensors and numpy (tried \(PythonFinder.candidates()); set CONVSCOPE_PYTHON); the PyTorch side was not tested")
         }
-        throw XCTSkip("SKIPPED LOUDLY: no Python with torch, safetensors and numpy (set CONVSCOPE_PYTHON); the PyTorch side was not tested")
+        return python
     }
 
     /// Runs `executable` with the package importable; standard error goes to a file (no pipe deadlock).

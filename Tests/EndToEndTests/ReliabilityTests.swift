@@ -1,5 +1,6 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// The `convscope` binary off the happy path: a run that diverges, checkpoints with NaN weights, models
@@ -148,8 +149,9 @@ final class ReliabilityTests: XCTestCase {
     private func runCapped(_ arguments: [String], environment: [String: String] = [:]) throws -> (Convscope.Result, seconds: Double) {
         let started = Date()
         let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
+        let binary = try Convscope.binary
         let result = try Convscope.run(
-            ["-c", "ulimit -v 4194304 && exec '\(Convscope.binary)' \(quoted)"], environment: environment, executable: "/bin/sh")
+            ["-c", "ulimit -v 4194304 && exec '\(binary)' \(quoted)"], environment: environment, executable: "/bin/sh")
         return (result, Date().timeIntervalSince(started))
     }
 
@@ -263,7 +265,8 @@ final class ReliabilityTests: XCTestCase {
         let old = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
         // RLIMIT_FSIZE of 100 KiB, with SIGXFSZ ignored: writing the 190 KiB checkpoint fails with EFBIG,
         // as a full disk would fail it, for any user.
-        let script = "trap '' XFSZ; ulimit -f 200 && exec '\(Convscope.binary)' train --resume --checkpoint '\(checkpoint)' --data synthetic --epochs 2"
+        let binary = try Convscope.binary
+        let script = "trap '' XFSZ; ulimit -f 200 && exec '\(binary)' train --resume --checkpoint '\(checkpoint)' --data synthetic --epochs 2"
         let run = try Convscope.run(["-c", script], executable: "/bin/sh")
         assertOneLineError(run, contains: ["cannot write '\(checkpoint)'", "File too large"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: checkpoint)), old)
@@ -279,8 +282,12 @@ final class ReliabilityTests: XCTestCase {
     /// Mounts a small tmpfs at `directory` (root only), or skips loudly.
     private func mountTmpfs(_ directory: String, size: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        guard geteuid() == 0, (try? TmuxDriver.run(["mount", "-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory]))?.status == 0 else {
-            throw XCTSkip("SKIPPED LOUDLY: cannot mount a tmpfs here (needs root and mount rights), so the full-disk and read-only-folder checks did not run; testAWriteLimitGivesOneLineAndKeepsTheOldCheckpoint covers failing writes")
+        let unchecked = "the full-disk and read-only-folder checks did not run; testAWriteLimitGivesOneLineAndKeepsTheOldCheckpoint covers failing writes"
+        guard geteuid() == 0 else {
+            throw skip(.privileges, "not running as root, so no tmpfs can be mounted: \(unchecked)")
+        }
+        guard (try? TmuxDriver.run(["mount", "-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory]))?.status == 0 else {
+            throw skip(.environment, "running as root but cannot mount a tmpfs here (no mount rights): \(unchecked)")
         }
         mounts.append(directory)
     }
@@ -319,7 +326,7 @@ extension Convscope {
             outPath = (folder as NSString).appendingPathComponent("stdout-\(id).log")
             errPath = (folder as NSString).appendingPathComponent("stderr-\(id).log")
             for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            process.executableURL = URL(fileURLWithPath: Convscope.binary)
+            process.executableURL = URL(fileURLWithPath: try Convscope.binary)
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "CONVSCOPE_DATA")

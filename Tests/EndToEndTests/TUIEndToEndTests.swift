@@ -108,7 +108,7 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertTrue(large.allSatisfy { $0.count <= 200 })
         try tmux.resize(width: 80, height: 24)
         try tmux.waitFor("the tabbed layout") { screen in
-            screen.contains { $0.contains("1 Curves│2 Layers│3 Features│4 Grad-CAM│5 Confusion│6 Compression│7 Explain") }
+            screen.contains { $0.contains("1 Curves│2 Layers│3 Features│4 Grad-CAM│5 Confusi…│6 Compres…│7 Health│8 Explain") }
                 && screen.count >= 24 && screen[23].contains("? help  q quit")
         }
         try tmux.resize(width: 50, height: 15)
@@ -166,7 +166,7 @@ final class TUIEndToEndTests: XCTestCase {
         let tmux = try start(width: 80, height: 24)
         try launch("--data synthetic --model tiny --epochs 20 --export-dir exports --checkpoint run.safetensors", in: tmux)
         try tmux.waitFor(text: "RUNNING")
-        try tmux.press("7")
+        try tmux.press("8")
         try tmux.waitFor(text: "Explain at conv1")
         // The maps and their scores fill in, then the baselines'; training goes on meanwhile.
         let progress = { (screen: [String]) -> String? in

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs a shell inside a private tmux server (its own socket, so tests never touch a user's tmux),
@@ -10,26 +11,16 @@ final class TmuxDriver {
     /// The shell's prompt (capture-pane drops the space after it).
     static let prompt = "e2e$"
 
-    /// The `convscope` binary: `$CONVSCOPE_BIN`, else `.build/release/convscope` in the package.
+    /// The current `convscope` binary (`ConvscopeBinary`: `$CONVSCOPE_BIN`, else `.build/release/convscope`);
+    /// throws when it is missing or older than the sources.
     static func binary() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["CONVSCOPE_BIN"], !path.isEmpty {
-            guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw DriverError("CONVSCOPE_BIN=\(path) is not an executable file")
-            }
-            return path
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = packageRoot.appendingPathComponent(".build/release/convscope").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw DriverError("no convscope binary at \(path): run `swift build -c release` first or set CONVSCOPE_BIN")
-        }
-        return path
+        try ConvscopeBinary.path()
     }
 
     /// Skips the test (loudly) when tmux is not installed.
     static func requireTmux() throws {
         guard (try? TmuxDriver.run(["tmux", "-V"]).status) == 0 else {
-            throw XCTSkip("tmux is not installed: the end-to-end TUI tests need it (make deps installs it)")
+            throw skip(.noTmux, "tmux is not installed: the end-to-end TUI tests need it (make deps installs it)")
         }
     }
 

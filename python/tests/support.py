@@ -16,11 +16,29 @@ def convscope_binary():
     return path if os.access(path, os.X_OK) else None
 
 
+def newest_source():
+    """The most recently modified file or folder under ``Sources/`` and its time, as the Swift suite's
+    ``ConvscopeBinary`` finds it."""
+    newest = ("Sources", 0.0)
+    for folder, directories, files in os.walk(os.path.join(REPOSITORY, "Sources")):
+        for name in directories + files:
+            path = os.path.join(folder, name)
+            when = os.path.getmtime(path)
+            if when > newest[1]:
+                newest = (os.path.relpath(path, REPOSITORY), when)
+    return newest
+
+
 def require_convscope(test: unittest.TestCase) -> str:
+    """The binary, checked to be newer than every source (a stale one fails the test: it is not this code)."""
     path = convscope_binary()
     if path is None:
         test.skipTest("SKIPPED LOUDLY: no convscope binary (set CONVSCOPE_BIN or build it: make build); "
                       "the cross-check against the engine did not run")
+    source, when = newest_source()
+    if when > os.path.getmtime(path):
+        test.fail(f"the convscope binary at {path} is older than {source}, so it is not this code: rebuild it "
+                  "(swift build -c release --product convscope; make test does)")
     return path
 
 

@@ -31,8 +31,12 @@ public struct BatchAssembler: Sendable {
 
     /// Writes the images of `transforms` (each rendered with exactly its choices) into `buffer` and
     /// their classes into `labels` (replacing its contents), and returns the batch tensor viewing `buffer`.
+    /// With `parallel` false the images are rendered on the calling thread only (a prefetch beside a
+    /// step that has the cores); the result is the same.
     @discardableResult
-    public func assemble(_ set: ImageSet, transforms: [ImageTransform], into buffer: FloatBuffer, labels: inout [Int]) -> Tensor {
+    public func assemble(
+        _ set: ImageSet, transforms: [ImageTransform], into buffer: FloatBuffer, labels: inout [Int], parallel: Bool = true
+    ) -> Tensor {
         labels.removeAll(keepingCapacity: true)
         for transform in transforms {
             precondition(transform.source >= 0 && transform.source < set.count, "BatchAssembler: image \(transform.source) outside 0..<\(set.count)")
@@ -44,10 +48,15 @@ public struct BatchAssembler: Sendable {
         set.pixels.withUnsafeBufferPointer { pixels in
             normalization.table.withUnsafeBufferPointer { table in
                 let kernel = Kernel(normalization: normalization, table: table.baseAddress!, pixels: pixels.baseAddress!)
-                Parallel.forEachRange(transforms.count, minimum: 16) { range, _ in
+                let render = { (range: Range<Int>, _: Int) in
                     for n in range {
                         kernel.render(transforms[n], into: out + n * ImageSet.bytesPerImage)
                     }
+                }
+                if parallel {
+                    Parallel.forEachRange(transforms.count, minimum: 16, render)
+                } else {
+                    render(0..<transforms.count, 0)
                 }
             }
         }

@@ -216,6 +216,6 @@ public final class TrainingSession: Sendable {
             secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
             message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial,
-            divergence: core.divergence)
+            divergence: core.divergence, health: t.health.history, healthRecordingOff: !t.health.isEnabled)
     }
 }

@@ -47,6 +47,10 @@ public struct TrainingSnapshot: Sendable {
     /// The latest divergence, while the session is `.diverged` (and until a step gets through again). It
     /// arrives with a new `messageSerial` and no `message`: front ends word it.
     public var divergence: Divergence?
+    /// The health timeline so far (records, standing alarms, the alarm log).
+    public var health = HealthHistory()
+    /// Whether health recording is off (`--health-every 0`).
+    public var healthRecordingOff = false
     /// The run directory being watched and the checkpoint shown, when the state is `.watching`.
     public var watch: WatchStatus? = nil
 

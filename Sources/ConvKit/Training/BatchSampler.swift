@@ -7,8 +7,8 @@ public final class BatchSampler {
     public let batchSize: Int
     public let augmentation: Augmentation
     public let seed: UInt64
-    private let assembler = BatchAssembler()
-    private let buffer = FloatBuffer()
+    /// Assembles the batch after the current one on a second queue while the step computes.
+    private let batches = BatchPrefetcher()
     private var order: [Int] = []
     /// The epoch `order` was shuffled for.
     private var orderEpoch = -1
@@ -23,9 +23,25 @@ public final class BatchSampler {
     /// Full batches per epoch (the last partial batch is dropped), at least 1.
     public var stepsPerEpoch: Int { max(1, images.count / batchSize) }
 
-    /// The batch of step `stepInEpoch` of `epoch` (0-based), the run's step `globalStep`, with its labels.
-    /// The tensor lives in the sampler's buffer until the next call.
+    /// The batch of step `stepInEpoch` of `epoch` (0-based), the run's step `globalStep`, with its labels:
+    /// the one `prefetch` started when it was for this step, else assembled now. The tensor stays valid
+    /// until the next call.
     public func batch(epoch: Int, stepInEpoch: Int, globalStep: Int, labels: inout [Int]) -> Tensor {
+        let key = BatchPrefetcher.Key(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep)
+        let batch = batches.batch(key, of: images) { transforms(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep) }
+        labels = batch.labels
+        return batch.images
+    }
+
+    /// Starts assembling the batch of step `stepInEpoch` of `epoch` (the run's step `globalStep`) on a
+    /// second queue, for the next `batch` call. The images are the same as when assembled on the spot.
+    public func prefetch(epoch: Int, stepInEpoch: Int, globalStep: Int) {
+        let key = BatchPrefetcher.Key(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep)
+        batches.prefetch(key, of: images, transforms: transforms(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep))
+    }
+
+    /// Each image's augmentation for a step: drawn from the seed and the step, in the epoch's order.
+    private func transforms(epoch: Int, stepInEpoch: Int, globalStep: Int) -> [ImageTransform] {
         if orderEpoch != epoch {
             var shuffle = RandomSource(seed: seed, stream: UInt64(epoch) &+ 0x5EED)
             order = shuffle.permutation(images.count)
@@ -39,7 +55,7 @@ public final class BatchSampler {
                 transforms[i].flip = BatchSampler.alternatingFlip(image: transforms[i].source, epoch: epoch, seed: seed)
             }
         }
-        return assembler.assemble(images, transforms: transforms, into: buffer, labels: &labels)
+        return transforms
     }
 
     /// airbench's alternating flips: whether training image `image` is mirrored in epoch `epoch`. Each

@@ -23,6 +23,7 @@ public enum RunCheckpoint {
         metadata[classesKey] = json(trainer.dataset.classNames)
         metadata[configKey] = try trainer.config.jsonText()
         metadata[metricsKey] = json(trainer.history.epochs.map(\.jsonObject))
+        if !trainer.health.history.isEmpty { metadata[HealthHistory.metadataKey] = trainer.health.history.metadataValue }
         let progress = trainer.epochProgress
         if progress.step > 0 {
             metadata[progressKey] = json([
@@ -93,6 +94,8 @@ public enum RunCheckpoint {
             }
         }
 
+        /// The health timeline recorded so far, when the checkpoint has one that reads.
+        public var health: HealthHistory? { metadata[HealthHistory.metadataKey].flatMap(HealthHistory.init(metadataValue:)) }
         /// The config the run was started with.
         public func config() throws -> TrainingConfig {
             do {
@@ -167,6 +170,7 @@ public enum RunCheckpoint {
         if let progress = epochProgress(in: loaded.metadata, stepsPerEpoch: trainer.stepsPerEpoch) {
             trainer.epochProgress = progress
         }
+        if let health = loaded.health { trainer.health.restore(health) }
         return trainer
     }
 

@@ -38,9 +38,16 @@ public final class Trainer {
     /// evaluation at the end of an epoch then stops after its current batch, and the epoch is left
     /// unrecorded. A trainer whose epoch evaluation was cut short takes no more steps.
     public let interruption = StopSignal()
+    /// The health timeline (per-layer histograms, norms, update ratios, dead units, alarms), recorded
+    /// around the updates at its own cadence (`HealthRecorder`; `health.settings.every = 0` turns it off).
+    public lazy var health = HealthRecorder(
+        network: network, probe: dataset.test, stepsPerEpoch: stepsPerEpoch, peakRate: config.learningRate)
 
     /// The epoch's order, each image's augmentation and the assembled batches.
     private let sampler: BatchSampler
+    /// Whether a step starts assembling the next batch on a second queue while it computes. On by default;
+    /// off gives exactly the same run, assembling each batch when its step begins.
+    public var prefetchesBatches = true
     /// The optimiser wrapped in look-ahead, when the config asks for it.
     private let lookahead: LookaheadOptimizer?
     /// Rates some parameters follow on top of the run's schedule (`TrainingConfig.configureParameters`).
@@ -186,6 +193,9 @@ public final class Trainer {
         let stopwatch = Stopwatch()
         let step = globalStep
         let x = sampler.batch(epoch: completedEpochs, stepInEpoch: stepInEpoch, globalStep: step, labels: &labels)
+        if prefetchesBatches && stepInEpoch + 1 < stepsPerEpoch {
+            sampler.prefetch(epoch: completedEpochs, stepInEpoch: stepInEpoch + 1, globalStep: step + 1)
+        }
         for (index, layer) in network.allLayers.enumerated() {
             guard let dropout = layer as? Dropout else { continue }
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
@@ -213,12 +223,14 @@ public final class Trainer {
             let scheduleFactor = rate / (learningRateScale * config.learningRate)
             for schedule in parameterSchedules { schedule.apply(step: step, scheduleFactor: scheduleFactor) }
         }
+        health.willUpdate(step: step, stepInEpoch: stepInEpoch, loss: result.loss, rate: rate)
         let momentum = config.schedule.learningRate.momentum(step: step, totalSteps: totalSteps)
         if let lookahead {
             lookahead.step(rate: rate, momentum: momentum, step: step, totalSteps: totalSteps)
         } else {
             optimizer.step(rate: rate, momentum: momentum)
         }
+        health.didUpdate()
         stepInEpoch += 1
         epochTally.loss += Double(result.loss) * Double(x.batch)
         epochTally.correct += result.correct
@@ -262,6 +274,7 @@ public final class Trainer {
         lastGood.restore()
         position = lastGoodPosition!
         (divergence.restoredEpoch, divergence.restoredStep, divergence.restoredGlobalStep) = (completedEpochs, stepInEpoch, globalStep)
+        health.noteDivergence(divergence)
         return .diverged(divergence)
     }
 

@@ -24,6 +24,9 @@ public enum AppEffect: Sendable, Equatable {
     case writeCompressed
     /// Repaint every cell (Ctrl-L).
     case repaint
+    /// Run the learning-rate range test on a copy of the weights (`L`), or cancel it.
+    case findLearningRate
+    case cancelLearningRateSearch
 }
 
 /// What `e` and `E` write.

@@ -40,12 +40,23 @@ public struct AppModel: Sendable {
     public var explainGroup: ExplainGroup = .gradientCAM
     public var scaleScope: ColorScaleScope = .map
     public var logScale = false
+    /// What the health view's heat strips show (`h`) and which distribution it draws (`H`).
+    public var healthMetric: HealthMetric = .gradientNorm
+    public var healthQuantity: HealthQuantity = .gradients
+    /// Health alarms raised so far that the status line has announced.
+    public var healthAlarmsSeen: Int?
     public var showsHelp = false
+    /// The learning-rate range test's overlay, while open, with the test's latest state.
+    public var learningRateSearch: LearningRateSearch.State?
+    public var showsLearningRateSearch = false
     public var quitPrompt: QuitPrompt?
     public var status: StatusMessage?
 
     /// Facts from the latest snapshot that keys depend on.
     public var runState: TrainingSnapshot.State = .paused
+    /// The schedule's peak rate and the factor the user applied to it (to apply a suggested rate).
+    public var scheduledPeak: Float = 0
+    public var learningRateScale: Float = 1
     public var unsavedSteps = 0
     public var messageSerial = 0
     /// The latest test-set evaluation (the session's, or one the app ran for an opened checkpoint).
@@ -78,6 +89,7 @@ public struct AppModel: Sendable {
     /// latest evaluation. Returns `.quit` once a save requested by the quit dialog has landed.
     public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
         runState = snapshot.state
+        (scheduledPeak, learningRateScale) = (snapshot.config.learningRate, snapshot.learningRateScale)
         unsavedSteps = snapshot.unsavedSteps
         // A watched run's evaluation belongs to the checkpoint shown: none while a newer one is evaluated.
         if snapshot.state == .watching {
@@ -85,6 +97,7 @@ public struct AppModel: Sendable {
         } else if let latest = snapshot.lastEvaluation {
             evaluation = latest
         }
+        announceHealthAlarms(snapshot.health)
         guard snapshot.messageSerial > messageSerial else { return [] }
         messageSerial = snapshot.messageSerial
         if let message = snapshot.message {
@@ -103,6 +116,7 @@ public struct AppModel: Sendable {
     public mutating func handle(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
         if key == .interrupt { return [.quit] }
         if let prompt = quitPrompt { return answerQuitPrompt(prompt, key: key) }
+        if showsLearningRateSearch { return answerLearningRateSearch(key, layout: layout) }
         if showsHelp {
             showsHelp = false
             if key == .character("?") || key == .escape { return [] }
@@ -142,12 +156,14 @@ public struct AppModel: Sendable {
         case .character("m"): method = method.next
         case .character("M"):
             guard layout.shows(.explain, selectedTab: selectedTab) else {
-                status = StatusMessage("M works in the explain view: press 7 first")
+                status = StatusMessage("M works in the explain view: press 8 first")
                 return []
             }
             explainGroup = explainGroup.next
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
+        case .character("h"): healthMetric = healthMetric.next
+        case .character("H"): healthQuantity = healthQuantity.next
         case .character("e"): return [.export(layout.shows(.explain, selectedTab: selectedTab) ? .explanations : .heatmap)]
         case .character("E"): return [.export(.grid)]
         case .character(let key) where AppModel.compressionKeys.contains(key):
@@ -156,6 +172,10 @@ public struct AppModel: Sendable {
                 return []
             }
             return [AppModel.compressionMethods[key].map(AppEffect.compress) ?? .writeCompressed]
+        case .character("L"):
+            showsLearningRateSearch = true
+            learningRateSearch = nil
+            return [.findLearningRate]
         case .character("s"): return [.save]
         case .character("\u{0C}"): return [.repaint]
         default: layerSelection.handle(key)
@@ -172,6 +192,7 @@ public struct AppModel: Sendable {
         case .character("n"): what = "step"
         case .character("+"), .character("="), .character("-"), .character("_"): what = "learning rate"
         case .character("s"): what = "save"
+        case .character("L"): what = "the learning-rate range test"
         default: return nil
         }
         return "\(what) is unavailable while watching: another process trains this run"
@@ -182,6 +203,31 @@ public struct AppModel: Sendable {
         "p": .magnitudePruning(amount: 0.3), "P": .filterPruning(fraction: 0.25), "i": .int8(calibrationImages: 256),
     ]
     static let compressionKeys: Set<Character> = Set(compressionMethods.keys).union(["w"])
+
+    /// Keys while the learning-rate overlay is open: `a` applies the suggestion as the schedule's peak,
+    /// Esc or `L` closes it (cancelling a test in progress).
+    private mutating func answerLearningRateSearch(_ key: Key, layout: ScreenLayout) -> [AppEffect] {
+        switch key {
+        case .character("a"):
+            guard let suggested = learningRateSearch?.result?.suggestedRate else {
+                status = StatusMessage(learningRateSearch?.isRunning == false ? "no suggestion to apply" : "the test is still running")
+                return []
+            }
+            showsLearningRateSearch = false
+            let peak = scheduledPeak * learningRateScale
+            status = StatusMessage("learning rate peak set to \(HealthText.number(suggested)) (the range test's suggestion)")
+            return peak > 0 ? [.scaleLearningRate(suggested / peak)] : []
+        case .escape, .character("L"):
+            showsLearningRateSearch = false
+            return learningRateSearch?.isRunning == false ? [] : [.cancelLearningRateSearch]
+        default:
+            // Like the help overlay, any other key closes the range test (cancelling it) and then does its own job,
+            // so the app never swallows keys behind a panel.
+            showsLearningRateSearch = false
+            let cancel: [AppEffect] = learningRateSearch?.isRunning == false ? [] : [.cancelLearningRateSearch]
+            return cancel + handle(key, layout: layout)
+        }
+    }
 
     private mutating func answerQuitPrompt(_ prompt: QuitPrompt, key: Key) -> [AppEffect] {
         guard prompt == .asking else { return [] }
@@ -194,6 +240,17 @@ public struct AppModel: Sendable {
         default: break
         }
         return []
+    }
+
+    /// Puts a newly raised health alarm on the status line (alarms in a checkpoint's history, seen at the
+    /// first snapshot, are in the header and the health view, not announced as news). A divergence's own
+    /// alarm is left to the divergence's message.
+    private mutating func announceHealthAlarms(_ health: HealthHistory) {
+        defer { healthAlarmsSeen = health.alarmsRaised }
+        guard let seen = healthAlarmsSeen, health.alarmsRaised > seen, let newest = health.alarmLog.last else { return }
+        if case .nonFinite = newest.kind, newest.layer == nil || runState == .diverged { return }
+        let more = health.alarmsRaised - seen > 1 ? " (+\(health.alarmsRaised - seen - 1) more, 7 shows them)" : " (7: health view)"
+        status = StatusMessage("health alarm: " + HealthText.line(newest) + more, isError: true)
     }
 
     private mutating func moveImage(by offset: Int) {

@@ -90,7 +90,7 @@ public final class TerminalApp {
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         return runLoop(
             RunView(source: session, controls: session, layers: layers, classNames: classNames, train: train, test: test,
-                    evaluateAtStart: resumed, stop: { session.stop() }))
+                    dataset: trainer.dataset, evaluateAtStart: resumed, stop: { session.stop() }))
     }
 
     /// `convscope watch`: the same views over a run directory another process writes. The training
@@ -99,7 +99,7 @@ public final class TerminalApp {
         let layers = ModelSummary(watcher.copyNetwork().network).rows
         return runLoop(
             RunView(source: watcher, controls: nil, layers: layers, classNames: dataset.classNames, train: dataset.train,
-                    test: dataset.test, evaluateAtStart: false, stop: { watcher.stop() }))
+                    test: dataset.test, dataset: nil, evaluateAtStart: false, stop: { watcher.stop() }))
     }
 
     /// What the event loop shows and steers.
@@ -111,6 +111,8 @@ public final class TerminalApp {
         let layers: [ModelSummary.Row]
         let classNames: [String]
         let train: ImageSet, test: ImageSet
+        /// The training run's data (the learning-rate range test trains on it); nil when nothing here trains.
+        let dataset: Dataset?
         /// Evaluate the opening weights off the UI thread (a run opened from a checkpoint).
         let evaluateAtStart: Bool
         /// Stops the source for good (the app is quitting).
@@ -127,6 +129,7 @@ public final class TerminalApp {
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         let exports = BackgroundJobs(label: "convscope.export")
+        let rateSearch = LearningRateSearch()
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -145,6 +148,7 @@ public final class TerminalApp {
                 model.evaluation = evaluation
             }
             if let exported = exports.takeMessage() { model.status = exported }
+            if model.showsLearningRateSearch { model.learningRateSearch = rateSearch.current }
             // A watched run has no weights to show until its first checkpoint has loaded.
             let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
             if hasWeights { worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion) }
@@ -174,6 +178,7 @@ public final class TerminalApp {
                     worker.finish()
                     explainer.finish()
                     lab.finish()
+                    rateSearch.finish()
                     exports.finish()
                     background.wait()
                     let unsaved = session.snapshot.unsavedSteps
@@ -214,13 +219,19 @@ public final class TerminalApp {
                 case .writeCompressed:
                     model.status = writeCompressed(lab, exporter: exporter)
                 case .repaint: screen.invalidate()
+                case .findLearningRate:
+                    guard let controls = run.controls, let dataset = run.dataset else { break }
+                    rateSearch.start(session: controls, dataset: dataset)
+                    model.status = StatusMessage("learning-rate range test on a copy of the weights; training goes on")
+                case .cancelLearningRateSearch: rateSearch.cancel()
                 }
             }
 
             let now = Stopwatch.now
             let compression = lab.results
             let frame = FrameToken(
-                snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount, board: board)
+                snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
+                searchSerial: model.learningRateSearch?.serial ?? -1, board: board)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
@@ -352,12 +363,17 @@ private struct FrameToken: Equatable {
     let insightVersion: Int?
     let compressionSerial: Int
     let exportsFinished: Int
+    let searchSerial: Int
     let watch: WatchStatus?
     let boardRequest: ExplanationRequest?
     let boardMaps: Int
     let boardProgress: ExplanationBoard.Progress?
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, board: ExplanationBoard?) {
+    init(
+        _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
+        board: ExplanationBoard?
+    ) {
+        self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state
         messageSerial = snapshot.messageSerial

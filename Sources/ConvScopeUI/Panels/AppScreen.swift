@@ -52,6 +52,11 @@ public enum AppScreen {
                     absentText: watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
+            case .health:
+                HealthPanel.draw(
+                    snapshot.health, selectedLayer: model.selectedLayer.name, layerOrder: model.layers.map(\.name),
+                    metric: model.healthMetric, quantity: model.healthQuantity, recordingOff: snapshot.healthRecordingOff, into: &grid,
+                    in: content, theme: theme)
             case .explain:
                 ExplainPanel.draw(explanations, model: model, into: &grid, in: content, theme: theme)
             }
@@ -65,6 +70,9 @@ public enum AppScreen {
         if model.showsHelp {
             let bindings = snapshot.state == .watching ? AppKeys.watchingBindings : AppKeys.bindings
             HelpOverlay(bindings: bindings, footer: "? or Esc closes this help", theme: theme).draw(into: &grid, in: layout.screen)
+        }
+        if model.showsLearningRateSearch {
+            drawLearningRateSearch(model.learningRateSearch, into: &grid, in: layout.screen, theme: theme)
         }
         if let prompt = model.quitPrompt {
             drawQuitPrompt(prompt, unsavedSteps: model.unsavedSteps, into: &grid, in: layout.screen, theme: theme)
@@ -85,8 +93,30 @@ public enum AppScreen {
             return "\(model.method)\(layer)\(step)"
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
+        case .health: return "Health (h H, j/k layer)"
         case .explain:
             return "Explain at \(model.selectedLayer.name) (c class, M group, e export)"
+        }
+    }
+
+    /// The learning-rate range test over the middle of the screen: the curve so far, then the suggestion.
+    static func drawLearningRateSearch(_ state: LearningRateSearch.State?, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        let box = rect.centered(width: min(rect.width - 2, 76), height: min(rect.height - 2, 20))
+        grid.fill(box, with: Cell(" ", style: theme.text))
+        let inside = Frame(title: "Learning-rate range test (L)", isFocused: true, theme: theme).draw(into: &grid, in: box)
+        let content = Rect(x: inside.x + 1, y: inside.y, width: inside.width - 2, height: inside.height)
+        let (chart, footer) = content.splitBottom(2)
+        let points = state?.points ?? []
+        let result = state?.result ?? LearningRateFinder.Result(points: points, suggestedRate: nil, steepestRate: nil, stoppedEarly: false)
+        LearningRateText.draw(result, into: &grid, in: chart, theme: theme)
+        let (first, second) = footer.splitTop(1)
+        if let state, !state.isRunning {
+            grid.writeLine(LearningRateText.summary(result), in: first, style: theme.warning)
+            grid.writeLine("a applies it as the schedule's peak  ·  Esc closes", in: second, style: theme.keyName)
+        } else {
+            let rate = points.last.map { " (rate \(HealthText.number($0.rate)))" } ?? ""
+            grid.writeLine("step \(points.count) of at most \(state?.steps ?? 100)\(rate), on a copy of the weights", in: first, style: theme.text)
+            grid.writeLine("Esc cancels", in: second, style: theme.keyName)
         }
     }
 

@@ -29,16 +29,12 @@ public enum FeaturesPanel {
             grid.writeLine(line, in: Rect(x: statsArea.x, y: statsArea.y + index, width: statsArea.width, height: 1), style: theme.dimText)
         }
 
-        var mapArea = body, filterArea: Rect?
+        var mapArea = body
         if let bank = insight.filters, body.height >= 6 {
-            if body.width >= 100 {
-                let split = body.splitRight(body.width / 3)
-                (mapArea, filterArea) = (split.rest.splitRight(1).rest, split.right)
-            } else {
-                let split = body.splitBottom(max(body.height / 3, 3))
-                (mapArea, filterArea) = (split.rest, split.bottom)
-            }
-            if let filterArea { drawFilters(bank, scope: scope, globalRange: insight.weightRange, into: &grid, in: filterArea, theme: theme) }
+            let split = FeaturesPanel.split(
+                body, maps: (maps.isSpatial ? maps.channels : 0, maps.width, maps.height), filters: (bank.outChannels, bank.kernel))
+            mapArea = split.maps
+            drawFilters(bank, scope: scope, globalRange: insight.weightRange, into: &grid, in: split.filters, theme: theme)
         }
         if maps.isSpatial {
             let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
@@ -72,21 +68,76 @@ public enum FeaturesPanel {
         return lines
     }
 
+    /// Where the maps and the filters go in `body`: side by side or stacked, at the split that draws the
+    /// maps largest while the filters get a fair size too. Each candidate split is scored by the maps'
+    /// drawn area as a share of what the whole body would give them, plus half the filters' drawn area as
+    /// a share of what the body would give them up to 4x enlargement, so the maps take what the filters do
+    /// not need (a 3x3 kernel drawn at 12x12 pixels is plenty) and neither gets a slot it leaves half empty;
+    /// a split that cannot show every filter at one pixel per weight (when the body can) is not taken.
+    public static func split(
+        _ body: Rect, maps: (count: Int, width: Int, height: Int), filters: (count: Int, kernel: Int)
+    ) -> (maps: Rect, filters: Rect) {
+        func area(_ size: (width: Int, height: Int)) -> Double { Double(size.width * size.height) }
+        let whole = body.splitTop(1).rest
+        let mapsAlone = area(tileSize(count: maps.count, width: maps.width, height: maps.height, in: whole))
+        let filtersAlone = min(
+            area(tileSize(count: filters.count, width: filters.kernel, height: filters.kernel, in: whole)),
+            Double(16 * filters.kernel * filters.kernel))
+        // Every filter is shown, at one cell per weight at least when the whole body allows that.
+        let filterFloor = min(filtersAlone, Double(filters.kernel * filters.kernel))
+        func score(_ mapRect: Rect, _ filterRect: Rect) -> Double {
+            let f = area(tileSize(count: filters.count, width: filters.kernel, height: filters.kernel, in: filterRect.splitTop(1).rest))
+            guard f >= filterFloor, f > 0 else { return -1 + f / max(filterFloor, 1) }
+            let filterShare = filtersAlone > 0 ? min(f / filtersAlone, 1) : 0
+            guard mapsAlone > 0 else { return filterShare }
+            let m = area(tileSize(count: maps.count, width: maps.width, height: maps.height, in: mapRect.splitTop(1).rest))
+            return m / mapsAlone + 0.5 * filterShare
+        }
+        var best = (score: -Double.infinity, maps: body, filters: body)
+        for width in stride(from: min(12, body.width / 2), through: body.width / 2, by: 1) {
+            let parts = body.splitRight(width)
+            let candidate = (maps: parts.rest.splitRight(1).rest, filters: parts.right)
+            let value = score(candidate.maps, candidate.filters)
+            if value > best.score { best = (value, candidate.maps, candidate.filters) }
+        }
+        for height in stride(from: min(3, body.height / 2), through: body.height / 2, by: 1) {
+            let parts = body.splitBottom(height)
+            let value = score(parts.rest, parts.bottom)
+            if value > best.score { best = (value, parts.rest, parts.bottom) }
+        }
+        return (best.maps, best.filters)
+    }
+
+    /// The pixel size `drawTiles` gives `count` tiles of `width` x `height` in `rect`.
+    public static func tileSize(count: Int, width: Int, height: Int, in rect: Rect) -> (width: Int, height: Int) {
+        tileLayout(count: count, width: width, height: height, in: rect)?.size ?? (0, 0)
+    }
+
+    /// The number of columns that makes `count` equal tiles largest in `rect`, one cell apart (at most 8
+    /// pixels per value, so a 32x32 map goes up to full resolution and a 3x3 kernel up to 24x24), and the
+    /// tiles' pixel size; nil when not even 2 x 1 cells each fit.
+    static func tileLayout(count: Int, width: Int, height: Int, in rect: Rect) -> (columns: Int, size: (width: Int, height: Int))? {
+        guard count > 0, width > 0, height > 0, !rect.isEmpty else { return nil }
+        var best: (columns: Int, size: (width: Int, height: Int))?
+        for columns in 1...count {
+            let rows = (count + columns - 1) / columns
+            let cellWidth = (rect.width + 1) / columns - 1, cellHeight = (rect.height + 1) / rows - 1
+            if cellWidth < 2 { break }
+            guard cellHeight >= 1 else { continue }
+            let limit = (width: min(cellWidth, 8 * width), height: min(cellHeight, 4 * height))
+            let size = HalfBlockImage.fittedSize(width: width, height: height, columns: limit.width, rows: limit.height)
+            if size.width * size.height > (best.map { $0.size.width * $0.size.height } ?? 0) { best = (columns, size) }
+        }
+        return best
+    }
+
     /// Draws equally sized tiles left to right, top to bottom, one cell apart, choosing the number
-    /// of columns that makes them largest (at most 8 pixels per value); when even the smallest
-    /// tiles (2 x 1 cells) cannot all fit, as many as fit. Returns how many were drawn.
+    /// of columns that makes them largest (`tileLayout`); when even the smallest tiles (2 x 1 cells)
+    /// cannot all fit, as many as fit. Returns how many were drawn.
     @discardableResult
     public static func drawTiles(_ tiles: [RGBImage], into grid: inout CellGrid, in rect: Rect) -> Int {
         guard let first = tiles.first, !rect.isEmpty else { return 0 }
-        var best: (columns: Int, size: (width: Int, height: Int))?
-        for columns in 1...tiles.count {
-            let rows = (tiles.count + columns - 1) / columns
-            let cellWidth = (rect.width + 1) / columns - 1, cellHeight = (rect.height + 1) / rows - 1
-            guard cellWidth >= 2, cellHeight >= 1 else { continue }
-            let limit = (width: min(cellWidth, 8 * first.width), height: min(cellHeight, 4 * first.height))
-            let size = HalfBlockImage.fittedSize(width: first.width, height: first.height, columns: limit.width, rows: limit.height)
-            if size.width * size.height > (best.map { $0.size.width * $0.size.height } ?? 0) { best = (columns, size) }
-        }
+        let best = tileLayout(count: tiles.count, width: first.width, height: first.height, in: rect)
         let size = best?.size ?? HalfBlockImage.fittedSize(width: first.width, height: first.height, columns: 2, rows: 1)
         let footprint = (columns: size.width, rows: (size.height + 1) / 2)
         let perRow = best?.columns ?? max((rect.width + 1) / (footprint.columns + 1), 1)

@@ -14,8 +14,14 @@ public enum HeaderPanel {
         grid.fill(first, with: Cell(" ", style: theme.statusBar))
 
         let badge = " " + stateLabel(snapshot.state) + " "
-        let (left, stateArea) = first.splitRight(min(badge.count, first.width))
+        var (left, stateArea) = first.splitRight(min(badge.count, first.width))
         grid.writeLine(badge, in: stateArea, style: stateStyle(snapshot.state))
+        // The health alarms stand beside the run state, where the eye goes first.
+        if let alarm = HealthText.badge(snapshot.health.alarms), alarm.count + 30 <= left.width {
+            let split = left.splitRight(alarm.count + 1)
+            grid.writeLine(alarm, in: split.right.splitLeft(alarm.count).left, style: AppColors.errorBar)
+            left = split.rest
+        }
         var x = grid.write(" ConvScope ", x: left.x, y: left.y, style: theme.statusBar.adding(.bold), clip: left)
         let dataset = snapshot.isSynthetic ? " SYNTHETIC DATA (not CIFAR-10) " : " \(snapshot.datasetName) "
         let datasetStyle = snapshot.isSynthetic ? AppColors.syntheticBadge : theme.statusBar.adding(.bold)

@@ -44,6 +44,21 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "PyTorch reference script for --compare.")
     var reference = "../shared/bench/torch_reference.py"
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Time one whole training epoch on CIFAR-10 as `convscope train` runs it (default recipe), beside the steps alone.",
+            discussion: "Augmentation, the steps and the test evaluation on the real data; prints the epoch's step images/s against this bench's, its wall time and CPU use. With --compare, also runs --train-reference for one epoch of the same model and prints the ratio of the epoch times."))
+    var epoch = false
+
+    @Option(name: .customLong("train-reference"), help: "PyTorch training script for --epoch --compare.")
+    var trainReference = "../shared/bench/train_reference.py"
+
+    @Option(name: .customLong("train-limit"), help: "With --epoch: an epoch of only the first N training images (not with --compare).")
+    var trainLimit: Int?
+
+    @OptionGroup var data: DataOptions
+
     func validate() throws {
         for name in models { try validateModel(name) }
         _ = try paths
@@ -51,6 +66,18 @@ struct BenchCommand: ParsableCommand {
         for name in models {
             try requireMemory(name, for: .training(batch: batch, optimizer: .sgd))
             try requireMemory(name, for: .inference(batch: Benchmark().inferBatch))
+        }
+        if epoch && profile { throw ValidationError("--epoch and --profile are separate measurements; choose one") }
+        if epoch && json { throw ValidationError("--epoch prints a table; leave out --json") }
+        if let trainLimit {
+            guard epoch else { throw ValidationError("--train-limit applies to --epoch only") }
+            guard trainLimit >= batch else { throw ValidationError("--train-limit \(trainLimit) must be at least one batch (\(batch) images)") }
+            if compare { throw ValidationError("--epoch --compare times full epochs (the PyTorch script trains on all 50,000 images); leave out --train-limit") }
+        }
+        if compare && epoch {
+            guard FileManager.default.fileExists(atPath: trainReference) else {
+                throw ValidationError("--train-reference \(trainReference) does not exist (../shared/bench/train_reference.py)")
+            }
         }
         if compare {
             guard batch == Benchmark.referenceTrainBatch else {
@@ -70,7 +97,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The presets named in `--model`, or the one spec string it holds.
-    private var models: [String] {
+    var models: [String] {
         let pieces = model.split(separator: ",").map(String.init)
         return pieces.allSatisfy { piece in ModelSpec.presets.contains { $0.name == piece } } ? pieces : [model]
     }
@@ -111,6 +138,7 @@ struct BenchCommand: ParsableCommand {
             for name in models { try printProfile(benchmark, name) }
             return
         }
+        if epoch { return try measureEpochs(benchmark) }
         if !json {
             print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
@@ -149,10 +177,21 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs ../shared/bench/torch_reference.py for one model with its recommended allocator settings.
-    private func runReference(_ name: String) throws -> (train: Double, infer: Double) {
+    func runReference(_ name: String) throws -> (train: Double, infer: Double) {
+        let run = try runPython([reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)])
+        for object in run.objects {
+            guard let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double else { continue }
+            return (train, infer)
+        }
+        throw RuntimeError("the PyTorch reference \(reference) printed no result (exit \(run.status)); is torch installed for \(python)?")
+    }
+
+    /// Runs `--python` with `arguments` and PyTorch's recommended allocator settings (glibc keeps large
+    /// buffers instead of returning them every step): the JSON objects it printed, one a line, and its exit status.
+    func runPython(_ arguments: [String]) throws -> (objects: [[String: Any]], status: Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)]
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MALLOC_MMAP_MAX_"] = "0"
         environment["MALLOC_TRIM_THRESHOLD_"] = "100000000000"
@@ -162,12 +201,9 @@ struct BenchCommand: ParsableCommand {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        for line in output.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double
-            else { continue }
-            return (train, infer)
+        let objects = output.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
-        throw RuntimeError("the PyTorch reference \(reference) printed no result (exit \(process.terminationStatus)); is torch installed for \(python)?")
+        return (objects, process.terminationStatus)
     }
 }

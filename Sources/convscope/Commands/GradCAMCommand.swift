@@ -30,7 +30,7 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .customLong("class"), help: "Class name or number (default: the predicted class).")
     var targetClass: String?
 
-    @Option(name: .long, help: "The explanation method: the CAM family or pixel attribution (docs/explanations.md).")
+    @Option(name: .long, help: "The explanation method: \(ExplanationMethod.allCases.map(\.rawValue).joined(separator: ", ")) (docs/explanations.md).")
     var method = ExplanationMethod.activation(.gradCAM)
 
     @OptionGroup var attribution: AttributionOptionGroup

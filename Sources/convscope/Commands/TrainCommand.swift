@@ -34,12 +34,23 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue the run saved in --checkpoint or --run-dir (up to --epochs epochs).")
     var resume = false
 
+    @Option(
+        name: .customLong("health-every"),
+        help: ArgumentHelp(
+            "Steps between health records (per-layer histograms, norms, update ratios, dead units; docs/timeline.md); 0 turns them off.",
+            discussion: "By default about 20 per epoch, plus steps 1, 2, 4, ... before the first, within 2% of training time.",
+            valueName: "steps"))
+    var healthEvery: Int?
+
     func validate() throws {
         if runDirectory != nil && (checkpoint != nil || metrics != nil) {
             throw ValidationError("--run-dir keeps its own checkpoints and metrics; leave out --checkpoint and --metrics")
         }
         if resume && checkpoint == nil && runDirectory == nil {
             throw ValidationError("--resume needs --checkpoint FILE or --run-dir DIR to continue from")
+        }
+        if let healthEvery, healthEvery < 0 {
+            throw ValidationError("--health-every \(healthEvery): expected a number of steps, 0 or more (0 turns recording off)")
         }
     }
 
@@ -62,6 +73,7 @@ struct TrainCommand: ParsableCommand {
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
         printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
         if let writer { printError("run directory: \(writer.path)") }
+        if let healthEvery { trainer.health.settings.every = healthEvery }
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return

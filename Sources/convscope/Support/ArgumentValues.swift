@@ -10,7 +10,8 @@ extension ColorScaleScope: ExpressibleByArgument {}
 
 extension ExplanationMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    /// Empty, so that a wrong value gets the parser's one-line error; the help text lists the methods.
+    public static var allValueStrings: [String] { [] }
     public var defaultValueDescription: String { rawValue }
 }
 

@@ -36,6 +36,11 @@ func runTraining(
                 runDirectory: runDirectory)
         }
         let outcome = trainer.step()
+        for alarm in trainer.health.takeRaisedAlarms() {
+            // The divergence below says the same, at more length.
+            if case .diverged = outcome { continue }
+            bar.line("\(tag)health alarm: " + HealthText.line(alarm))
+        }
         switch outcome {
         case .diverged(let divergence):
             // Nothing is saved or logged after a divergence: the checkpoint keeps the last good epoch.
@@ -75,6 +80,13 @@ func runTraining(
         }
     }
     bar.finish()
+    let health = trainer.health.history
+    if !health.isEmpty {
+        printError(
+            String(
+                format: "health: %d records (every %d steps), %.1f%% of training time; %d alarms raised", health.records.count, health.every,
+                health.overhead * 100, health.alarmsRaised))
+    }
     let last = trainer.history.epochs.last!
     writeOut(
         String(
