@@ -142,4 +142,82 @@ final class ExplainViewTests: XCTestCase {
         worker.update(nil)
         XCTAssertNil(worker.latest)
     }
+    // MARK: The sanity curve
+
+    private func weightsSum() -> Double {
+        fixture.session.copyNetwork().network.parameters.reduce(0) { sum, parameter in
+            sum + (0..<parameter.count).reduce(0) { $0 + Double(parameter.value.base[$1]) }
+        }
+    }
+
+    func testTheSanityCurveOfTheSelectedMethodFitsBesideTheScoresAndLeavesTrainingAlone() throws {
+        var model = explainModel()
+        _ = model.handle(.character("m"), layout: small)
+        XCTAssertEqual(model.explainMethod, .activation(.gradCAMPlusPlus), "m in the explain view picks the group's next method")
+        XCTAssertEqual(model.method, .gradCAM, "and leaves the Grad-CAM view's method alone")
+        let board = try board(for: model)
+        let before = weightsSum()
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let curve = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        XCTAssertEqual(weightsSum(), before, "the randomisation works on a copy")
+        XCTAssertTrue(curve.isComplete)
+        XCTAssertNil(curve.error)
+        XCTAssertEqual(curve.points.map(\.layer), curve.layers)
+        XCTAssertEqual(curve.layers.first, fixture.session.copyNetwork().network.allLayers.last { $0 is Linear }?.name, "the classifier first")
+        XCTAssertTrue(curve.points.allSatisfy { (-1...1).contains($0.spearman) && $0.ssim.isFinite })
+
+        let grid = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: curve, width: 80, height: 24)
+        let lines = grid.lines
+        XCTAssertEqual(lines.count, 24)
+        XCTAssertTrue(lines[22].hasPrefix("╰"), "the frame closes above the status line: \(lines[22])")
+        XCTAssertTrue(lines.contains { $0.contains("▸Grad-CAM++") || $0.contains("▸Grad-CA") }, lines.joined(separator: "\n"))
+        let header = try XCTUnwrap(lines.first { $0.contains("scores, this image") })
+        XCTAssertTrue(header.contains("cascade") && header.contains("ρ") && header.contains("SSIM"), header)
+        // Every randomised layer (the tiny model has few) with its two scores, beside the score table.
+        for point in curve.points {
+            let numbers = String(format: "%.2f %5.2f", point.spearman, point.ssim)
+            XCTAssertTrue(lines.contains { $0.contains(" \(point.layer) ") && $0.contains(numbers) }, lines.joined(separator: "\n"))
+        }
+        // Scores still there for every method and baseline.
+        for title in model.explainGroup.methods.map(\.description) + BaselineMap.allCases.map(\.description) {
+            let row = try XCTUnwrap(lines.first { $0.contains("│ \(title) ") }, title)
+            XCTAssertNotNil(row.range(of: #"\d\.\d{3}"#, options: .regularExpression), row)
+        }
+        XCTAssertTrue(lines.contains { $0.contains("done · e exports the board") })
+    }
+
+    func testACurveForAnotherMethodIsNeverShownAndLongCascadesAreSampled() throws {
+        var model = explainModel()
+        let board = try board(for: model)
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let old = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        _ = model.handle(.character("m"), layout: small)
+        let lines = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: old, width: 80, height: 24
+        ).lines
+        for point in old.points {
+            XCTAssertFalse(lines.contains { $0.contains(String(format: "%.2f %5.2f", point.spearman, point.ssim)) }, "no stale curve")
+        }
+        XCTAssertEqual(ExplainPanel.sampledIndices(count: 6, rows: 8), [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(ExplainPanel.sampledIndices(count: 21, rows: 8), [0, 2, 5, 8, 11, 14, 17, 20], "the top and conv1 always")
+    }
+
+    func testANewSelectionCancelsTheSanityCascadeInProgress() throws {
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        defer { worker.finish() }
+        var slow = AttributionOptions()
+        slow.masks = 30_000
+        let first = SanityRequest(imageIndex: 0, layer: "conv1", method: .pixel(.rise), options: slow)
+        worker.update(first)
+        fixture.waitFor { (worker.latest?.progress ?? 0) > 0 }
+        let second = SanityRequest(imageIndex: 1, layer: "conv1", method: .activation(.gradCAM))
+        worker.update(second)
+        fixture.waitFor(timeout: 60) { worker.latest?.isComplete == true }
+        let curve = try XCTUnwrap(worker.latest)
+        XCTAssertEqual(curve.request, second)
+        XCTAssertEqual(curve.points.count, curve.layers.count)
+        worker.update(nil)
+        XCTAssertNil(worker.latest)
+    }
 }

@@ -182,6 +182,16 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertTrue(done.contains { $0.contains("true: ") && $0.contains("HiResCAM") })
         try tmux.waitFor("training to go on") { progress($0).map { $0 != before } ?? false }
 
+        // The sanity curve of the selected method (m: Grad-CAM++) beside the scores: every layer
+        // randomised from the classifier down to conv1, with Spearman and SSIM.
+        try tmux.press("m")
+        try tmux.waitFor(text: "▸Grad-CAM++")
+        let curve = try tmux.waitFor("the sanity curve down to conv1", timeout: 60) { screen in
+            screen.contains { $0.contains("cascade") && $0.contains("SSIM") }
+                && screen.contains { $0.range(of: #"conv1 +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }
+        }
+        XCTAssertTrue(curve.contains { $0.range(of: #"fc\w* +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }, curve.joined(separator: "\n"))
+
         // The pixel-gradient group (SmoothGrad and Integrated Gradients are slow), then a new image:
         // the board starts again for it and never shows the old image's numbers as its own.
         try tmux.press("M", "M")

@@ -12,7 +12,7 @@ public enum AppKeys {
         KeyBinding("r", "random test image"),
         KeyBinding("x", "next misclassified image"),
         KeyBinding("c / C", "next class to explain / back to predicted"),
-        KeyBinding("m", "method: Grad-CAM, ++, Layer, HiRes, XGrad, Score, Ablation, Eigen, CAM"),
+        KeyBinding("m", "method (explain view: the sanity curve's): Grad-CAM, ++, Layer, HiRes, XGrad, Score, Ablation, Eigen, CAM"),
         KeyBinding("M", "explain view: next method group (CAM, pixel gradients, perturbation)"),
         KeyBinding("v", "colour scale: per map, per layer, global"),
         KeyBinding("l", "log scale for the loss curve"),

@@ -124,6 +124,7 @@ public final class TerminalApp {
         var model = AppModel(layers: run.layers, classNames: run.classNames, testLabels: test.labels)
         let worker = InsightWorker(session: session, images: test)
         let explainer = ExplanationWorker(session: session, images: test)
+        let sanity = SanityWorker(session: session, images: test)
         let lab = CompressionLab(session: session, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
@@ -156,6 +157,16 @@ public final class TerminalApp {
             // The board is computed only while it is on screen: leaving the view cancels it.
             explainer.update(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab) ? model.explanationRequest : nil)
             let board = explainer.latest
+            // The sanity curve waits for the board (both share the cores left over from training) and
+            // stops when it leaves the screen or the selection changes.
+            if !(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)) {
+                sanity.update(nil)
+            } else if board?.request == model.explanationRequest && board?.isComplete == true {
+                sanity.update(model.sanityRequest)
+            } else if sanity.request != model.sanityRequest {
+                sanity.update(nil)
+            }
+            let curve = sanity.latest
             if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
                 lab.survey(weightsVersion: snapshot.weightsVersion)
             }
@@ -177,6 +188,7 @@ public final class TerminalApp {
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
                     explainer.finish()
+                    sanity.finish()
                     lab.finish()
                     rateSearch.finish()
                     exports.finish()
@@ -231,11 +243,11 @@ public final class TerminalApp {
             let compression = lab.results
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
-                searchSerial: model.learningRateSearch?.serial ?? -1, board: board)
+                searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
-                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, width: size.width,
+                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve, width: size.width,
                 height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
@@ -368,10 +380,13 @@ private struct FrameToken: Equatable {
     let boardRequest: ExplanationRequest?
     let boardMaps: Int
     let boardProgress: ExplanationBoard.Progress?
+    let sanityRequest: SanityRequest?
+    let sanityPoints: Int
+    let sanityProgress: Double?
 
     init(
         _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
-        board: ExplanationBoard?
+        board: ExplanationBoard?, sanity: SanityCurve?
     ) {
         self.searchSerial = searchSerial
         step = snapshot.globalStep
@@ -386,5 +401,8 @@ private struct FrameToken: Equatable {
         boardRequest = board?.request
         boardMaps = board?.entries.count ?? 0
         boardProgress = board?.progress
+        sanityRequest = sanity?.request
+        sanityPoints = sanity?.points.count ?? 0
+        sanityProgress = sanity?.progress
     }
 }

@@ -13,7 +13,7 @@ public enum AppScreen {
     /// learns its height when drawn); everything else is read.
     public static func render(
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
-        explanations: ExplanationBoard? = nil, width: Int, height: Int, theme: Theme = .standard
+        explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil, width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -58,7 +58,7 @@ public enum AppScreen {
                     metric: model.healthMetric, quantity: model.healthQuantity, recordingOff: snapshot.healthRecordingOff, into: &grid,
                     in: content, theme: theme)
             case .explain:
-                ExplainPanel.draw(explanations, model: model, into: &grid, in: content, theme: theme)
+                ExplainPanel.draw(explanations, sanity: sanity, model: model, into: &grid, in: content, theme: theme)
             }
         }
         let message = model.status

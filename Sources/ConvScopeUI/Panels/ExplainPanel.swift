@@ -36,13 +36,18 @@ public enum ExplainGroup: String, Sendable, CaseIterable {
 /// The explanation board: the selected image and the maps of the current group's methods side by
 /// side (CAM maps upsampled from the layer's resolution, pixel maps at 32x32, signed ones on the
 /// diverging palette), then each map's faithfulness scores for this image next to the three baselines,
-/// and the progress of the map being computed.
+/// beside them the sanity curve of the selected method (`m`), and the progress of what is computing.
 public enum ExplainPanel {
     /// Columns between tiles.
     static let gap = 1
+    /// The score table's width: method names (20) and five scores of six columns, one space apart.
+    static let scoreTableWidth = 20 + 5 * 7
+    /// The narrowest sanity curve worth drawing: a short layer name and two scores.
+    static let sanityMinimumWidth = 16
 
     public static func draw(
-        _ board: ExplanationBoard?, model: AppModel, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard
+        _ board: ExplanationBoard?, sanity: SanityCurve? = nil, model: AppModel, into grid: inout CellGrid, in rect: Rect,
+        theme: Theme = .standard
     ) {
         guard rect.height >= 4, rect.width >= 20 else { return }
         let group = model.explainGroup
@@ -57,7 +62,11 @@ public enum ExplainPanel {
         let methods = group.methods
         // The score table: header, one row per method, three baselines.
         let tableHeight = min(1 + methods.count + BaselineMap.allCases.count, max(body.height - 4, 0))
-        let (tilesArea, tableArea) = body.splitBottom(tableHeight)
+        let (tilesArea, lowerArea) = body.splitBottom(tableHeight)
+        let hasSanity = lowerArea.width >= scoreTableWidth + 1 + sanityMinimumWidth
+        let (tableArea, beside) = lowerArea.splitLeft(hasSanity ? scoreTableWidth : lowerArea.width)
+        let sanityArea = beside.splitLeft(1).1  // a blank column between the two tables
+        let selected = model.explainMethod
         let count = methods.count + 1
         let side = max((tilesArea.width - gap * (count - 1)) / count, 1)
         let pixels = HalfBlockImage.fittedSize(width: 32, height: 32, columns: side, rows: max(tilesArea.height - 1, 1)).width
@@ -87,7 +96,8 @@ public enum ExplainPanel {
                 let pending = current?.progress?.title == method.description ? percent(Float(current!.progress!.fraction)) : "waiting"
                 grid.writeLine(pending, in: Rect(x: slot.x, y: slot.y + slot.height / 2, width: slot.width, height: 1), alignment: .center, style: theme.dimText)
             }
-            caption(method.description + (method.isSigned ? " ±" : ""), slot, entry == nil ? theme.dimText : theme.text)
+            let title = method.description + (method.isSigned ? " ±" : "")
+            caption(hasSanity && method == selected ? "▸" + title : title, slot, entry == nil ? theme.dimText : theme.text)
         }
 
         let rows: [[String]] = methods.map { method in
@@ -95,23 +105,68 @@ public enum ExplainPanel {
         } + BaselineMap.allCases.map { baseline in
             row(baseline.description, current?.entries.first { $0.baseline == baseline })
         }
-        Table(
+        let table = Table(
             columns: [
-                Table.Column("faithfulness (this image)"), Table.Column("del ↓", width: 7, alignment: .trailing),
-                Table.Column("ins ↑", width: 7, alignment: .trailing), Table.Column("MoRF ↓", width: 7, alignment: .trailing),
-                Table.Column("LeRF ↑", width: 7, alignment: .trailing), Table.Column("drop ↓", width: 7, alignment: .trailing),
-            ], rows: rows, theme: theme
-        ).draw(into: &grid, in: tableArea)
+                Table.Column("scores, this image"), Table.Column("del ↓", width: 6, alignment: .trailing),
+                Table.Column("ins ↑", width: 6, alignment: .trailing), Table.Column("MoRF ↓", width: 6, alignment: .trailing),
+                Table.Column("LeRF ↑", width: 6, alignment: .trailing), Table.Column("drop ↓", width: 6, alignment: .trailing),
+            ], rows: rows, theme: theme)
+        if hasSanity, let row = methods.firstIndex(of: selected) {
+            var selection = ListSelection(itemCount: rows.count, selectedIndex: row)
+            table.draw(into: &grid, in: tableArea, selection: &selection)
+        } else {
+            table.draw(into: &grid, in: tableArea)
+        }
+        let curve = sanity.flatMap { $0.request == model.sanityRequest ? $0 : nil }
+        if hasSanity { drawSanity(curve, into: &grid, in: sanityArea, theme: theme) }
 
         let status: String
         if let progress = current?.progress {
             status = "computing \(progress.title) \(percent(Float(progress.fraction))) (\(progress.done + 1) of \(progress.total)) on a copy of the weights; keys and training go on"
+        } else if current != nil, hasSanity, let progress = curve?.progress {
+            let done = curve?.points.count ?? 0, total = curve?.layers.count ?? 0
+            status = "sanity check of \(selected.description) \(percent(Float(progress))) (\(done) of \(total) layers randomised) on a copy; keys and training go on"
         } else if current != nil {
-            status = "done · e exports the board · M next group · m cycles the Grad-CAM view's method"
+            status = "done · e exports the board · m sanity method · M next group"
         } else {
             status = "starting…"
         }
         grid.writeLine(status, in: progressRow, style: theme.dimText)
+    }
+
+    /// The sanity curve: Spearman's ρ and SSIM of the selected method's map with the trained model's,
+    /// as the layers are randomised from the top down (cascading). When there are more layers than
+    /// rows, evenly spaced ones are shown, the first and the last always; pending layers show "…".
+    static func drawSanity(_ curve: SanityCurve?, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        guard rect.height >= 2 else { return }
+        let columns = [
+            Table.Column("cascade"), Table.Column("ρ", width: 5, alignment: .trailing), Table.Column("SSIM", width: 5, alignment: .trailing),
+        ]
+        guard let curve else {
+            Table(columns: columns, rows: [["…", "", ""]], theme: theme).draw(into: &grid, in: rect)
+            return
+        }
+        if let error = curve.error {
+            grid.writeLine("sanity", in: rect.splitTop(1).top, style: theme.dimText.adding(.bold))
+            for (row, line) in error.wrapped(toWidth: rect.width).prefix(rect.height - 1).enumerated() {
+                grid.writeLine(line, in: Rect(x: rect.x, y: rect.y + 1 + row, width: rect.width, height: 1), style: theme.warning)
+            }
+            return
+        }
+        let shown = sampledIndices(count: curve.layers.count, rows: rect.height - 1)
+        let rows = shown.map { index -> [String] in
+            guard index < curve.points.count else { return [curve.layers[index], "…", "…"] }
+            let point = curve.points[index]
+            return [point.layer, String(format: "%.2f", point.spearman), String(format: "%.2f", point.ssim)]
+        }
+        Table(columns: columns, rows: rows, theme: theme).draw(into: &grid, in: rect)
+    }
+
+    /// `rows` indices spread evenly over `0..<count`, the first and the last included (all when they fit).
+    public static func sampledIndices(count: Int, rows: Int) -> [Int] {
+        guard count > rows else { return Array(0..<count) }
+        guard rows > 1 else { return rows == 1 ? [0] : [] }
+        return (0..<rows).map { $0 * (count - 1) / (rows - 1) }
     }
 
     /// A table row: the method's scores, "…" while pending, or why it has none.
