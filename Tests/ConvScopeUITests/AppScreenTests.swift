@@ -41,9 +41,9 @@ final class AppScreenTests: XCTestCase {
         var model = fixture.makeModel()
         let curves = render(&model, width: 80, height: 24)
         XCTAssertEqual(curves.lines.count, 24)
-        // Seven tabs share 80 columns: the longer titles are shortened, every number key stays visible.
-        XCTAssertTrue(curves.line(2).contains("1 Curves │ 2 Layers │ 3 Featur… │ 4 Grad-C…"), curves.line(2))
-        XCTAssertTrue(curves.line(2).contains("7 Health"), curves.line(2))
+        // Eight tabs share 80 columns: the spaces around the titles go first, then the two longest are
+        // shortened by the same amount; every number key and most of every title stay visible.
+        XCTAssertTrue(curves.line(2).contains("1 Curves│2 Layers│3 Features│4 Grad-CAM│5 Confusi…│6 Compres…│7 Health│8 Explain"), curves.line(2))
         XCTAssertTrue(curves.line(3).contains("Curves"))
         let braille = curves.cells.filter { (0x2801...0x28FF).contains($0.glyph.value) }
         XCTAssertGreaterThan(braille.count, 10, "the curves are drawn in Braille dots")

@@ -17,7 +17,7 @@ final class ScreenLayoutTests: XCTestCase {
     func testTwoHundredBySixtyShowsEveryPanelWithoutOverlap() throws {
         let layout = ScreenLayout(width: 200, height: 60)
         XCTAssertEqual(layout.mode, .allPanels)
-        XCTAssertEqual(layout.tabPanels, [.features, .compression, .health], "the three share one slot under a small tab bar")
+        XCTAssertEqual(layout.tabPanels, [.features, .compression, .health, .explain], "the four share one slot under a small tab bar")
         let tabBar = try XCTUnwrap(layout.tabBar)
         let body = Rect(x: 0, y: 2, width: 200, height: 57)
         for shared in layout.tabPanels {
@@ -41,7 +41,7 @@ final class ScreenLayoutTests: XCTestCase {
     func testHundredTwentyByFortyKeepsTheLayerListBesideTheTabs() {
         let layout = ScreenLayout(width: 120, height: 40)
         XCTAssertEqual(layout.mode, .sidebarWithTabs)
-        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion, .compression, .health])
+        XCTAssertEqual(layout.tabPanels, [.curves, .features, .gradCAM, .confusion, .compression, .health, .explain])
         let panels = layout.visiblePanels(selectedTab: .gradCAM)
         XCTAssertEqual(Set(panels.keys), [.layers, .gradCAM])
         XCTAssertTrue(panels[.layers]!.intersection(panels[.gradCAM]!).isEmpty)
@@ -85,10 +85,12 @@ final class ScreenLayoutTests: XCTestCase {
         XCTAssertEqual(layout.tab(after: .curves), .layers)
         XCTAssertEqual(layout.tab(after: .confusion), .compression)
         XCTAssertEqual(layout.tab(after: .compression), .health)
-        XCTAssertEqual(layout.tab(after: .health), .curves)
-        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .health)
+        XCTAssertEqual(layout.tab(after: .health), .explain)
+        XCTAssertEqual(layout.tab(after: .explain), .curves)
+        XCTAssertEqual(layout.tab(after: .curves, offset: -1), .explain)
         XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .features), .compression)
         XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .compression), .health)
-        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .health), .features)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .health), .explain)
+        XCTAssertEqual(ScreenLayout(width: 200, height: 60).tab(after: .explain), .features)
     }
 }

@@ -206,7 +206,10 @@ final class StatusLineAndTabsTests: XCTestCase {
 
         var narrow = CellGrid(width: 20, height: 1)
         Tabs(titles: ["Curves", "Layers", "Activations"], selectedIndex: 0).draw(into: &narrow, in: narrow.bounds)
-        XCTAssertEqual(narrow.line(0), " Cur… │ Lay… │ Act… ")
+        XCTAssertEqual(narrow.line(0), "Curves│Layers│Activ…", "the spaces go before the titles are shortened")
+        var narrower = CellGrid(width: 14, height: 1)
+        Tabs(titles: ["Curves", "Layers", "Activations"], selectedIndex: 0).draw(into: &narrower, in: narrower.bounds)
+        XCTAssertEqual(narrower.line(0), "Cur…│Lay…│Act…")
     }
 }
 

@@ -128,4 +128,52 @@ final class ExplanationCommandTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--mode must be cascading, independent or both"), bad.stderr)
     }
+
+    func testDataRandomisationTrainsOnShuffledLabelsAndComparesTheMaps() throws {
+        // The shuffle keeps every class's count, breaks the image-label link, and replays from its seed.
+        let images = try Dataset.load(.synthetic(seed: 0)).train.subset(first: 640)
+        let shuffled = DataRandomisationTest.shuffledLabels(images, seed: 7)
+        XCTAssertEqual(shuffled.pixels, images.pixels)
+        XCTAssertEqual(shuffled.labels.sorted(), images.labels.sorted())
+        XCTAssertLessThan(zip(shuffled.labels, images.labels).filter { $0 == $1 }.count, 640 / 4, "most labels move")
+        XCTAssertEqual(DataRandomisationTest.shuffledLabels(images, seed: 7).labels, shuffled.labels)
+        XCTAssertNotEqual(DataRandomisationTest.shuffledLabels(images, seed: 8).labels, shuffled.labels)
+
+        let model = try checkpoint()
+        let before = try XCTUnwrap(FileManager.default.contents(atPath: model))
+        let run = try Convscope.run([
+            "sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--data-randomisation", "--epochs", "2",
+            "--train-limit", "640", "--seed", "5", "--methods", "gradcam,saliency", "--json",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
+        XCTAssertEqual(object["epochs"] as? Int, 2)
+        XCTAssertEqual(object["train_images"] as? Int, 640)
+        let test = try XCTUnwrap(object["shuffled_labels_test_accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(test), "\(test)")
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.map { $0["method"] as? String }, ["gradcam", "saliency"])
+        for method in methods {
+            let spearman = try XCTUnwrap(method["spearman"] as? Double), ssim = try XCTUnwrap(method["ssim"] as? Double)
+            XCTAssertTrue((-1.0001...1.0001).contains(spearman) && (-1.0001...1.0001).contains(ssim), "\(method)")
+            // A different network: its maps are not the checkpoint's.
+            XCTAssertLessThan(spearman, 0.999, "\(method)")
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: model), before, "the checkpoint is only read")
+
+        let table = try Convscope.run([
+            "sanity", "--checkpoint", model, "--data", "synthetic", "--index", "2", "--data-randomisation", "--epochs", "1",
+            "--train-limit", "320", "--methods", "gradcam",
+        ])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("with shuffled labels"), table.stdout)
+        XCTAssertNotNil(table.stdout.range(of: #"gradcam +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression), table.stdout)
+
+        let zero = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--data-randomisation", "--epochs", "0"])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.stderr.contains("--epochs must be between 1 and 1000, not 0"), zero.stderr)
+        let alone = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--epochs", "2"])
+        XCTAssertNotEqual(alone.status, 0)
+        XCTAssertTrue(alone.stderr.contains("--epochs and --train-limit go with --data-randomisation"), alone.stderr)
+    }
 }

@@ -103,12 +103,12 @@ final class TUIEndToEndTests: XCTestCase {
             ["Layers (j/k)", "Curves", "Grad-CAM at", "Features:", "Confusion"].allSatisfy { title in screen.contains { $0.contains(title) } }
                 && screen.count >= 60 && screen[59].contains("? help  q quit")
         }
-        XCTAssertFalse(large.contains { $0.contains("1 Curves │") }, "no tab bar at 200x60")
+        XCTAssertFalse(large.contains { $0.contains("1 Curves│") }, "no tab bar at 200x60")
         XCTAssertTrue(large[0].hasPrefix(" ConvScope"), large[0])
         XCTAssertTrue(large.allSatisfy { $0.count <= 200 })
         try tmux.resize(width: 80, height: 24)
         try tmux.waitFor("the tabbed layout") { screen in
-            screen.contains { $0.contains("1 Curves │ 2 Layers │ 3 Featur… │ 4 Grad-C…") && $0.contains("7 Health") }
+            screen.contains { $0.contains("1 Curves│2 Layers│3 Features│4 Grad-CAM│5 Confusi…│6 Compres…│7 Health│8 Explain") }
                 && screen.count >= 24 && screen[23].contains("? help  q quit")
         }
         try tmux.resize(width: 50, height: 15)
@@ -154,6 +154,63 @@ final class TUIEndToEndTests: XCTestCase {
         let weights = loaded.network.parameters.filter(\.isWeight)
         let zeros = weights.map { $0.values.filter { $0 == 0 }.count }.reduce(0, +)
         XCTAssertEqual(Double(zeros) / Double(weights.map(\.count).reduce(0, +)), 0.3, accuracy: 0.01)
+
+        try tmux.press("q")
+        try tmux.waitFor("the quit prompt or the end") { $0.contains { $0.contains("save first?") || $0.contains("EXIT=") } }
+        if try tmux.screen().contains(where: { $0.contains("save first?") }) { try tmux.press("n") }
+        try tmux.waitFor(text: "EXIT=0", timeout: 30)
+        try assertTerminalRestored(tmux)
+    }
+
+    func testExplainViewFillsInFollowsTheSelectionAndExports() throws {
+        let tmux = try start(width: 80, height: 24)
+        try launch("--data synthetic --model tiny --epochs 20 --export-dir exports --checkpoint run.safetensors", in: tmux)
+        try tmux.waitFor(text: "RUNNING")
+        try tmux.press("8")
+        try tmux.waitFor(text: "Explain at conv1")
+        // The maps and their scores fill in, then the baselines'; training goes on meanwhile.
+        let progress = { (screen: [String]) -> String? in
+            screen.count > 1 ? screen[1].range(of: #"epoch \d+/\d+ +│ +step \d+/"#, options: .regularExpression).map { String(screen[1][$0]) } : nil
+        }
+        let before = try XCTUnwrap(progress(try tmux.screen()), "the header shows epoch and step")
+        let done = try tmux.waitFor(text: "done · e exports the board", timeout: 60)
+        XCTAssertTrue(done.contains { $0.contains("image #0 · ") && $0.contains("CAM, gradient-weighted (M)") })
+        for title in ["Grad-CAM", "XGrad-CAM", "sobel (baseline)"] {
+            let row = try XCTUnwrap(done.first { $0.contains("│ \(title) ") }, title)
+            XCTAssertNotNil(row.range(of: #"\d\.\d{3} +\d\.\d{3}"#, options: .regularExpression), row)
+        }
+        XCTAssertTrue(done.contains { $0.contains("true: ") && $0.contains("HiResCAM") })
+        try tmux.waitFor("training to go on") { progress($0).map { $0 != before } ?? false }
+
+        // The sanity curve of the selected method (m: Grad-CAM++) beside the scores: every layer
+        // randomised from the classifier down to conv1, with Spearman and SSIM.
+        try tmux.press("m")
+        try tmux.waitFor(text: "▸Grad-CAM++")
+        let curve = try tmux.waitFor("the sanity curve down to conv1", timeout: 60) { screen in
+            screen.contains { $0.contains("cascade") && $0.contains("SSIM") }
+                && screen.contains { $0.range(of: #"conv1 +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }
+        }
+        XCTAssertTrue(curve.contains { $0.range(of: #"fc\w* +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }, curve.joined(separator: "\n"))
+
+        // The pixel-gradient group (SmoothGrad and Integrated Gradients are slow), then a new image:
+        // the board starts again for it and never shows the old image's numbers as its own.
+        try tmux.press("M", "M")
+        try tmux.waitFor(text: "pixel gradients (M)")
+        try tmux.press("Right")
+        try tmux.waitFor(text: "image #1 · ")
+        let second = try tmux.waitFor("the new image's board", timeout: 60) { screen in
+            screen.contains { $0.contains("image #1 · ") } && screen.contains { $0.contains("done · e exports the board") }
+        }
+        let integrated = try XCTUnwrap(second.first { $0.contains("│ Integrated Gradients ") })
+        XCTAssertNotNil(integrated.range(of: #"\d\.\d{3}"#, options: .regularExpression), integrated)
+
+        // e exports what is shown.
+        try tmux.press("e")
+        let exported = try tmux.waitFor(text: "exported exports/explain-pixelGradients-conv1-img1-step")
+        let status = try XCTUnwrap(exported.last { $0.contains("exported ") })
+        let name = try XCTUnwrap(status.range(of: #"explain-\S+\.png"#, options: .regularExpression).map { String(status[$0]) })
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: tmux.folder + "/exports/" + name))
+        XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
 
         try tmux.press("q")
         try tmux.waitFor("the quit prompt or the end") { $0.contains { $0.contains("save first?") || $0.contains("EXIT=") } }

@@ -32,32 +32,47 @@ public struct SanityCheck {
     public let referenceMaps: [[Float]]
     public let steps: [Step]
 
+    /// The layers the test randomises, in its order: those with weights, top (the classifier) first.
+    public static func randomisedLayers(of network: Network) -> [String] {
+        network.allLayers.filter { $0 is Conv2d || $0 is Linear }.reversed().map(\.name)
+    }
+
     /// Runs the test for the image `image` (normalised, a batch of 1) at `layer` (CAM family and Guided
-    /// Grad-CAM), explaining the trained model's predicted class throughout.
+    /// Grad-CAM), explaining `classIndex` (nil: the trained model's predicted class) throughout.
+    ///
+    /// `progress` hears the fraction done (the trained maps, then one share per randomised layer) as the
+    /// methods report it, so that a caller can cancel within a few forward passes; `stepDone` hears each
+    /// randomisation as it finishes (a live curve).
     public static func run(
         network trained: Network, image: Tensor, layer: String?, methods: [ExplanationMethod], mode: Mode,
-        options: AttributionOptions = AttributionOptions(), seed: UInt64 = 0, progress: ExplanationProgress? = nil
+        options: AttributionOptions = AttributionOptions(), seed: UInt64 = 0, classIndex: Int? = nil,
+        progress: ExplanationProgress? = nil, stepDone: ((Step) -> Void)? = nil
     ) throws(InterpretError) -> SanityCheck {
         let copy = trained.copy()
         let inspector = Inspector(network: copy)
         inspector.run(image)
-        let target = inspector.predictedClass
-        func maps() throws(InterpretError) -> [[Float]] {
+        let target = classIndex ?? inspector.predictedClass
+        // Layers with weights, top (the classifier) first.
+        let randomised = Array(copy.allLayers.filter { $0 is Conv2d || $0 is Linear }.reversed())
+        let shares = Double(randomised.count + 1)
+        func maps(part: Int) throws(InterpretError) -> [[Float]] {
             var result: [[Float]] = []
-            for method in methods {
-                let explanation = try inspector.explain(method, layer: method.usesLayer ? layer : nil, classIndex: target, options: options)
+            for (m, method) in methods.enumerated() {
+                let base = (Double(part) + Double(m) / Double(methods.count)) / shares
+                guard progress?(base) ?? true else { throw .cancelled }
+                let explanation = try inspector.explain(
+                    method, layer: method.usesLayer ? layer : nil, classIndex: target, options: options,
+                    progress: progress.map { report in { report(base + $0 / Double(methods.count) / shares) } })
                 let map = explanation.map(width: copy.inputShape.width, height: copy.inputShape.height)
                 result.append(method.isSigned ? map.map(abs) : map)
             }
             return result
         }
-        let reference = try maps()
-        // Layers with weights, top (the classifier) first.
-        let randomised = copy.allLayers.filter { $0 is Conv2d || $0 is Linear }.reversed()
+        let reference = try maps(part: 0)
         var random = RandomSource(seed: seed)
         var steps: [Step] = []
         for (n, layer) in randomised.enumerated() {
-            guard progress?(Double(n) / Double(randomised.count)) ?? true else { throw .cancelled }
+            guard progress?(Double(n + 1) / shares) ?? true else { throw .cancelled }
             if mode == .independent { copy.copyState(from: trained) }
             for parameter in layer.parameters where parameter.isWeight {
                 let fanIn = max(1, parameter.count / max(1, parameter.layout.torchShape[0]))
@@ -65,12 +80,13 @@ public struct SanityCheck {
                 for i in 0..<parameter.count { parameter.value.base[i] = random.normal() * std }
             }
             inspector.run(image)
-            let current = try maps()
+            let current = try maps(part: n + 1)
             steps.append(Step(
                 layer: layer.name,
                 spearman: zip(reference, current).map { spearman($0, $1) },
                 ssim: zip(reference, current).map { ssim($0, $1, width: copy.inputShape.width, height: copy.inputShape.height) },
                 maps: current))
+            stepDone?(steps[steps.count - 1])
         }
         return SanityCheck(methods: methods, mode: mode, classIndex: target, referenceMaps: reference, steps: steps)
     }

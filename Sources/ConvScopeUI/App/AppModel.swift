@@ -36,6 +36,10 @@ public struct AppModel: Sendable {
     /// The class to explain; nil explains the predicted class.
     public var classIndex: Int?
     public var method: ActivationMapMethod = .gradCAM
+    /// The methods the explanation board shows (M cycles the groups).
+    public var explainGroup: ExplainGroup = .gradientCAM
+    /// The group's method the sanity curve follows (`m` in the explain view).
+    public var explainMethodIndex = 0
     public var scaleScope: ColorScaleScope = .map
     public var logScale = false
     /// What the health view's heat strips show (`h`) and which distribution it draws (`H`).
@@ -76,6 +80,23 @@ public struct AppModel: Sendable {
     /// What the insight worker should compute for the current selection.
     public var insightRequest: InsightRequest {
         InsightRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: method)
+    }
+
+    /// What the explanation worker should compute for the current selection.
+    public var explanationRequest: ExplanationRequest {
+        ExplanationRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, methods: explainGroup.methods)
+    }
+
+    /// The explain view's method for the sanity curve.
+    public var explainMethod: ExplanationMethod {
+        let methods = explainGroup.methods
+        return methods[min(max(explainMethodIndex, 0), methods.count - 1)]
+    }
+
+    /// What the sanity worker should compute for the current selection: the cascading randomisation
+    /// test of the explain view's method.
+    public var sanityRequest: SanityRequest {
+        SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
     }
 
     /// Takes in a new snapshot: the run state, a new session message for the status line, the
@@ -146,12 +167,21 @@ public struct AppModel: Sendable {
         case .character("x"): jumpToMisclassified()
         case .character("c"): classIndex = classIndex.map { $0 + 1 < classNames.count ? $0 + 1 : nil } ?? 0
         case .character("C"): classIndex = nil
+        case .character("m") where layout.shows(.explain, selectedTab: selectedTab):
+            explainMethodIndex = (explainMethodIndex + 1) % explainGroup.methods.count
         case .character("m"): method = method.next
+        case .character("M"):
+            guard layout.shows(.explain, selectedTab: selectedTab) else {
+                status = StatusMessage("M works in the explain view: press 8 first")
+                return []
+            }
+            explainGroup = explainGroup.next
+            explainMethodIndex = 0
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
         case .character("h"): healthMetric = healthMetric.next
         case .character("H"): healthQuantity = healthQuantity.next
-        case .character("e"): return [.export(.heatmap)]
+        case .character("e"): return [.export(layout.shows(.explain, selectedTab: selectedTab) ? .explanations : .heatmap)]
         case .character("E"): return [.export(.grid)]
         case .character(let key) where AppModel.compressionKeys.contains(key):
             guard layout.shows(.compression, selectedTab: selectedTab) else {

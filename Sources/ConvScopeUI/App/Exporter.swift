@@ -52,6 +52,23 @@ public struct Exporter: Sendable {
         return paths
     }
 
+    /// Writes the explanation board (the image, then each map shown, captioned with its method and its
+    /// deletion / insertion scores) as `explain-<group>-<layer>-img<index>-step<step>.png`; returns the path.
+    public func exportBoard(_ board: ExplanationBoard, group: String, classNames: [String]) throws -> String {
+        let maps = board.entries.filter { $0.heatmap != nil }
+        guard !maps.isEmpty else { throw ExportError.nothingToExport("no explanation map to export yet: the board is still computing") }
+        let labels = ["true: \(GradCAMPanel.name(board.label, classNames))"] + maps.map { entry in
+            entry.title + (entry.scores.map { String(format: " d%.2f i%.2f", $0.deletion, $0.insertion) } ?? "")
+        }
+        let className = GradCAMPanel.name(board.classIndex, classNames)
+        let picture = Visualizer.grid(
+            [board.image] + maps.compactMap(\.heatmap), labels: labels,
+            title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)",
+            tile: 192, columns: 3)
+        let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion).png"
+        return try write(picture, name: name)
+    }
+
     /// Writes the checkpoint of a compressed model measured at weights version `step` as
     /// `compressed-<method>-step<step>.safetensors`; returns the path.
     public func exportCheckpoint(_ checkpoint: SafeTensors, method: CompressionMethod, step: Int) throws -> String {

@@ -123,6 +123,8 @@ public final class TerminalApp {
         let (session, train, test) = (run.source, run.train, run.test)
         var model = AppModel(layers: run.layers, classNames: run.classNames, testLabels: test.labels)
         let worker = InsightWorker(session: session, images: test)
+        let explainer = ExplanationWorker(session: session, images: test)
+        let sanity = SanityWorker(session: session, images: test)
         let lab = CompressionLab(session: session, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
@@ -152,6 +154,19 @@ public final class TerminalApp {
             let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
             if hasWeights { worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion) }
             let insight = worker.latest
+            // The board is computed only while it is on screen: leaving the view cancels it.
+            explainer.update(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab) ? model.explanationRequest : nil)
+            let board = explainer.latest
+            // The sanity curve waits for the board (both share the cores left over from training) and
+            // stops when it leaves the screen or the selection changes.
+            if !(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)) {
+                sanity.update(nil)
+            } else if board?.request == model.explanationRequest && board?.isComplete == true {
+                sanity.update(model.sanityRequest)
+            } else if sanity.request != model.sanityRequest {
+                sanity.update(nil)
+            }
+            let curve = sanity.latest
             if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
                 lab.survey(weightsVersion: snapshot.weightsVersion)
             }
@@ -172,6 +187,8 @@ public final class TerminalApp {
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
+                    explainer.finish()
+                    sanity.finish()
                     lab.finish()
                     rateSearch.finish()
                     exports.finish()
@@ -183,6 +200,20 @@ public final class TerminalApp {
                     return .quit(unsavedSteps: unsaved)
                 case .export where !hasWeights:
                     model.status = StatusMessage("nothing to export yet: waiting for the run's first checkpoint")
+                case .export(.explanations):
+                    guard let board, board.request == model.explanationRequest, board.entries.contains(where: { $0.heatmap != nil }) else {
+                        model.status = StatusMessage("nothing to export yet: the explanation board is still computing its first map")
+                        break
+                    }
+                    let (group, classNames) = (model.explainGroup.rawValue, model.classNames)
+                    exports.run {
+                        do {
+                            return StatusMessage("exported \(try exporter.exportBoard(board, group: group, classNames: classNames))")
+                        } catch {
+                            return StatusMessage("export failed: \(error)", isError: true)
+                        }
+                    }
+                    model.status = StatusMessage(board.isComplete ? "exporting the explanation board…" : "exporting the maps computed so far…")
                 case .export(let kind):
                     // The insight on screen when it is for the current selection, else one computed on the export queue.
                     let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
@@ -212,11 +243,12 @@ public final class TerminalApp {
             let compression = lab.results
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
-                searchSerial: model.learningRateSearch?.serial ?? -1)
+                searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve)
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
-                model: &model, snapshot: snapshot, insight: insight, compression: compression, width: size.width, height: size.height)
+                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve, width: size.width,
+                height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
         }
@@ -228,6 +260,8 @@ public final class TerminalApp {
     ) -> StatusMessage {
         do {
             switch kind {
+            case .explanations:
+                throw ExportError.nothingToExport("the explanation board is exported from its own view")
             case .heatmap:
                 let path = try exporter.exportHeatmap(insight, classNames: classNames, step: insight.weightsVersion)
                 return StatusMessage("exported \(path)")
@@ -343,8 +377,17 @@ private struct FrameToken: Equatable {
     let exportsFinished: Int
     let searchSerial: Int
     let watch: WatchStatus?
+    let boardRequest: ExplanationRequest?
+    let boardMaps: Int
+    let boardProgress: ExplanationBoard.Progress?
+    let sanityRequest: SanityRequest?
+    let sanityPoints: Int
+    let sanityProgress: Double?
 
-    init(_ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int) {
+    init(
+        _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
+        board: ExplanationBoard?, sanity: SanityCurve?
+    ) {
         self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state
@@ -355,5 +398,11 @@ private struct FrameToken: Equatable {
         self.compressionSerial = compressionSerial
         self.exportsFinished = exportsFinished
         watch = snapshot.watch
+        boardRequest = board?.request
+        boardMaps = board?.entries.count ?? 0
+        boardProgress = board?.progress
+        sanityRequest = sanity?.request
+        sanityPoints = sanity?.points.count ?? 0
+        sanityProgress = sanity?.progress
     }
 }

@@ -14,6 +14,8 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
     case compression
     /// The training-health timeline: per-layer heat strips over steps, distributions, alarms.
     case health
+    /// Every explanation method's map of the selected image side by side, with faithfulness scores.
+    case explain
 
     /// The panel's name for frames and tabs.
     public var title: String {
@@ -25,6 +27,7 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
         case .confusion: return "Confusion"
         case .compression: return "Compression"
         case .health: return "Health"
+        case .explain: return "Explain"
         }
     }
 
@@ -36,7 +39,7 @@ public enum Panel: String, Sendable, Hashable, CaseIterable {
 ///
 /// - At least 160 x 45: every panel at once (`allPanels`): the layer list on the left; the curves
 ///   and Grad-CAM above, the confusion matrix below on the right and, beside it, the feature maps or
-///   the compression view or the health timeline under a tab bar.
+///   the compression view, the health timeline or the explanation board under a tab bar.
 /// - At least 100 x 28: the layer list stays on the left and the other panels share the right side
 ///   through a tab bar (`sidebarWithTabs`).
 /// - At least 60 x 18 (80 x 24 included): one panel at a time under a tab bar (`tabs`).
@@ -90,7 +93,7 @@ public struct ScreenLayout: Sendable, Equatable {
             let (shared, confusion) = bottom.splitRight(min(56, right.width * 2 / 5))
             let (bar, area) = shared.splitTop(1)
             (tabBar, tabArea) = (bar, area)
-            tabPanels = [.features, .compression, .health]
+            tabPanels = [.features, .compression, .health, .explain]
             fixedPanels = [.layers: layers, .curves: curves, .gradCAM: gradCAM, .confusion: confusion]
         } else {
             let (bar, area) = body.splitTop(1)
@@ -100,7 +103,7 @@ public struct ScreenLayout: Sendable, Equatable {
                 let (layers, main) = area.splitLeft(min(max(area.width * 3 / 10, 30), 40))
                 fixedPanels = [.layers: layers]
                 tabArea = main
-                tabPanels = [.curves, .features, .gradCAM, .confusion, .compression, .health]
+                tabPanels = [.curves, .features, .gradCAM, .confusion, .compression, .health, .explain]
             } else {
                 mode = .tabs
                 fixedPanels = [:]

@@ -13,7 +13,7 @@ public enum AppScreen {
     /// learns its height when drawn); everything else is read.
     public static func render(
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
-        width: Int, height: Int, theme: Theme = .standard
+        explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil, width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -57,6 +57,8 @@ public enum AppScreen {
                     snapshot.health, selectedLayer: model.selectedLayer.name, layerOrder: model.layers.map(\.name),
                     metric: model.healthMetric, quantity: model.healthQuantity, recordingOff: snapshot.healthRecordingOff, into: &grid,
                     in: content, theme: theme)
+            case .explain:
+                ExplainPanel.draw(explanations, sanity: sanity, model: model, into: &grid, in: content, theme: theme)
             }
         }
         let message = model.status
@@ -92,6 +94,8 @@ public enum AppScreen {
         case .confusion: return "Confusion"
         case .compression: return "Compression (p P i w)"
         case .health: return "Health (h H, j/k layer)"
+        case .explain:
+            return "Explain at \(model.selectedLayer.name) (c class, M group, e export)"
         }
     }
 

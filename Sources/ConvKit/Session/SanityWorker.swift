@@ -1,0 +1,155 @@
+import Dispatch
+
+/// What the app's sanity curve is asked for: the cascading model-parameter randomisation test of one
+/// method on one test image, at one layer, for one class.
+public struct SanityRequest: Sendable, Equatable {
+    /// Index into the test set.
+    public var imageIndex: Int
+    /// The layer the CAM family and Guided Grad-CAM read (the last spatial layer when it is flat).
+    public var layer: String
+    /// The class to explain; nil explains the trained model's predicted class.
+    public var classIndex: Int?
+    public var method: ExplanationMethod
+    public var options: AttributionOptions
+
+    public init(imageIndex: Int, layer: String, classIndex: Int? = nil, method: ExplanationMethod, options: AttributionOptions = AttributionOptions()) {
+        self.imageIndex = imageIndex
+        self.layer = layer
+        self.classIndex = classIndex
+        self.method = method
+        self.options = options
+    }
+}
+
+/// The sanity curve as far as it has been computed: the method's map under cascading randomisation,
+/// compared with the trained model's map, one point per randomised layer (top first).
+public struct SanityCurve: Sendable {
+    /// One randomised layer (with every layer above it) and the map's similarity to the trained one.
+    public struct Point: Sendable, Equatable {
+        public let layer: String
+        public let spearman: Double
+        public let ssim: Double
+    }
+
+    public let request: SanityRequest
+    /// The weights version (global step) the trained map and every randomisation started from.
+    public let weightsVersion: Int
+    /// Every layer the test randomises, in order: `points` grows along it.
+    public let layers: [String]
+    public internal(set) var points: [Point] = []
+    /// The fraction done (0...1) while computing; nil once every layer is done.
+    public internal(set) var progress: Double?
+    /// Why there is no curve (for example CAM on a model without `gap`).
+    public internal(set) var error: String?
+
+    public var isComplete: Bool { progress == nil }
+}
+
+/// Runs `SanityCheck` (cascading) for the app on its own serial queue, publishing the curve layer by
+/// layer; the explanation worker's sibling, so that a long cascade (every layer of resnet20 with RISE)
+/// never holds up a new board.
+///
+/// The test randomises a copy of the weights taken when it starts (`WeightsSource.copyNetwork`), which
+/// `SanityCheck` copies again before writing random values: the training run is never touched. A new
+/// request cancels the curve in progress at its next progress report (a few forward passes).
+public final class SanityWorker: Sendable {
+    private let queue = DispatchQueue(label: "convscope.sanity", qos: .utility)
+    private let session: any WeightsSource
+    private let images: ImageSet
+    private let state = Locked<State>(State())
+
+    private struct State {
+        var latest: SanityCurve?
+        var request: SanityRequest?
+        /// Bumped by every new request; a curve whose generation is old stops.
+        var generation = 0
+    }
+
+    public init(session: any WeightsSource, images: ImageSet) {
+        self.session = session
+        self.images = images
+    }
+
+    /// The newest curve for the current request (partial while computing), nil when there is none yet.
+    public var latest: SanityCurve? { state.withLock { $0.latest } }
+
+    /// The request being computed or shown.
+    public var request: SanityRequest? { state.withLock { $0.request } }
+
+    /// Starts a curve for `request` when it differs from the current one, cancelling the one in
+    /// progress; nil cancels without starting. Cheap to call every frame.
+    public func update(_ request: SanityRequest?) {
+        let generation: Int? = state.withLock { state in
+            guard state.request != request else { return nil }
+            state.request = request
+            state.generation += 1
+            state.latest = nil
+            return request == nil ? nil : state.generation
+        }
+        guard let generation, let request else { return }
+        queue.async { self.compute(request, generation: generation) }
+    }
+
+    /// Cancels the curve in progress and waits for it to stop (before the process exits).
+    public func finish() {
+        update(nil)
+        queue.sync {}
+    }
+
+    /// Computes a whole curve synchronously on the worker's queue (tests, scripts).
+    public func computeNow(_ request: SanityRequest) -> SanityCurve? {
+        let generation: Int = state.withLock { state in
+            state.request = request
+            state.generation += 1
+            state.latest = nil
+            return state.generation
+        }
+        queue.sync { compute(request, generation: generation) }
+        return latest
+    }
+
+    private func isCurrent(_ generation: Int) -> Bool { state.withLock { $0.generation == generation } }
+
+    private func publish(_ curve: SanityCurve, generation: Int) {
+        state.withLock { state in
+            if state.generation == generation { state.latest = curve }
+        }
+    }
+
+    private func compute(_ request: SanityRequest, generation: Int) {
+        guard isCurrent(generation) else { return }
+        let (network, version) = session.copyNetwork()
+        let index = min(max(request.imageIndex, 0), images.count - 1)
+        let tensor = BatchAssembler().tensor(images, index: index, into: FloatBuffer())
+        let selected = network.layer(named: request.layer) ?? network.layers[0]
+        // As the explanation board: a flat layer (fc, gap) means the last spatial layer, which the inspector picks.
+        let layer = selected.outputShape.isFlat ? nil : selected.name
+        let classes = network.layers.last?.outputShape.count ?? 0
+        let classIndex = request.classIndex.flatMap { (0..<classes).contains($0) ? $0 : nil }
+        var curve = SanityCurve(request: request, weightsVersion: version, layers: SanityCheck.randomisedLayers(of: network), progress: 0)
+        publish(curve, generation: generation)
+        do {
+            _ = try SanityCheck.run(
+                network: network, image: tensor, layer: layer, methods: [request.method], mode: .cascading, options: request.options,
+                seed: UInt64(index), classIndex: classIndex,
+                progress: { fraction in
+                    guard self.isCurrent(generation) else { return false }
+                    if fraction - (curve.progress ?? 0) >= 0.01 {
+                        curve.progress = fraction
+                        self.publish(curve, generation: generation)
+                    }
+                    return true
+                },
+                stepDone: { step in
+                    curve.points.append(.init(layer: step.layer, spearman: step.spearman[0], ssim: step.ssim[0]))
+                    self.publish(curve, generation: generation)
+                })
+        } catch .cancelled {
+            return
+        } catch {
+            curve.error = "\(error)"
+        }
+        curve.progress = nil
+        publish(curve, generation: generation)
+    }
+}

@@ -1,0 +1,223 @@
+import ConvKit
+import ConvScopeUI
+import Foundation
+import XCTest
+
+/// The explain view (7): the board of the current method group's maps with faithfulness scores, drawn
+/// at 80x24 from boards the `ExplanationWorker` computed on a real (paused) session; its keys (M, e)
+/// and the export; the worker's cancellation when the selection changes.
+final class ExplainViewTests: XCTestCase {
+    private var fixture: AppFixture!
+    private let small = ScreenLayout(width: 80, height: 24)
+
+    override func setUpWithError() throws {
+        fixture = try AppFixture()
+        fixture.train(steps: 5)
+    }
+
+    override func tearDown() {
+        fixture = nil
+    }
+
+    private func explainModel() -> AppModel {
+        var model = fixture.makeModel()
+        _ = model.handle(.character("8"), layout: small)
+        return model
+    }
+
+    private func board(for model: AppModel) throws -> ExplanationBoard {
+        let worker = ExplanationWorker(session: fixture.session, images: fixture.dataset.test)
+        return try XCTUnwrap(worker.computeNow(model.explanationRequest))
+    }
+
+    func testEightyByTwentyFourShowsEveryMapOfTheGroupAndItsScoresNextToTheBaselines() throws {
+        var model = explainModel()
+        let board = try board(for: model)
+        XCTAssertTrue(board.isComplete)
+        XCTAssertEqual(board.entries.count, model.explainGroup.methods.count + BaselineMap.allCases.count)
+        let grid = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, width: 80, height: 24)
+        let lines = grid.lines
+        XCTAssertEqual(lines.count, 24)
+        XCTAssertTrue(lines[3].contains("Explain at "), lines[3])
+        XCTAssertTrue(lines.contains { $0.contains("CAM, gradient-weighted (M)") })
+        // One caption per tile: the image's truth, then every method of the group.
+        let captions = try XCTUnwrap(lines.first { $0.contains("true: ") })
+        for method in model.explainGroup.methods { XCTAssertTrue(captions.contains(method.description), "\(method) in \(captions)") }
+        // One score row per method and per baseline, with numbers in them.
+        for title in model.explainGroup.methods.map(\.description) + BaselineMap.allCases.map(\.description) {
+            let row = try XCTUnwrap(lines.first { $0.contains("│ \(title) ") }, title)
+            XCTAssertNotNil(row.range(of: #"\d\.\d{3}"#, options: .regularExpression), row)
+        }
+        XCTAssertTrue(lines.contains { $0.contains("done · e exports the board") })
+        XCTAssertTrue(lines[22].hasPrefix("╰"), "the frame closes above the status line: \(lines[22])")
+        // The maps are coloured half blocks, not blank cells.
+        let mapRow = try XCTUnwrap(lines.firstIndex { $0.contains("CAM, gradient-weighted") }) + 2
+        let coloured = (0..<80).filter { grid[$0, mapRow].glyph == "▀" }.count
+        XCTAssertGreaterThan(coloured, 50, lines[mapRow])
+    }
+
+    func testSignedPixelMapsUseTheDivergingPaletteWithAWhiteZero() throws {
+        var model = explainModel()
+        _ = model.handle(.character("M"), layout: small)
+        _ = model.handle(.character("M"), layout: small)
+        XCTAssertEqual(model.explainGroup, .pixelGradients)
+        let board = try board(for: model)
+        let integrated = try XCTUnwrap(board.entries.first { $0.method == .pixel(.integratedGradients) }?.heatmap)
+        XCTAssertEqual(integrated.width, 32, "pixel maps at full resolution")
+        // Diverging: near-zero attributions are near white, both signs appear (reddish and bluish pixels).
+        let pixels = stride(from: 0, to: integrated.pixels.count, by: 3).map { (integrated.pixels[$0], integrated.pixels[$0 + 1], integrated.pixels[$0 + 2]) }
+        XCTAssertTrue(pixels.contains { $0.0 > 200 && $0.1 > 200 && $0.2 > 200 }, "white middle")
+        XCTAssertTrue(pixels.contains { Int($0.0) > Int($0.2) + 40 }, "red for positive")
+        XCTAssertTrue(pixels.contains { Int($0.2) > Int($0.0) + 40 }, "blue for negative")
+        let grid = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, width: 80, height: 24)
+        XCTAssertTrue(grid.lines.contains { $0.contains("Integrated…") || $0.contains("Integrated Gradients ±") })
+    }
+
+    func testABoardForAnotherSelectionIsNeverShownAsThisOne() throws {
+        var model = explainModel()
+        let old = try board(for: model)
+        _ = model.handle(.right, layout: small)
+        let grid = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: old, width: 80, height: 24)
+        let lines = grid.lines
+        XCTAssertTrue(lines.contains { $0.contains("image #1 · … ·") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("starting…") })
+        XCTAssertFalse(lines.contains { $0.contains("true: ") }, "no stale image")
+        let scoreRow = try XCTUnwrap(lines.first { $0.contains("│ Grad-CAM ") })
+        XCTAssertNil(scoreRow.range(of: #"\d\.\d{3}"#, options: .regularExpression), "no stale scores: \(scoreRow)")
+    }
+
+    func testGroupAndExportKeysBelongToTheExplainView() throws {
+        var model = fixture.makeModel()
+        XCTAssertEqual(model.handle(.character("M"), layout: small), [])
+        XCTAssertEqual(model.explainGroup, .gradientCAM, "M outside the view changes nothing")
+        XCTAssertEqual(model.status?.text, "M works in the explain view: press 8 first")
+        XCTAssertEqual(model.handle(.character("e"), layout: small), [.export(.heatmap)])
+        _ = model.handle(.character("8"), layout: small)
+        XCTAssertEqual(model.selectedTab, .explain)
+        XCTAssertEqual(model.handle(.character("e"), layout: small), [.export(.explanations)])
+        var seen: [ExplainGroup] = []
+        for _ in ExplainGroup.allCases {
+            _ = model.handle(.character("M"), layout: small)
+            seen.append(model.explainGroup)
+        }
+        XCTAssertEqual(seen, [.otherCAM, .pixelGradients, .perturbation, .gradientCAM], "M cycles and wraps")
+        XCTAssertEqual(Set(ExplainGroup.allCases.flatMap(\.methods)), Set(ExplanationMethod.allCases), "every method has a group")
+        XCTAssertTrue(ExplainGroup.allCases.allSatisfy { $0.methods.count <= 5 }, "one row of tiles at 80 columns")
+        XCTAssertEqual(model.explanationRequest.methods, ExplainGroup.gradientCAM.methods)
+    }
+
+    func testExportWritesTheBoardAndRefusesAnEmptyOne() throws {
+        let model = explainModel()
+        let board = try board(for: model)
+        let folder = NSTemporaryDirectory() + "explain-export-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let exporter = Exporter(directory: folder)
+        let path = try exporter.exportBoard(board, group: model.explainGroup.rawValue, classNames: model.classNames)
+        XCTAssertTrue(path.hasSuffix("explain-gradientCAM-\(model.selectedLayer.name)-img0-step\(board.weightsVersion).png"), path)
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
+        XCTAssertGreaterThan(bytes.count, 1000)
+    }
+
+    func testANewSelectionCancelsTheBoardInProgress() throws {
+        let worker = ExplanationWorker(session: fixture.session, images: fixture.dataset.test)
+        defer { worker.finish() }
+        var slow = AttributionOptions()
+        slow.masks = 30_000  // RISE long enough to be caught running
+        let first = ExplanationRequest(imageIndex: 0, layer: "conv1", methods: [.pixel(.rise)], options: slow)
+        worker.update(first)
+        fixture.waitFor { worker.latest?.progress?.title == "RISE" }
+        let second = ExplanationRequest(imageIndex: 1, layer: "conv1", methods: [.activation(.gradCAM)])
+        worker.update(second)
+        // The second board completes and is the one shown: the first, abandoned, never overwrites it.
+        fixture.waitFor(timeout: 60) { worker.latest?.isComplete == true }
+        let board = try XCTUnwrap(worker.latest)
+        XCTAssertEqual(board.request, second)
+        XCTAssertEqual(board.entries.first?.method, .activation(.gradCAM))
+        XCTAssertNotNil(board.entries.first?.heatmap)
+        // Off screen: nil cancels and forgets.
+        worker.update(nil)
+        XCTAssertNil(worker.latest)
+    }
+    // MARK: The sanity curve
+
+    private func weightsSum() -> Double {
+        fixture.session.copyNetwork().network.parameters.reduce(0) { sum, parameter in
+            sum + (0..<parameter.count).reduce(0) { $0 + Double(parameter.value.base[$1]) }
+        }
+    }
+
+    func testTheSanityCurveOfTheSelectedMethodFitsBesideTheScoresAndLeavesTrainingAlone() throws {
+        var model = explainModel()
+        _ = model.handle(.character("m"), layout: small)
+        XCTAssertEqual(model.explainMethod, .activation(.gradCAMPlusPlus), "m in the explain view picks the group's next method")
+        XCTAssertEqual(model.method, .gradCAM, "and leaves the Grad-CAM view's method alone")
+        let board = try board(for: model)
+        let before = weightsSum()
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let curve = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        XCTAssertEqual(weightsSum(), before, "the randomisation works on a copy")
+        XCTAssertTrue(curve.isComplete)
+        XCTAssertNil(curve.error)
+        XCTAssertEqual(curve.points.map(\.layer), curve.layers)
+        XCTAssertEqual(curve.layers.first, fixture.session.copyNetwork().network.allLayers.last { $0 is Linear }?.name, "the classifier first")
+        XCTAssertTrue(curve.points.allSatisfy { (-1...1).contains($0.spearman) && $0.ssim.isFinite })
+
+        let grid = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: curve, width: 80, height: 24)
+        let lines = grid.lines
+        XCTAssertEqual(lines.count, 24)
+        XCTAssertTrue(lines[22].hasPrefix("╰"), "the frame closes above the status line: \(lines[22])")
+        XCTAssertTrue(lines.contains { $0.contains("▸Grad-CAM++") || $0.contains("▸Grad-CA") }, lines.joined(separator: "\n"))
+        let header = try XCTUnwrap(lines.first { $0.contains("scores, this image") })
+        XCTAssertTrue(header.contains("cascade") && header.contains("ρ") && header.contains("SSIM"), header)
+        // Every randomised layer (the tiny model has few) with its two scores, beside the score table.
+        for point in curve.points {
+            let numbers = String(format: "%.2f %5.2f", point.spearman, point.ssim)
+            XCTAssertTrue(lines.contains { $0.contains(" \(point.layer) ") && $0.contains(numbers) }, lines.joined(separator: "\n"))
+        }
+        // Scores still there for every method and baseline.
+        for title in model.explainGroup.methods.map(\.description) + BaselineMap.allCases.map(\.description) {
+            let row = try XCTUnwrap(lines.first { $0.contains("│ \(title) ") }, title)
+            XCTAssertNotNil(row.range(of: #"\d\.\d{3}"#, options: .regularExpression), row)
+        }
+        XCTAssertTrue(lines.contains { $0.contains("done · e exports the board") })
+    }
+
+    func testACurveForAnotherMethodIsNeverShownAndLongCascadesAreSampled() throws {
+        var model = explainModel()
+        let board = try board(for: model)
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let old = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        _ = model.handle(.character("m"), layout: small)
+        let lines = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: old, width: 80, height: 24
+        ).lines
+        for point in old.points {
+            XCTAssertFalse(lines.contains { $0.contains(String(format: "%.2f %5.2f", point.spearman, point.ssim)) }, "no stale curve")
+        }
+        XCTAssertEqual(ExplainPanel.sampledIndices(count: 6, rows: 8), [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(ExplainPanel.sampledIndices(count: 21, rows: 8), [0, 2, 5, 8, 11, 14, 17, 20], "the top and conv1 always")
+    }
+
+    func testANewSelectionCancelsTheSanityCascadeInProgress() throws {
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        defer { worker.finish() }
+        var slow = AttributionOptions()
+        slow.masks = 30_000
+        let first = SanityRequest(imageIndex: 0, layer: "conv1", method: .pixel(.rise), options: slow)
+        worker.update(first)
+        fixture.waitFor { (worker.latest?.progress ?? 0) > 0 }
+        let second = SanityRequest(imageIndex: 1, layer: "conv1", method: .activation(.gradCAM))
+        worker.update(second)
+        fixture.waitFor(timeout: 60) { worker.latest?.isComplete == true }
+        let curve = try XCTUnwrap(worker.latest)
+        XCTAssertEqual(curve.request, second)
+        XCTAssertEqual(curve.points.count, curve.layers.count)
+        worker.update(nil)
+        XCTAssertNil(worker.latest)
+    }
+}
