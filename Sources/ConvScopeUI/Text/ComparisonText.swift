@@ -38,28 +38,28 @@ public enum ComparisonText {
         return String(format: "A %.2f%%  B %.2f%%  (%+.2f points)", a * 100, b * 100, (b - a) * 100)
     }
 
-    /// `812 flips (8.1%): 502 right->wrong, 210 wrong->right, 100 wrong->other wrong`.
+    /// `812 flips (8.1%): 502 right→wrong, 210 wrong→right, 100 wrong→wrong` (fits the app's 80 columns).
     public static func flipSummary(_ comparison: CheckpointComparison) -> String {
         let count = comparison.flips.count
         let share = Double(count) / Double(max(comparison.images, 1)) * 100
         return String(format: "%d flip%@ (%.1f%%): ", count, count == 1 ? "" : "s", share)
-            + "\(comparison.count(.broken)) right->wrong, \(comparison.count(.fixed)) wrong->right, "
-            + "\(comparison.count(.changed)) wrong->other wrong"
+            + "\(comparison.count(.broken)) right→wrong, \(comparison.count(.fixed)) wrong→right, "
+            + "\(comparison.count(.changed)) wrong→wrong"
     }
 
-    /// `#17 cat: A cat 81% -> B dog 55% (right->wrong)`.
+    /// `#17 cat: A cat 81% → B dog 55% (right→wrong)`.
     public static func flip(_ flip: CheckpointComparison.Flip, classNames: [String]) -> String {
         func name(_ c: Int) -> String { c < classNames.count ? classNames[c] : "class \(c)" }
         return "#\(flip.index) \(name(flip.label)): A \(name(flip.predictionA)) \(Int((flip.confidenceA * 100).rounded()))%"
-            + " -> B \(name(flip.predictionB)) \(Int((flip.confidenceB * 100).rounded()))% (\(direction(flip.direction)))"
+            + " → B \(name(flip.predictionB)) \(Int((flip.confidenceB * 100).rounded()))% (\(direction(flip.direction)))"
     }
 
-    /// `right->wrong`, `wrong->right`, `wrong->other wrong`.
+    /// `right→wrong`, `wrong→right`, `wrong→wrong` (both wrong, with different answers).
     public static func direction(_ direction: CheckpointComparison.Flip.Direction) -> String {
         switch direction {
-        case .broken: return "right->wrong"
-        case .fixed: return "wrong->right"
-        case .changed: return "wrong->other wrong"
+        case .broken: return "right→wrong"
+        case .fixed: return "wrong→right"
+        case .changed: return "wrong→wrong"
         }
     }
 }
