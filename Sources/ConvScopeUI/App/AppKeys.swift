@@ -23,6 +23,7 @@ public enum AppKeys {
         KeyBinding("w", "compression view: write the newest compressed model"),
         KeyBinding("h / H", "health view: strip metric / distribution shown"),
         KeyBinding("L", "learning-rate range test on a copy (a applies)"),
+        KeyBinding("D", "A/B view of --compare B: tab page, ← → flips"),
         KeyBinding("s", "save a checkpoint"),
         KeyBinding("Ctrl-L", "repaint the screen"),
         KeyBinding("?", "this help (Esc closes)"),

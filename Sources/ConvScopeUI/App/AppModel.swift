@@ -52,6 +52,8 @@ public struct AppModel: Sendable {
     public var learningRateSearch: LearningRateSearch.State?
     public var showsLearningRateSearch = false
     public var quitPrompt: QuitPrompt?
+    /// The A/B view, when the app compares two checkpoints (`--compare`).
+    public var compare: CompareView?
     public var status: StatusMessage?
 
     /// Facts from the latest snapshot that keys depend on.
@@ -135,6 +137,7 @@ public struct AppModel: Sendable {
             showsHelp = false
             if key == .character("?") || key == .escape { return [] }
         }
+        if let effects = answerCompareView(key) { return effects }
         if runState == .watching, let refused = AppModel.watchingRefusal(key) {
             status = StatusMessage(refused)
             return []
@@ -189,6 +192,12 @@ public struct AppModel: Sendable {
                 return []
             }
             return [AppModel.compressionMethods[key].map(AppEffect.compress) ?? .writeCompressed]
+        case .character("D"):
+            guard compare != nil else {
+                status = StatusMessage("D shows the A/B view of two checkpoints: start with --checkpoint A --compare B")
+                return []
+            }
+            compare?.isShown = true
         case .character("L"):
             showsLearningRateSearch = true
             learningRateSearch = nil

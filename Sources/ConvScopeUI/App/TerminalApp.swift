@@ -64,12 +64,13 @@ public final class TerminalApp {
         LargeBlocks.returnToTheSystemWhenFreed()
     }
 
-    /// Runs until the user quits or a signal arrives, then gives the terminal back.
-    public func run(_ start: AppStart) -> AppOutcome {
+    /// Runs until the user quits or a signal arrives, then gives the terminal back. With `compared` (a second
+    /// checkpoint and the name to show for it) the A/B view opens over the run, comparing its weights with it.
+    public func run(_ start: AppStart, compared: (name: String, model: Classifier)? = nil) -> AppOutcome {
         defer { screen.stop() }
         switch start {
         case .ready(let trainer):
-            return runSession(trainer)
+            return runSession(trainer, compared: compared)
         case let .watching(watcher, dataset):
             return runWatch(watcher, dataset: dataset)
         case let .setup(model, downloader, seed, makeTrainer):
@@ -82,7 +83,7 @@ public final class TerminalApp {
 
     // MARK: - Training and exploring
 
-    private func runSession(_ trainer: Trainer) -> AppOutcome {
+    private func runSession(_ trainer: Trainer, compared: (name: String, model: Classifier)? = nil) -> AppOutcome {
         // Everything read from the trainer is read before the session takes it over.
         let (train, test) = (trainer.dataset.train, trainer.dataset.test)
         let layers = ModelSummary(trainer.network).rows, classNames = trainer.dataset.classNames
@@ -90,7 +91,8 @@ public final class TerminalApp {
         let session = TrainingSession(trainer: trainer, paused: options.startPaused, checkpointPath: options.checkpointPath)
         return runLoop(
             RunView(source: session, controls: session, layers: layers, classNames: classNames, train: train, test: test,
-                    dataset: trainer.dataset, evaluateAtStart: resumed, stop: { session.stop() }))
+                    dataset: trainer.dataset, evaluateAtStart: resumed, stop: { session.stop() }),
+            compared: compared)
     }
 
     /// `convscope watch`: the same views over a run directory another process writes. The training
@@ -119,9 +121,14 @@ public final class TerminalApp {
         let stop: () -> Void
     }
 
-    private func runLoop(_ run: RunView) -> AppOutcome {
+    private func runLoop(_ run: RunView, compared: (name: String, model: Classifier)? = nil) -> AppOutcome {
         let (session, train, test) = (run.source, run.train, run.test)
         var model = AppModel(layers: run.layers, classNames: run.classNames, testLabels: test.labels)
+        // A is the weights the app opened with, copied once; B the other checkpoint. Both go to the worker's queue.
+        let comparer = compared.map { ComparisonWorker(a: session.copyNetwork().network, b: $0.model, images: test) }
+        if let compared {
+            model.compare = CompareView(nameA: (options.checkpointPath as NSString).lastPathComponent, nameB: (compared.name as NSString).lastPathComponent)
+        }
         let worker = InsightWorker(session: session, images: test)
         let explainer = ExplanationWorker(session: session, images: test)
         let sanity = SanityWorker(session: session, images: test)
@@ -150,6 +157,8 @@ public final class TerminalApp {
             }
             if let exported = exports.takeMessage() { model.status = exported }
             if model.showsLearningRateSearch { model.learningRateSearch = rateSearch.current }
+            let comparison = comparer?.progress
+            if case .done(let result)? = comparison { model.observeComparison(flips: result.flips.map(\.index)) }
             // A watched run has no weights to show until its first checkpoint has loaded.
             let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
             if hasWeights { worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion) }
@@ -167,6 +176,10 @@ public final class TerminalApp {
                 sanity.update(nil)
             }
             let curve = sanity.latest
+            if let view = model.compare, view.isShown, view.page == .flips, let image = view.flipImage {
+                comparer?.explain(ComparisonWorker.Request(imageIndex: image, layer: model.selectedLayer.name))
+            }
+            let comparedExplanation = comparer?.explanation
             if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
                 lab.survey(weightsVersion: snapshot.weightsVersion)
             }
@@ -189,6 +202,7 @@ public final class TerminalApp {
                     worker.finish()
                     explainer.finish()
                     sanity.finish()
+                    comparer?.finish()
                     lab.finish()
                     rateSearch.finish()
                     exports.finish()
@@ -243,12 +257,13 @@ public final class TerminalApp {
             let compression = lab.results
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
-                searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve)
+                searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
+                comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")")
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
-                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve, width: size.width,
-                height: size.height)
+                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve,
+                comparison: comparison, comparedExplanation: comparedExplanation, width: size.width, height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
         }
@@ -383,11 +398,14 @@ private struct FrameToken: Equatable {
     let sanityRequest: SanityRequest?
     let sanityPoints: Int
     let sanityProgress: Double?
+    /// The A/B view's state: whether its comparison has finished, and which explanation pair it has.
+    let comparison: String
 
     init(
         _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
-        board: ExplanationBoard?, sanity: SanityCurve?
+        board: ExplanationBoard?, sanity: SanityCurve?, comparison: String
     ) {
+        self.comparison = comparison
         self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state

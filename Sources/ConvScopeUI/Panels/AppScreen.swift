@@ -6,6 +6,8 @@ import ConvKit
 public enum AppScreen {
     /// The hint the status line shows when there is no message.
     public static let hint = "space pause  n step  j/k layer  ←/→ image  c class  m method  e export  s save"
+    /// The hint while the A/B view is open.
+    public static let compareHint = "A/B  tab page  ←/→ flip  j/k layer  D or Esc closes  1-7 other views"
     /// The hint while watching a run another process trains (no training keys).
     public static let watchingHint = "WATCHING  j/k layer  ←/→ image  c class  m method  e export  (training keys off)"
 
@@ -13,7 +15,9 @@ public enum AppScreen {
     /// learns its height when drawn); everything else is read.
     public static func render(
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
-        explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil, width: Int, height: Int, theme: Theme = .standard
+        explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil,
+        comparison: ComparisonWorker.Progress? = nil, comparedExplanation: ExplanationPair? = nil,
+        width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -61,9 +65,15 @@ public enum AppScreen {
                 ExplainPanel.draw(explanations, sanity: sanity, model: model, into: &grid, in: content, theme: theme)
             }
         }
+        if let view = model.compare, view.isShown, let comparison {
+            // The A/B view covers the tab bar and the panels, between the header and the status line.
+            let body = Rect(x: 0, y: layout.header.maxY, width: width, height: layout.status.y - layout.header.maxY)
+            ComparePanel.draw(view, progress: comparison, explanation: comparedExplanation, model: model, into: &grid, in: body, theme: theme)
+        }
         let message = model.status
         StatusLine(
-            left: message?.text ?? (snapshot.state == .watching ? watchingHint : hint), right: "? help  q quit",
+            left: message?.text ?? (model.compare?.isShown == true ? compareHint : snapshot.state == .watching ? watchingHint : hint),
+            right: "? help  q quit",
             style: message?.isError == true ? AppColors.errorBar : theme.statusBar
         ).draw(into: &grid, in: layout.status)
 

@@ -23,6 +23,9 @@ struct TUICommand: ParsableCommand {
     @Option(name: .long, help: "A run to open paused (when the file exists) and where s saves; default <model>.safetensors.")
     var checkpoint: String?
 
+    @Option(name: .long, help: "A second checkpoint to compare the opened --checkpoint with (the A/B view, D).")
+    var compare: String?
+
     @Option(name: .customLong("export-dir"), help: "Folder for exported PNGs (e and E) and compressed models (w); default the current folder.")
     var exportDir = "."
 
@@ -33,6 +36,11 @@ struct TUICommand: ParsableCommand {
         }
         let checkpointPath = checkpoint ?? defaultCheckpointName(training.modelName)
         let resume = checkpoint != nil && FileManager.default.fileExists(atPath: checkpointPath)
+        if compare != nil && !resume {
+            throw ValidationError("--compare B needs --checkpoint A, an existing checkpoint to compare it with")
+        }
+        // B is read (and refused in one line when it cannot be compared) before the terminal is taken over.
+        let compared = try compare.map { path in (name: path, model: try Classifier.load(path).classifier) }
         let makeTrainer = { (dataset: Dataset) throws -> Trainer in
             resume
                 ? try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
@@ -40,8 +48,16 @@ struct TUICommand: ParsableCommand {
         }
         let start: AppStart
         do {
-            start = .ready(try makeTrainer(try data.load(trainLimit: training.trainLimit)))
-        } catch DataError.notFound(let tried) where data.data == nil {
+            let trainer = try makeTrainer(try data.load(trainLimit: training.trainLimit))
+            if let compared {
+                do {
+                    _ = try CheckpointComparison.compareWeights(.float(trainer.network), compared.model)
+                } catch let error as CheckpointComparisonError {
+                    throw RuntimeError("\(checkpointPath) (A) and \(compared.name) (B): \(error)")
+                }
+            }
+            start = .ready(trainer)
+        } catch DataError.notFound(let tried) where data.data == nil && compare == nil {
             let locator = DataLocator()
             start = .setup(
                 SetupModel(placesTried: tried, downloadDirectory: locator.cacheDirectory),
@@ -49,7 +65,7 @@ struct TUICommand: ParsableCommand {
                 makeTrainer: makeTrainer)
         }
         let app = try TerminalApp(options: AppOptions(checkpointPath: checkpointPath, startPaused: resume, exportDirectory: exportDir))
-        switch app.run(start) {
+        switch app.run(start, compared: compared) {
         case .quit(let unsaved):
             if unsaved > 0 { printError("convscope: quit with \(unsavedStepsText(unsaved))") }
         case let .interrupted(signal, unsaved):
