@@ -147,6 +147,8 @@ enum SoakKeys {
         ("w", ["w"]),
         ("h / H", ["h", "H"]),
         ("L", ["L"]),
+        // Without --compare, D only says how to start the A/B view (not an error).
+        ("D", ["D"]),
         ("s", ["s"]),
         ("Ctrl-L", ["C-l"]),
         ("?", ["?", "Escape"]),
