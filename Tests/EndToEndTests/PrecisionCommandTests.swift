@@ -8,7 +8,7 @@ import XCTest
 final class PrecisionCommandTests: XCTestCase {
     /// The environment that runs bf16 here: the instructions when the CPU has them, else the emulation.
     private var bf16Environment: [String: String] {
-        KernelPath.cpuHasBF16 && KernelPath.best == .avx512 ? [:] : [Precision.emulationVariable: "emulate"]
+        KernelPath.cpuHasBF16 && KernelPath.active == .avx512 ? [:] : [Precision.emulationVariable: "emulate"]
     }
 
     func testBF16IsRefusedInOneLineOffTheAVX512Path() throws {
