@@ -139,4 +139,22 @@ int ckernels_set_path(int path);
 /// 1 when the AVX2 (or a wider) path is in use, 0 for the portable one.
 int ckernels_uses_avx2(void);
 
+/// fp32 to bf16 exactly as VCVTNEPS2BF16 rounds: to nearest, ties to even; subnormals to a zero of their
+/// sign; NaNs stay NaN with the quiet bit set; infinities stay.
+uint16_t ckernels_bf16_from_float(float x);
+/// bf16 to fp32 (exact).
+float ckernels_float_from_bf16(uint16_t h);
+/// dst[i] = fp32(bf16(src[i])) for `count` values, rounding as ckernels_bf16_from_float (portable C).
+void ckernels_bf16_round(const float *src, float *dst, size_t count);
+/// The `rows x columns` matrix at `src` (row stride `ld`) rounded to bf16 values into `dst`, dense.
+void ckernels_bf16_round_matrix(int rows, int columns, const float *src, int ld, float *dst);
+/// `count` values to bf16 bits, by VCVTNEPS2BF16 when `hardware` (0 and nothing written when the CPU
+/// lacks it) or by ckernels_bf16_from_float; returns 1 when converted.
+int ckernels_bf16_convert(const float *src, uint16_t *dst, size_t count, int hardware);
+/// Row-major C = op(A) op(B) + beta C (op(A) m x k, op(B) k x n; transposed when trans_a / trans_b) with
+/// A and B rounded to bf16 and products summed in fp32 (VDPBF16PS). Returns 0, computing nothing, when
+/// the CPU lacks avx512_bf16. Single-threaded; packing buffers are per thread.
+int ckernels_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                       float beta, float *c, int ldc);
+
 #endif

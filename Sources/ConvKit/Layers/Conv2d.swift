@@ -13,12 +13,12 @@ public final class Conv2d: BufferSharing {
     public let bias: Parameter?
     public var computesInputGradient = true
     public private(set) var lastOutput: Tensor?
-    /// How the passes are computed, on which kernel path.
-    public let plan: ConvolutionPlan
+    /// How the passes are computed, on which kernel path, in which arithmetic.
+    public private(set) var plan: ConvolutionPlan
 
     private let shape: ConvolutionShape
-    private let forwardPass: ConvolutionBackend
-    private let backwardPass: ConvolutionBackend
+    private var forwardPass: ConvolutionBackend
+    private var backwardPass: ConvolutionBackend
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     var input: Tensor?
@@ -42,8 +42,25 @@ public final class Conv2d: BufferSharing {
             layout: .convolution(outChannels: outChannels, inChannels: input.channels, kernel: kernel), decays: true)
         self.bias = bias ? Parameter(name: name + ".bias", count: outChannels, layout: .plain([outChannels]), decays: false) : nil
         plan = ConvolutionPlan(shape, path: .active)
-        forwardPass = plan.forward.makeBackend(shape, path: plan.path)
-        backwardPass = plan.backward == plan.forward ? forwardPass : plan.backward.makeBackend(shape, path: plan.path)
+        (forwardPass, backwardPass) = Self.backends(plan, shape)
+    }
+
+    private static func backends(_ plan: ConvolutionPlan, _ shape: ConvolutionShape) -> (ConvolutionBackend, ConvolutionBackend) {
+        let forward = plan.forward.makeBackend(shape, path: plan.path, arithmetic: plan.arithmetic)
+        let backward = plan.backward == plan.forward
+            ? forward : plan.backward.makeBackend(shape, path: plan.path, arithmetic: plan.arithmetic)
+        return (forward, backward)
+    }
+
+    /// The products' number format (`Network.arithmetic` sets it for all layers). Changing it replans the
+    /// layer on its kernel path; not while a pass runs.
+    public var arithmetic: MatrixArithmetic {
+        get { plan.arithmetic }
+        set {
+            guard newValue != plan.arithmetic else { return }
+            plan = ConvolutionPlan(shape, path: plan.path, arithmetic: newValue)
+            (forwardPass, backwardPass) = Self.backends(plan, shape)
+        }
     }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }

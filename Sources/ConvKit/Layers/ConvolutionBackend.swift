@@ -16,9 +16,9 @@ protocol ConvolutionBackend: AnyObject {
 
 extension ConvolutionPlan.Algorithm {
     /// A backend that computes this algorithm for convolutions of `shape` with `path`'s kernels.
-    func makeBackend(_ shape: ConvolutionShape, path: KernelPath) -> ConvolutionBackend {
+    func makeBackend(_ shape: ConvolutionShape, path: KernelPath, arithmetic: MatrixArithmetic) -> ConvolutionBackend {
         switch self {
-        case .lowered: LoweredConvolution(shape)
+        case .lowered: LoweredConvolution(shape, arithmetic: arithmetic)
         case .direct: DirectConvolution(shape, kernels: ConvolutionKernels(path: path))
         case .winograd(let tile): WinogradConvolution(shape, tile: tile, kernels: ConvolutionKernels(path: path))
         }

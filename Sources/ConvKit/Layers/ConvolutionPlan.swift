@@ -22,6 +22,10 @@ import CKernels
 /// - Wide layers (128 x 128 input x output channels or more) that Winograd does not take are lowered both
 ///   ways: the direct kernel goes through all their weights for every image, the lowered product once per
 ///   group of images.
+/// - In bf16 (`MatrixArithmetic.bf16`) every convolution is lowered, its products on bf16 operands
+///   (`ckernels_gemm_bf16`): Winograd's transforms would round the transformed tiles to bf16, whose error
+///   grows with the transform's coefficients, and mixed precision as PyTorch and GPUs run it multiplies the
+///   layer's own operands.
 public struct ConvolutionPlan: Equatable, Sendable, CustomStringConvertible {
     /// One way of computing a pass.
     public enum Algorithm: Equatable, Sendable, CustomStringConvertible {
@@ -46,10 +50,17 @@ public struct ConvolutionPlan: Equatable, Sendable, CustomStringConvertible {
     public let path: KernelPath
     public let forward: Algorithm
     public let backward: Algorithm
+    /// The products' number format.
+    public let arithmetic: MatrixArithmetic
 
-    /// The plan for a convolution of this shape on `path`.
-    init(_ shape: ConvolutionShape, path: KernelPath) {
+    /// The plan for a convolution of this shape on `path`, multiplying in `arithmetic`.
+    init(_ shape: ConvolutionShape, path: KernelPath, arithmetic: MatrixArithmetic = .fp32) {
         self.path = path
+        self.arithmetic = arithmetic
+        if arithmetic != .fp32 {
+            (forward, backward) = (.lowered, .lowered)
+            return
+        }
         let vector = path >= .avx2
         let inC = shape.input.channels, outC = shape.output.channels
         let winograd = vector ? Self.winogradTile(shape) : nil
@@ -72,7 +83,8 @@ public struct ConvolutionPlan: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        forward == backward ? "\(forward) (\(path))" : "\(forward) forward, \(backward) backward (\(path))"
+        let place = arithmetic == .fp32 ? "\(path)" : "\(path), \(arithmetic)"
+        return forward == backward ? "\(forward) (\(place))" : "\(forward) forward, \(backward) backward (\(place))"
     }
 }
 

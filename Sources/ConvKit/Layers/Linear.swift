@@ -8,6 +8,8 @@ public final class Linear: Layer {
     public let bias: Parameter
     public var computesInputGradient = true
     public private(set) var lastOutput: Tensor?
+    /// The products' number format (`Network.arithmetic` sets it for all layers).
+    public var arithmetic = MatrixArithmetic.fp32
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
@@ -32,11 +34,11 @@ public final class Linear: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         let y = output.tensor(batch: x.batch, shape: outputShape)
-        let w = weight.value.base, b = bias.value.base, inF = inFeatures, outF = outFeatures
+        let w = weight.value.base, b = bias.value.base, inF = inFeatures, outF = outFeatures, arithmetic = arithmetic
         Parallel.forEachRange(x.batch, minimum: 16) { rows, _ in
             let out = y.sample(rows.lowerBound)
             for r in 0..<rows.count { (out + r * outF).update(from: b, count: outF) }
-            BLAS.gemm(
+            arithmetic.gemm(
                 transposeB: true, m: rows.count, n: outF, k: inF,
                 a: x.sample(rows.lowerBound), lda: inF, b: w, ldb: inF, beta: 1, c: out, ldc: outF)
         }
@@ -46,10 +48,10 @@ public final class Linear: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        let inF = inFeatures, outF = outFeatures, batch = x.batch
+        let inF = inFeatures, outF = outFeatures, batch = x.batch, arithmetic = arithmetic
         // dW = dy^T x, split by output rows so workers write disjoint parts.
         Parallel.forEachRange(outF, minimum: 8) { rows, _ in
-            BLAS.gemm(
+            arithmetic.gemm(
                 transposeA: true, m: rows.count, n: inF, k: batch,
                 a: dy.pointer + rows.lowerBound, lda: outF, b: x.pointer, ldb: inF,
                 c: weight.gradient.base + rows.lowerBound * inF, ldc: inF)
@@ -64,7 +66,7 @@ public final class Linear: Layer {
         let dx = inputGradient.tensor(batch: batch, shape: inputShape)
         let w = weight.value.base
         Parallel.forEachRange(batch, minimum: 16) { rows, _ in
-            BLAS.gemm(
+            arithmetic.gemm(
                 m: rows.count, n: inF, k: outF, a: dy.sample(rows.lowerBound), lda: outF,
                 b: w, ldb: inF, c: dx.sample(rows.lowerBound), ldc: inF)
         }

@@ -1,15 +1,19 @@
 /// A convolution as a matrix product: `Im2Col` lowers a group of images into a reused column matrix, and
-/// OpenBLAS `sgemm` multiplies it by the OHWI weight matrix (a 1x1 stride-1 layer reads its input as the
-/// column matrix). The backward pass lowers again rather than keeping the column matrix, which would be
+/// OpenBLAS `sgemm` (or, in bf16, `ckernels_gemm_bf16`: `arithmetic`) multiplies it by the OHWI weight
+/// matrix (a 1x1 stride-1 layer reads its input as the column matrix). The backward pass lowers again rather than keeping the column matrix, which would be
 /// 9x the input of a 3x3 layer, and scatters the column gradient back (`Im2Col.raise`).
 final class LoweredConvolution: ConvolutionBackend {
     private let shape: ConvolutionShape
+    private let arithmetic: MatrixArithmetic
     private let columns = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let columnGradients = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let weightGradients = WorkerParts()
     private let biasGradients = WorkerParts()
 
-    init(_ shape: ConvolutionShape) { self.shape = shape }
+    init(_ shape: ConvolutionShape, arithmetic: MatrixArithmetic = .fp32) {
+        self.shape = shape
+        self.arithmetic = arithmetic
+    }
 
     private var lowering: Im2Col { shape.lowering }
 
@@ -28,7 +32,7 @@ final class LoweredConvolution: ConvolutionBackend {
                 if let b {
                     for r in 0..<rows { (out + r * outC).update(from: b, count: outC) }
                 }
-                BLAS.gemm(
+                arithmetic.gemm(
                     transposeB: true, m: rows, n: outC, k: rowLength,
                     a: a, lda: rowLength, b: w, ldb: rowLength,
                     beta: b == nil ? 0 : 1, c: out, ldc: outC)
@@ -54,19 +58,19 @@ final class LoweredConvolution: ConvolutionBackend {
                 let g = UnsafePointer(dy.sample(first))
                 let a = columnMatrix(x, first: first, count: count, worker: worker)
                 // dW += dY^T (outC x rows) * columns (rows x rowLength)
-                BLAS.gemm(
+                arithmetic.gemm(
                     transposeA: true, m: outC, n: rowLength, k: rows,
                     a: g, lda: outC, b: a, ldb: rowLength, beta: 1, c: dw, ldc: rowLength)
                 if biasGradient != nil { addColumnSums(g, rows: rows, columns: outC, into: db) }
                 if let dx {
                     if shape.isPointwise {
-                        BLAS.gemm(
+                        arithmetic.gemm(
                             m: rows, n: rowLength, k: outC, a: g, lda: outC, b: w, ldb: rowLength,
                             c: dx.sample(first), ldc: rowLength)
                     } else {
                         let buffer = columnGradients[worker]
                         buffer.reserve(rows * rowLength)
-                        BLAS.gemm(
+                        arithmetic.gemm(
                             m: rows, n: rowLength, k: outC, a: g, lda: outC, b: w, ldb: rowLength,
                             c: buffer.base, ldc: rowLength)
                         let target = dx.sample(first)

@@ -106,6 +106,17 @@ public final class Network {
     /// Bytes the shared buffers hold now (what `BufferSharing` layers borrowed at the largest batch).
     public var sharedBufferBytes: Int { shared.byteCount }
 
+    /// How the convolution and fully connected layers multiply (fp32, or bf16 operands with fp32 sums; see
+    /// `Precision`). Every other layer, the loss and the weights stay fp32. A copy (`copy()`) starts in fp32.
+    public var arithmetic = MatrixArithmetic.fp32 {
+        didSet {
+            for layer in allLayers {
+                if let conv = layer as? Conv2d { conv.arithmetic = arithmetic }
+                if let linear = layer as? Linear { linear.arithmetic = arithmetic }
+            }
+        }
+    }
+
     /// The top-level layer at `position` when it exists and is a plain ReLU, which fusions absorb.
     private func relu(at position: Int) -> Activation? {
         guard position < layers.count, let activation = layers[position] as? Activation, activation.function == .relu else { return nil }

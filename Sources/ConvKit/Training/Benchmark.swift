@@ -21,11 +21,14 @@ public struct Benchmark: Sendable {
     public var iterations = 20
     public var warmup = 3
     public var repeats = 3
+    /// How the convolution and fully connected layers multiply (`--precision`).
+    public var arithmetic = MatrixArithmetic.fp32
 
     public init() {}
 
     public func run(model: String) throws(ModelSpecError) -> Result {
         let network = try Network(model)
+        network.arithmetic = arithmetic
         var random = RandomSource(seed: 0)
         Initializer.he.initialize(network, random: &random)
         let optimizer = Optimizer(Optimizer.Settings(nesterov: false, weightDecay: 0), parameters: network.parameters)
@@ -49,6 +52,7 @@ public struct Benchmark: Sendable {
     /// fastest of `steps` steps, which shrugs off other programs competing for the cores.
     public func profile(model: String, steps: Int = 10) throws(ModelSpecError) -> [(layer: String, forward: Double, backward: Double)] {
         let network = try Network(model)
+        network.arithmetic = arithmetic
         var random = RandomSource(seed: 0)
         Initializer.he.initialize(network, random: &random)
         let input = Benchmark.randomBatch(trainBatch, &random)

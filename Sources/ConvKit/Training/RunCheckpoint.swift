@@ -152,6 +152,7 @@ public enum RunCheckpoint {
         }
         var config = try loaded.config()
         if let epochs { config.epochs = epochs }
+        try config.validate(checkingModel: false)  // a bf16 run resumes only where bf16 runs
         try MemoryEstimate(plan: ModelPlan(spec: loaded.network.spec)).require(
             .training(batch: config.batchSize, optimizer: config.optimizer.update.kind), source: path)
         let trainer = Trainer(config: config, dataset: dataset, network: loaded.network, history: loaded.history)

@@ -121,6 +121,11 @@ public final class Trainer {
         self.config = config
         self.dataset = dataset
         self.network = network
+        // Fresh and resumed runs validate their config first, refusing a precision the machine cannot run.
+        switch config.precision.arithmetic {
+        case .success(let arithmetic): network.arithmetic = arithmetic
+        case .failure(let problem): preconditionFailure("precision \(config.precision) \(problem), and validate() let it pass")
+        }
         optimizer = Optimizer(config.optimizer.update, parameters: network.parameters)
         sampler = BatchSampler(
             images: config.trainLimit.map { dataset.train.subset(first: $0) } ?? dataset.train, batchSize: config.batchSize,

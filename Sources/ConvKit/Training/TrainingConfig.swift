@@ -33,6 +33,22 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var evaluation: Evaluation
     public var initialization: Initialization
     public var speedRun: SpeedRunParts
+    /// The matrix products' number format (`Precision`): fp32, or bf16 mixed precision. Kept only when not
+    /// fp32, so fp32 configs read and write exactly as before the setting existed (a missing key is fp32).
+    private var storedPrecision: Precision?
+
+    /// The matrix products' number format: fp32 (the default), or bf16 operands with fp32 sums, master
+    /// weights, batch norm and loss (`Precision.bf16`).
+    public var precision: Precision {
+        get { storedPrecision ?? .fp32 }
+        set { storedPrecision = newValue == .fp32 ? nil : newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case version, model, epochs, batchSize, seed, trainLimit, optimizer, schedule, loss, augmentation, evaluation
+        case initialization, speedRun
+        case storedPrecision = "precision"
+    }
 
     /// The update rule, its peak rate, look-ahead and the parameter groups that step differently.
     public struct Optimization: Codable, Sendable, Equatable {
@@ -172,6 +188,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let scale = optimizer.groups.classifierRateScale { parts.append("fc at \((scale * 1000).rounded() / 1000)x lr") }
         if augmentation.alternatingFlip { parts.append("alternating flips") }
         if let std = initialization.classifierStd { parts.append("bias-free fc from std \(std)") }
+        if precision != .fp32 { parts.append("\(precision) products") }
         let biasEpochs = schedule.whiteningBiasEpochs
         if biasEpochs > 0 { parts.append("whitening bias for the first \(biasEpochs) epoch\(biasEpochs == 1 ? "" : "s")") }
         parts.append("seed \(seed)")
@@ -204,9 +221,10 @@ extension TrainingConfig {
         }
         do {
             self = try decoder.decode(TrainingConfig.self, from: Data(text.utf8))
+            precision = precision  // an explicit "fp32" reads as the default it is
         } catch {
             throw TrainingConfigError(setting: .format, problem: "does not read: \(error)")
         }
-        try validate(checkingModel: false)
+        try validate(checkingModel: false, checkingMachine: false)
     }
 }

@@ -7,6 +7,7 @@ public struct TrainingConfigError: Error, Sendable, Equatable, CustomStringConve
         case labelSmoothing = "label smoothing", rotation, colorJitter = "colour jitter", cropPadding = "crop padding"
         case trainLimit = "training subset", whiteningBiasEpochs = "whitening bias epochs", parameterGroups = "parameter groups"
         case batchNormMomentum = "batch-norm momentum", classifierStd = "classifier init std"
+        case precision
         /// The config as a whole (a checkpoint's text that does not read).
         case format = "training config"
     }
@@ -28,8 +29,10 @@ extension TrainingConfig {
     static let countLimit = 1_000_000
 
     /// Refuses a config that cannot run, naming the first setting at fault. `checkingModel` also builds
-    /// the model's plan (no weights) to refuse a spec that does not build.
-    public func validate(checkingModel: Bool = true) throws(TrainingConfigError) {
+    /// the model's plan (no weights) to refuse a spec that does not build; `checkingMachine` refuses a
+    /// precision this machine cannot run (reading a checkpoint's config skips that: it may be evaluated
+    /// elsewhere; training it checks again).
+    public func validate(checkingModel: Bool = true, checkingMachine: Bool = true) throws(TrainingConfigError) {
         func fail(_ setting: TrainingConfigError.Setting, _ problem: String) -> TrainingConfigError {
             TrainingConfigError(setting: setting, problem: problem)
         }
@@ -78,5 +81,8 @@ extension TrainingConfig {
             throw fail(.batchNormMomentum, "must be in (0, 1], not \(momentum)")
         }
         try finite(initialization.classifierStd, .classifierStd, positive: true)
+        if checkingMachine, case .failure(let problem) = precision.arithmetic {
+            throw fail(.precision, "\(precision) \(problem)")
+        }
     }
 }

@@ -29,6 +29,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("list-kernels"), help: "Print the kernel paths this CPU runs, one per line, the best last, and exit.")
     var listKernels = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "fp32, or bf16: bf16 operands in the convolution and fully connected products with fp32 sums (CPUs with avx512_bf16).",
+            discussion: "With --compare, PyTorch runs with --precision bf16 too (torch.autocast on the CPU with bfloat16)."))
+    var precision = Precision.fp32
+
     @Flag(name: .long, help: "Print one JSON object per model.")
     var json = false
 
@@ -66,6 +73,16 @@ struct BenchCommand: ParsableCommand {
         for name in models {
             try requireMemory(name, for: .training(batch: batch, optimizer: .sgd))
             try requireMemory(name, for: .inference(batch: Benchmark().inferBatch))
+        }
+        if precision != .fp32 {
+            for path in try paths {
+                if case .failure(let problem) = precision.arithmetic(on: path) {
+                    throw RuntimeError("--precision \(precision) \(problem)")
+                }
+            }
+            if epoch && compare {
+                throw ValidationError("--epoch --compare has no bf16 reference (train_reference.py trains in fp32); leave out --compare or --precision")
+            }
         }
         if epoch && profile { throw ValidationError("--epoch and --profile are separate measurements; choose one") }
         if epoch && json { throw ValidationError("--epoch prints a table; leave out --json") }
@@ -132,6 +149,7 @@ struct BenchCommand: ParsableCommand {
 
     private func measure() throws {
         var benchmark = Benchmark()
+        benchmark.arithmetic = try precision.arithmetic.get()
         benchmark.iterations = iterations
         benchmark.trainBatch = batch
         if profile {
@@ -140,14 +158,14 @@ struct BenchCommand: ParsableCommand {
         }
         if epoch { return try measureEpochs(benchmark) }
         if !json {
-            print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
+            print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch), products \(benchmark.arithmetic)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
         }
         for name in models {
             let ours = try benchmark.run(model: name)
             var object: [String: Any] = [
                 "model": ours.model, "threads": ours.threads, "kernels": KernelPath.active.description, "blas_core": ours.blasCore,
-                "train_batch": batch,
+                "train_batch": batch, "precision": precision.rawValue,
                 "train_images_per_s": (ours.trainImagesPerSecond * 10).rounded() / 10,
                 "infer_images_per_s": (ours.inferImagesPerSecond * 10).rounded() / 10,
             ]
@@ -167,7 +185,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func printProfile(_ benchmark: Benchmark, _ name: String) throws {
-        print("\(name): milliseconds per training step of \(benchmark.trainBatch) images (fastest of 10 steps, kernels \(KernelPath.active))")
+        print("\(name): milliseconds per training step of \(benchmark.trainBatch) images (fastest of 10 steps, kernels \(KernelPath.active), products \(benchmark.arithmetic))")
         print("layer        forward  backward")
         let rows = try benchmark.profile(model: name)
         for row in rows {
@@ -178,7 +196,10 @@ struct BenchCommand: ParsableCommand {
 
     /// Runs ../shared/bench/torch_reference.py for one model with its recommended allocator settings.
     func runReference(_ name: String) throws -> (train: Double, infer: Double) {
-        let run = try runPython([reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations)])
+        let run = try runPython([
+            reference, "--models", name, "--threads", String(Parallel.workerCount), "--iters", String(iterations), "--precision",
+            precision.rawValue,
+        ])
         for object in run.objects {
             guard let train = object["train_images_per_s"] as? Double, let infer = object["infer_images_per_s"] as? Double else { continue }
             return (train, infer)

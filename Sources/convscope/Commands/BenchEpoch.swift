@@ -11,14 +11,15 @@ extension BenchCommand {
         if compare, case .synthetic = dataset.source {
             throw ValidationError("--epoch --compare needs CIFAR-10 (the PyTorch script reads its files), not the synthetic set")
         }
-        print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch)")
+        print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch), products \(benchmark.arithmetic)")
         print("one epoch of the default recipe on \(dataset.displayName): \(dataset.train.count / batch) steps of \(batch) images, then the \(dataset.test.count)-image test evaluation")
         print(
             "model       bench img/s  epoch img/s  of bench  epoch s  test s   CPU%"
                 + (compare ? "  torch epoch s  ratio" : ""))
         for name in models {
             let steps = try benchmark.run(model: name)
-            let config = TrainingConfig(model: name, epochs: 1, batchSize: batch)
+            var config = TrainingConfig(model: name, epochs: 1, batchSize: batch)
+            config.precision = precision
             let ours = try EpochBenchmark().run(config: config, dataset: dataset)
             var line =
                 name.padding(toLength: 10, withPad: " ", startingAt: 0)

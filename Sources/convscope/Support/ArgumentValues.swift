@@ -5,6 +5,7 @@ import ConvKit
 // value with the list of choices, so commands never re-check a string or force-unwrap its parse.
 
 extension TestTimeAugmentation: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension ActivationMapMethod: ExpressibleByArgument {}
 extension ColorScaleScope: ExpressibleByArgument {}
 

@@ -63,6 +63,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("train-limit"), help: "Train on only the first N training images.")
     var trainLimit: Int?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "fp32, or bf16: bf16 operands in the convolution and fully connected products, summed in fp32, with fp32 weights, batch norm and loss (CPUs with avx512_bf16).",
+            discussion: "Applies to every recipe. Refused where the CPU lacks avx512_bf16 or CONVSCOPE_KERNELS picks a path below avx512; CONVSCOPE_BF16=emulate runs the slow portable emulation instead (docs/precision.md)."))
+    var precision = Precision.fp32
+
     func validate() throws {
         if optimizer == .muon {
             throw ValidationError("--optimizer must be sgd, adam or adamw, not 'muon' (Muon comes with --recipe airbench)")
@@ -76,6 +83,8 @@ struct TrainingOptions: ParsableArguments {
         do {
             try config.validate()
         } catch {
+            // A precision this machine cannot run is the machine's limit, like memory (exit 1), not a usage error.
+            if error.setting == .precision { throw RuntimeError(Self.wording(error)) }
             throw ValidationError(Self.wording(error))
         }
         try requireMemory(modelName, for: .training(batch: config.batchSize, optimizer: config.optimizer.update.kind))
@@ -95,6 +104,7 @@ struct TrainingOptions: ParsableArguments {
         case .rotation: option = "--rotate"
         case .colorJitter: option = "--color-jitter"
         case .trainLimit: option = "--train-limit"
+        case .precision: option = "--precision"
         case .cropPadding, .whiteningBiasEpochs, .parameterGroups, .batchNormMomentum, .classifierStd, .format:
             return "the training config's \(error)"
         }
@@ -110,6 +120,7 @@ struct TrainingOptions: ParsableArguments {
         var config = recipe.configuration(
             model: model, epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed, optimizer: optimizer)
         config.trainLimit = trainLimit
+        config.precision = precision
         if let initializer { config.initialization.initializer = Initializer(parsing: initializer) }
         guard recipe == .standard else { return config }
         config.schedule.learningRate = LearningRateSchedule(schedule) ?? .standardOneCycle
