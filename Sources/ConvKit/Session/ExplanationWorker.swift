@@ -78,69 +78,32 @@ public struct ExplanationBoard: Sendable {
 /// training goes on. A new request cancels the board in progress within one progress report (a few
 /// forward passes): the methods' progress callbacks answer false once the generation has moved on.
 public final class ExplanationWorker: Sendable {
-    private let queue = DispatchQueue(label: "convscope.explanations", qos: .utility)
-    private let session: any WeightsSource
-    private let images: ImageSet
-    private let state = Locked<State>(State())
-
-    private struct State {
-        var latest: ExplanationBoard?
-        var request: ExplanationRequest?
-        /// Bumped by every new request; a board whose generation is old stops.
-        var generation = 0
-    }
+    private let worker: NewestRequestWorker<ExplanationRequest, ExplanationBoard>
 
     public init(session: any WeightsSource, images: ImageSet) {
-        self.session = session
-        self.images = images
+        worker = NewestRequestWorker(label: "convscope.explanations") { request, job in
+            ExplanationWorker.compute(request, job: job, session: session, images: images)
+        }
     }
 
     /// The newest board for the current request (partial while it is computed), nil when there is no
     /// request or its first map is not ready.
-    public var latest: ExplanationBoard? { state.withLock { $0.latest } }
+    public var latest: ExplanationBoard? { worker.latest }
 
     /// Starts a board for `request` when it differs from the current one, cancelling the board in
     /// progress; nil cancels without starting (the view is not on screen). Cheap to call every frame.
-    public func update(_ request: ExplanationRequest?) {
-        let generation: Int? = state.withLock { state in
-            guard state.request != request else { return nil }
-            state.request = request
-            state.generation += 1
-            state.latest = nil
-            return request == nil ? nil : state.generation
-        }
-        guard let generation, let request else { return }
-        queue.async { self.compute(request, generation: generation) }
-    }
+    public func update(_ request: ExplanationRequest?) { worker.update(request) }
 
     /// Cancels the board in progress and waits for it to stop (before the process exits).
-    public func finish() {
-        update(nil)
-        queue.sync {}
-    }
+    public func finish() { worker.finish() }
 
     /// Computes a whole board synchronously on the worker's queue (tests, scripts).
-    public func computeNow(_ request: ExplanationRequest) -> ExplanationBoard? {
-        let generation: Int = state.withLock { state in
-            state.request = request
-            state.generation += 1
-            state.latest = nil
-            return state.generation
-        }
-        queue.sync { compute(request, generation: generation) }
-        return latest
-    }
+    public func computeNow(_ request: ExplanationRequest) -> ExplanationBoard? { worker.computeNow(request) }
 
-    private func isCurrent(_ generation: Int) -> Bool { state.withLock { $0.generation == generation } }
-
-    private func publish(_ board: ExplanationBoard, generation: Int) {
-        state.withLock { state in
-            if state.generation == generation { state.latest = board }
-        }
-    }
-
-    private func compute(_ request: ExplanationRequest, generation: Int) {
-        guard isCurrent(generation) else { return }
+    private static func compute(
+        _ request: ExplanationRequest, job: NewestRequestWorker<ExplanationRequest, ExplanationBoard>.Job, session: any WeightsSource,
+        images: ImageSet
+    ) {
         let (network, version) = session.copyNetwork()
         let inspector = Inspector(network: network)
         let index = min(max(request.imageIndex, 0), images.count - 1)
@@ -161,9 +124,9 @@ public final class ExplanationWorker: Sendable {
         let scorer = FaithfulnessScorer()
 
         func report(_ title: String, _ fraction: Double) -> Bool {
-            guard isCurrent(generation) else { return false }
+            guard job.isCurrent else { return false }
             board.progress = ExplanationBoard.Progress(title: title, done: board.entries.count, total: total, fraction: fraction)
-            publish(board, generation: generation)
+            job.publish(board)
             return true
         }
 
@@ -209,6 +172,6 @@ public final class ExplanationWorker: Sendable {
             board.entries.append(.init(method: nil, baseline: baseline, heatmap: nil, layer: nil, scores: scores, error: nil))
         }
         board.progress = nil
-        publish(board, generation: generation)
+        job.publish(board)
     }
 }

@@ -53,71 +53,33 @@ public struct SanityCurve: Sendable {
 /// `SanityCheck` copies again before writing random values: the training run is never touched. A new
 /// request cancels the curve in progress at its next progress report (a few forward passes).
 public final class SanityWorker: Sendable {
-    private let queue = DispatchQueue(label: "convscope.sanity", qos: .utility)
-    private let session: any WeightsSource
-    private let images: ImageSet
-    private let state = Locked<State>(State())
-
-    private struct State {
-        var latest: SanityCurve?
-        var request: SanityRequest?
-        /// Bumped by every new request; a curve whose generation is old stops.
-        var generation = 0
-    }
+    private let worker: NewestRequestWorker<SanityRequest, SanityCurve>
 
     public init(session: any WeightsSource, images: ImageSet) {
-        self.session = session
-        self.images = images
+        worker = NewestRequestWorker(label: "convscope.sanity") { request, job in
+            SanityWorker.compute(request, job: job, session: session, images: images)
+        }
     }
 
     /// The newest curve for the current request (partial while computing), nil when there is none yet.
-    public var latest: SanityCurve? { state.withLock { $0.latest } }
+    public var latest: SanityCurve? { worker.latest }
 
     /// The request being computed or shown.
-    public var request: SanityRequest? { state.withLock { $0.request } }
+    public var request: SanityRequest? { worker.request }
 
     /// Starts a curve for `request` when it differs from the current one, cancelling the one in
     /// progress; nil cancels without starting. Cheap to call every frame.
-    public func update(_ request: SanityRequest?) {
-        let generation: Int? = state.withLock { state in
-            guard state.request != request else { return nil }
-            state.request = request
-            state.generation += 1
-            state.latest = nil
-            return request == nil ? nil : state.generation
-        }
-        guard let generation, let request else { return }
-        queue.async { self.compute(request, generation: generation) }
-    }
+    public func update(_ request: SanityRequest?) { worker.update(request) }
 
     /// Cancels the curve in progress and waits for it to stop (before the process exits).
-    public func finish() {
-        update(nil)
-        queue.sync {}
-    }
+    public func finish() { worker.finish() }
 
     /// Computes a whole curve synchronously on the worker's queue (tests, scripts).
-    public func computeNow(_ request: SanityRequest) -> SanityCurve? {
-        let generation: Int = state.withLock { state in
-            state.request = request
-            state.generation += 1
-            state.latest = nil
-            return state.generation
-        }
-        queue.sync { compute(request, generation: generation) }
-        return latest
-    }
+    public func computeNow(_ request: SanityRequest) -> SanityCurve? { worker.computeNow(request) }
 
-    private func isCurrent(_ generation: Int) -> Bool { state.withLock { $0.generation == generation } }
-
-    private func publish(_ curve: SanityCurve, generation: Int) {
-        state.withLock { state in
-            if state.generation == generation { state.latest = curve }
-        }
-    }
-
-    private func compute(_ request: SanityRequest, generation: Int) {
-        guard isCurrent(generation) else { return }
+    private static func compute(
+        _ request: SanityRequest, job: NewestRequestWorker<SanityRequest, SanityCurve>.Job, session: any WeightsSource, images: ImageSet
+    ) {
         let (network, version) = session.copyNetwork()
         let index = min(max(request.imageIndex, 0), images.count - 1)
         let tensor = BatchAssembler().tensor(images, index: index, into: FloatBuffer())
@@ -127,22 +89,22 @@ public final class SanityWorker: Sendable {
         let classes = network.layers.last?.outputShape.count ?? 0
         let classIndex = request.classIndex.flatMap { (0..<classes).contains($0) ? $0 : nil }
         var curve = SanityCurve(request: request, weightsVersion: version, layers: SanityCheck.randomisedLayers(of: network), progress: 0)
-        publish(curve, generation: generation)
+        job.publish(curve)
         do {
             _ = try SanityCheck.run(
                 network: network, image: tensor, layer: layer, methods: [request.method], mode: .cascading, options: request.options,
                 seed: UInt64(index), classIndex: classIndex,
                 progress: { fraction in
-                    guard self.isCurrent(generation) else { return false }
+                    guard job.isCurrent else { return false }
                     if fraction - (curve.progress ?? 0) >= 0.01 {
                         curve.progress = fraction
-                        self.publish(curve, generation: generation)
+                        job.publish(curve)
                     }
                     return true
                 },
                 stepDone: { step in
                     curve.points.append(.init(layer: step.layer, spearman: step.spearman[0], ssim: step.ssim[0]))
-                    self.publish(curve, generation: generation)
+                    job.publish(curve)
                 })
         } catch .cancelled {
             return
@@ -150,6 +112,6 @@ public final class SanityWorker: Sendable {
             curve.error = "\(error)"
         }
         curve.progress = nil
-        publish(curve, generation: generation)
+        job.publish(curve)
     }
 }

@@ -100,19 +100,6 @@ struct DiffCommand: ParsableCommand {
         if comparison.flips.count > flips { print("  ... \(comparison.flips.count - flips) more (--json lists every flip)") }
     }
 
-    /// Left-aligned first column, the others right-aligned, two spaces apart.
-    private func printColumns(_ header: [String], _ rows: [[String]]) {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
-        func line(_ values: [String]) -> String {
-            values.enumerated().map { column, value in
-                column == 0 ? value.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[column] - value.count) + value
-            }.joined(separator: "  ")
-        }
-        print(line(header))
-        print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        for row in rows { print(line(row)) }
-    }
 
     private func jsonObject(
         _ comparison: CheckpointComparison, _ modelA: Classifier, _ modelB: Classifier, dataset: Dataset, classNames: [String]

@@ -3,9 +3,14 @@ import Foundation
 
 /// Prints the before/after table of a compression command.
 func printReport(_ rows: [ModelReport], dataset: Dataset) {
-    let header = ModelReport.columnTitles
-    let cells = rows.map(\.cells)
-    let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max()! }
+    printColumns(ModelReport.columnTitles, rows.map(\.cells))
+    print("test accuracy on \(dataset.test.count.formatted) \(dataset.displayName) test images; images/s at batch 256, \(Parallel.workerCount) threads")
+}
+
+/// Prints a table: the first column left-aligned, the others right-aligned, two spaces apart, a rule under
+/// the header.
+func printColumns(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
     func line(_ values: [String]) -> String {
         values.enumerated().map { column, value in
             column == 0 ? value.padding(toLength: widths[0], withPad: " ", startingAt: 0)
@@ -14,6 +19,5 @@ func printReport(_ rows: [ModelReport], dataset: Dataset) {
     }
     print(line(header))
     print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-    for row in cells { print(line(row)) }
-    print("test accuracy on \(dataset.test.count.formatted) \(dataset.displayName) test images; images/s at batch 256, \(Parallel.workerCount) threads")
+    for row in rows { print(line(row)) }
 }
