@@ -39,13 +39,11 @@ public struct TrainingSnapshot: Sendable {
     public var weightsVersion: Int
     /// Steps taken since the last save.
     public var unsavedSteps: Int
-    /// The latest message for the status line ("saved to ...", an error), with a serial number that
-    /// grows with every new message so the UI can tell a new one from one it has shown.
-    public var message: String?
-    public var messageIsError: Bool
-    public var messageSerial: Int
-    /// The latest divergence, while the session is `.diverged` (and until a step gets through again). It
-    /// arrives with a new `messageSerial` and no `message`: front ends word it.
+    /// The newest event (a save, a divergence, the end of training...), with a serial number that grows
+    /// with every new event so a front end can tell a new one from one it has shown; front ends word it.
+    public var event: SessionEvent?
+    public var eventSerial: Int
+    /// The latest divergence, while the session is `.diverged` (and until a step gets through again).
     public var divergence: Divergence?
     /// The health timeline so far (records, standing alarms, the alarm log).
     public var health = HealthHistory()
