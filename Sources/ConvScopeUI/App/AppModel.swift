@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 
 /// A line for the status bar: what the last action did, or why it failed.
 public struct StatusMessage: Sendable, Equatable {

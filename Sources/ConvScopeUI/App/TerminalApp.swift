@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Dispatch
 import Foundation
 
