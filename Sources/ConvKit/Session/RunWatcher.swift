@@ -266,15 +266,13 @@ public final class RunWatcher: WeightsSource {
         let stepInEpoch = stepsPerEpoch > 0 ? min(max(globalStep - completedEpochs * stepsPerEpoch, 0), stepsPerEpoch) : 0
         let rate = history.latestTrain?.imagesPerSecond ?? history.latestEval?.imagesPerSecond ?? 0
         let imagesPerSecond = rate.isFinite && rate > 0 ? rate : 0
-        let remaining =
-            imagesPerSecond > 0 && totalSteps > globalStep ? Double((totalSteps - globalStep) * config.batchSize) / imagesPerSecond : nil
         let learningRate = Float(history.latestTrain?.learningRate ?? history.latestEval?.learningRate ?? .nan)
         let evaluation = evaluated.flatMap { $0.step == shownVersion ? $0 : nil }
         return TrainingSnapshot(
             datasetName: dataset.displayName, isSynthetic: dataset.isSynthetic, classNames: dataset.classNames, modelSpec: spec,
             presetName: presetName, config: config, state: .watching, completedEpochs: completedEpochs, stepInEpoch: stepInEpoch,
             stepsPerEpoch: stepsPerEpoch, globalStep: globalStep, totalSteps: totalSteps, learningRate: learningRate,
-            learningRateScale: 1, imagesPerSecond: imagesPerSecond, secondsRemaining: remaining, history: history.history,
+            learningRateScale: 1, imagesPerSecond: imagesPerSecond, history: history.history,
             lastEvaluation: evaluation?.evaluation, weightsVersion: shownVersion, unsavedSteps: 0, event: core.event,
             eventSerial: core.eventSerial, divergence: nil,
             watch: WatchStatus(

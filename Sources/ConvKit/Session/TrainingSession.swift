@@ -202,15 +202,14 @@ public final class TrainingSession: Sendable {
 
     private static func snapshot(of core: Core) -> TrainingSnapshot {
         let t = core.trainer
-        let remainingImages = Double((t.totalSteps - t.globalStep) * t.config.batchSize)
         return TrainingSnapshot(
             datasetName: t.dataset.displayName, isSynthetic: t.dataset.isSynthetic, classNames: t.dataset.classNames,
             modelSpec: t.network.spec.text, presetName: t.network.spec.presetName, config: t.config, state: core.state,
             completedEpochs: t.completedEpochs, stepInEpoch: t.stepInEpoch, stepsPerEpoch: t.stepsPerEpoch,
             globalStep: t.globalStep, totalSteps: t.totalSteps, learningRate: t.learningRate,
-            learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate,
-            secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
+            learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
-            event: core.event, eventSerial: core.eventSerial, divergence: core.divergence, health: t.health.history, healthRecordingOff: !t.health.isEnabled)
+            event: core.event, eventSerial: core.eventSerial, divergence: core.divergence, health: t.health.history,
+            healthRecordingOff: !t.health.isEnabled)
     }
 }

@@ -28,10 +28,8 @@ public struct TrainingSnapshot: Sendable {
     /// The learning rate of the next step, and the factor the user applied to the schedule.
     public var learningRate: Float
     public var learningRateScale: Float
-    /// Recent training throughput.
+    /// Recent training throughput (0 before it is known); front ends estimate the time left from it.
     public var imagesPerSecond: Double
-    /// Seconds of training left at the recent speed, or nil before it is known.
-    public var secondsRemaining: Double?
     public var history: TrainingHistory
     /// The test-set evaluation after the latest epoch, with its confusion matrix.
     public var lastEvaluation: Evaluation?
