@@ -55,7 +55,7 @@ FAST_SKIP = TrainingTests|RecipeTests|CompressionTests|CompressionViewTests|PyTo
 	DatasetDownloaderTests|KernelPathEqualityTests|MD5Tests/testFileDigestMatchesMd5sum|ColorPairCacheTests/testTheMemoryOfShadesStaysBounded
 test-fast: deps
 	$(SWIFT) build --build-tests && \
-	$(STRICT) $(SWIFT) test --skip-build --filter 'ConvKitTests|ConvScopeUITests' --skip '$(subst $(space),,$(FAST_SKIP))'
+	$(STRICT) $(SWIFT) test --skip-build --filter 'ConvKitTests|ConvPresentTests|ConvScopeUITests' --skip '$(subst $(space),,$(FAST_SKIP))'
 
 # The PyTorch side (python/convscope_torch): its own tests and its cross-checks against the convscope
 # binary, with a Python that has torch, safetensors and numpy (CONVSCOPE_PYTHON, else ~/torchref/bin/python,

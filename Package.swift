@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "convscope", targets: ["convscope"]),
         .library(name: "ConvKit", targets: ["ConvKit"]),
+        .library(name: "ConvPresent", targets: ["ConvPresent"]),
         .library(name: "ConvScopeUI", targets: ["ConvScopeUI"]),
     ],
     dependencies: [
@@ -31,15 +32,18 @@ let package = Package(
         // Built with Swift's checks on: its hot loops are in CKernels and OpenBLAS, and the parsers of
         // untrusted files here keep their bounds and overflow checks (docs/performance.md).
         .target(name: "ConvKit", dependencies: ["CBLAS", "CPNG", "CKernels", "CCleanup"]),
+        // The presentation layer the app and the command line share: how the engine's values and events are
+        // worded for people (status lines, divergences, tables, numbers, durations).
+        .target(name: "ConvPresent", dependencies: ["ConvKit"]),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
-        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "CCurses", "CTerminal"]),
+        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "ConvPresent", "CCurses", "CTerminal"]),
         // Async-signal-safe terminal restoration (signal handlers), compiled once so its state is single.
         .target(name: "CTerminal", dependencies: ["CCurses", "CCleanup"]),
         // The thin command line over both.
         .executableTarget(
             name: "convscope",
             dependencies: [
-                "ConvKit", "ConvScopeUI", "CCleanup",
+                "ConvKit", "ConvPresent", "ConvScopeUI", "CCleanup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,7 +52,8 @@ let package = Package(
         // Python with torch, and the check that the end-to-end tests drive a current binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit", "CCleanup", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvKit", "TestSupport"]),
+        .testTarget(name: "ConvPresentTests", dependencies: ["ConvPresent", "ConvKit"]),
+        .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvPresent", "ConvKit", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ConvKit", "ConvScopeUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

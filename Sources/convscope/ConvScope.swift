@@ -1,6 +1,7 @@
 import ArgumentParser
 import CCleanup
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 

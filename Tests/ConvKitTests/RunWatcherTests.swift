@@ -56,6 +56,12 @@ final class RunWatcherTests: XCTestCase {
         return RunWatcher(directory: directory, issues: issues, dataset: dataset, network: try network(seed: 99), startPolling: false)
     }
 
+    /// The problems of the snapshot's `.skipped` event, one a line (empty when its event is another).
+    private func skipped(_ snapshot: TrainingSnapshot) -> String {
+        guard case .skipped(let problems) = snapshot.event else { return "" }
+        return problems.joined(separator: "\n")
+    }
+
     private func weights(_ network: Network) -> [Float] {
         network.parameters.flatMap { Array($0.values) }
     }
@@ -87,8 +93,7 @@ final class RunWatcherTests: XCTestCase {
         XCTAssertEqual(snapshot.watch?.checkpointStep, 4)
         XCTAssertEqual(snapshot.watch?.checkpointName, "step-000000004.safetensors")
         XCTAssertEqual(snapshot.weightsVersion, 4)
-        XCTAssertEqual(snapshot.message, "loaded checkpoints/step-000000004.safetensors (step 4)")
-        XCTAssertFalse(snapshot.messageIsError)
+        XCTAssertEqual(snapshot.event, .checkpointLoaded(file: "checkpoints/step-000000004.safetensors", step: 4))
         let (copy, version) = watcher.copyNetwork()
         XCTAssertEqual(version, 4)
         XCTAssertEqual(weights(copy), weights(first), "the views work on the checkpoint's weights")
@@ -128,24 +133,23 @@ final class RunWatcherTests: XCTestCase {
         watcher.pollNow()
         var snapshot = watcher.snapshot
         XCTAssertEqual(snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(snapshot.messageIsError)
-        XCTAssertTrue(snapshot.message?.contains("step-000000012.safetensors is truncated") ?? false, snapshot.message ?? "no message")
+        XCTAssertTrue(skipped(snapshot).contains("step-000000012.safetensors is truncated"), skipped(snapshot))
 
         // Garbage dropped into the folder, and a garbage metrics line.
         try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: run + "/checkpoints/step-000000013.safetensors"))
         watcher.pollNow()
         snapshot = watcher.snapshot
-        XCTAssertTrue(snapshot.message?.contains("step-000000013.safetensors") ?? false, snapshot.message ?? "no message")
+        XCTAssertTrue(skipped(snapshot).contains("step-000000013.safetensors"), skipped(snapshot))
         try append(["this is not json\n"])
         watcher.pollNow()
-        XCTAssertTrue(watcher.snapshot.message?.contains("metrics.jsonl line 1") ?? false, watcher.snapshot.message ?? "no message")
+        XCTAssertTrue(skipped(watcher.snapshot).contains("metrics.jsonl line 1"), skipped(watcher.snapshot))
 
         // A complete checkpoint of another model: skipped, named.
         try saveCheckpoint(try network(seed: 3, spec: "conv8,relu,gap,fc10"), step: 16)
         watcher.pollNow()
         snapshot = watcher.snapshot
         XCTAssertEqual(snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(snapshot.message?.contains("holds the model conv8,relu,gap,fc10") ?? false, snapshot.message ?? "no message")
+        XCTAssertTrue(skipped(snapshot).contains("holds the model conv8,relu,gap,fc10"), skipped(snapshot))
         XCTAssertEqual(watcher.latestProblems.count, 1)
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(shown))
 
@@ -154,7 +158,7 @@ final class RunWatcherTests: XCTestCase {
         try saveCheckpoint(next, step: 20)
         watcher.pollNow()
         XCTAssertEqual(watcher.snapshot.watch?.checkpointStep, 20)
-        XCTAssertFalse(watcher.snapshot.messageIsError)
+        XCTAssertEqual(watcher.snapshot.event, .checkpointLoaded(file: "checkpoints/step-000000020.safetensors", step: 20))
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(next))
     }
 
@@ -166,7 +170,7 @@ final class RunWatcherTests: XCTestCase {
         try saveCheckpoint(try network(seed: 2, spec: "conv8,relu,gap,fc10"), step: 8)
         watcher.pollNow()
         XCTAssertEqual(watcher.snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(watcher.snapshot.message?.contains("step-000000008.safetensors holds the model") ?? false)
+        XCTAssertTrue(skipped(watcher.snapshot).contains("step-000000008.safetensors holds the model"), skipped(watcher.snapshot))
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(good))
     }
 

@@ -1,3 +1,4 @@
+import ConvPresent
 import XCTest
 import ConvScopeUI
 

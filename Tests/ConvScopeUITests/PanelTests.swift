@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 import XCTest

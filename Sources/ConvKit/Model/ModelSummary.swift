@@ -71,31 +71,6 @@ public struct ModelSummary: Sendable {
     public var topLevelRows: [Row] { rows.filter { $0.depth == 0 } }
     public var totalParameters: Int { topLevelRows.map(\.parameters).reduce(0, +) }
     public var totalMultiplyAdds: Int { topLevelRows.map(\.multiplyAdds).reduce(0, +) }
-
-    /// The table as aligned text, with a totals line.
-    public var text: String {
-        var lines = [["layer", "output", "params", "mult-adds", "RF"]]
-        lines.append(["input", inputShape.description, "", "", "1"])
-        for row in rows {
-            lines.append([
-                String(repeating: "  ", count: row.depth) + row.name, row.outputShape.description,
-                row.parameters.formatted, row.multiplyAdds.formatted, "\(row.receptiveField)",
-            ])
-        }
-        lines.append(["total", "", totalParameters.formatted, totalMultiplyAdds.formatted, ""])
-        let widths = (0..<5).map { column in lines.map { $0[column].count }.max()! }
-        var out = "model: \(spec.presetName.map { "\($0) = " } ?? "")\(spec.text)\n"
-        for (i, line) in lines.enumerated() {
-            let cells = line.enumerated().map { column, cell in
-                column == 0 ? cell.padding(widths[column]) : cell.leftPadding(widths[column])
-            }
-            out += cells.joined(separator: "  ") + "\n"
-            if i == 0 || i == lines.count - 2 {
-                out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
-            }
-        }
-        return out
-    }
 }
 
 extension ModelSummary.Row {
@@ -105,22 +80,4 @@ extension ModelSummary.Row {
             geometry: layer.geometry, parameters: layer.parameters.map(\.count).reduce(0, +),
             multiplyAdds: layer.multiplyAdds, receptiveField: field, jump: jump)
     }
-}
-
-extension Int {
-    /// `1234567` as `1,234,567`.
-    public var formatted: String {
-        let digits = String(magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(ch)
-        }
-        return (self < 0 ? "-" : "") + out
-    }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
-    func leftPadding(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

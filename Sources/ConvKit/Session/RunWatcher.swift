@@ -11,7 +11,7 @@ import Foundation
 /// queue, given up when a newer checkpoint arrives) for the confusion matrix. A checkpoint is only
 /// looked at once it is complete (writers rename finished files into place, and `RunCheckpointEntry`
 /// refuses a file shorter than its header says); one that does not load, holds another model than the
-/// one shown, or another number of classes is skipped, and the reason becomes the status message.
+/// one shown, or another number of classes is skipped, and the reason arrives as a `.skipped` event.
 /// Nothing in the directory can make it fail: it reports and goes on.
 ///
 /// The weights it shows change only when a whole checkpoint has loaded, and `copyNetwork` hands out
@@ -47,9 +47,8 @@ public final class RunWatcher: WeightsSource {
         var shown: RunCheckpointEntry?
         /// The training config a ConvScope checkpoint records (PyTorch ones have none).
         var config: TrainingConfig?
-        var message: String?
-        var messageIsError = false
-        var messageSerial = 0
+        var event: SessionEvent?
+        var eventSerial = 0
 
         init(directory: RunDirectory, issues: [RunDirectoryIssue]) {
             self.directory = directory
@@ -57,10 +56,9 @@ public final class RunWatcher: WeightsSource {
             pendingIssues = issues
         }
 
-        func say(_ text: String, error: Bool = false) {
-            message = text
-            messageIsError = error
-            messageSerial += 1
+        func announce(_ event: SessionEvent) {
+            self.event = event
+            eventSerial += 1
         }
     }
 
@@ -73,7 +71,7 @@ public final class RunWatcher: WeightsSource {
     }
 
     /// A watcher of `directory` (already polled once by the caller, so that it could learn the model; its
-    /// `issues` from that poll become the first status message), showing images of `dataset`'s test set.
+    /// `issues` from that poll become its first `.skipped` event), showing images of `dataset`'s test set.
     /// The views show `network` (built from the run's spec; its weights are not shown until a checkpoint
     /// has loaded). With `startPolling` false, nothing happens until `pollNow()` (tests).
     public init(
@@ -109,7 +107,7 @@ public final class RunWatcher: WeightsSource {
 
     public var snapshot: TrainingSnapshot { published.withLock { $0 } }
 
-    /// Everything the latest poll skipped, and why, one line each (the status message shows the first).
+    /// Everything the latest poll skipped, and why, one line each (the `.skipped` event carries them too).
     public var latestProblems: [String] { problems.withLock { $0 } }
 
     public func copyNetwork() -> (network: Network, version: Int) {
@@ -174,7 +172,7 @@ public final class RunWatcher: WeightsSource {
             switch load(entry) {
             case .success:
                 core.shown = entry
-                core.say("loaded \(RunLayout.checkpointsFolder)/\(entry.name) (step \(entry.step))")
+                core.announce(.checkpointLoaded(file: RunLayout.checkpointsFolder + "/" + entry.name, step: entry.step))
             case .failure(let problem):
                 problems.append(problem.description)
                 continue
@@ -182,9 +180,7 @@ public final class RunWatcher: WeightsSource {
             break
         }
         self.problems.withLock { $0 = problems }
-        if let first = problems.first {
-            core.say(first + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""), error: true)
-        }
+        if !problems.isEmpty { core.announce(.skipped(problems: problems)) }
         publish()
     }
 
@@ -270,17 +266,15 @@ public final class RunWatcher: WeightsSource {
         let stepInEpoch = stepsPerEpoch > 0 ? min(max(globalStep - completedEpochs * stepsPerEpoch, 0), stepsPerEpoch) : 0
         let rate = history.latestTrain?.imagesPerSecond ?? history.latestEval?.imagesPerSecond ?? 0
         let imagesPerSecond = rate.isFinite && rate > 0 ? rate : 0
-        let remaining =
-            imagesPerSecond > 0 && totalSteps > globalStep ? Double((totalSteps - globalStep) * config.batchSize) / imagesPerSecond : nil
         let learningRate = Float(history.latestTrain?.learningRate ?? history.latestEval?.learningRate ?? .nan)
         let evaluation = evaluated.flatMap { $0.step == shownVersion ? $0 : nil }
         return TrainingSnapshot(
             datasetName: dataset.displayName, isSynthetic: dataset.isSynthetic, classNames: dataset.classNames, modelSpec: spec,
             presetName: presetName, config: config, state: .watching, completedEpochs: completedEpochs, stepInEpoch: stepInEpoch,
             stepsPerEpoch: stepsPerEpoch, globalStep: globalStep, totalSteps: totalSteps, learningRate: learningRate,
-            learningRateScale: 1, imagesPerSecond: imagesPerSecond, secondsRemaining: remaining, history: history.history,
-            lastEvaluation: evaluation?.evaluation, weightsVersion: shownVersion, unsavedSteps: 0, message: core.message,
-            messageIsError: core.messageIsError, messageSerial: core.messageSerial, divergence: nil,
+            learningRateScale: 1, imagesPerSecond: imagesPerSecond, history: history.history,
+            lastEvaluation: evaluation?.evaluation, weightsVersion: shownVersion, unsavedSteps: 0, event: core.event,
+            eventSerial: core.eventSerial, divergence: nil,
             watch: WatchStatus(
                 directory: path, writer: manifest?.writer, checkpointName: core.shown?.name, checkpointStep: core.shown?.step,
                 checkpointEpoch: core.shown?.epoch, checkpointCount: directory.checkpoints.count, evaluatedStep: evaluation?.step))

@@ -25,27 +25,23 @@ public final class TrainingSession: Sendable {
         var stepsRequested = 0
         var checkpointPath: String
         var savedStep: Int
-        private(set) var message: String?
-        private(set) var messageIsError = false
-        private(set) var messageSerial = 0
+        private(set) var event: SessionEvent?
+        private(set) var eventSerial = 0
         private(set) var divergence: Divergence?
         var lastPublish = -Double.infinity
         var recentRate = 0.0
         var stopped = false
 
-        /// Sets the status-line message; each call is a new message.
-        func say(_ text: String, error: Bool = false) {
-            message = text
-            messageIsError = error
-            messageSerial += 1
+        /// Publishes `event` as the newest; each call is a new event, equal or not to the last.
+        func announce(_ event: SessionEvent) {
+            self.event = event
+            eventSerial += 1
         }
 
-        /// Records a divergence as the newest message (worded by the UI) and pauses.
+        /// Records a divergence as the newest event and pauses.
         func report(_ divergence: Divergence) {
             self.divergence = divergence
-            message = nil
-            messageIsError = true
-            messageSerial += 1
+            announce(.diverged(divergence))
             state = .diverged
             stepsRequested = 0
             // A checkpoint saved after a step the run has just gone back from differs from the weights now.
@@ -107,7 +103,7 @@ public final class TrainingSession: Sendable {
     public func scaleLearningRate(by factor: Float) {
         command { core in
             core.trainer.learningRateScale = max(1e-4, min(core.trainer.learningRateScale * factor, 1e4))
-            core.say(String(format: "learning rate x%.3g of the schedule", core.trainer.learningRateScale))
+            core.announce(.learningRateScaled(scale: core.trainer.learningRateScale))
         }
     }
 
@@ -118,9 +114,9 @@ public final class TrainingSession: Sendable {
             do {
                 try RunCheckpoint.save(core.trainer, to: target)
                 core.savedStep = core.trainer.globalStep
-                core.say("saved checkpoint \(target)")
+                core.announce(.saved(path: target))
             } catch {
-                core.say("save failed: \(error)", error: true)
+                core.announce(.saveFailed(path: target, reason: "\(error)"))
             }
         }
     }
@@ -188,7 +184,7 @@ public final class TrainingSession: Sendable {
         if case .epochFinished = outcome { force = true }
         if trainer.isFinished {
             core.state = .finished
-            core.say("training finished: \(trainer.config.epochs) epochs; keep exploring, s saves")
+            core.announce(.finished(epochs: trainer.config.epochs))
             force = true
         }
         publish(force: force)
@@ -206,16 +202,14 @@ public final class TrainingSession: Sendable {
 
     private static func snapshot(of core: Core) -> TrainingSnapshot {
         let t = core.trainer
-        let remainingImages = Double((t.totalSteps - t.globalStep) * t.config.batchSize)
         return TrainingSnapshot(
             datasetName: t.dataset.displayName, isSynthetic: t.dataset.isSynthetic, classNames: t.dataset.classNames,
             modelSpec: t.network.spec.text, presetName: t.network.spec.presetName, config: t.config, state: core.state,
             completedEpochs: t.completedEpochs, stepInEpoch: t.stepInEpoch, stepsPerEpoch: t.stepsPerEpoch,
             globalStep: t.globalStep, totalSteps: t.totalSteps, learningRate: t.learningRate,
-            learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate,
-            secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
+            learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
-            message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial,
-            divergence: core.divergence, health: t.health.history, healthRecordingOff: !t.health.isEnabled)
+            event: core.event, eventSerial: core.eventSerial, divergence: core.divergence, health: t.health.history,
+            healthRecordingOff: !t.health.isEnabled)
     }
 }

@@ -28,10 +28,8 @@ public struct TrainingSnapshot: Sendable {
     /// The learning rate of the next step, and the factor the user applied to the schedule.
     public var learningRate: Float
     public var learningRateScale: Float
-    /// Recent training throughput.
+    /// Recent training throughput (0 before it is known); front ends estimate the time left from it.
     public var imagesPerSecond: Double
-    /// Seconds of training left at the recent speed, or nil before it is known.
-    public var secondsRemaining: Double?
     public var history: TrainingHistory
     /// The test-set evaluation after the latest epoch, with its confusion matrix.
     public var lastEvaluation: Evaluation?
@@ -39,13 +37,11 @@ public struct TrainingSnapshot: Sendable {
     public var weightsVersion: Int
     /// Steps taken since the last save.
     public var unsavedSteps: Int
-    /// The latest message for the status line ("saved to ...", an error), with a serial number that
-    /// grows with every new message so the UI can tell a new one from one it has shown.
-    public var message: String?
-    public var messageIsError: Bool
-    public var messageSerial: Int
-    /// The latest divergence, while the session is `.diverged` (and until a step gets through again). It
-    /// arrives with a new `messageSerial` and no `message`: front ends word it.
+    /// The newest event (a save, a divergence, the end of training...), with a serial number that grows
+    /// with every new event so a front end can tell a new one from one it has shown; front ends word it.
+    public var event: SessionEvent?
+    public var eventSerial: Int
+    /// The latest divergence, while the session is `.diverged` (and until a step gets through again).
     public var divergence: Divergence?
     /// The health timeline so far (records, standing alarms, the alarm log).
     public var health = HealthHistory()

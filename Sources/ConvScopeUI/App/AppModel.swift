@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 
 /// A line for the status bar: what the last action did, or why it failed.
 public struct StatusMessage: Sendable, Equatable {
@@ -15,7 +16,7 @@ public struct StatusMessage: Sendable, Equatable {
 public enum QuitPrompt: Sendable, Equatable {
     /// "unsaved training: save first? (y)es / (n)o / (c)ancel" is on screen.
     case asking
-    /// The user said yes: waiting for a session message newer than `afterSerial` (the save's).
+    /// The user said yes: waiting for a session event newer than `afterSerial` (the save's).
     case saving(afterSerial: Int)
 }
 
@@ -62,7 +63,7 @@ public struct AppModel: Sendable {
     public var scheduledPeak: Float = 0
     public var learningRateScale: Float = 1
     public var unsavedSteps = 0
-    public var messageSerial = 0
+    public var eventSerial = 0
     /// The latest test-set evaluation (the session's, or one the app ran for an opened checkpoint).
     public var evaluation: Evaluation?
 
@@ -101,7 +102,7 @@ public struct AppModel: Sendable {
         SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
     }
 
-    /// Takes in a new snapshot: the run state, a new session message for the status line, the
+    /// Takes in a new snapshot: the run state, a new session event for the status line, the
     /// latest evaluation. Returns `.quit` once a save requested by the quit dialog has landed.
     public mutating func observe(_ snapshot: TrainingSnapshot) -> [AppEffect] {
         runState = snapshot.state
@@ -114,12 +115,10 @@ public struct AppModel: Sendable {
             evaluation = latest
         }
         announceHealthAlarms(snapshot.health)
-        guard snapshot.messageSerial > messageSerial else { return [] }
-        messageSerial = snapshot.messageSerial
-        if let message = snapshot.message {
-            status = StatusMessage(message, isError: snapshot.messageIsError)
-        } else if let divergence = snapshot.divergence {
-            status = StatusMessage(DivergenceText.app(divergence), isError: true)
+        guard snapshot.eventSerial > eventSerial else { return [] }
+        eventSerial = snapshot.eventSerial
+        if let event = snapshot.event {
+            status = StatusMessage(SessionEventText.statusLine(event), isError: SessionEventText.isError(event))
         }
         if case .saving = quitPrompt {
             if snapshot.unsavedSteps == 0 { return [.quit] }
@@ -259,7 +258,7 @@ public struct AppModel: Sendable {
         guard prompt == .asking else { return [] }
         switch key {
         case .character("y"), .character("Y"):
-            quitPrompt = .saving(afterSerial: messageSerial)
+            quitPrompt = .saving(afterSerial: eventSerial)
             return [.saveAndQuit]
         case .character("n"), .character("N"): return [.quit]
         case .character("c"), .character("C"), .escape, .character("q"): quitPrompt = nil

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// Writes what the panels show to files in the export folder, under generated names:
@@ -31,20 +32,13 @@ public struct Exporter: Sendable {
     public func exportGrid(_ insight: Insight, scope: ColorScaleScope, step: Int) throws -> [String] {
         let maps = insight.featureMaps
         let layer = Exporter.slug(maps.layer)
-        let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
-        let tiles = Visualizer.tiles(
-            planes: maps.isSpatial ? planes : [maps.values], width: maps.isSpatial ? maps.width : maps.channels,
-            height: maps.isSpatial ? maps.height : 1, scope: scope, globalRange: insight.featureRange)
+        let tiles = FeatureTiles.maps(maps, scope: scope, globalRange: insight.featureRange)
         let grid = Visualizer.grid(
             tiles, labels: maps.isSpatial ? (0..<tiles.count).map(String.init) : [],
             title: "\(maps.layer) feature maps, test image \(insight.request.imageIndex), step \(step)")
         var paths = [try write(grid, name: "features-\(layer)-img\(insight.request.imageIndex)-step\(step).png")]
         if let bank = insight.filters {
-            let filterTiles = bank.isRGB
-                ? Visualizer.rgbFilters(bank, scope: scope, globalRange: insight.weightRange)
-                : Visualizer.tiles(
-                    planes: (0..<bank.outChannels).map { bank.averagePlane(out: $0) }, width: bank.kernel, height: bank.kernel,
-                    scope: scope, globalRange: insight.weightRange)
+            let filterTiles = FeatureTiles.filters(bank, scope: scope, globalRange: insight.weightRange)
             let filters = Visualizer.grid(
                 filterTiles, labels: (0..<filterTiles.count).map(String.init), title: "\(maps.layer) filters, step \(step)")
             paths.append(try write(filters, name: "filters-\(layer)-step\(step).png"))

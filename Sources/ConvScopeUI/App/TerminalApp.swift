@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Dispatch
 import Foundation
 
@@ -384,7 +385,7 @@ private struct SetupExit: Error {
 private struct FrameToken: Equatable {
     let step: Int
     let state: TrainingSnapshot.State
-    let messageSerial: Int
+    let eventSerial: Int
     let learningRateScale: Float
     let insightRequest: InsightRequest?
     let insightVersion: Int?
@@ -409,7 +410,7 @@ private struct FrameToken: Equatable {
         self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state
-        messageSerial = snapshot.messageSerial
+        eventSerial = snapshot.eventSerial
         learningRateScale = snapshot.learningRateScale
         insightRequest = insight?.request
         insightVersion = insight?.weightsVersion

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 
 /// One frame of the app: the header, the panels that the layout shows at this size (framed, under a
 /// tab bar when they do not all fit), the status line and any overlay (help, quit dialog), drawn
@@ -118,7 +119,7 @@ public enum AppScreen {
         let (chart, footer) = content.splitBottom(2)
         let points = state?.points ?? []
         let result = state?.result ?? LearningRateFinder.Result(points: points, suggestedRate: nil, steepestRate: nil, stoppedEarly: false)
-        LearningRateText.draw(result, into: &grid, in: chart, theme: theme)
+        LearningRateChart.draw(result, into: &grid, in: chart, theme: theme)
         let (first, second) = footer.splitTop(1)
         if let state, !state.isRunning {
             grid.writeLine(LearningRateText.summary(result), in: first, style: theme.warning)

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 
 /// The compression view: the before/after table of `convscope prune` and `quantize` (parameters,
 /// non-zero parameters, stored weight bytes, test accuracy, inference images/s) for the model as

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// Loss and accuracy against the training step, in Braille dots with auto-ranging axes.

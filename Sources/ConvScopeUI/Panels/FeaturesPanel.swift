@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// The selected layer's output for the selected image as a grid of small heatmaps, its filters
@@ -37,9 +38,7 @@ public enum FeaturesPanel {
             drawFilters(bank, scope: scope, globalRange: insight.weightRange, into: &grid, in: split.filters, theme: theme)
         }
         if maps.isSpatial {
-            let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
-            let tiles = Visualizer.tiles(
-                planes: planes, width: maps.width, height: maps.height, scope: scope, globalRange: insight.featureRange)
+            let tiles = FeatureTiles.maps(maps, scope: scope, globalRange: insight.featureRange)
             let (title, tileArea) = mapArea.splitTop(1)
             let shown = drawTiles(tiles, into: &grid, in: tileArea)
             let more = shown < tiles.count ? " (first \(shown); the rest do not fit)" : ""
@@ -156,16 +155,8 @@ public enum FeaturesPanel {
         _ bank: FilterBank, scope: ColorScaleScope, globalRange: ClosedRange<Float>, into grid: inout CellGrid, in rect: Rect, theme: Theme
     ) {
         let (title, area) = rect.splitTop(1)
-        let tiles: [RGBImage]
-        let kind: String
-        if bank.isRGB {
-            tiles = Visualizer.rgbFilters(bank, scope: scope, globalRange: globalRange)
-            kind = "RGB"
-        } else {
-            let planes = (0..<bank.outChannels).map { bank.averagePlane(out: $0) }
-            tiles = Visualizer.tiles(planes: planes, width: bank.kernel, height: bank.kernel, scope: scope, globalRange: globalRange)
-            kind = "mean of \(bank.inChannels) inputs"
-        }
+        let tiles = FeatureTiles.filters(bank, scope: scope, globalRange: globalRange)
+        let kind = bank.isRGB ? "RGB" : "mean of \(bank.inChannels) inputs"
         let shown = drawTiles(tiles, into: &grid, in: area)
         let more = shown < tiles.count ? ", first \(shown)" : ""
         grid.writeLine("filters: \(bank.outChannels) x \(bank.kernel)x\(bank.kernel) \(kind)\(more)", in: title, style: theme.text)

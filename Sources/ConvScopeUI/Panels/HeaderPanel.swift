@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// The two header rows: what is training on what, and how far it has got.

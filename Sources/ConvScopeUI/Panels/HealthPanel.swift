@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// The training-health timeline: a heat strip per weight layer over the recorded steps (the metric `h`

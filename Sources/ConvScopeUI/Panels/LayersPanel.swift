@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 
 /// The layer list (name, output shape, parameters; block insides indented) with the selected
 /// layer's details under it: input and output shape, the output-size formula with its numbers, the

@@ -1,3 +1,4 @@
+import ConvPresent
 import CCurses
 import CTerminal
 import Foundation

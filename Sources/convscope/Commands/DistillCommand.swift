@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// `convscope distill`: train a student model against a trained teacher.

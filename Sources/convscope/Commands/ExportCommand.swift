@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// `convscope export filters|features`: a labelled PNG grid of a layer's filters or feature maps.
@@ -50,21 +51,16 @@ struct ExportCommand: ParsableCommand {
             let bank = FilterBank(conv)
             let allWeights = loaded.network.allLayers.compactMap { $0 as? Conv2d }.flatMap { FilterBank($0).weights }
             let global = Visualizer.valueRange(allWeights)
-            let tiles: [RGBImage]
             var description = "\(conv.name) filters \(bank.outChannels)x\(bank.inChannels)x\(bank.kernel)x\(bank.kernel)"
             if bank.isRGB && channel == nil {
-                tiles = Visualizer.rgbFilters(bank, scope: scope, globalRange: global)
                 description += ", RGB"
             } else {
                 if let channel, !(0..<bank.inChannels).contains(channel) {
                     throw ValidationError("--channel \(channel) is out of range: \(conv.name) has \(bank.inChannels) input channels")
                 }
-                let planes = (0..<bank.outChannels).map { out in
-                    channel.map { Array(bank.plane(out: out, channel: $0)) } ?? bank.averagePlane(out: out)
-                }
-                tiles = Visualizer.tiles(planes: planes, width: bank.kernel, height: bank.kernel, scope: scope, globalRange: global)
                 description += channel.map { ", input channel \($0)" } ?? ", averaged over input channels"
             }
+            let tiles = FeatureTiles.filters(bank, channel: channel, scope: scope, globalRange: global)
             image = Visualizer.grid(tiles, labels: (0..<tiles.count).map { "#\($0)" }, title: description + ", scale per \(scope.rawValue)")
         case .features:
             let picture = try self.picture.load(classNames: loaded.classNames, defaultIndex: 0)
@@ -74,8 +70,7 @@ struct ExportCommand: ParsableCommand {
                 throw ValidationError("--layer \(layer) outputs a flat vector of \(maps.channels); pick a layer with feature maps")
             }
             let global = Visualizer.valueRange(inspector.spatialLayers.flatMap { $0.lastOutput?.array ?? [] })
-            let planes = (0..<maps.channels).map { Array(maps.plane($0)) }
-            let tiles = Visualizer.tiles(planes: planes, width: maps.width, height: maps.height, scope: scope, globalRange: global)
+            let tiles = FeatureTiles.maps(maps, scope: scope, globalRange: global)
             let stats = maps.statistics
             let title = String(
                 format: "%@ %dx%dx%d of %@, scale per %@, zeros %.0f%%", layer, maps.channels, maps.height, maps.width,

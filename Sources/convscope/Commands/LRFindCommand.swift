@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 
@@ -68,7 +69,7 @@ struct LRFindCommand: ParsableCommand {
                 "steepest_lr": result.steepestRate.map { Double($0) } ?? NSNull(), "stopped_early": result.stoppedEarly,
             ])
         }
-        print(LearningRateText.chart(result, width: 72, height: 14))
+        print(LearningRateChart.text(result, width: 72, height: 14))
         print(LearningRateText.summary(result))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// `convscope prune`: magnitude pruning (masks) or filter pruning (a smaller model).

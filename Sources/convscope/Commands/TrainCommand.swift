@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// `convscope train`: headless training with a progress bar, per-epoch evaluation and checkpoints.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 
 /// `--data DIR|synthetic`, shared by every command that reads images.
 struct DataOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CCleanup
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 
@@ -53,7 +54,7 @@ func runTraining(
             guard Stopwatch.now - lastDraw > 0.1 || !bar.isTerminal else { continue }
             lastDraw = Stopwatch.now
             let rate = Double(trainer.stepInEpoch * trainer.config.batchSize) / max(trainer.epochSeconds, 1e-9)
-            let remaining = Double(trainer.totalSteps - trainer.globalStep) * Double(trainer.config.batchSize) / max(rate, 1e-9)
+            let remaining = ETA.seconds(steps: trainer.totalSteps - trainer.globalStep, batchSize: trainer.config.batchSize, imagesPerSecond: rate)
             bar.update(
                 prefix: "\(tag)epoch \(trainer.completedEpochs + 1)/\(trainer.config.epochs)",
                 done: trainer.stepInEpoch, total: trainer.stepsPerEpoch,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 
 /// The options that define a training run, shared by `train`, `distill` and the TUI.

@@ -1,23 +1,10 @@
 import ConvKit
 import Foundation
 
-/// How the app and the command line show a learning-rate range test: the curve and the suggestion.
-public enum LearningRateText {
-    /// `suggested learning rate 0.0316 (a tenth of 0.316, where the smoothed loss was lowest); steepest fall at 0.1`.
-    public static func summary(_ result: LearningRateFinder.Result) -> String {
-        guard let suggested = result.suggestedRate else {
-            return result.points.isEmpty
-                ? "no finite loss at any rate: lower --start"
-                : "no minimum of the loss within the range: raise --end (or --steps) and try again"
-        }
-        var text = "suggested learning rate \(HealthText.number(suggested)) (a tenth of \(HealthText.number(suggested * 10)), "
-            + "where the smoothed loss was lowest)"
-        if let steepest = result.steepestRate { text += "; steepest fall at \(HealthText.number(steepest))" }
-        return text
-    }
-
+/// A learning-rate range test's curve, for the app's overlay and, as Braille text, for `convscope lr-find`.
+public enum LearningRateChart {
     /// The smoothed loss against the rate (log axis) as Braille text, the suggestion marked by a second series.
-    public static func chart(_ result: LearningRateFinder.Result, width: Int, height: Int) -> String {
+    public static func text(_ result: LearningRateFinder.Result, width: Int, height: Int) -> String {
         var grid = CellGrid(width: width, height: height)
         draw(result, into: &grid, in: grid.bounds, theme: .standard)
         return grid.lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
