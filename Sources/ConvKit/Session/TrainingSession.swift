@@ -60,6 +60,7 @@ public final class TrainingSession: Sendable {
             state = trainer.isFinished ? .finished : (paused ? .paused : .running)
             self.checkpointPath = checkpointPath
             savedStep = trainer.globalStep
+            if let problem = trainer.weightHistoryProblem { say(problem, error: true) }
         }
     }
 
@@ -216,6 +217,7 @@ public final class TrainingSession: Sendable {
             secondsRemaining: core.recentRate > 0 ? remainingImages / core.recentRate : nil, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
             message: core.message, messageIsError: core.messageIsError, messageSerial: core.messageSerial,
-            divergence: core.divergence, health: t.health.history, healthRecordingOff: !t.health.isEnabled)
+            divergence: core.divergence, health: t.health.history, healthRecordingOff: !t.health.isEnabled,
+            weightHistory: t.weightHistory)
     }
 }

@@ -24,6 +24,8 @@ public enum AppKeys {
         KeyBinding("h / H", "health view: strip metric / distribution shown"),
         KeyBinding("L", "learning-rate range test on a copy (a applies)"),
         KeyBinding("D", "A/B view of --compare B: tab page, ← → flips"),
+        KeyBinding("[ / ] / \\", "time: back / forward through the weight snapshots / live again"),
+        KeyBinding("t", "mark the time shown: views show the change since it (t again clears)"),
         KeyBinding("s", "save a checkpoint"),
         KeyBinding("Ctrl-L", "repaint the screen"),
         KeyBinding("?", "this help (Esc closes)"),
