@@ -21,7 +21,7 @@ struct ConvScope: ParsableCommand {
         subcommands: [
             TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
             GradCAMCommand.self, FaithfulnessCommand.self, SanityCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self,
-            DistillCommand.self, DiffCommand.self, BenchCommand.self, DownloadCommand.self, WatchCommand.self, HealthCommand.self, LRFindCommand.self,
+            DistillCommand.self, DiffCommand.self, BenchCommand.self, DownloadCommand.self, WatchCommand.self, HealthCommand.self, LRFindCommand.self, SnapshotsCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )

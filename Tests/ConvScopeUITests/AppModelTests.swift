@@ -198,7 +198,7 @@ final class AppModelTests: XCTestCase {
     func testEveryHelpKeyIsHandled() throws {
         // Every single-character key the help lists does something (changes the state or returns
         // an effect); a key the model ignored would be a lie in the help.
-        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "h", "H", "L", "e", "E", "s", "?", "q"]
+        let keys: [Key] = [" ", "n", "+", "-", "1", "j", "k", "r", "x", "c", "C", "m", "v", "l", "h", "H", "L", "e", "E", "s", "?", "q", "[", "]", "\\", "t"]
             .map { .character(Character($0)) } + [.tab, .backTab, .up, .down, .left, .right]
         for key in keys {
             var model = try makeModel()

@@ -48,6 +48,7 @@ public struct DataRandomisationTest {
         } catch {
             throw .config(error)
         }
+        trainer.weightHistory.cadence = .off  // a model trained only to be compared: nobody scrubs it
         while !trainer.isFinished {
             if case .diverged(let divergence) = trainer.step() { throw .diverged(divergence) }
             guard progress?(trainer.globalStep, trainer.totalSteps) ?? true else { return nil }

@@ -78,7 +78,8 @@ public final class RunDirectoryWriter {
     @discardableResult
     public func saveCheckpoint(_ trainer: Trainer, extraMetadata: [String: String] = [:]) throws -> String {
         let file = checkpointPath(step: trainer.globalStep)
-        try RunCheckpoint.save(trainer, to: file, extraMetadata: extraMetadata)
+        // A checkpoint per epoch: the weight history beside each would grow the directory quadratically.
+        try RunCheckpoint.save(trainer, to: file, extraMetadata: extraMetadata, keepingWeightHistory: false)
         return file
     }
 

@@ -12,6 +12,9 @@ public struct ExplanationRequest: Sendable, Equatable {
     public var classIndex: Int?
     public var methods: [ExplanationMethod]
     public var options: AttributionOptions
+    /// The step of the weight snapshot the app's time cursor shows (nil: the live weights): part of the request,
+    /// so moving the cursor starts the computation again on that time's weights (`TimeCursorSource`).
+    public var time: Int? = nil
 
     public init(imageIndex: Int, layer: String, classIndex: Int? = nil, methods: [ExplanationMethod], options: AttributionOptions = AttributionOptions()) {
         self.imageIndex = imageIndex

@@ -11,6 +11,9 @@ public struct SanityRequest: Sendable, Equatable {
     public var classIndex: Int?
     public var method: ExplanationMethod
     public var options: AttributionOptions
+    /// The step of the weight snapshot the app's time cursor shows (nil: the live weights): part of the request,
+    /// so moving the cursor starts the computation again on that time's weights (`TimeCursorSource`).
+    public var time: Int? = nil
 
     public init(imageIndex: Int, layer: String, classIndex: Int? = nil, method: ExplanationMethod, options: AttributionOptions = AttributionOptions()) {
         self.imageIndex = imageIndex

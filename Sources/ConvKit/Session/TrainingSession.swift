@@ -56,6 +56,7 @@ public final class TrainingSession: Sendable {
             state = trainer.isFinished ? .finished : (paused ? .paused : .running)
             self.checkpointPath = checkpointPath
             savedStep = trainer.globalStep
+            if let problem = trainer.weightHistoryProblem { say(problem, error: true) }
         }
     }
 
@@ -210,6 +211,6 @@ public final class TrainingSession: Sendable {
             learningRateScale: t.learningRateScale, imagesPerSecond: core.recentRate, history: t.history,
             lastEvaluation: t.lastEvaluation, weightsVersion: t.globalStep, unsavedSteps: t.globalStep - core.savedStep,
             event: core.event, eventSerial: core.eventSerial, divergence: core.divergence, health: t.health.history,
-            healthRecordingOff: !t.health.isEnabled)
+            healthRecordingOff: !t.health.isEnabled, weightHistory: t.weightHistory)
     }
 }

@@ -47,6 +47,8 @@ public struct TrainingSnapshot: Sendable {
     public var health = HealthHistory()
     /// Whether health recording is off (`--health-every 0`).
     public var healthRecordingOff = false
+    /// The weight snapshots kept for the time scrubber so far.
+    public var weightHistory = WeightHistory()
     /// The run directory being watched and the checkpoint shown, when the state is `.watching`.
     public var watch: WatchStatus? = nil
 

@@ -70,6 +70,7 @@ public struct LearningRateFinder: Sendable {
         config.epochs = max(config.epochs, steps + 1)
         let trainer = Trainer(config: config, dataset: dataset, network: network)
         trainer.health.settings.every = 0
+        trainer.weightHistory.cadence = .off  // a throwaway copy: nobody scrubs it
         var points: [Point] = []
         var average: Float = 0, best = Float.infinity, stoppedEarly = false
         for index in 0..<steps {

@@ -14,8 +14,11 @@ public enum RunCheckpoint {
     /// Where in its epoch a run was saved (JSON of `Trainer.EpochProgress`), when not at the end of one.
     public static let progressKey = "epoch_progress"
 
-    /// Saves the trainer's network, optimiser state, config and history to `path`, atomically.
-    public static func save(_ trainer: Trainer, to path: String, extraMetadata: [String: String] = [:]) throws {
+    /// Saves the trainer's network, optimiser state, config and history to `path`, atomically; with
+    /// `keepingWeightHistory`, its weight snapshots beside it (`WeightHistoryFile`, also atomically, after the checkpoint).
+    public static func save(
+        _ trainer: Trainer, to path: String, extraMetadata: [String: String] = [:], keepingWeightHistory: Bool = true
+    ) throws {
         var metadata = extraMetadata
         metadata[epochKey] = String(trainer.completedEpochs)
         metadata[stepKey] = String(trainer.globalStep)
@@ -32,6 +35,27 @@ public enum RunCheckpoint {
             ])
         }
         try save(network: trainer.network, extraState: trainer.resumableState, metadata: metadata, to: path)
+        guard keepingWeightHistory, !trainer.weightHistory.isEmpty else { return }
+        do {
+            try WeightHistoryFile.save(trainer.weightHistory, network: trainer.network, besideCheckpoint: path)
+        } catch {
+            throw RunCheckpointError(path: path, problem: "was saved, but its weight history was not: \(error)")
+        }
+    }
+
+    /// Loads the weight history beside the checkpoint at `path` into `trainer` (keeping the trainer's cadence and
+    /// budget, and only the snapshots up to its step); a history that does not serve the run is set aside in
+    /// `trainer.weightHistoryProblem`, one line, never thrown: it is a view of the run, not the run.
+    public static func loadWeightHistory(besideCheckpoint path: String, into trainer: Trainer) {
+        let file = WeightHistoryFile.path(besideCheckpoint: path)
+        guard FileManager.default.fileExists(atPath: file) else { return }
+        do {
+            var history = try WeightHistoryFile.load(file, network: trainer.network, cadence: trainer.weightHistory.cadence)
+            history.dropSnapshots(after: trainer.globalStep)
+            trainer.weightHistory = history
+        } catch {
+            trainer.weightHistoryProblem = "\(error); the time scrubber starts without it"
+        }
     }
 
     /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically. Refuses
@@ -172,6 +196,7 @@ public enum RunCheckpoint {
             trainer.epochProgress = progress
         }
         if let health = loaded.health { trainer.health.restore(health) }
+        loadWeightHistory(besideCheckpoint: path, into: trainer)
         return trainer
     }
 

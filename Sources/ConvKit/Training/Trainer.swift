@@ -43,6 +43,14 @@ public final class Trainer {
     public lazy var health = HealthRecorder(
         network: network, probe: dataset.test, stepsPerEpoch: stepsPerEpoch, peakRate: config.learningRate)
 
+    /// Copies of the weights at `weightHistory.cadence` (by default each epoch's end, with its evaluation, and
+    /// steps 0, 10 and 100), for the app's time scrubber; `RunCheckpoint.save` keeps them beside the checkpoint.
+    public var weightHistory = WeightHistory()
+    /// Why the weight history beside the checkpoint this run resumed from did not load (one line), if it did not.
+    public var weightHistoryProblem: String?
+    /// Seconds spent copying weights into `weightHistory` since this trainer was made.
+    public private(set) var snapshotSeconds = 0.0
+
     /// The epoch's order, each image's augmentation and the assembled batches.
     private let sampler: BatchSampler
     /// Whether a step starts assembling the next batch on a second queue while it computes. On by default;
@@ -205,6 +213,9 @@ public final class Trainer {
             guard let dropout = layer as? Dropout else { continue }
             dropout.random = RandomSource(seed: config.seed &+ UInt64(index) &* 0x9E37_79B9, stream: UInt64(step))
         }
+        if step == 0 && weightHistory.snapshot(atStep: 0) == nil && weightHistory.cadence.records(completedSteps: 0, epochEnded: false) {
+            keepSnapshot(evaluation: nil)
+        }
         let rate = learningRate
         let start = position
         if lastGoodPosition == nil { keepAsLastGood() }
@@ -244,7 +255,10 @@ public final class Trainer {
         let record = TrainingHistory.Step(
             step: step + 1, loss: result.loss, accuracy: Float(result.correct) / Float(x.batch), learningRate: rate)
         history.steps.append(record)
-        guard stepInEpoch == stepsPerEpoch else { return .step(record) }
+        guard stepInEpoch == stepsPerEpoch else {
+            if weightHistory.cadence.records(completedSteps: step + 1, epochEnded: false) { keepSnapshot(evaluation: nil) }
+            return .step(record)
+        }
         // A finite gradient times a large rate can still overflow a weight: check them before the epoch is
         // evaluated and recorded (once per epoch: a pass over the weights).
         if let bad = FiniteCheck.firstNonFinite(in: network.stateTensors) {
@@ -255,8 +269,17 @@ public final class Trainer {
         case .some(.failure(let failure)): return diverge(.testLoss, value: failure.value, rate: rate, at: start)
         case .some(.success(let epoch)):
             keepAsLastGood()
+            if weightHistory.cadence.records(completedSteps: globalStep, epochEnded: true) { keepSnapshot(evaluation: lastEvaluation) }
             return .epochFinished(record, epoch, lastEvaluation!)
         }
+    }
+
+    /// Copies the weights as they stand into `weightHistory` (a pass over the weights: about a millisecond for
+    /// 1M parameters, docs/timeline.md).
+    private func keepSnapshot(evaluation: Evaluation?) {
+        let stopwatch = Stopwatch()
+        weightHistory.add(WeightSnapshot(capturing: network, step: globalStep, epoch: completedEpochs, evaluation: evaluation))
+        snapshotSeconds += stopwatch.seconds
     }
 
     /// Copies the run as it stands as the state a divergence goes back to (once per epoch: a copy of the
@@ -278,6 +301,7 @@ public final class Trainer {
             peakLearningRate: config.learningRate, restoredEpoch: 0, restoredStep: 0, restoredGlobalStep: 0)
         lastGood.restore()
         position = lastGoodPosition!
+        weightHistory.dropSnapshots(after: globalStep)
         (divergence.restoredEpoch, divergence.restoredStep, divergence.restoredGlobalStep) = (completedEpochs, stepInEpoch, globalStep)
         health.noteDivergence(divergence)
         return .diverged(divergence)

@@ -37,6 +37,10 @@ public struct Evaluation: Sendable, Equatable {
     /// The predicted class of every image, in set order.
     public var predictions: [UInt8]
 
+    public init(loss: Float, accuracy: Float, confusion: [[Int]], predictions: [UInt8]) {
+        (self.loss, self.accuracy, self.confusion, self.predictions) = (loss, accuracy, confusion, predictions)
+    }
+
     /// Images whose prediction differs from `labels`, in set order.
     public func misclassified(labels: [UInt8]) -> [Int] {
         zip(predictions, labels).enumerated().compactMap { $0.element.0 == $0.element.1 ? nil : $0.offset }

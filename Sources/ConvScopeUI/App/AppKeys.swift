@@ -24,6 +24,7 @@ public enum AppKeys {
         KeyBinding("h / H", "health view: strip metric / distribution shown"),
         KeyBinding("L", "learning-rate range test on a copy (a applies)"),
         KeyBinding("D", "A/B view of --compare B: tab page, ← → flips"),
+        KeyBinding("[ ] \\ t", "time: earlier / later weight snapshot / live; t marks it for diff mode"),
         KeyBinding("s", "save a checkpoint"),
         KeyBinding("Ctrl-L", "repaint the screen"),
         KeyBinding("?", "this help (Esc closes)"),

@@ -56,6 +56,8 @@ public struct AppModel: Sendable {
     /// The A/B view, when the app compares two checkpoints (`--compare`).
     public var compare: CompareView?
     public var status: StatusMessage?
+    /// The time scrubber: the snapshot the views show and the one marked for diff mode.
+    public var time = TimeScrubber()
 
     /// Facts from the latest snapshot that keys depend on.
     public var runState: TrainingSnapshot.State = .paused
@@ -87,7 +89,9 @@ public struct AppModel: Sendable {
 
     /// What the explanation worker should compute for the current selection.
     public var explanationRequest: ExplanationRequest {
-        ExplanationRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, methods: explainGroup.methods)
+        var request = ExplanationRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, methods: explainGroup.methods)
+        request.time = time.cursor
+        return request
     }
 
     /// The explain view's method for the sanity curve.
@@ -99,8 +103,20 @@ public struct AppModel: Sendable {
     /// What the sanity worker should compute for the current selection: the cascading randomisation
     /// test of the explain view's method.
     public var sanityRequest: SanityRequest {
-        SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
+        var request = SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
+        request.time = time.cursor
+        return request
     }
+
+    /// The test evaluation of the time shown: the latest one when live, else the snapshot's (stored at an
+    /// epoch's end, or run by the app for an early step; nil until that has finished).
+    public var shownEvaluation: Evaluation? {
+        guard let shown = time.shown else { return evaluation }
+        return time.evaluation(of: shown)
+    }
+
+    /// The evaluation of the marked time, in diff mode.
+    public var markedEvaluation: Evaluation? { time.marked.flatMap(time.evaluation(of:)) }
 
     /// Takes in a new snapshot: the run state, a new session event for the status line, the
     /// latest evaluation. Returns `.quit` once a save requested by the quit dialog has landed.
@@ -114,6 +130,7 @@ public struct AppModel: Sendable {
         } else if let latest = snapshot.lastEvaluation {
             evaluation = latest
         }
+        time.observe(snapshot.weightHistory, liveStep: snapshot.globalStep)
         announceHealthAlarms(snapshot.health)
         guard snapshot.eventSerial > eventSerial else { return [] }
         eventSerial = snapshot.eventSerial
@@ -201,6 +218,10 @@ public struct AppModel: Sendable {
             showsLearningRateSearch = true
             learningRateSearch = nil
             return [.findLearningRate]
+        case .character("["): status = time.back()
+        case .character("]"): status = time.forward()
+        case .character("\\"): status = time.live()
+        case .character("t"): status = time.toggleMark()
         case .character("s"): return [.save]
         case .character("\u{0C}"): return [.repaint]
         default: layerSelection.handle(key)
@@ -284,8 +305,10 @@ public struct AppModel: Sendable {
     }
 
     private mutating func jumpToMisclassified() {
-        guard let evaluation else {
-            status = StatusMessage("misclassified images are known after the first epoch's test evaluation")
+        guard let evaluation = shownEvaluation else {
+            status = StatusMessage(
+                time.isLive ? "misclassified images are known after the first epoch's test evaluation"
+                    : "misclassified images at this time are known once its evaluation (5 confusion) has finished")
             return
         }
         let wrong = evaluation.misclassified(labels: testLabels)

@@ -130,15 +130,20 @@ public final class TerminalApp {
         if let compared {
             model.compare = CompareView(nameA: (options.checkpointPath as NSString).lastPathComponent, nameB: (compared.name as NSString).lastPathComponent)
         }
-        let worker = InsightWorker(session: session, images: test)
-        let explainer = ExplanationWorker(session: session, images: test)
-        let sanity = SanityWorker(session: session, images: test)
-        let lab = CompressionLab(session: session, trainImages: train, testImages: test)
+        // The workers read the weights of the time the cursor shows (live until [ moves it); `marked` those of the
+        // time marked for diff mode, through a second insight worker.
+        let shown = TimeCursorSource(live: session), marked = TimeCursorSource(live: session)
+        let worker = InsightWorker(session: shown, images: test)
+        let markWorker = InsightWorker(session: marked, images: test)
+        let explainer = ExplanationWorker(session: shown, images: test)
+        let sanity = SanityWorker(session: shown, images: test)
+        let lab = CompressionLab(session: shown, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         let exports = BackgroundJobs(label: "convscope.export")
         let rateSearch = LearningRateSearch()
+        let timeEvaluations = SnapshotEvaluations(source: shown, images: test)
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -158,12 +163,25 @@ public final class TerminalApp {
             }
             if let exported = exports.takeMessage() { model.status = exported }
             if model.showsLearningRateSearch { model.learningRateSearch = rateSearch.current }
+            // The time shown and the time marked, for every worker's next copy of the weights.
+            shown.show(model.time.shown)
+            marked.show(model.time.marked)
+            let shownVersion = model.time.cursor ?? snapshot.weightsVersion
+            // A snapshot kept without an evaluation (an early step) is evaluated while its matrix is on screen.
+            if let past = model.time.shown, model.time.evaluation(of: past) == nil, layout.shows(.confusion, selectedTab: model.selectedTab) {
+                timeEvaluations.evaluate(past, group: background, stoppingWhen: quitting)
+            }
+            if timeEvaluations.count != model.time.evaluations.count { model.time.evaluations = timeEvaluations.finished }
             let comparison = comparer?.progress
             if case .done(let result)? = comparison { model.observeComparison(flips: result.flips.map(\.index)) }
             // A watched run has no weights to show until its first checkpoint has loaded.
             let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
-            if hasWeights { worker.update(model.insightRequest, weightsVersion: snapshot.weightsVersion) }
-            let insight = worker.latest
+            if hasWeights { worker.update(model.insightRequest, weightsVersion: shownVersion) }
+            // Diff mode: the same view at the marked time; the panels draw the change between the two.
+            if hasWeights, let mark = model.time.mark { markWorker.update(model.insightRequest, weightsVersion: mark) }
+            let insight = model.time.mark == nil ? worker.latest : worker.latest.flatMap { now in
+                markWorker.latest.flatMap { then in then.weightsVersion == model.time.mark && then.request == now.request ? now.change(since: then) : nil }
+            }
             // The board is computed only while it is on screen: leaving the view cancels it.
             explainer.update(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab) ? model.explanationRequest : nil)
             let board = explainer.latest
@@ -182,7 +200,7 @@ public final class TerminalApp {
             }
             let comparedExplanation = comparer?.explanation
             if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
-                lab.survey(weightsVersion: snapshot.weightsVersion)
+                lab.survey(weightsVersion: shownVersion)
             }
             for effect in effects {
                 switch effect {
@@ -201,6 +219,7 @@ public final class TerminalApp {
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
                     worker.finish()
+                    markWorker.finish()
                     explainer.finish()
                     sanity.finish()
                     comparer?.finish()
@@ -240,7 +259,7 @@ public final class TerminalApp {
                 case .compress(let method) where !hasWeights:
                     model.status = StatusMessage("\(method.label) needs weights: waiting for the run's first checkpoint")
                 case .compress(let method):
-                    model.status = lab.request(method, weightsVersion: snapshot.weightsVersion)
+                    model.status = lab.request(method, weightsVersion: shownVersion)
                         ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
                         : StatusMessage("\(method.label) is already in the table for these weights, or on its way")
                 case .writeCompressed:
@@ -259,6 +278,7 @@ public final class TerminalApp {
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
                 searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
+                time: "\(model.time.cursor ?? -1) \(model.time.mark ?? -1) \(model.time.history.count) \(model.time.evaluations.count) \(markWorker.latest?.weightsVersion ?? -1)",
                 comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")")
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
@@ -401,11 +421,14 @@ private struct FrameToken: Equatable {
     let sanityProgress: Double?
     /// The A/B view's state: whether its comparison has finished, and which explanation pair it has.
     let comparison: String
+    /// The time scrubber's cursor, mark, snapshots kept and evaluations finished.
+    let time: String
 
     init(
         _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
-        board: ExplanationBoard?, sanity: SanityCurve?, comparison: String
+        board: ExplanationBoard?, sanity: SanityCurve?, time: String, comparison: String
     ) {
+        self.time = time
         self.comparison = comparison
         self.searchSerial = searchSerial
         step = snapshot.globalStep

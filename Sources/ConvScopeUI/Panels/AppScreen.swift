@@ -26,7 +26,7 @@ public enum AppScreen {
             layout.drawTooSmallMessage(into: &grid, theme: theme)
             return grid
         }
-        HeaderPanel.draw(snapshot, into: &grid, in: layout.header, theme: theme)
+        HeaderPanel.draw(snapshot, time: model.time, into: &grid, in: layout.header, theme: theme)
         if let tabBar = layout.tabBar, let shown = layout.shownTab(for: model.selectedTab) {
             Tabs(
                 titles: layout.tabPanels.map { "\($0.numberKey) \($0.title)" }, selectedIndex: layout.tabPanels.firstIndex(of: shown) ?? 0,
@@ -51,10 +51,17 @@ public enum AppScreen {
                 let watched = snapshot.watch.map { watch in
                     watch.checkpointStep.map { "Evaluating checkpoint step \($0) on the test set…" } ?? "Waiting for the run's first checkpoint."
                 }
+                // Scrubbed back: the matrix of the time shown (stored with it, or evaluated here); in diff mode the
+                // class accuracies are the change since the marked time.
+                let past = model.time.shown.map { shown in
+                    "Evaluating the weights of \(model.time.place(shown.step)) on the test set, on a copy; training goes on…"
+                }
                 ConfusionPanel.draw(
-                    model.evaluation, classNames: model.classNames, epoch: snapshot.watch?.checkpointEpoch ?? snapshot.completedEpochs,
+                    model.shownEvaluation, classNames: model.classNames,
+                    epoch: model.time.shown?.epoch ?? snapshot.watch?.checkpointEpoch ?? snapshot.completedEpochs,
+                    baseline: model.markedEvaluation, baselineName: model.time.mark.map { "step \($0)" },
                     into: &grid, in: content, theme: theme,
-                    absentText: watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
+                    absentText: past ?? watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
                 CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
             case .health:
@@ -97,7 +104,7 @@ public enum AppScreen {
         switch panel {
         case .curves: return "Curves"
         case .layers: return "Layers (j/k)"
-        case .features: return "Features: \(model.selectedLayer.name)"
+        case .features: return "Features: \(model.selectedLayer.name)" + (model.time.mark.map { " · Δ since step \($0)" } ?? "")
         case .gradCAM:
             let layer = insight?.mapLayer.map { " at \($0)" } ?? ""
             let step = watching ? insight.map { " · step \($0.weightsVersion)" } ?? "" : ""

@@ -7,7 +7,8 @@ import Foundation
 /// evaluation, `absentText` says when one comes.
 public enum ConfusionPanel {
     public static func draw(
-        _ evaluation: Evaluation?, classNames: [String], epoch: Int, into grid: inout CellGrid, in rect: Rect,
+        _ evaluation: Evaluation?, classNames: [String], epoch: Int, baseline: Evaluation? = nil, baselineName: String? = nil,
+        into grid: inout CellGrid, in rect: Rect,
         theme: Theme = .standard, absentText: String = "The confusion matrix appears after the first epoch's test evaluation."
     ) {
         guard !rect.isEmpty else { return }
@@ -20,14 +21,21 @@ public enum ConfusionPanel {
             return
         }
         let classes = evaluation.confusion.count
-        let title = String(format: "test accuracy %.2f%%, loss %.4f", evaluation.accuracy * 100, evaluation.loss)
+        // Diff mode: the change of each class's accuracy since the marked time, in the accuracy column.
+        let baseline = baseline.flatMap { $0.confusion.count == evaluation.confusion.count ? $0 : nil }
+        var title = String(format: "test accuracy %.2f%%, loss %.4f", evaluation.accuracy * 100, evaluation.loss)
+        if let baseline {
+            title = String(format: "test accuracy %.2f%% (%+.2f since %@)", evaluation.accuracy * 100,
+                           (evaluation.accuracy - baseline.accuracy) * 100, baselineName ?? "the mark")
+        }
         grid.writeLine((epoch > 0 ? "epoch \(epoch): " : "") + title, in: rect, style: theme.title)
         let labelWidth = 6, cellWidth = 4
         let header = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1)
         var line = "true\\".padded(toWidth: labelWidth)
         for c in 0..<classes { line += String(short(c, classNames).prefix(3)).padded(toWidth: cellWidth, alignment: .trailing) }
-        grid.writeLine(line + "  acc", in: header, style: theme.dimText)
+        grid.writeLine(line + (baseline == nil ? "  acc" : "  Δacc"), in: header, style: theme.dimText)
         let accuracies = evaluation.perClassAccuracy
+        let before = baseline?.perClassAccuracy
         for truth in 0..<classes {
             let y = rect.y + 2 + truth
             guard y < rect.maxY else { break }
@@ -39,8 +47,14 @@ public enum ConfusionPanel {
                 let text = row[predicted] == 0 ? "." : String(Int((share * 100).rounded()))
                 x = grid.write(text.padded(toWidth: cellWidth, alignment: .trailing), x: x, y: y, style: cellStyle(share, diagonal: truth == predicted), clip: rect)
             }
-            let accuracy = String(format: "%3.0f%%", accuracies[truth] * 100)
-            grid.write(" " + accuracy, x: x, y: y, style: Style(foreground: accuracyColor(accuracies[truth])), clip: rect)
+            if let before {
+                let change = (accuracies[truth] - before[truth]) * 100
+                let color = change.rounded() > 0 ? AppColors.good : change.rounded() < 0 ? AppColors.bad : AppColors.neutral
+                grid.write(String(format: " %+3.0f%%", change), x: x, y: y, style: Style(foreground: color), clip: rect)
+            } else {
+                let accuracy = String(format: "%3.0f%%", accuracies[truth] * 100)
+                grid.write(" " + accuracy, x: x, y: y, style: Style(foreground: accuracyColor(accuracies[truth])), clip: rect)
+            }
         }
         let barsTop = rect.y + 3 + classes
         let bars = Rect(x: rect.x, y: barsTop, width: rect.width, height: rect.maxY - barsTop)

@@ -29,10 +29,14 @@ public enum GradCAMPanel {
         HalfBlockImage(image: insight.image).draw(into: &grid, in: slots[0])
         grid.writeLine("true: \(name(truth, names))", in: Rect(x: slots[0].x, y: captions.y, width: side, height: 1), alignment: .center, style: theme.text)
         if let map = insight.activationMap, pixels > 0 {
-            let (heat, overlay) = Visualizer.overlay(image: insight.image, map: map, size: pixels)
+            // Diff mode: the map is the change since the marked time, signed: the diverging palette, white for none.
+            let mark = model.time.mark
+            let (heat, overlay) = mark == nil
+                ? Visualizer.overlay(image: insight.image, map: map, size: pixels)
+                : changeOverlay(image: insight.image, map: map, size: pixels)
             HalfBlockImage(image: heat).draw(into: &grid, in: slots[1])
             HalfBlockImage(image: overlay).draw(into: &grid, in: slots[2])
-            let note = map.isEmpty ? "no positive evidence" : "\(map.method) at \(map.layer)"
+            let note = mark.map { "Δ since step \($0)" } ?? (map.isEmpty ? "no positive evidence" : "\(map.method) at \(map.layer)")
             grid.writeLine(note, in: Rect(x: slots[1].x, y: captions.y, width: side, height: 1), alignment: .center, style: theme.dimText)
             grid.writeLine("overlay", in: Rect(x: slots[2].x, y: captions.y, width: side, height: 1), alignment: .center, style: theme.dimText)
         } else {
@@ -53,6 +57,13 @@ public enum GradCAMPanel {
                 highlighted: index == truth)
         }
         BarChart(rows: Array(rows), theme: theme).draw(into: &grid, in: barsArea)
+    }
+
+    /// A signed change map on the diverging palette (zero white, the largest change at the ends) and its overlay.
+    static func changeOverlay(image: RGBImage, map: ActivationMap, size: Int) -> (heatmap: RGBImage, overlay: RGBImage) {
+        let heat = HeatMap(width: map.width, height: map.height, values: map.values).signedNormalized()
+            .resizedBilinear(width: size, height: size).colored(.diverging)
+        return (heat, RGBImage.blend(heat, image.resizedBilinear(width: size, height: size), alpha: 0.5))
     }
 
     /// Green for the true class, red for a wrong top prediction, grey for the others.

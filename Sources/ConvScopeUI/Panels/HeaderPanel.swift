@@ -9,7 +9,9 @@ import Foundation
 /// progress bar when there is room. Fields that do not fit are left out from the end. A watched run
 /// (`convscope watch`) says WATCHING and, on row two, the step of the checkpoint the views show.
 public enum HeaderPanel {
-    public static func draw(_ snapshot: TrainingSnapshot, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard) {
+    public static func draw(
+        _ snapshot: TrainingSnapshot, time: TimeScrubber? = nil, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard
+    ) {
         guard !rect.isEmpty else { return }
         let (first, rest) = rect.splitTop(1)
         grid.fill(first, with: Cell(" ", style: theme.statusBar))
@@ -32,7 +34,18 @@ public enum HeaderPanel {
 
         let second = rest.splitTop(1).top
         guard !second.isEmpty else { return }
-        grid.writeLine(progressLine(snapshot, width: second.width - 1), in: second.splitLeft(1).rest, style: theme.text)
+        var line = second.splitLeft(1).rest
+        // Scrubbed back in time: the time shown comes first, loud, then the live run that goes on behind it.
+        if let time, !time.isLive {
+            let x = grid.write(" " + time.headerText + " ", x: line.x, y: line.y, style: AppColors.scrubbed, clip: line)
+            grid.write(" live ▸ ", x: x, y: line.y, style: theme.dimText, clip: line)
+            line = Rect(x: min(x + 8, line.maxX), y: line.y, width: max(line.maxX - x - 8, 0), height: 1)
+        }
+        var progress = progressLine(snapshot, width: line.width - 1)
+        if let time, time.isLive, !time.history.isEmpty, progress.count + 5 + time.headerText.count <= line.width - 1 {
+            progress += "  │  " + time.headerText
+        }
+        grid.writeLine(progress, in: line, style: theme.text)
     }
 
     /// The second row's text, as much as fits in `width`.
@@ -128,6 +141,8 @@ public enum AppColors {
     /// The loud label of the synthetic dataset: visible with and without colour.
     /// (Reverse video: an orange block with dark text, or an inverted block without colours.)
     public static let syntheticBadge = Style(foreground: Color(hex: 0xFF8700), attributes: [.bold, .reverse])
+    /// The header's time field while the views show a past snapshot (reverse video: loud without colours too).
+    public static let scrubbed = Style(foreground: Color(hex: 0xFFD75F), attributes: [.bold, .reverse])
     /// The status line when it reports an error.
     public static let errorBar = Style(foreground: Color(hex: 0xD70000), attributes: [.bold, .reverse])
 }

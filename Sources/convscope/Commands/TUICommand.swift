@@ -20,6 +20,7 @@ struct TUICommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var snapshots: SnapshotOptions
 
     @Option(name: .long, help: "A run to open paused (when the file exists) and where s saves; default <model>.safetensors.")
     var checkpoint: String?
@@ -43,9 +44,11 @@ struct TUICommand: ParsableCommand {
         // B is read (and refused in one line when it cannot be compared) before the terminal is taken over.
         let compared = try compare.map { path in (name: path, model: try Classifier.load(path).classifier) }
         let makeTrainer = { (dataset: Dataset) throws -> Trainer in
-            resume
+            let trainer = resume
                 ? try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
                 : try Trainer(config: training.config, dataset: dataset)
+            snapshots.apply(to: trainer)
+            return trainer
         }
         let start: AppStart
         do {

@@ -43,6 +43,8 @@ struct TrainCommand: ParsableCommand {
             valueName: "steps"))
     var healthEvery: Int?
 
+    @OptionGroup var snapshots: SnapshotOptions
+
     func validate() throws {
         if runDirectory != nil && (checkpoint != nil || metrics != nil) {
             throw ValidationError("--run-dir keeps its own checkpoints and metrics; leave out --checkpoint and --metrics")
@@ -75,6 +77,8 @@ struct TrainCommand: ParsableCommand {
         printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
         if let writer { printError("run directory: \(writer.path)") }
         if let healthEvery { trainer.health.settings.every = healthEvery }
+        snapshots.apply(to: trainer)
+        if let problem = trainer.weightHistoryProblem { printError("convscope: warning: \(problem)") }
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")
             return

@@ -88,6 +88,16 @@ func runTraining(
                 format: "health: %d records (every %d steps), %.1f%% of training time; %d alarms raised", health.records.count, health.every,
                 health.overhead * 100, health.alarmsRaised))
     }
+    let snapshots = trainer.weightHistory
+    if !snapshots.isEmpty {
+        // What the time scrubber costs: copying the weights, against the training time (the file is written with each save).
+        let where_ = runDirectory == nil ? " beside the checkpoint" : " (not kept in a run directory)"
+        printError(
+            String(
+                format: "snapshots: %d kept (%@ of %@)%@, copying %.3f s = %.3f%% of training time", snapshots.count,
+                MemoryText.bytes(Double(snapshots.byteCount)), MemoryText.bytes(Double(snapshots.cadence.budgetBytes)), where_,
+                trainer.snapshotSeconds, trainer.snapshotSeconds / max(trainer.trainingSeconds, 1e-9) * 100))
+    }
     let last = trainer.history.epochs.last!
     writeOut(
         String(

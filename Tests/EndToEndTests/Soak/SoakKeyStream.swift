@@ -149,6 +149,8 @@ enum SoakKeys {
         ("L", ["L"]),
         // Without --compare, D only says how to start the A/B view (not an error).
         ("D", ["D"]),
+        // The time scrubber: moves the views' time, never training.
+        ("[ ] \\ t", ["[", "]", "\\", "t"]),
         ("s", ["s"]),
         ("Ctrl-L", ["C-l"]),
         ("?", ["?", "Escape"]),

@@ -1,0 +1,134 @@
+import Foundation
+
+/// The weight history beside a checkpoint: `<checkpoint>.history.safetensors`, written atomically.
+///
+/// Each snapshot's tensors are stored under PyTorch's names with the prefix `step_<N>.` (so
+/// `safetensors.torch.load_file` and a filter on the prefix give a `state_dict` of that moment), its test
+/// predictions as `step_<N>.predictions` (u8); the header metadata holds the format, the model spec, the
+/// cadence and, per snapshot, the step, the epoch and the evaluation's loss, accuracy and confusion matrix.
+///
+/// The file is a view of the run, not the run: one that is missing, damaged or written for another model is
+/// reported in one line by the caller and otherwise ignored (`RunCheckpoint.resume`).
+public enum WeightHistoryFile {
+    public static let formatKey = "format", formatValue = "convscope-history"
+    public static let versionKey = "version", version = "1"
+    public static let specKey = "spec", cadenceKey = "cadence", snapshotsKey = "snapshots"
+
+    /// Where the history of the checkpoint at `checkpoint` lives.
+    public static func path(besideCheckpoint checkpoint: String) -> String { checkpoint + ".history.safetensors" }
+
+    /// The file image of `history`, whose snapshots are states of `network`'s spec.
+    public static func safeTensors(_ history: WeightHistory, network: Network) -> SafeTensors {
+        let scratch = network.copy()
+        var tensors: [SafeTensors.Entry] = []
+        var records: [[String: Any]] = []
+        for snapshot in history.snapshots where snapshot.fits(scratch) {
+            snapshot.restore(into: scratch)
+            let prefix = "step_\(snapshot.step)."
+            for var entry in StateDict.entries(from: scratch.stateTensors) {
+                entry.name = prefix + entry.name
+                tensors.append(entry)
+            }
+            var record: [String: Any] = ["step": snapshot.step, "epoch": snapshot.epoch]
+            if let evaluation = snapshot.evaluation {
+                record["loss"] = Double(evaluation.loss)
+                record["accuracy"] = Double(evaluation.accuracy)
+                record["confusion"] = evaluation.confusion
+                tensors.append(SafeTensors.Entry(name: prefix + "predictions", shape: [evaluation.predictions.count], uint8s: evaluation.predictions))
+            }
+            records.append(record)
+        }
+        let cadence = (try? JSONEncoder().encode(history.cadence)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let metadata = [
+            formatKey: formatValue, versionKey: version, specKey: network.spec.text, cadenceKey: cadence,
+            snapshotsKey: (try? FiniteJSON.string(records)) ?? "[]",
+        ]
+        return SafeTensors(tensors: tensors, metadata: metadata)
+    }
+
+    /// Writes `history` beside the checkpoint at `checkpoint` (atomically); an empty history removes a stale file.
+    public static func save(_ history: WeightHistory, network: Network, besideCheckpoint checkpoint: String) throws {
+        let target = path(besideCheckpoint: checkpoint)
+        guard !history.isEmpty else {
+            if FileManager.default.fileExists(atPath: target) { try? FileManager.default.removeItem(atPath: target) }
+            return
+        }
+        try safeTensors(history, network: network).write(to: target)
+    }
+
+    /// Reads the history at `path` for a run of `network`'s spec, with `cadence` (the current run's, whose budget
+    /// then applies) or, when nil, the file's own. Throws `WeightHistoryFileError` naming the file and the problem.
+    public static func load(_ path: String, network: Network, cadence: SnapshotCadence? = nil) throws -> WeightHistory {
+        let file: SafeTensors
+        do {
+            file = try SafeTensors(contentsOf: path)
+        } catch {
+            throw WeightHistoryFileError(path: path, problem: "does not read: \(error)")
+        }
+        return try read(file, path: path, network: network, cadence: cadence)
+    }
+
+    /// `load` of a file already read.
+    public static func read(_ file: SafeTensors, path: String, network: Network, cadence: SnapshotCadence? = nil) throws -> WeightHistory {
+        func fail(_ problem: String) -> WeightHistoryFileError { WeightHistoryFileError(path: path, problem: problem) }
+        guard file.metadata[formatKey] == formatValue else { throw fail("is not a convscope weight history (no format '\(formatValue)')") }
+        guard file.metadata[versionKey] == version else {
+            throw fail("has format version \(file.metadata[versionKey] ?? "none"), expected \(version)")
+        }
+        guard let spec = file.metadata[specKey], spec == network.spec.text else {
+            throw fail("is for model '\(file.metadata[specKey] ?? "?")', not this run's '\(network.spec.text)'")
+        }
+        guard let text = file.metadata[snapshotsKey], let records = RunCheckpoint.parse(text) as? [[String: Any]] else {
+            throw fail("has no readable snapshot list")
+        }
+        let fileCadence = file.metadata[cadenceKey].flatMap { try? JSONDecoder().decode(SnapshotCadence.self, from: Data($0.utf8)) }
+        // Loaded unthinned, then held to the cadence's budget.
+        var history = WeightHistory(cadence: SnapshotCadence(budgetBytes: .max))
+        var byName: [String: SafeTensors.Entry] = [:]
+        for entry in file.tensors { byName[entry.name] = entry }
+        let scratch = network.copy()
+        let names = scratch.stateTensors.map(\.name)
+        var snapshots: [WeightSnapshot] = []
+        for record in records {
+            guard let step = (record["step"] as? NSNumber)?.intValue, step >= 0,
+                let epoch = (record["epoch"] as? NSNumber)?.intValue, epoch >= 0
+            else { throw fail("has a snapshot without a whole step and epoch") }
+            let prefix = "step_\(step)."
+            var tensors: [SafeTensors.Entry] = []
+            for name in names {
+                guard var entry = byName[prefix + name] else { throw fail("lacks tensor '\(prefix + name)'") }
+                entry.name = name
+                tensors.append(entry)
+            }
+            let state = SafeTensors(tensors: tensors)
+            do {
+                try StateDict.load(state, into: scratch.stateTensors, source: path)
+                try StateDict.requireFinite(state, for: scratch.stateTensors, source: path)
+            } catch {
+                throw fail("snapshot at step \(step): \(error)")
+            }
+            var evaluation: Evaluation?
+            if let confusion = record["confusion"] {
+                let classes = network.classCount
+                let matrix = (confusion as? [Any] ?? []).map { row in (row as? [Any] ?? []).map { ($0 as? NSNumber)?.intValue ?? -1 } }
+                guard matrix.count == classes, matrix.allSatisfy({ $0.count == classes && $0.allSatisfy { $0 >= 0 } }),
+                    let predictions = byName[prefix + "predictions"]?.uint8s, predictions.allSatisfy({ Int($0) < classes })
+                else { throw fail("snapshot at step \(step) has an evaluation that is not \(classes) classes") }
+                evaluation = Evaluation(
+                    loss: Float(FiniteJSON.number(record["loss"]) ?? .nan), accuracy: Float(FiniteJSON.number(record["accuracy"]) ?? 0),
+                    confusion: matrix, predictions: predictions)
+            }
+            snapshots.append(WeightSnapshot(capturing: scratch, step: step, epoch: epoch, evaluation: evaluation))
+        }
+        for snapshot in snapshots { history.add(snapshot) }
+        history.cadence = cadence ?? fileCadence ?? SnapshotCadence()
+        return history
+    }
+}
+
+/// A weight history file that cannot serve this run.
+public struct WeightHistoryFileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let problem: String
+    public var description: String { "weight history '\(path)' \(problem)" }
+}

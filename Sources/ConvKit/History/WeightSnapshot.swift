@@ -1,0 +1,83 @@
+/// The model at one moment of training: every state tensor (weights and batch-norm statistics, in the
+/// network's own layout), where the run stood, and the test evaluation of that moment when there was one
+/// (an epoch's end).
+///
+/// A value: copies share their storage, so the history can be published with every `TrainingSnapshot`.
+public struct WeightSnapshot: Sendable, Equatable {
+    /// Optimiser steps completed (0: the initialisation).
+    public let step: Int
+    /// Epochs completed at that step.
+    public let epoch: Int
+    /// The float state tensors, concatenated in `Network.stateTensors` order (internal layout).
+    public let floats: [Float]
+    /// The integer state tensors (batch norm's `num_batches_tracked`), in the same order.
+    public let counters: [Int64]
+    /// The test-set evaluation of these weights (loss, accuracy, confusion, predictions), when the run made one.
+    public var evaluation: Evaluation?
+
+    public init(step: Int, epoch: Int, floats: [Float], counters: [Int64], evaluation: Evaluation? = nil) {
+        self.step = step
+        self.epoch = epoch
+        self.floats = floats
+        self.counters = counters
+        self.evaluation = evaluation
+    }
+
+    /// Copies `network`'s state (one pass over the weights).
+    public init(capturing network: Network, step: Int, epoch: Int, evaluation: Evaluation? = nil) {
+        let tensors = network.stateTensors
+        var total = 0
+        var counters: [Int64] = []
+        for tensor in tensors {
+            switch tensor.content {
+            case .float(_, let layout): total += layout.count
+            case .int64(let counter): counters.append(counter.value)
+            }
+        }
+        let floats = [Float](unsafeUninitializedCapacity: total) { storage, count in
+            var offset = 0
+            for tensor in tensors {
+                guard case let .float(buffer, layout) = tensor.content else { continue }
+                (storage.baseAddress! + offset).update(from: buffer.base, count: layout.count)
+                offset += layout.count
+            }
+            count = total
+        }
+        self.init(step: step, epoch: epoch, floats: floats, counters: counters, evaluation: evaluation)
+    }
+
+    /// Whether `network`'s state has this snapshot's sizes (a network of the same spec).
+    public func fits(_ network: Network) -> Bool {
+        var floatCount = 0, counterCount = 0
+        for tensor in network.stateTensors {
+            switch tensor.content {
+            case .float(_, let layout): floatCount += layout.count
+            case .int64: counterCount += 1
+            }
+        }
+        return floatCount == floats.count && counterCount == counters.count
+    }
+
+    /// Writes the snapshot's state into `network` (which must `fit`).
+    public func restore(into network: Network) {
+        precondition(fits(network), "a snapshot restores only into a network of its own spec")
+        var offset = 0, counterIndex = 0
+        floats.withUnsafeBufferPointer { source in
+            for tensor in network.stateTensors {
+                switch tensor.content {
+                case let .float(buffer, layout):
+                    buffer.base.update(from: source.baseAddress! + offset, count: layout.count)
+                    offset += layout.count
+                case .int64(let counter):
+                    counter.value = counters[counterIndex]
+                    counterIndex += 1
+                }
+            }
+        }
+    }
+
+    /// Bytes the snapshot holds in memory.
+    public var byteCount: Int {
+        floats.count * 4 + counters.count * 8 + (evaluation.map { $0.predictions.count + $0.confusion.count * $0.confusion.count * 8 } ?? 0)
+    }
+}

@@ -1,0 +1,157 @@
+import ConvKit
+import ConvScopeUI
+import Foundation
+import XCTest
+
+/// The time scrubber in the app: the keys move one cursor through the run's snapshots, the header says where it
+/// stands and what the history costs, the views read the weights of that time, and diff mode shows changes.
+final class TimeScrubberTests: XCTestCase {
+    private var fixture: AppFixture!
+    private let layout = ScreenLayout(width: 80, height: 24)
+
+    override func setUpWithError() throws {
+        fixture = try AppFixture()
+        fixture.train(steps: 6)  // snapshots at steps 0 and 4 (the first epoch's end, evaluated); live at 6
+    }
+
+    override func tearDown() {
+        fixture = nil
+    }
+
+    private func press(_ keys: String, _ model: inout AppModel) {
+        for key in keys { _ = model.handle(.character(key), layout: layout) }
+    }
+
+    func testKeysStepBackAndForwardThroughTheSnapshotsAndBackToLive() throws {
+        var model = fixture.makeModel()
+        XCTAssertEqual(model.time.history.snapshots.map(\.step), [0, 4])
+        XCTAssertTrue(model.time.isLive)
+        press("[", &model)
+        XCTAssertEqual(model.time.cursor, 4, "from live, the newest snapshot older than the live weights")
+        XCTAssertEqual(model.status?.text.hasPrefix("time: epoch 1 step 4 (snapshot 2 of 2)"), true, model.status?.text ?? "")
+        press("[", &model)
+        XCTAssertEqual(model.time.cursor, 0)
+        press("[", &model)
+        XCTAssertEqual(model.time.cursor, 0)
+        XCTAssertEqual(model.status?.text, "epoch 0 step 0 is the oldest snapshot kept")
+        press("]", &model)
+        XCTAssertEqual(model.time.cursor, 4)
+        press("]", &model)
+        XCTAssertNil(model.time.cursor, "past the newest: live")
+        press("]", &model)
+        XCTAssertEqual(model.status?.text.hasPrefix("already live"), true)
+        press("[[\\", &model)
+        XCTAssertNil(model.time.cursor, "\\ goes straight back to live")
+        XCTAssertEqual(model.selectedTab, .curves, "no time key touches anything else")
+        XCTAssertEqual(model.runState, .paused)
+    }
+
+    func testWithoutSnapshotsTheKeysSaySoAndTrainingKeysAreUntouched() throws {
+        var model = AppModel(layers: fixture.layers, classNames: fixture.dataset.classNames, testLabels: fixture.dataset.test.labels)
+        XCTAssertEqual(model.handle(.character("["), layout: layout), [])
+        XCTAssertEqual(model.status?.text.hasPrefix("no weight snapshots yet"), true)
+        XCTAssertEqual(model.handle(.character("t"), layout: layout), [])
+        XCTAssertNil(model.time.mark)
+    }
+
+    func testTheHeaderShowsTheTimeAndTheHistorysMemoryAt80x24() throws {
+        var model = fixture.makeModel()
+        let live = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, width: 160, height: 40)
+        XCTAssertTrue(live.line(1).contains("time: live · history 2,"), live.line(1))
+        press("[", &model)
+        let past = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, width: 80, height: 24)
+        let header = past.line(1)
+        XCTAssertTrue(header.contains("◂ time: epoch 1 step 4 (2/2) · "), header)
+        XCTAssertTrue(header.contains("live ▸"), header)
+        XCTAssertTrue(past[2, 1].attributes.contains(.reverse), "the time shown stands out, with or without colours")
+        XCTAssertLessThanOrEqual(header.trimmingCharacters(in: .whitespaces).count, 80)
+    }
+
+    func testTheViewsReadTheWeightsOfTheTimeShown() throws {
+        var model = fixture.makeModel()
+        let source = TimeCursorSource(live: fixture.session)
+        let worker = InsightWorker(session: source, images: fixture.dataset.test)
+        model.layerSelection.select(0)  // conv1: filters
+        let now = worker.computeNow(model.insightRequest)
+        XCTAssertEqual(now.weightsVersion, 6)
+        press("[[", &model)
+        source.show(model.time.shown)
+        let then = worker.computeNow(model.insightRequest)
+        XCTAssertEqual(then.weightsVersion, 0)
+        let filtersNow = try XCTUnwrap(now.filters), filtersThen = try XCTUnwrap(then.filters)
+        XCTAssertNotEqual(filtersNow.weights, filtersThen.weights, "step 0's filters are the initialisation")
+        XCTAssertEqual(
+            filtersThen.weights, try XCTUnwrap(AppFixtureCheckpoint.filters(of: model.time.shown!, like: fixture)),
+            "exactly the snapshot's weights")
+
+        // Diff mode: filters and the heatmap as the change since the mark.
+        let change = now.change(since: then)
+        XCTAssertEqual(change.filters!.weights, zip(filtersNow.weights, filtersThen.weights).map { $0 - $1 })
+        if let mapNow = now.activationMap, let mapThen = then.activationMap {
+            XCTAssertEqual(change.activationMap!.values, zip(mapNow.values, mapThen.values).map { $0 - $1 })
+        }
+        XCTAssertEqual(change.predicted, now.predicted, "the prediction stays the time shown's")
+    }
+
+    func testConfusionAtAPastTimeAndPerClassAccuracyDeltaInDiffMode() throws {
+        // The second epoch's end, where the run finishes: snapshots 0, 4, 8, each epoch evaluated.
+        fixture.session.step(2)
+        fixture.waitFor { self.fixture.session.snapshot.state == .finished }
+        var model = fixture.makeModel()
+        press("5", &model)
+        let snapshots = model.time.history.snapshots
+        XCTAssertEqual(snapshots.map(\.step), [0, 4, 8])
+        press("[", &model)  // live is step 8: back goes to 4
+        XCTAssertEqual(model.time.cursor, 4)
+        XCTAssertEqual(model.shownEvaluation, snapshots[1].evaluation, "the matrix of that time, as stored")
+        let grid = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, width: 80, height: 24)
+        let accuracy = String(format: "test accuracy %.2f%%", snapshots[1].evaluation!.accuracy * 100)
+        XCTAssertNotNil(grid.lines.first { $0.contains("epoch 1: " + accuracy) }, grid.lines.joined(separator: "\n"))
+
+        press("t]", &model)  // mark step 4, show step 8
+        XCTAssertEqual(model.time.mark, 4)
+        XCTAssertEqual(model.time.cursor, 8)
+        let diff = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, width: 80, height: 24)
+        let text = diff.lines.joined(separator: "\n")
+        XCTAssertTrue(text.contains("since step 4)"), text)
+        XCTAssertTrue(text.contains("Δacc"), text)
+        let before = snapshots[1].evaluation!.perClassAccuracy, after = snapshots[2].evaluation!.perClassAccuracy
+        let firstClassRow = try XCTUnwrap(diff.lines.firstIndex { $0.contains("true\\") }) + 1
+        XCTAssertTrue(diff.line(firstClassRow).contains(String(format: "%+3.0f%%", (after[0] - before[0]) * 100)), diff.line(firstClassRow))
+        press("t", &model)
+        XCTAssertNil(model.time.mark)
+        XCTAssertEqual(model.status?.text.hasPrefix("mark at epoch 1 step 4 cleared"), true)
+    }
+
+    func testAnEarlySnapshotWithoutEvaluationSaysItIsBeingEvaluated() throws {
+        var model = fixture.makeModel()
+        press("5[[", &model)
+        XCTAssertEqual(model.time.cursor, 0)
+        XCTAssertNil(model.shownEvaluation)
+        let grid = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, width: 80, height: 24)
+        XCTAssertNotNil(grid.lines.first { $0.contains("Evaluating the weights of epoch 0 step 0") })
+        model.time.evaluations[0] = try XCTUnwrap(fixture.session.snapshot.lastEvaluation)
+        XCTAssertNotNil(model.shownEvaluation)
+    }
+
+    func testACursorOnAThinnedSnapshotMovesToTheNearestKept() throws {
+        var model = fixture.makeModel()
+        press("[[", &model)
+        XCTAssertEqual(model.time.cursor, 0)
+        var history = model.time.history
+        history.cadence.budgetBytes = history.snapshots[1].byteCount  // room for one: the newest stays
+        var snapshot = fixture.session.snapshot
+        snapshot.weightHistory = history
+        _ = model.observe(snapshot)
+        XCTAssertEqual(model.time.cursor, 4)
+    }
+}
+
+/// The conv1 filters a snapshot holds, read through a fresh network (PyTorch order, as `FilterBank` has them).
+enum AppFixtureCheckpoint {
+    static func filters(of snapshot: WeightSnapshot, like fixture: AppFixture) -> [Float]? {
+        let network = fixture.session.copyNetwork().network
+        snapshot.restore(into: network)
+        return (network.layers.first as? Conv2d).map { FilterBank($0).weights }
+    }
+}
