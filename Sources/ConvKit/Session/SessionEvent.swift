@@ -18,4 +18,7 @@ public enum SessionEvent: Sendable, Equatable {
     /// A watched run's poll skipped things (checkpoints that do not load or fit, bad metrics lines): each
     /// problem a sentence naming the file and what was wrong.
     case skipped(problems: [String])
+    /// The weight history beside the checkpoint could not serve this run (`problem`: the error, one line);
+    /// the run goes on with an empty history.
+    case weightHistorySetAside(problem: String)
 }

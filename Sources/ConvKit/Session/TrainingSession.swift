@@ -56,7 +56,7 @@ public final class TrainingSession: Sendable {
             state = trainer.isFinished ? .finished : (paused ? .paused : .running)
             self.checkpointPath = checkpointPath
             savedStep = trainer.globalStep
-            if let problem = trainer.weightHistoryProblem { say(problem, error: true) }
+            if let problem = trainer.weightHistoryProblem { announce(.weightHistorySetAside(problem: problem)) }
         }
     }
 

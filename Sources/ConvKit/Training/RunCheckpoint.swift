@@ -45,7 +45,7 @@ public enum RunCheckpoint {
 
     /// Loads the weight history beside the checkpoint at `path` into `trainer` (keeping the trainer's cadence and
     /// budget, and only the snapshots up to its step); a history that does not serve the run is set aside in
-    /// `trainer.weightHistoryProblem`, one line, never thrown: it is a view of the run, not the run.
+    /// `trainer.weightHistoryProblem` (the error, one line), never thrown: it is a view of the run, not the run.
     public static func loadWeightHistory(besideCheckpoint path: String, into trainer: Trainer) {
         let file = WeightHistoryFile.path(besideCheckpoint: path)
         guard FileManager.default.fileExists(atPath: file) else { return }
@@ -54,7 +54,7 @@ public enum RunCheckpoint {
             history.dropSnapshots(after: trainer.globalStep)
             trainer.weightHistory = history
         } catch {
-            trainer.weightHistoryProblem = "\(error); the time scrubber starts without it"
+            trainer.weightHistoryProblem = "\(error)"
         }
     }
 

@@ -16,13 +16,14 @@ public enum SessionEventText {
         case .skipped(let problems):
             guard let first = problems.first else { return "nothing skipped" }
             return first + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
+        case .weightHistorySetAside(let problem): return "\(problem); the time scrubber starts without it"
         }
     }
 
     /// Whether `event` is bad news (shown in the error colour).
     public static func isError(_ event: SessionEvent) -> Bool {
         switch event {
-        case .saveFailed, .diverged, .skipped: return true
+        case .saveFailed, .diverged, .skipped, .weightHistorySetAside: return true
         case .learningRateScaled, .saved, .finished, .checkpointLoaded: return false
         }
     }

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// The app's global time cursor: which of the run's weight snapshots the views show (none: the live weights),

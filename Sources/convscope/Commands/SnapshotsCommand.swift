@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 
