@@ -132,6 +132,7 @@ public final class TerminalApp {
         let worker = InsightWorker(session: session, images: test)
         let explainer = ExplanationWorker(session: session, images: test)
         let sanity = SanityWorker(session: session, images: test)
+        let synthesiser = VisualizationWorker(session: session)
         let lab = CompressionLab(session: session, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
@@ -176,6 +177,10 @@ public final class TerminalApp {
                 sanity.update(nil)
             }
             let curve = sanity.latest
+            // Like the board, the grid of synthesised inputs is computed only while it is on screen.
+            let showsSynthesised = hasWeights && model.featurePage == .synthesised && layout.shows(.features, selectedTab: model.selectedTab)
+            synthesiser.update(showsSynthesised ? model.visualizationRequest : nil)
+            let visualization = synthesiser.latest
             if let view = model.compare, view.isShown, view.page == .flips, let image = view.flipImage {
                 comparer?.explain(ComparisonWorker.Request(imageIndex: image, layer: model.selectedLayer.name))
             }
@@ -202,6 +207,7 @@ public final class TerminalApp {
                     worker.finish()
                     explainer.finish()
                     sanity.finish()
+                    synthesiser.finish()
                     comparer?.finish()
                     lab.finish()
                     rateSearch.finish()
@@ -228,6 +234,19 @@ public final class TerminalApp {
                         }
                     }
                     model.status = StatusMessage(board.isComplete ? "exporting the explanation board…" : "exporting the maps computed so far…")
+                case .export(.visualization):
+                    guard let visualization, visualization.request == model.visualizationRequest, visualization.finished > 0 else {
+                        model.status = StatusMessage("nothing to export yet: no channel is synthesised yet")
+                        break
+                    }
+                    exports.run {
+                        do {
+                            return StatusMessage("exported \(try exporter.exportVisualization(visualization))")
+                        } catch {
+                            return StatusMessage("export failed: \(error)", isError: true)
+                        }
+                    }
+                    model.status = StatusMessage(visualization.isComplete ? "exporting the synthesised inputs…" : "exporting the channels done so far…")
                 case .export(let kind):
                     // The insight on screen when it is for the current selection, else one computed on the export queue.
                     let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
@@ -258,12 +277,14 @@ public final class TerminalApp {
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
                 searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
-                comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")")
+                comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")",
+                visualization: visualization.map { "\($0.request.layer) \($0.finished) \(Int(($0.progress ?? 2) * 100)) \($0.error ?? "")" } ?? "")
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
                 model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve,
-                comparison: comparison, comparedExplanation: comparedExplanation, width: size.width, height: size.height)
+                comparison: comparison, comparedExplanation: comparedExplanation, visualization: visualization, width: size.width,
+                height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
         }
@@ -277,6 +298,8 @@ public final class TerminalApp {
             switch kind {
             case .explanations:
                 throw ExportError.nothingToExport("the explanation board is exported from its own view")
+            case .visualization:
+                throw ExportError.nothingToExport("the synthesised inputs are exported from their own page")
             case .heatmap:
                 let path = try exporter.exportHeatmap(insight, classNames: classNames, step: insight.weightsVersion)
                 return StatusMessage("exported \(path)")
@@ -400,12 +423,15 @@ private struct FrameToken: Equatable {
     let sanityProgress: Double?
     /// The A/B view's state: whether its comparison has finished, and which explanation pair it has.
     let comparison: String
+    /// The synthesised grid's layer, channels done, percent and error.
+    let visualization: String
 
     init(
         _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
-        board: ExplanationBoard?, sanity: SanityCurve?, comparison: String
+        board: ExplanationBoard?, sanity: SanityCurve?, comparison: String, visualization: String
     ) {
         self.comparison = comparison
+        self.visualization = visualization
         self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state
