@@ -22,6 +22,7 @@ struct ConvScope: ParsableCommand {
             TUICommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, SummaryCommand.self,
             GradCAMCommand.self, FaithfulnessCommand.self, SanityCommand.self, ExportCommand.self, PruneCommand.self, QuantizeCommand.self,
             DistillCommand.self, DiffCommand.self, BenchCommand.self, DownloadCommand.self, WatchCommand.self, HealthCommand.self, LRFindCommand.self, SnapshotsCommand.self,
+            VisualizeCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )

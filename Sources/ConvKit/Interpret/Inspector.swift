@@ -158,6 +158,7 @@ public enum InterpretError: Error, CustomStringConvertible, Equatable {
     case camNeedsGlobalPooling
     case camLayer(String, required: String)
     case classOutOfRange(Int, classes: Int)
+    case channelOutOfRange(Int, layer: String, channels: Int)
     case noImage
     case unknownMethod(String)
     case invalidOption(String)
@@ -178,6 +179,8 @@ public enum InterpretError: Error, CustomStringConvertible, Equatable {
             return "CAM is defined at the layer that feeds gap ('\(required)'), not at '\(name)'; use --method gradcam for other layers"
         case let .classOutOfRange(index, classes):
             return "class \(index) is out of range: the model has \(classes) classes (0-\(classes - 1))"
+        case let .channelOutOfRange(index, layer, channels):
+            return "channel \(index) is out of range: layer '\(layer)' has \(channels) channels (0-\(channels - 1))"
         case .noImage:
             return "no image has been run through the inspector yet"
         case .unknownMethod(let name):

@@ -37,4 +37,6 @@ public enum ExportKind: Sendable, Equatable {
     case grid
     /// The explanation board: the image and every map shown, each captioned with its deletion and insertion scores.
     case explanations
+    /// The features view's grid of synthesised inputs (feature visualisation by optimisation).
+    case visualization
 }

@@ -42,6 +42,8 @@ public struct AppModel: Sendable {
     /// The group's method the sanity curve follows (`m` in the explain view).
     public var explainMethodIndex = 0
     public var scaleScope: ColorScaleScope = .map
+    /// What the features view shows (`o`): the feature maps, or the inputs synthesised for each channel.
+    public var featurePage: FeaturePage = .maps
     public var logScale = false
     /// What the health view's heat strips show (`h`) and which distribution it draws (`H`).
     public var healthMetric: HealthMetric = .gradientNorm
@@ -93,6 +95,16 @@ public struct AppModel: Sendable {
         request.time = time.cursor
         return request
     }
+
+    /// What the visualisation worker should compute for the current selection: the selected layer's
+    /// channels, up to 64 (`visualizationOptions`).
+    public var visualizationRequest: VisualizationRequest {
+        VisualizationRequest(layer: selectedLayer.name, options: AppModel.visualizationOptions, limit: 64)
+    }
+
+    /// The app's ascent: the engine's defaults with fewer steps, so that a grid fills in while you watch
+    /// (docs/interpretation.md gives the times; the CLI's `--steps` goes further).
+    public static let visualizationOptions = FeatureVisualizationOptions(steps: 128, batchLimit: 16)
 
     /// The explain view's method for the sanity curve.
     public var explainMethod: ExplanationMethod {
@@ -201,7 +213,15 @@ public struct AppModel: Sendable {
         case .character("h"): healthMetric = healthMetric.next
         case .character("H"): healthQuantity = healthQuantity.next
         case .character("e"): return [.export(layout.shows(.explain, selectedTab: selectedTab) ? .explanations : .heatmap)]
-        case .character("E"): return [.export(.grid)]
+        case .character("E"):
+            let synthesised = featurePage == .synthesised && layout.shows(.features, selectedTab: selectedTab)
+            return [.export(synthesised ? .visualization : .grid)]
+        case .character("o"):
+            guard layout.shows(.features, selectedTab: selectedTab) else {
+                status = StatusMessage("o works in the features view: press 3 first")
+                return []
+            }
+            featurePage = featurePage == .maps ? .synthesised : .maps
         case .character(let key) where AppModel.compressionKeys.contains(key):
             guard layout.shows(.compression, selectedTab: selectedTab) else {
                 status = StatusMessage("\(key) works in the compression view: press 6 first")
@@ -319,6 +339,14 @@ public struct AppModel: Sendable {
         imageIndex = next
         status = StatusMessage("misclassified image \(next) (\(wrong.count) in the test set)")
     }
+}
+
+/// The features view's two pages.
+public enum FeaturePage: Sendable, Equatable {
+    /// The selected layer's feature maps and filters for the selected test image.
+    case maps
+    /// For each channel of the selected layer, the input synthesised to maximise it.
+    case synthesised
 }
 
 extension CaseIterable where Self: Equatable, AllCases.Index == Int {

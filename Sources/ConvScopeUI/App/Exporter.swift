@@ -63,6 +63,20 @@ public struct Exporter: Sendable {
         return try write(picture, name: name)
     }
 
+    /// Writes the grid of synthesised inputs (the channels finished so far, each labelled with its number) as
+    /// `visualize-<layer>-seed<seed>-step<step>.png`; returns the path.
+    public func exportVisualization(_ grid: VisualizationGrid) throws -> String {
+        let done = grid.tiles.enumerated().compactMap { index, tile in tile.map { (index, $0) } }
+        guard !done.isEmpty else { throw ExportError.nothingToExport("nothing to export yet: no channel is synthesised yet") }
+        let options = grid.request.options
+        let picture = Visualizer.grid(
+            done.map(\.1), labels: done.map { String($0.0) },
+            title: "\(grid.request.layer) - inputs maximising each channel, step \(grid.weightsVersion), seed \(options.seed), \(options.steps) steps",
+            tile: 64)
+        let name = "visualize-\(Exporter.slug(grid.request.layer))-seed\(options.seed)-step\(grid.weightsVersion).png"
+        return try write(picture, name: name)
+    }
+
     /// Writes the checkpoint of a compressed model measured at weights version `step` as
     /// `compressed-<method>-step<step>.safetensors`; returns the path.
     public func exportCheckpoint(_ checkpoint: SafeTensors, method: CompressionMethod, step: Int) throws -> String {

@@ -137,6 +137,7 @@ public final class TerminalApp {
         let markWorker = InsightWorker(session: marked, images: test)
         let explainer = ExplanationWorker(session: shown, images: test)
         let sanity = SanityWorker(session: shown, images: test)
+        let synthesiser = VisualizationWorker(session: shown)
         let lab = CompressionLab(session: shown, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
@@ -195,6 +196,10 @@ public final class TerminalApp {
                 sanity.update(nil)
             }
             let curve = sanity.latest
+            // Like the board, the grid of synthesised inputs is computed only while it is on screen.
+            let showsSynthesised = hasWeights && model.featurePage == .synthesised && layout.shows(.features, selectedTab: model.selectedTab)
+            synthesiser.update(showsSynthesised ? model.visualizationRequest : nil)
+            let visualization = synthesiser.latest
             if let view = model.compare, view.isShown, view.page == .flips, let image = view.flipImage {
                 comparer?.explain(ComparisonWorker.Request(imageIndex: image, layer: model.selectedLayer.name))
             }
@@ -222,6 +227,7 @@ public final class TerminalApp {
                     markWorker.finish()
                     explainer.finish()
                     sanity.finish()
+                    synthesiser.finish()
                     comparer?.finish()
                     lab.finish()
                     rateSearch.finish()
@@ -248,6 +254,19 @@ public final class TerminalApp {
                         }
                     }
                     model.status = StatusMessage(board.isComplete ? "exporting the explanation board…" : "exporting the maps computed so far…")
+                case .export(.visualization):
+                    guard let visualization, visualization.request == model.visualizationRequest, visualization.finished > 0 else {
+                        model.status = StatusMessage("nothing to export yet: no channel is synthesised yet")
+                        break
+                    }
+                    exports.run {
+                        do {
+                            return StatusMessage("exported \(try exporter.exportVisualization(visualization))")
+                        } catch {
+                            return StatusMessage("export failed: \(error)", isError: true)
+                        }
+                    }
+                    model.status = StatusMessage(visualization.isComplete ? "exporting the synthesised inputs…" : "exporting the channels done so far…")
                 case .export(let kind):
                     // The insight on screen when it is for the current selection, else one computed on the export queue.
                     let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
@@ -279,12 +298,14 @@ public final class TerminalApp {
                 snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
                 searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
                 time: "\(model.time.cursor ?? -1) \(model.time.mark ?? -1) \(model.time.history.count) \(model.time.evaluations.count) \(markWorker.latest?.weightsVersion ?? -1)",
-                comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")")
+                comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")",
+                visualization: visualization.map { "\($0.request.layer) \($0.finished) \(Int(($0.progress ?? 2) * 100)) \($0.error ?? "")" } ?? "")
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
                 model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve,
-                comparison: comparison, comparedExplanation: comparedExplanation, width: size.width, height: size.height)
+                comparison: comparison, comparedExplanation: comparedExplanation, visualization: visualization, width: size.width,
+                height: size.height)
             screen.draw(grid)
             (lastDrawn, lastFrame) = (now, frame)
         }
@@ -298,6 +319,8 @@ public final class TerminalApp {
             switch kind {
             case .explanations:
                 throw ExportError.nothingToExport("the explanation board is exported from its own view")
+            case .visualization:
+                throw ExportError.nothingToExport("the synthesised inputs are exported from their own page")
             case .heatmap:
                 let path = try exporter.exportHeatmap(insight, classNames: classNames, step: insight.weightsVersion)
                 return StatusMessage("exported \(path)")
@@ -423,13 +446,16 @@ private struct FrameToken: Equatable {
     let comparison: String
     /// The time scrubber's cursor, mark, snapshots kept and evaluations finished.
     let time: String
+    /// The synthesised grid's layer, channels done, percent and error.
+    let visualization: String
 
     init(
         _ snapshot: TrainingSnapshot, _ insight: Insight?, compressionSerial: Int, exportsFinished: Int, searchSerial: Int,
-        board: ExplanationBoard?, sanity: SanityCurve?, time: String, comparison: String
+        board: ExplanationBoard?, sanity: SanityCurve?, time: String, comparison: String, visualization: String
     ) {
         self.time = time
         self.comparison = comparison
+        self.visualization = visualization
         self.searchSerial = searchSerial
         step = snapshot.globalStep
         state = snapshot.state

@@ -18,7 +18,7 @@ public enum AppScreen {
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
         explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil,
         comparison: ComparisonWorker.Progress? = nil, comparedExplanation: ExplanationPair? = nil,
-        width: Int, height: Int, theme: Theme = .standard
+        visualization: VisualizationGrid? = nil, width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         let layout = ScreenLayout(width: width, height: height)
@@ -42,6 +42,8 @@ public enum AppScreen {
                 CurvesPanel.draw(snapshot, logScale: model.logScale, into: &grid, in: content, theme: theme)
             case .layers:
                 LayersPanel.draw(layers: model.layers, selection: &model.layerSelection, into: &grid, in: content, theme: theme)
+            case .features where model.featurePage == .synthesised:
+                VisualizationPanel.draw(visualization, layer: model.selectedLayer.name, into: &grid, in: content, theme: theme)
             case .features:
                 FeaturesPanel.draw(insight, layers: model.layers, scope: model.scaleScope, into: &grid, in: content, theme: theme)
             case .gradCAM:
@@ -104,7 +106,9 @@ public enum AppScreen {
         switch panel {
         case .curves: return "Curves"
         case .layers: return "Layers (j/k)"
-        case .features: return "Features: \(model.selectedLayer.name)" + (model.time.mark.map { " · Δ since step \($0)" } ?? "")
+        case .features:
+            let mark = model.time.mark.map { " · Δ since step \($0)" } ?? ""
+            return model.featurePage == .maps ? "Features: \(model.selectedLayer.name)" + mark : "Synthesised inputs: \(model.selectedLayer.name)"
         case .gradCAM:
             let layer = insight?.mapLayer.map { " at \($0)" } ?? ""
             let step = watching ? insight.map { " · step \($0.weightsVersion)" } ?? "" : ""

@@ -25,7 +25,7 @@ public enum FeaturesPanel {
         let statsLines = statisticsLines(insight, isReLU: kind == .relu)
         let (body, statsArea) = rest.splitBottom(min(statsLines.count, max(rest.height - 4, 1)))
         let shape = maps.isSpatial ? "\(maps.channels) maps of \(maps.height)x\(maps.width)" : "a vector of \(maps.channels) values"
-        grid.writeLine("\(maps.layer): \(shape)   scale: \(scopeName(scope)) (v)", in: infoRow, style: theme.title)
+        grid.writeLine("\(maps.layer): \(shape)   scale: \(scopeName(scope)) (v)   o: synthesised inputs", in: infoRow, style: theme.title)
         for (index, line) in statsLines.prefix(statsArea.height).enumerated() {
             grid.writeLine(line, in: Rect(x: statsArea.x, y: statsArea.y + index, width: statsArea.width, height: 1), style: theme.dimText)
         }
