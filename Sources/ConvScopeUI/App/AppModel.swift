@@ -40,6 +40,8 @@ public struct AppModel: Sendable {
     public var explainGroup: ExplainGroup = .gradientCAM
     /// The group's method the sanity curve follows (`m` in the explain view).
     public var explainMethodIndex = 0
+    /// How the sanity curve randomises the layers (`R` in the explain view switches).
+    public var sanityMode: SanityCheck.Mode = .cascading
     public var scaleScope: ColorScaleScope = .map
     public var logScale = false
     /// What the health view's heat strips show (`h`) and which distribution it draws (`H`).
@@ -95,10 +97,10 @@ public struct AppModel: Sendable {
         return methods[min(max(explainMethodIndex, 0), methods.count - 1)]
     }
 
-    /// What the sanity worker should compute for the current selection: the cascading randomisation
-    /// test of the explain view's method.
+    /// What the sanity worker should compute for the current selection: the randomisation test
+    /// (`sanityMode`) of the explain view's method.
     public var sanityRequest: SanityRequest {
-        SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
+        SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod, mode: sanityMode)
     }
 
     /// Takes in a new snapshot: the run state, a new session message for the status line, the
@@ -180,6 +182,12 @@ public struct AppModel: Sendable {
             }
             explainGroup = explainGroup.next
             explainMethodIndex = 0
+        case .character("R"):
+            guard layout.shows(.explain, selectedTab: selectedTab) else {
+                status = StatusMessage("R works in the explain view: press 8 first")
+                return []
+            }
+            sanityMode = sanityMode.next
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
         case .character("h"): healthMetric = healthMetric.next
