@@ -109,4 +109,18 @@ final class RGBImageTests: XCTestCase {
         XCTAssertTrue(strip[4, 0] == (9, 9, 9))
         XCTAssertTrue(strip[8, 1] == (2, 2, 2) && strip[8, 0] == (9, 9, 9))
     }
+
+    func testLinesJoinTheirEndsAndAreClipped() {
+        var image = RGBImage(width: 10, height: 6)
+        let red: RGBImage.Color = (255, 0, 0)
+        image.drawLine(from: 1, 1, to: 8, 4, color: red)
+        let lit = (0..<10).flatMap { x in (0..<6).filter { image[x, $0] == red }.map { (x, $0) } }
+        XCTAssertTrue(image[1, 1] == red && image[8, 4] == red, "both ends")
+        XCTAssertEqual(lit.count, 8, "one pixel per column of a shallow line")
+        XCTAssertEqual(Set(lit.map(\.0)).count, 8, "no gaps")
+        XCTAssertTrue(lit.allSatisfy { abs(Double($0.1) - (1 + Double($0.0 - 1) * 3 / 7)) <= 0.5 }, "on the line: \(lit)")
+        // Steep, backwards, thick and partly outside: clipped, not a crash.
+        image.drawLine(from: 5, 9, to: 5, -3, color: (0, 255, 0), thickness: 3)
+        XCTAssertTrue((0..<6).allSatisfy { image[4, $0] == (0, 255, 0) && image[6, $0] == (0, 255, 0) })
+    }
 }

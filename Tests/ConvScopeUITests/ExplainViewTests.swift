@@ -3,9 +3,9 @@ import ConvScopeUI
 import Foundation
 import XCTest
 
-/// The explain view (7): the board of the current method group's maps with faithfulness scores, drawn
+/// The explain view (8): the board of the current method group's maps with faithfulness scores, drawn
 /// at 80x24 from boards the `ExplanationWorker` computed on a real (paused) session; its keys (M, e)
-/// and the export; the worker's cancellation when the selection changes.
+/// and the export (with the sanity curve); the mode key (R); the workers' cancellation when the selection changes.
 final class ExplainViewTests: XCTestCase {
     private var fixture: AppFixture!
     private let small = ScreenLayout(width: 80, height: 24)
@@ -201,6 +201,117 @@ final class ExplainViewTests: XCTestCase {
         }
         XCTAssertEqual(ExplainPanel.sampledIndices(count: 6, rows: 8), [0, 1, 2, 3, 4, 5])
         XCTAssertEqual(ExplainPanel.sampledIndices(count: 21, rows: 8), [0, 2, 5, 8, 11, 14, 17, 20], "the top and conv1 always")
+    }
+
+    func testRSwitchesTheCurveToIndependentRandomisationAndBackInTheTitleTooAndOnlyInTheView() throws {
+        var outside = fixture.makeModel()
+        XCTAssertEqual(outside.handle(.character("R"), layout: small), [])
+        XCTAssertEqual(outside.sanityMode, .cascading, "R outside the view changes nothing")
+        XCTAssertEqual(outside.status?.text, "R works in the explain view: press 8 first")
+
+        var model = explainModel()
+        let board = try board(for: model)
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let cascading = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        XCTAssertEqual(cascading.request.mode, .cascading)
+        XCTAssertEqual(model.handle(.character("R"), layout: small), [])
+        XCTAssertEqual(model.sanityMode, .independent)
+        XCTAssertEqual(model.sanityRequest.mode, .independent, "the worker is asked for the other test")
+        // The cascading curve is not this request's: it is never drawn as the independent one.
+        let stale = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: cascading, width: 80, height: 24
+        ).lines
+        XCTAssertTrue(stale[3].contains("R sanity: independent"), stale[3])
+        for point in cascading.points.dropFirst() {
+            XCTAssertFalse(stale.contains { $0.contains(" \(point.layer) ") && $0.contains(String(format: "%.2f %5.2f", point.spearman, point.ssim)) })
+        }
+
+        let independent = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        XCTAssertTrue(independent.isComplete)
+        XCTAssertEqual(independent.points.map(\.layer), cascading.points.map(\.layer))
+        // Randomising the classifier alone is the same first step in both tests (same seed); below it the
+        // cascade has every layer above random too, so the maps, and their scores, part.
+        XCTAssertEqual(independent.points.first, cascading.points.first)
+        XCTAssertTrue(
+            zip(independent.points, cascading.points).dropFirst().contains { $0.spearman != $1.spearman || $0.ssim != $1.ssim },
+            "independent: \(independent.points), cascading: \(cascading.points)")
+        let lines = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: independent, width: 80, height: 24
+        ).lines
+        XCTAssertEqual(lines.count, 24)
+        XCTAssertTrue(lines[22].hasPrefix("╰"), "the frame closes above the status line: \(lines[22])")
+        let header = try XCTUnwrap(lines.first { $0.contains("scores, this image") })
+        XCTAssertTrue(header.contains("alone") && header.contains("SSIM"), header)
+        for point in independent.points {
+            let numbers = String(format: "%.2f %5.2f", point.spearman, point.ssim)
+            XCTAssertTrue(lines.contains { $0.contains(" \(point.layer) ") && $0.contains(numbers) }, lines.joined(separator: "\n"))
+        }
+        _ = model.handle(.character("R"), layout: small)
+        XCTAssertEqual(model.sanityMode, .cascading, "R toggles back")
+        let back = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: board, sanity: cascading, width: 80, height: 24
+        ).lines
+        XCTAssertTrue(back[3].contains("R sanity: cascading"), back[3])
+        XCTAssertTrue(back.contains { $0.contains("cascade") && $0.contains("SSIM") })
+    }
+
+    /// The pixels of `image` with `color`, in rows `rows`.
+    private func count(_ color: RGBImage.Color, in image: RGBImage, rows: Range<Int>) -> Int {
+        rows.reduce(0) { total, y in total + (0..<image.width).filter { image[$0, y] == color }.count }
+    }
+
+    func testTheExportDrawsTheSanityCurveUnderTheBoardAndSaysWhenItIsIncomplete() throws {
+        var model = explainModel()
+        _ = model.handle(.character("m"), layout: small)
+        let board = try board(for: model)
+        let worker = SanityWorker(session: fixture.session, images: fixture.dataset.test)
+        let curve = try XCTUnwrap(worker.computeNow(model.sanityRequest))
+        XCTAssertTrue(curve.isComplete)
+        let folder = NSTemporaryDirectory() + "explain-sanity-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = try Exporter(directory: folder).exportBoard(
+            board, sanity: model.sanityRequest, curve: curve, group: model.explainGroup.rawValue, classNames: model.classNames)
+        let image = try PNG.read(contentsOf: path)
+        let plain = try Exporter.boardPicture(board, classNames: model.classNames)
+        XCTAssertEqual(image.width, plain.width)
+        XCTAssertEqual(image.height, plain.height + SanityChart.standardHeight, "the chart under the board")
+        XCTAssertEqual(image.cropped(x: 0, y: 0, width: plain.width, height: plain.height), plain, "the board itself unchanged")
+        // Each layer's scores are markers where the chart's scale puts them: SSIM's always on top, rho's
+        // wherever the two do not overlap.
+        let chart = SanityChart(layers: curve.layers, width: image.width)
+        let top = plain.height
+        for (index, point) in curve.points.enumerated() {
+            let x = chart.x(at: index)
+            XCTAssertTrue(image[x, top + chart.y(for: point.ssim)] == SanityChart.ssimColor, "SSIM \(point.ssim) at \(point.layer)")
+            guard abs(chart.y(for: point.spearman) - chart.y(for: point.ssim)) > SanityChart.markerSize else { continue }
+            XCTAssertTrue(image[x, top + chart.y(for: point.spearman)] == SanityChart.spearmanColor, "rho \(point.spearman) at \(point.layer)")
+        }
+        XCTAssertGreaterThan(chart.y(for: -1) - chart.y(for: 1), 100, "a readable scale")
+        XCTAssertGreaterThan(count(SanityChart.ssimColor, in: image, rows: top..<image.height), curve.points.count * SanityChart.markerSize)
+        XCTAssertEqual(count(SanityChart.noteColor, in: image, rows: top..<image.height), 0, "a complete curve has no note")
+
+        // Still computing: the layers done so far, and a note that says the rest is missing.
+        var slow = AttributionOptions()
+        slow.masks = 30_000
+        let running = SanityRequest(imageIndex: 0, layer: "conv1", method: .pixel(.rise), options: slow)
+        worker.update(running)
+        fixture.waitFor { (worker.latest?.progress ?? 0) > 0 }
+        let partial = try XCTUnwrap(worker.latest)
+        worker.finish()
+        XCTAssertFalse(partial.isComplete)
+        XCTAssertLessThan(partial.points.count, partial.layers.count)
+        let unfinished = try Exporter.boardPicture(board, sanity: running, curve: partial, classNames: model.classNames)
+        XCTAssertEqual(unfinished.height, plain.height + SanityChart.standardHeight)
+        XCTAssertGreaterThan(count(SanityChart.noteColor, in: unfinished, rows: plain.height..<unfinished.height), 20, "the note")
+
+        // None yet, or one for another selection (cancelled by a new one): a line says the curve is not there.
+        let none = try Exporter.boardPicture(board, sanity: model.sanityRequest, curve: nil, classNames: model.classNames)
+        let stale = try Exporter.boardPicture(board, sanity: model.sanityRequest, curve: partial, classNames: model.classNames)
+        XCTAssertEqual(stale, none, "a curve for another request is never drawn as this one")
+        XCTAssertGreaterThan(none.height, plain.height)
+        XCTAssertLessThan(none.height, plain.height + SanityChart.standardHeight / 4, "one line, no chart")
+        XCTAssertGreaterThan(count(SanityChart.noteColor, in: none, rows: plain.height..<none.height), 20)
+        XCTAssertEqual(count(SanityChart.ssimColor, in: none, rows: plain.height..<none.height), 0)
     }
 
     func testANewSelectionCancelsTheSanityCascadeInProgress() throws {

@@ -192,6 +192,15 @@ final class TUIEndToEndTests: XCTestCase {
         }
         XCTAssertTrue(curve.contains { $0.range(of: #"fc\w* +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }, curve.joined(separator: "\n"))
 
+        // R: the same curve with each layer randomised alone, named in the panel's title and the table's header.
+        try tmux.press("R")
+        try tmux.waitFor(text: "R sanity: independent")
+        let alone = try tmux.waitFor("the independent curve down to conv1", timeout: 60) { screen in
+            screen.contains { $0.contains("alone") && $0.contains("SSIM") }
+                && screen.contains { $0.range(of: #"conv1 +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }
+        }
+        XCTAssertFalse(alone.contains { $0.contains("cascade ") }, alone.joined(separator: "\n"))
+
         // The pixel-gradient group (SmoothGrad and Integrated Gradients are slow), then a new image:
         // the board starts again for it and never shows the old image's numbers as its own.
         try tmux.press("M", "M")
@@ -203,14 +212,25 @@ final class TUIEndToEndTests: XCTestCase {
         }
         let integrated = try XCTUnwrap(second.first { $0.contains("│ Integrated Gradients ") })
         XCTAssertNotNil(integrated.range(of: #"\d\.\d{3}"#, options: .regularExpression), integrated)
+        // Its sanity curve (saliency, still independent) follows the board.
+        try tmux.waitFor("the new image's curve", timeout: 60) { screen in
+            screen.contains { $0.contains("alone") }
+                && screen.contains { $0.range(of: #"conv1 +-?\d\.\d\d +-?\d\.\d\d"#, options: .regularExpression) != nil }
+        }
 
-        // e exports what is shown.
+        // e exports what is shown, the finished sanity curve as a chart under the maps.
         try tmux.press("e")
         let exported = try tmux.waitFor(text: "exported exports/explain-pixelGradients-conv1-img1-step")
         let status = try XCTUnwrap(exported.last { $0.contains("exported ") })
         let name = try XCTUnwrap(status.range(of: #"explain-\S+\.png"#, options: .regularExpression).map { String(status[$0]) })
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: tmux.folder + "/exports/" + name))
         XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
+        let picture = try PNG.read(contentsOf: tmux.folder + "/exports/" + name)
+        let chartRows = (picture.height - SanityChart.standardHeight)..<picture.height
+        let pixels = chartRows.flatMap { y in (0..<picture.width).map { picture[$0, y] } }
+        XCTAssertGreaterThan(pixels.filter { $0 == SanityChart.ssimColor }.count, 50, "the SSIM curve under the maps")
+        XCTAssertGreaterThan(pixels.filter { $0 == SanityChart.spearmanColor }.count, 50, "the Spearman curve")
+        XCTAssertEqual(pixels.filter { $0 == SanityChart.noteColor }.count, 0, "complete: no note")
 
         try tmux.press("q")
         try tmux.waitFor("the quit prompt or the end") { $0.contains { $0.contains("save first?") || $0.contains("EXIT=") } }

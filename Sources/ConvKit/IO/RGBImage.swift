@@ -158,6 +158,22 @@ public struct RGBImage: Equatable, Sendable {
         }
     }
 
+    /// Draws a straight line from (`x0`, `y0`) to (`x1`, `y1`), both ends included, `thickness` pixels
+    /// wide (a square pen centred on each pixel of Bresenham's line), clipped to the image.
+    public mutating func drawLine(from x0: Int, _ y0: Int, to x1: Int, _ y1: Int, color: Color, thickness: Int = 1) {
+        let (dx, dy) = (abs(x1 - x0), -abs(y1 - y0))
+        let (sx, sy) = (x0 < x1 ? 1 : -1, y0 < y1 ? 1 : -1)
+        let offset = (max(thickness, 1) - 1) / 2
+        var (x, y, error) = (x0, y0, dx + dy)
+        while true {
+            fill(x: x - offset, y: y - offset, width: max(thickness, 1), height: max(thickness, 1), color: color)
+            if x == x1 && y == y1 { break }
+            let doubled = 2 * error
+            if doubled >= dy { error += dy; x += sx }
+            if doubled <= dx { error += dx; y += sy }
+        }
+    }
+
     /// Copies `image` with its top-left corner at (`x`, `y`), clipped to this image.
     public mutating func draw(_ image: RGBImage, x: Int, y: Int) {
         let x0 = max(x, 0), y0 = max(y, 0)

@@ -1,7 +1,7 @@
 import Dispatch
 
-/// What the app's sanity curve is asked for: the cascading model-parameter randomisation test of one
-/// method on one test image, at one layer, for one class.
+/// What the app's sanity curve is asked for: the model-parameter randomisation test (cascading or
+/// independent) of one method on one test image, at one layer, for one class.
 public struct SanityRequest: Sendable, Equatable {
     /// Index into the test set.
     public var imageIndex: Int
@@ -10,24 +10,30 @@ public struct SanityRequest: Sendable, Equatable {
     /// The class to explain; nil explains the trained model's predicted class.
     public var classIndex: Int?
     public var method: ExplanationMethod
+    /// Cascading (every layer from the classifier down to this one random) or independent (this one alone).
+    public var mode: SanityCheck.Mode
     public var options: AttributionOptions
     /// The step of the weight snapshot the app's time cursor shows (nil: the live weights): part of the request,
     /// so moving the cursor starts the computation again on that time's weights (`TimeCursorSource`).
     public var time: Int? = nil
 
-    public init(imageIndex: Int, layer: String, classIndex: Int? = nil, method: ExplanationMethod, options: AttributionOptions = AttributionOptions()) {
+    public init(
+        imageIndex: Int, layer: String, classIndex: Int? = nil, method: ExplanationMethod, mode: SanityCheck.Mode = .cascading,
+        options: AttributionOptions = AttributionOptions()
+    ) {
         self.imageIndex = imageIndex
         self.layer = layer
         self.classIndex = classIndex
         self.method = method
+        self.mode = mode
         self.options = options
     }
 }
 
-/// The sanity curve as far as it has been computed: the method's map under cascading randomisation,
+/// The sanity curve as far as it has been computed: the method's map under the request's randomisation,
 /// compared with the trained model's map, one point per randomised layer (top first).
 public struct SanityCurve: Sendable {
-    /// One randomised layer (with every layer above it) and the map's similarity to the trained one.
+    /// One randomised layer (with every layer above it when cascading) and the map's similarity to the trained one.
     public struct Point: Sendable, Equatable {
         public let layer: String
         public let spearman: Double
@@ -48,7 +54,7 @@ public struct SanityCurve: Sendable {
     public var isComplete: Bool { progress == nil }
 }
 
-/// Runs `SanityCheck` (cascading) for the app on its own serial queue, publishing the curve layer by
+/// Runs `SanityCheck` for the app on its own serial queue, publishing the curve layer by
 /// layer; the explanation worker's sibling, so that a long cascade (every layer of resnet20 with RISE)
 /// never holds up a new board.
 ///
@@ -95,7 +101,7 @@ public final class SanityWorker: Sendable {
         job.publish(curve)
         do {
             _ = try SanityCheck.run(
-                network: network, image: tensor, layer: layer, methods: [request.method], mode: .cascading, options: request.options,
+                network: network, image: tensor, layer: layer, methods: [request.method], mode: request.mode, options: request.options,
                 seed: UInt64(index), classIndex: classIndex,
                 progress: { fraction in
                     guard job.isCurrent else { return false }

@@ -35,7 +35,8 @@ public enum ExportKind: Sendable, Equatable {
     case heatmap
     /// The selected layer's feature maps, and its filters when it is a convolution.
     case grid
-    /// The explanation board: the image and every map shown, each captioned with its deletion and insertion scores.
+    /// The explanation board: the image and every map shown, each captioned with its deletion and insertion
+    /// scores, and the sanity curve under them.
     case explanations
     /// The features view's grid of synthesised inputs (feature visualisation by optimisation).
     case visualization

@@ -14,6 +14,7 @@ public enum AppKeys {
         KeyBinding("c / C", "next class to explain / back to predicted"),
         KeyBinding("m", "method (explain view: the sanity curve's): Grad-CAM, ++, Layer, HiRes, XGrad, Score, Ablation, Eigen, CAM"),
         KeyBinding("M", "explain view: next method group (CAM, pixel gradients, perturbation)"),
+        KeyBinding("R", "explain view: sanity curve cascading / independent randomisation"),
         KeyBinding("v", "colour scale: per map, per layer, global"),
         KeyBinding("l", "log scale for the loss curve"),
         KeyBinding("e", "export the heatmap (explain view: the board) to PNG"),

@@ -41,6 +41,8 @@ public struct AppModel: Sendable {
     public var explainGroup: ExplainGroup = .gradientCAM
     /// The group's method the sanity curve follows (`m` in the explain view).
     public var explainMethodIndex = 0
+    /// How the sanity curve randomises the layers (`R` in the explain view switches).
+    public var sanityMode: SanityCheck.Mode = .cascading
     public var scaleScope: ColorScaleScope = .map
     /// What the features view shows (`o`): the feature maps, or the inputs synthesised for each channel.
     public var featurePage: FeaturePage = .maps
@@ -112,10 +114,10 @@ public struct AppModel: Sendable {
         return methods[min(max(explainMethodIndex, 0), methods.count - 1)]
     }
 
-    /// What the sanity worker should compute for the current selection: the cascading randomisation
-    /// test of the explain view's method.
+    /// What the sanity worker should compute for the current selection: the randomisation test
+    /// (`sanityMode`) of the explain view's method.
     public var sanityRequest: SanityRequest {
-        var request = SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod)
+        var request = SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod, mode: sanityMode)
         request.time = time.cursor
         return request
     }
@@ -208,6 +210,12 @@ public struct AppModel: Sendable {
             }
             explainGroup = explainGroup.next
             explainMethodIndex = 0
+        case .character("R"):
+            guard layout.shows(.explain, selectedTab: selectedTab) else {
+                status = StatusMessage("R works in the explain view: press 8 first")
+                return []
+            }
+            sanityMode = sanityMode.next
         case .character("v"): scaleScope = scaleScope.next
         case .character("l"): logScale.toggle()
         case .character("h"): healthMetric = healthMetric.next

@@ -5,7 +5,8 @@ import Foundation
 /// Writes what the panels show to files in the export folder, under generated names:
 /// `gradcam-<layer>-<class>-img<index>-step<step>.png` for the heatmap strip (image | heatmap |
 /// overlay, captioned), `features-<layer>-img<index>-step<step>.png` for the feature-map grid and
-/// `filters-<layer>-step<step>.png` for a convolution's filters; compressed models (w in the
+/// `filters-<layer>-step<step>.png` for a convolution's filters, `explain-<group>-<layer>-img<index>-step<step>.png`
+/// for the explanation board (and its sanity curve); compressed models (w in the
 /// compression view) go to `.safetensors` checkpoints. The folder is created when missing; files are
 /// written atomically.
 public struct Exporter: Sendable {
@@ -48,19 +49,61 @@ public struct Exporter: Sendable {
 
     /// Writes the explanation board (the image, then each map shown, captioned with its method and its
     /// deletion / insertion scores) as `explain-<group>-<layer>-img<index>-step<step>.png`; returns the path.
-    public func exportBoard(_ board: ExplanationBoard, group: String, classNames: [String]) throws -> String {
+    /// With `sanity` (the curve the view shows for the board's selection), the sanity curve is drawn under
+    /// the maps: a chart of Spearman's rho and SSIM per randomised layer, with a note when the curve is
+    /// still computing or failed, or a line saying it has not started (`curve` nil or for another request).
+    public func exportBoard(
+        _ board: ExplanationBoard, sanity: SanityRequest? = nil, curve: SanityCurve? = nil, group: String, classNames: [String]
+    ) throws -> String {
+        let picture = try Exporter.boardPicture(board, sanity: sanity, curve: curve, classNames: classNames)
+        let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion).png"
+        return try write(picture, name: name)
+    }
+
+    /// The picture `exportBoard` writes: the board's grid, then (with `sanity`) the sanity section, as wide as the grid.
+    public static func boardPicture(
+        _ board: ExplanationBoard, sanity: SanityRequest? = nil, curve: SanityCurve? = nil, classNames: [String]
+    ) throws -> RGBImage {
         let maps = board.entries.filter { $0.heatmap != nil }
         guard !maps.isEmpty else { throw ExportError.nothingToExport("no explanation map to export yet: the board is still computing") }
         let labels = ["true: \(GradCAMPanel.name(board.label, classNames))"] + maps.map { entry in
             entry.title + (entry.scores.map { String(format: " d%.2f i%.2f", $0.deletion, $0.insertion) } ?? "")
         }
         let className = GradCAMPanel.name(board.classIndex, classNames)
-        let picture = Visualizer.grid(
+        let grid = Visualizer.grid(
             [board.image] + maps.compactMap(\.heatmap), labels: labels,
             title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)",
             tile: 192, columns: 3)
-        let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion).png"
-        return try write(picture, name: name)
+        guard let sanity else { return grid }
+        let section = sanitySection(sanity, curve: curve.flatMap { $0.request == sanity ? $0 : nil }, width: grid.width)
+        var canvas = RGBImage(width: grid.width, height: grid.height + section.height)
+        canvas.draw(grid, x: 0, y: 0)
+        canvas.draw(section, x: 0, y: grid.height)
+        return canvas
+    }
+
+    /// The sanity curve under the board: the chart of the layers done so far, its note saying what is
+    /// missing; or, without a curve, one line saying so.
+    static func sanitySection(_ request: SanityRequest, curve: SanityCurve?, width: Int) -> RGBImage {
+        let what = "sanity check of \(request.method.description), \(request.mode.rawValue) randomisation"
+        guard let curve, curve.error == nil || !curve.points.isEmpty else {
+            let why = curve?.error.map { "failed: \($0)" } ?? "not computed yet (it starts once every map of the board is done)"
+            var line = RGBImage(width: width, height: BitmapFont.standard.lineHeight + 16)
+            line.drawText("\(what): \(why)", x: 8, y: 8, color: SanityChart.noteColor)
+            return line
+        }
+        let chart = SanityChart(layers: curve.layers, width: width)
+        let note: String?
+        if let error = curve.error {
+            note = "stopped after \(curve.points.count) of \(curve.layers.count) layers: \(error)"
+        } else if !curve.isComplete {
+            note = "still computing: \(curve.points.count) of \(curve.layers.count) layers done, the rest not drawn"
+        } else {
+            note = nil
+        }
+        return chart.draw(
+            title: "\(what), step \(curve.weightsVersion): each map against the trained one",
+            spearman: curve.points.map(\.spearman), ssim: curve.points.map(\.ssim), note: note)
     }
 
     /// Writes the grid of synthesised inputs (the channels finished so far, each labelled with its number) as

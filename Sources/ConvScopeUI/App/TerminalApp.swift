@@ -245,15 +245,18 @@ public final class TerminalApp {
                         model.status = StatusMessage("nothing to export yet: the explanation board is still computing its first map")
                         break
                     }
-                    let (group, classNames) = (model.explainGroup.rawValue, model.classNames)
+                    // The sanity curve as shown: complete, partial (the PNG says so) or not started.
+                    let (group, classNames, request) = (model.explainGroup.rawValue, model.classNames, model.sanityRequest)
                     exports.run {
                         do {
-                            return StatusMessage("exported \(try exporter.exportBoard(board, group: group, classNames: classNames))")
+                            let path = try exporter.exportBoard(board, sanity: request, curve: curve, group: group, classNames: classNames)
+                            return StatusMessage("exported \(path)")
                         } catch {
                             return StatusMessage("export failed: \(error)", isError: true)
                         }
                     }
-                    model.status = StatusMessage(board.isComplete ? "exporting the explanation board…" : "exporting the maps computed so far…")
+                    let complete = board.isComplete && curve?.request == request && curve?.isComplete == true
+                    model.status = StatusMessage(complete ? "exporting the explanation board and its sanity curve…" : "exporting what is computed so far…")
                 case .export(.visualization):
                     guard let visualization, visualization.request == model.visualizationRequest, visualization.finished > 0 else {
                         model.status = StatusMessage("nothing to export yet: no channel is synthesised yet")

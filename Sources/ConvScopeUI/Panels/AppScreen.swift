@@ -117,7 +117,7 @@ public enum AppScreen {
         case .compression: return "Compression (p P i w)"
         case .health: return "Health (h H, j/k layer)"
         case .explain:
-            return "Explain at \(model.selectedLayer.name) (c class, M group, e export)"
+            return "Explain at \(model.selectedLayer.name) (c class, M group, e export, R sanity: \(model.sanityMode.rawValue))"
         }
     }
 

@@ -118,16 +118,17 @@ public enum ExplainPanel {
             table.draw(into: &grid, in: tableArea)
         }
         let curve = sanity.flatMap { $0.request == model.sanityRequest ? $0 : nil }
-        if hasSanity { drawSanity(curve, into: &grid, in: sanityArea, theme: theme) }
+        if hasSanity { drawSanity(curve, mode: model.sanityMode, into: &grid, in: sanityArea, theme: theme) }
 
         let status: String
         if let progress = current?.progress {
             status = "computing \(progress.title) \(percent(Float(progress.fraction))) (\(progress.done + 1) of \(progress.total)) on a copy of the weights; keys and training go on"
         } else if current != nil, hasSanity, let progress = curve?.progress {
             let done = curve?.points.count ?? 0, total = curve?.layers.count ?? 0
-            status = "sanity check of \(selected.description) \(percent(Float(progress))) (\(done) of \(total) layers randomised) on a copy; keys and training go on"
+            let how = model.sanityMode == .cascading ? "layers randomised" : "layers randomised alone"
+            status = "sanity check of \(selected.description) \(percent(Float(progress))) (\(done) of \(total) \(how)) on a copy; keys and training go on"
         } else if current != nil {
-            status = "done · e exports the board · m sanity method · M next group"
+            status = "done · e exports the board · m sanity method · R its mode · M next group"
         } else {
             status = "starting…"
         }
@@ -135,12 +136,14 @@ public enum ExplainPanel {
     }
 
     /// The sanity curve: Spearman's ρ and SSIM of the selected method's map with the trained model's,
-    /// as the layers are randomised from the top down (cascading). When there are more layers than
-    /// rows, evenly spaced ones are shown, the first and the last always; pending layers show "…".
-    static func drawSanity(_ curve: SanityCurve?, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+    /// as the layers are randomised from the top down (`cascade`: cumulatively; `alone`: each by itself,
+    /// the `mode`). When there are more layers than rows, evenly spaced ones are shown, the first and the
+    /// last always; pending layers show "…".
+    static func drawSanity(_ curve: SanityCurve?, mode: SanityCheck.Mode, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
         guard rect.height >= 2 else { return }
         let columns = [
-            Table.Column("cascade"), Table.Column("ρ", width: 5, alignment: .trailing), Table.Column("SSIM", width: 5, alignment: .trailing),
+            Table.Column(mode == .cascading ? "cascade" : "alone"), Table.Column("ρ", width: 5, alignment: .trailing),
+            Table.Column("SSIM", width: 5, alignment: .trailing),
         ]
         guard let curve else {
             Table(columns: columns, rows: [["…", "", ""]], theme: theme).draw(into: &grid, in: rect)
