@@ -130,7 +130,7 @@ sanitize-thread: deps
 sanitize-address: deps
 	@$(SANITIZE_DATA); \
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product convscope && \
-	ASAN_OPTIONS="halt_on_error=1 detect_leaks=0" \
+	ASAN_OPTIONS="halt_on_error=1 detect_leaks=0" CONVSCOPE_SANITIZER=address \
 	CONVSCOPE_BIN="$$(pwd)/.build-asan/release/convscope" \
 	$(SWIFT) test -c release --sanitize=address --scratch-path .build-asan $(SANITIZE_TESTS)
 
