@@ -79,8 +79,8 @@ final class WatchViewTests: XCTestCase {
         XCTAssertTrue(progress.contains("run step 7/10"), progress)
 
         model.showsHelp = true
-        // Tall enough for the help's one column of every key (27 since the time scrubber's).
-        grid = AppScreen.render(model: &model, snapshot: snapshot, insight: nil, width: 100, height: 31)
+        // Tall enough for the help's one column of every key (29 since the time scrubber's, `o` and `R`).
+        grid = AppScreen.render(model: &model, snapshot: snapshot, insight: nil, width: 100, height: AppKeys.bindings.count + 4)
         let screen = rows(grid).joined(separator: "\n")
         XCTAssertTrue(screen.contains("unavailable: another process trains this run"), screen)
         XCTAssertFalse(screen.contains("pause / resume training"), screen)

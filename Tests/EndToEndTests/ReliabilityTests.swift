@@ -79,7 +79,7 @@ final class ReliabilityTests: XCTestCase {
         let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
         let metricsBefore = try String(contentsOfFile: path("model.jsonl"), encoding: .utf8)
 
-        let run = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2"])
+        let run = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2", "--snapshot-budget", "0"])
         assertOneLineError(run, contains: ["training diverged at epoch 2, step ", "model.safetensors is left as it was"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: checkpoint)), before, "the checkpoint is untouched")
         XCTAssertEqual(try String(contentsOfFile: path("model.jsonl"), encoding: .utf8), metricsBefore)
@@ -115,7 +115,11 @@ final class ReliabilityTests: XCTestCase {
             let run = try Convscope.run(arguments)
             assertOneLineError(run, contains: ["'\(bad)'", "conv2.weight", "NaN"])
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["model.jsonl", "model.safetensors", "nan.safetensors"])
+        // Only what the good run wrote (its checkpoint, metrics and weight history) and the bad checkpoint: the
+        // refused commands wrote nothing.
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted(),
+            ["model.jsonl", "model.safetensors", "model.safetensors.history.safetensors", "nan.safetensors"])
     }
 
     /// Finite weights so large that the scores overflow: the JSON outputs carry `null` for the non-finite
@@ -299,22 +303,24 @@ final class ReliabilityTests: XCTestCase {
 
     func testAFullDiskAndAReadOnlyFolderGiveOneLineAndKeepTheOldCheckpoint() throws {
         let disk = path("disk")
-        try mountTmpfs(disk, size: "320k")  // room for one 190 KiB checkpoint, not for its replacement too
+        // Room for one 190 KiB checkpoint, not for its replacement too; without the time scrubber's weight history
+        // (`--snapshot-budget 0`), which would fill the disk first.
+        try mountTmpfs(disk, size: "320k")
         let checkpoint = (disk as NSString).appendingPathComponent("model.safetensors")
         let first = try Convscope.run([
             "train", "--model", "tiny", "--data", "synthetic", "--epochs", "1", "--batch", "64", "--train-limit", "640",
-            "--checkpoint", checkpoint, "--metrics", path("model.jsonl"),
+            "--checkpoint", checkpoint, "--metrics", path("model.jsonl"), "--snapshot-budget", "0",
         ])
         XCTAssertEqual(first.status, 0, first.stderr)
         let old = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
 
-        let full = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2"])
+        let full = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2", "--snapshot-budget", "0"])
         assertOneLineError(full, contains: ["cannot write '\(checkpoint)'", "No space left on device"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: checkpoint)), old)
         XCTAssertEqual(temporaries(in: disk), [])
 
         XCTAssertEqual(try TmuxDriver.run(["mount", "-o", "remount,ro", disk]).status, 0)
-        let readOnly = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2"])
+        let readOnly = try Convscope.run(["train", "--resume", "--checkpoint", checkpoint, "--data", "synthetic", "--epochs", "2", "--snapshot-budget", "0"])
         assertOneLineError(readOnly, contains: ["cannot write '\(checkpoint)'", "Read-only file system"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: checkpoint)), old)
     }
