@@ -61,9 +61,10 @@ enum Entry {
     }
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error. A standard error that is gone (the terminal of an app ended by SIGHUP,
+/// a closed pipe) loses the line: `FileHandle.write(_:)` would trap on the failed write instead.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
 }
 
 /// The usual exit status of a process ended by `signal`.

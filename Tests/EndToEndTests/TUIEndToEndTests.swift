@@ -295,6 +295,30 @@ final class TUIEndToEndTests: XCTestCase {
         try assertTerminalRestored(tmux)
     }
 
+    /// An SSH session that drops closes the app's terminal before its signal arrives: the app must still end
+    /// as the signal says, not trap on the goodbye it can no longer write to standard error (it did, with
+    /// SIGILL, until `printError` stopped trapping on a failed write). The shell ignores SIGHUP (as `nohup`
+    /// would), so the app outlives the closed terminal and SIGTERM then ends it.
+    func testASignalAfterTheTerminalHasGoneEndsTheAppCleanly() throws {
+        let tmux = try start()
+        let folder = NSTemporaryDirectory() + "convscope-gone-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let checkpoint = folder + "/gone.safetensors", status = folder + "/status.txt"
+        // A shell of its own (not the pane's interactive one) outlives the terminal to write the status down.
+        try tmux.type("sh -c 'trap \"\" HUP; \(binary) --data synthetic --model tiny --checkpoint \(checkpoint); echo $? > \(status)'")
+        try tmux.waitFor("training steps") { (self.totalSteps($0) ?? 0) > 2 }
+        XCTAssertEqual(try TmuxDriver.run(["tmux", "-L", tmux.socket, "kill-server"]).status, 0)
+        let app = try TmuxDriver.run(["pgrep", "-f", "^\(binary) --data synthetic --model tiny --checkpoint \(checkpoint)"])
+        let pid = try XCTUnwrap(Int32(app.output.split(separator: "\n").first ?? ""), "the app outlives its terminal: \(app.output)")
+        XCTAssertEqual(kill(pid, SIGTERM), 0)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: status) && Date() < deadline { usleep(100_000) }
+        usleep(200_000)
+        let code = try String(contentsOfFile: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(code, "143", "exit status 128 + SIGTERM, not a trap (132 is SIGILL)")
+    }
+
     /// At a rate of 1000 tiny diverges within a few steps: the app pauses as DIVERGED with the message in
     /// the status line, back at the start (the last good state), the views still work, and after lowering
     /// the rate (42 presses of -, down to the 1e-4 floor of the scale) space resumes training.

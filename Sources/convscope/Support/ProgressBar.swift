@@ -47,7 +47,8 @@ final class ProgressBar {
     }
 }
 
-/// Writes straight to standard output (unbuffered), so progress redraws and log lines keep their order.
+/// Writes straight to standard output (unbuffered), so progress redraws and log lines keep their order. A
+/// standard output that is gone (a closed terminal) loses the text instead of trapping, so the run still saves.
 func writeOut(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
 }
