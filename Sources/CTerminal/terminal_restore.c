@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -118,7 +119,12 @@ int cterminal_install_signal_handlers(void) {
     action.sa_handler = cterminal_on_interrupt;
     for (size_t i = 0; i < CTERMINAL_COUNT(cterminal_interrupt_signals); i++) {
         int number = cterminal_interrupt_signals[i];
-        sigaction(number, &action, &state->previous_actions[number]);
+        sigaction(number, NULL, &state->previous_actions[number]);
+        // A signal ignored when the app started stays ignored, as in the command line's handlers (CCleanup):
+        // `nohup` asks for that with SIGHUP. The app still ends when its terminal hangs up:
+        // `cterminal_note_hangup_if_gone` sees the dead terminal on the next key read.
+        if (state->previous_actions[number].sa_handler == SIG_IGN) continue;
+        sigaction(number, &action, NULL);
     }
     action.sa_handler = cterminal_on_crash;
     for (size_t i = 0; i < CTERMINAL_COUNT(cterminal_crash_signals); i++) {
@@ -143,6 +149,21 @@ void cterminal_remove_signal_handlers(void) {
         int number = cterminal_crash_signals[i];
         sigaction(number, &state->previous_actions[number], NULL);
     }
+}
+
+/// A terminal that hung up (its SSH session or tmux server gone) fails every terminal request with EIO, so
+/// a key read returns at once instead of after its timeout: without this check an app whose SIGHUP is ignored
+/// would spin on the dead terminal for ever. Counts the hang-up as a SIGHUP (once), so the app ends as if the
+/// signal had arrived. Returns 1 when the terminal is gone. Call from the UI thread after a failed key read.
+int cterminal_note_hangup_if_gone(void) {
+    struct termios current;
+    if (tcgetattr(STDIN_FILENO, &current) == 0 || errno != EIO) return 0;
+    struct cterminal_restore_state *state = cterminal_state();
+    if (state->last_interrupt != SIGHUP || state->interrupt_count == 0) {
+        state->last_interrupt = SIGHUP;
+        state->interrupt_count += 1;
+    }
+    return 1;
 }
 
 /// How many SIGINT/SIGTERM/SIGHUP arrived since the handlers were installed, and the last one.

@@ -20,6 +20,10 @@ int cterminal_install_signal_handlers(void);
 /// Puts back the handlers that were in place before `cterminal_install_signal_handlers`.
 void cterminal_remove_signal_handlers(void);
 
+/// After a failed key read: 1 when the terminal hung up (every request fails with EIO), which then counts as
+/// a SIGHUP for `cterminal_interrupts_received` (once), so an app whose SIGHUP is ignored still ends.
+int cterminal_note_hangup_if_gone(void);
+
 /// How many SIGINT/SIGTERM/SIGHUP arrived since the handlers were installed, and the last one.
 int cterminal_interrupts_received(void);
 int cterminal_last_interrupt_signal(void);

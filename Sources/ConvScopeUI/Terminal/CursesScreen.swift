@@ -180,6 +180,7 @@ public final class CursesScreen {
         wtimeout(window, Int32(timeoutMilliseconds))
         var code: wint_t = 0
         let status = wget_wch(window, &code)
+        if status == ERR { cterminal_note_hangup_if_gone() }
         if let interrupt = takeInterrupt() { return interrupt }
         switch status {
         case KEY_CODE_YES:
