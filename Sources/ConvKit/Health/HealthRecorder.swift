@@ -123,30 +123,16 @@ public final class HealthRecorder {
         let started = DispatchTime.now().uptimeNanoseconds
         let probe = probeTensor()
         if let probe { network.forward(probe, mode: .inference) }
-        var layers: [LayerHealth] = []
-        var nonFinite: [String] = []
-        for (index, layer) in tracked.enumerated() {
-            var weights = HealthHistogram.Tally()
-            weights.add(layer.weight.value.base, count: layer.weight.count)
-            var change = 0.0, old = 0.0
-            before[index].withUnsafeBufferPointer { previous in
-                let now = layer.weight.value.base
-                for i in 0..<previous.count {
-                    let d = Double(now[i]) - Double(previous[i])
-                    change += d * d
-                    old += Double(previous[i]) * Double(previous[i])
-                }
+        // Each layer's measures are a pass over its weights and its probe activations, independent of the
+        // other layers': the workers share them out (their results do not depend on which worker ran them).
+        var measured = [(health: LayerHealth, nonFiniteActivations: Bool)?](repeating: nil, count: tracked.count)
+        measured.withUnsafeMutableBufferPointer { measured in
+            Parallel.forEachTask(tracked.count) { index, _ in
+                measured[index] = measure(layer: index, probe: probe, gradient: pending.gradients[index])
             }
-            let (activations, dead, zeroFilters) = probe.map { activationStatistics(layer.activation, batch: $0.batch) }
-                ?? (HealthHistogram.Tally(), 0, 0)
-            if activations.nonFinite > 0 { nonFinite.append(layer.name) }
-            layers.append(
-                LayerHealth(
-                    weightNorm: weights.norm, gradientNorm: pending.gradients[index].norm,
-                    updateRatio: layer.weight.isFrozen || old == 0 ? 0 : Float((change / old).squareRoot()),
-                    deadShare: dead, zeroFilterShare: zeroFilters, weights: weights.histogram,
-                    gradients: pending.gradients[index].histogram, activations: activations.histogram))
         }
+        let layers = measured.map { $0!.health }
+        let nonFinite = zip(tracked, measured).filter { $1!.nonFiniteActivations }.map(\.0.name)
         history.truncate(after: pending.step - 1)
         history.records.append(
             HealthRecord(step: pending.step, loss: pending.loss, learningRate: pending.rate, gradientNorm: pending.gradientNorm, layers: layers))
@@ -179,6 +165,33 @@ public final class HealthRecorder {
         history.alarms = [alarm]
         history.log(alarm)
         raised.append(alarm)
+    }
+
+    /// Tracked layer `index`'s health after the update: its weights, the update against the weights kept
+    /// before it, `gradient` (measured before it) and the activations of the probe batch.
+    private func measure(
+        layer index: Int, probe: Tensor?, gradient: (norm: Float, histogram: HealthHistogram)
+    ) -> (health: LayerHealth, nonFiniteActivations: Bool) {
+        let layer = tracked[index]
+        var weights = HealthHistogram.Tally()
+        weights.add(layer.weight.value.base, count: layer.weight.count)
+        var change = 0.0, old = 0.0
+        before[index].withUnsafeBufferPointer { previous in
+            let now = layer.weight.value.base
+            for i in 0..<previous.count {
+                let d = Double(now[i]) - Double(previous[i])
+                change += d * d
+                old += Double(previous[i]) * Double(previous[i])
+            }
+        }
+        let (activations, dead, zeroFilters) = probe.map { activationStatistics(layer.activation, batch: $0.batch) }
+            ?? (HealthHistogram.Tally(), 0, 0)
+        let health = LayerHealth(
+            weightNorm: weights.norm, gradientNorm: gradient.norm,
+            updateRatio: layer.weight.isFrozen || old == 0 ? 0 : Float((change / old).squareRoot()),
+            deadShare: dead, zeroFilterShare: zeroFilters, weights: weights.histogram,
+            gradients: gradient.histogram, activations: activations.histogram)
+        return (health, activations.nonFinite > 0)
     }
 
     // MARK: - Helpers

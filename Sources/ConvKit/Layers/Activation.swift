@@ -97,7 +97,7 @@ public final class Activation: BufferSharing {
         let y = buffer.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, dst = y.pointer
         let function = self.function
-        Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
+        Parallel.forEachChunk(x.count, minimum: 32_768) { range, _ in
             Activation.apply(function, src + range.lowerBound, dst + range.lowerBound, range.count)
         }
         return y
@@ -121,7 +121,7 @@ public final class Activation: BufferSharing {
             for i in 0..<x.count { out[i] = ys[i] > 0 && g[i] > 0 ? g[i] : 0 }
             return dx
         }
-        Parallel.forEachRange(x.count, minimum: 32_768) { range, _ in
+        Parallel.forEachChunk(x.count, minimum: 32_768) { range, _ in
             let lo = range.lowerBound
             Activation.differentiate(function, xs + lo, ys + lo, g + lo, out + lo, range.count)
         }

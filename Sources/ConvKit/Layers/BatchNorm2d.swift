@@ -123,7 +123,7 @@ public final class BatchNorm2d: BufferSharing {
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount, rectify = lastRectified
         let y = buffer.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
-        Parallel.forEachRange(rows, minimum: 1024) { range, _ in
+        Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
             for r in range {
                 let s = src + r * c, d = dst + r * c
                 if rectify {
@@ -186,7 +186,7 @@ public final class BatchNorm2d: BufferSharing {
         let g = dy.pointer, src = x.pointer, out = dx.pointer
         meanDy.withUnsafeBufferPointer { meanDy in
             meanDyXhat.withUnsafeBufferPointer { meanDyXhat in
-                Parallel.forEachRange(rows, minimum: 1024) { range, _ in
+                Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
                     for r in range {
                         let gr = g + r * c, xr = src + r * c, o = out + r * c
                         if rectified {

@@ -31,7 +31,7 @@ final class DirectConvolution: ConvolutionBackend {
         let hwio = UnsafePointer(hwioWeights.base)
         let paddedWidth = shape.input.width + 2 * p, paddedCount = (shape.input.height + 2 * p) * paddedWidth * inC
         let convolve = kernels.table.forward!
-        Parallel.forEachRange(x.batch) { images, worker in
+        Parallel.forEachChunk(x.batch) { images, worker in
             let padded = paddedImages[worker]
             if p > 0 { padded.reserve(paddedCount) }
             for n in images {

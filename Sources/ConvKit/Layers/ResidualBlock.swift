@@ -100,7 +100,7 @@ public final class ResidualBlock: Layer {
     private func rectifiedSum(_ main: Tensor, _ skip: Tensor) -> Tensor {
         let y = output.tensor(batch: main.batch, shape: outputShape)
         let a = main.pointer, b = skip.pointer, out = y.pointer
-        Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+        Parallel.forEachChunk(y.count, minimum: 32_768) { range, _ in
             for i in range { out[i] = max(a[i] + b[i], 0) }
         }
         return y
@@ -111,7 +111,7 @@ public final class ResidualBlock: Layer {
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
         let guided = guidesBackward
-        Parallel.forEachRange(y.count, minimum: 32_768) { range, _ in
+        Parallel.forEachChunk(y.count, minimum: 32_768) { range, _ in
             if guided {
                 for i in range { ds[i] = out[i] > 0 && g[i] > 0 ? g[i] : 0 }
                 return
@@ -136,7 +136,7 @@ public final class ResidualBlock: Layer {
         guard computesInputGradient else { return .empty(inputShape) }
         let dx = inputGradient.tensor(batch: y.batch, shape: inputShape)
         let a = main.pointer, b = skip.pointer, d = dx.pointer
-        Parallel.forEachRange(dx.count, minimum: 32_768) { range, _ in
+        Parallel.forEachChunk(dx.count, minimum: 32_768) { range, _ in
             for i in range { d[i] = a[i] + b[i] }
         }
         return dx

@@ -37,7 +37,7 @@ final class WinogradConvolution: ConvolutionBackend {
         ConvolutionWeights.hwio(w, shape, into: hwioWeights.base)
         transformedWeights.reserve(tile.planes * inC * outC)
         tile.transformWeights(hwioWeights.base, inChannels: inC, outChannels: outC, into: transformedWeights.base, kernels: kernels)
-        Parallel.forEachRange(x.batch) { images, worker in
+        Parallel.forEachChunk(x.batch) { images, worker in
             convolve(x, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker, rectify: rectify)
         }
     }
@@ -54,14 +54,21 @@ final class WinogradConvolution: ConvolutionBackend {
             transformedFlipped.reserve(tile.planes * inC * outC)
             tile.transformWeights(hwioWeights.base, inChannels: outC, outChannels: inC, into: transformedFlipped.base, kernels: kernels)
         }
+        // The weight gradient's parts (fixed ranges, summed in part order, so runs repeat themselves
+        // exactly) come first, then the input gradient in chunks, all claimed by whichever worker is free.
         let parts = Parallel.partCount(x.batch)
-        Parallel.forEachRange(x.batch) { images, worker in
-            accumulateWeightGradient(x, dy, images: images, worker: worker)
-            if biasGradient != nil {
-                let db = biasGradients.zeroed(worker, count: outC)
-                addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db)
+        let chunks = dx == nil ? 0 : Parallel.chunkCount(x.batch)
+        Parallel.forEachTask(parts + chunks) { task, worker in
+            guard task >= parts, let dx else {
+                let images = Parallel.range(task, of: parts, total: x.batch)
+                accumulateWeightGradient(x, dy, images: images, part: task, worker: worker)
+                if biasGradient != nil {
+                    let db = biasGradients.zeroed(task, count: outC)
+                    addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db)
+                }
+                return
             }
-            guard let dx else { return }
+            let images = Parallel.range(task - parts, of: chunks, total: x.batch)
             convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, rectify: false)
         }
         // Sum the workers' parts in worker order in the transformed domain, map back once, store OHWI.
@@ -96,15 +103,15 @@ final class WinogradConvolution: ConvolutionBackend {
         }
     }
 
-    /// Adds into worker `worker`'s part the gradient of the transformed weights (M, `planes` matrices of
+    /// Adds into part `part` (with worker `worker`'s scratch space) the gradient of the transformed weights (M, `planes` matrices of
     /// in x out) from `images` of `x`: for each position, M += V^T U over the tiles of a group of images
     /// (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
     /// for these small products, which packs both operands on every call, the backward pass was slower.)
-    private func accumulateWeightGradient(_ x: Tensor, _ dy: Tensor, images: Range<Int>, worker: Int) {
+    private func accumulateWeightGradient(_ x: Tensor, _ dy: Tensor, images: Range<Int>, part: Int, worker: Int) {
         let inC = shape.input.channels, outC = shape.output.channels, h = shape.input.height, w = shape.input.width
         let tilesPerImage = tile.tiles(height: h, width: w), planes = tile.planes
         let group = max(1, tile.gradientTilesPerGroup / tilesPerImage)
-        let m = transformedGradients.zeroed(worker, count: planes * inC * outC)
+        let m = transformedGradients.zeroed(part, count: planes * inC * outC)
         let tiles = gradientTiles[worker]
         let largest = Int32(min(group, images.count) * tilesPerImage)
         tiles.reserve(planes * (ckernels_winograd_plane(largest, Int32(inC)) + ckernels_winograd_plane(largest, Int32(outC))))

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits work across the machine's cores with Dispatch.
 ///
@@ -37,6 +38,46 @@ public enum Parallel {
         forEach(parts) { part in body(range(part, of: parts, total: total), part) }
     }
 
+    /// Runs `body(task, worker)` for every `task` in `0..<tasks`: each worker claims the next unclaimed task
+    /// until none is left, so a worker that starts late or is interrupted (another program, the batch
+    /// prefetcher) leaves its share to the others instead of holding up the join.
+    ///
+    /// `worker` (in `0..<workerCount`) names the thread running the task, for per-worker scratch space:
+    /// no two tasks run at once on the same `worker`. Which worker runs which task varies from run to run,
+    /// so anything that decides a result (a partial sum) must be indexed by the task, not by the worker.
+    public static func forEachTask(_ tasks: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+        let workers = min(workerCount, tasks)
+        if workers <= 1 {
+            for task in 0..<tasks { body(task, 0) }
+            return
+        }
+        let next = TaskCounter()
+        forEach(workers) { worker in
+            while true {
+                let task = next.claim()
+                if task >= tasks { return }
+                body(task, worker)
+            }
+        }
+    }
+
+    /// Runs `body(range, worker)` over `0..<total` cut into about `chunksPerWorker` chunks per worker of at
+    /// least `minimum` items, which the workers claim one at a time (`forEachTask`); `worker` is for
+    /// per-worker scratch space only. For loops whose items are independent of each other: the chunks
+    /// differ from `forEachRange`'s parts, and so do the workers that run them.
+    public static func forEachChunk(
+        _ total: Int, minimum: Int = 1, chunksPerWorker: Int = 4, _ body: (Range<Int>, Int) -> Void
+    ) {
+        let chunks = chunkCount(total, minimum: minimum, chunksPerWorker: chunksPerWorker)
+        forEachTask(chunks) { chunk, worker in body(range(chunk, of: chunks, total: total), worker) }
+    }
+
+    /// How many chunks `forEachChunk` cuts `total` items into.
+    public static func chunkCount(_ total: Int, minimum: Int = 1, chunksPerWorker: Int = 4) -> Int {
+        guard total > 0 else { return 0 }
+        return max(1, min(workerCount * max(chunksPerWorker, 1), total / max(minimum, 1)))
+    }
+
     /// How many parts `forEachRange` would use for `total` items.
     public static func partCount(_ total: Int, minimum: Int = 1) -> Int {
         guard total > 0 else { return 0 }
@@ -48,6 +89,14 @@ public enum Parallel {
     public static func range(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
         (total * part / parts)..<(total * (part + 1) / parts)
     }
+}
+
+/// The next unclaimed task of a `Parallel.forEachTask` loop.
+private final class TaskCounter: Sendable {
+    private let next = Atomic<Int>(0)
+
+    /// Claims a task: each number is handed out once.
+    func claim() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Carries a value that is not `Sendable` into a `@Sendable` closure.
