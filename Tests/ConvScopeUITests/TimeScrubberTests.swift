@@ -145,6 +145,12 @@ final class TimeScrubberTests: XCTestCase {
             XCTAssertNotNil(row.range(of: #"[+-]\d\.\d{3}"#, options: .regularExpression), "signed changes: \(row)")
             XCTAssertLessThanOrEqual(grid.lines.map(\.count).max() ?? 0, width)
         }
+        // e exports the change as shown, named by both times.
+        let folder = NSTemporaryDirectory() + "scrubber-export-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = try Exporter(directory: folder).exportBoard(change, group: model.explainGroup.rawValue, classNames: model.classNames)
+        XCTAssertTrue(path.hasSuffix("-step6-since0.png"), path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
         // The board of one time is never drawn as a change, nor the change once the mark is cleared.
         let plain = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: now, width: 80, height: 24)
         XCTAssertFalse(plain.lines.contains { $0.contains("true: ") })
