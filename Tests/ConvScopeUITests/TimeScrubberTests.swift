@@ -93,6 +93,126 @@ final class TimeScrubberTests: XCTestCase {
         XCTAssertEqual(change.predicted, now.predicted, "the prediction stays the time shown's")
     }
 
+    func testAMoveOfTheCursorStartsTheInsightAtOnceNotAfterTheRefreshInterval() throws {
+        var model = fixture.makeModel()
+        let source = TimeCursorSource(live: fixture.session)
+        // An interval no test outlives: without the kick, a new time would never be computed here.
+        let worker = InsightWorker(session: source, images: fixture.dataset.test, refreshInterval: 3600)
+        worker.update(model.insightRequest, weightsVersion: 6)
+        fixture.waitFor { worker.latest?.weightsVersion == 6 }
+        press("[[", &model)
+        source.show(model.time.shown)
+        worker.update(model.insightRequest, weightsVersion: 0)
+        worker.finish()
+        XCTAssertEqual(worker.latest?.weightsVersion, 6, "within the interval, new weights alone wait")
+        worker.kick()
+        worker.update(model.insightRequest, weightsVersion: 0)
+        fixture.waitFor { worker.latest?.weightsVersion == 0 }
+    }
+
+    func testTheExplanationBoardShowsEachMapsChangeSinceTheMarkAt80x24AndLarger() throws {
+        var model = fixture.makeModel()
+        press("8[[t\\", &model)  // mark step 0, back to live (step 6)
+        XCTAssertEqual(model.time.mark, 0)
+        XCTAssertNil(model.time.cursor)
+        let shown = TimeCursorSource(live: fixture.session), marked = TimeCursorSource(live: fixture.session)
+        marked.show(model.time.marked)
+        let now = try XCTUnwrap(ExplanationWorker(session: shown, images: fixture.dataset.test).computeNow(model.explanationRequest))
+        let markRequest = try XCTUnwrap(model.markedExplanationRequest(classIndex: now.classIndex))
+        XCTAssertEqual(markRequest.time, 0)
+        let then = try XCTUnwrap(ExplanationWorker(session: marked, images: fixture.dataset.test).computeNow(markRequest))
+        XCTAssertEqual(then.weightsVersion, 0)
+        XCTAssertEqual(then.classIndex, now.classIndex, "both times explain the same class")
+        let change = now.change(since: then)
+        XCTAssertEqual(change.entries.count, now.entries.count)
+        for (index, entry) in change.entries.enumerated() {
+            if let after = now.entries[index].scaled, let before = then.entries[index].scaled {
+                XCTAssertEqual(entry.scaled?.values, zip(after.values, before.values).map { $0 - $1 }, entry.title)
+            }
+            if let after = now.entries[index].scores, let before = then.entries[index].scores {
+                XCTAssertEqual(entry.scores?.deletion, after.deletion - before.deletion, entry.title)
+            }
+        }
+
+        for (width, height) in [(80, 24), (160, 48)] {
+            let grid = AppScreen.render(
+                model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, width: width, height: height)
+            let text = grid.lines.joined(separator: "\n")
+            XCTAssertTrue(text.contains("Δ since step 0"), text)
+            XCTAssertTrue(text.contains("Δ scores since 0"), text)
+            XCTAssertTrue(text.contains("true: "), "the board is shown: \(text)")
+            let row = try XCTUnwrap(grid.lines.first { $0.contains("│ Grad-CAM ") }, text)
+            XCTAssertNotNil(row.range(of: #"[+-]\d\.\d{3}"#, options: .regularExpression), "signed changes: \(row)")
+            XCTAssertLessThanOrEqual(grid.lines.map(\.count).max() ?? 0, width)
+        }
+        // e exports the change as shown, named by both times.
+        let folder = NSTemporaryDirectory() + "scrubber-export-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = try Exporter(directory: folder).exportBoard(change, group: model.explainGroup.rawValue, classNames: model.classNames)
+        XCTAssertTrue(path.hasSuffix("-step6-since0.png"), path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        // The board of one time is never drawn as a change, nor the change once the mark is cleared.
+        let plain = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: now, width: 80, height: 24)
+        XCTAssertFalse(plain.lines.contains { $0.contains("true: ") })
+        press("t", &model)
+        let cleared = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, width: 80, height: 24)
+        XCTAssertFalse(cleared.lines.contains { $0.contains("true: ") })
+    }
+
+    func testTheCompressionLabShowsEachModelAtTheMarkNowAndTheChangeAt80x24AndLarger() throws {
+        var model = fixture.makeModel()
+        press("6[[t\\", &model)
+        XCTAssertEqual(model.time.mark, 0)
+        let shown = TimeCursorSource(live: fixture.session), marked = TimeCursorSource(live: fixture.session)
+        marked.show(model.time.marked)
+        let images = (fixture.dataset.train, fixture.dataset.test)
+        let lab = CompressionLab(session: shown, trainImages: images.0, testImages: images.1)
+        let markLab = CompressionLab(session: marked, trainImages: images.0, testImages: images.1)
+        defer {
+            lab.finish()
+            markLab.finish()
+        }
+        let pruning = CompressionMethod.magnitudePruning(amount: 0.3)
+        XCTAssertTrue(lab.request(pruning, weightsVersion: 6))
+        fixture.waitFor(timeout: 60) { lab.results.rows.count == 2 && lab.results.rows.allSatisfy { !$0.isPending } }
+        // What the app asks the marked lab for: the models the table has, at the marked time.
+        XCTAssertEqual(lab.results.change(since: markLab.results, markedStep: 0).missing, [pruning])
+        XCTAssertTrue(markLab.request(pruning, weightsVersion: 0))
+        fixture.waitFor(timeout: 60) { markLab.results.rows.count == 2 && markLab.results.rows.allSatisfy { !$0.isPending } }
+        let change = lab.results.change(since: markLab.results, markedStep: 0)
+        XCTAssertEqual(change.pairs.map(\.label), ["float32", "pruned 30%"])
+        XCTAssertEqual(change.pairs.map(\.then?.weightsVersion), [0, 0])
+        XCTAssertEqual(change.pairs.map(\.now.weightsVersion), [6, 6])
+        guard case .measured(let before)? = change.pairs[0].then?.status, case .measured(let after) = change.pairs[0].now.status else {
+            return XCTFail("both float32 rows are measured: \(change.pairs)")
+        }
+        let delta = try XCTUnwrap(change.pairs[0].change)
+        XCTAssertEqual(delta.accuracy, after.accuracy - before.accuracy)
+        XCTAssertEqual(delta.parameters, 0, "the same model, trained further")
+
+        for (width, height) in [(80, 24), (200, 60)] {
+            let grid = AppScreen.render(
+                model: &model, snapshot: fixture.session.snapshot, insight: nil, compression: lab.results, compressionChange: change,
+                width: width, height: height)
+            let lines = grid.lines, text = lines.joined(separator: "\n")
+            XCTAssertTrue(text.contains("Δ since step 0: each model then, now, and the change"), text)
+            let header = try XCTUnwrap(lines.firstIndex { $0.contains("model") && $0.contains("test acc") }, text)
+            let (thenRow, nowRow, deltaRow) = (lines[header + 1], lines[header + 2], lines[header + 3])
+            XCTAssertNotNil(thenRow.range(of: #"float32 +0 "#, options: .regularExpression), thenRow)
+            XCTAssertNotNil(nowRow.range(of: #"float32 +6 "#, options: .regularExpression), nowRow)
+            XCTAssertTrue(thenRow.contains(String(format: "%.2f%%", before.accuracy * 100)), thenRow)
+            XCTAssertTrue(nowRow.contains(String(format: "%.2f%%", after.accuracy * 100)), nowRow)
+            XCTAssertTrue(deltaRow.contains("Δ") && deltaRow.contains(String(format: "%+.1f pp", delta.accuracy * 100)), deltaRow)
+            XCTAssertTrue(lines[header + 4].contains("pruned 30%"), lines[header + 4])
+            XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, width)
+        }
+        // Without a mark the table is the plain one.
+        press("t", &model)
+        let plain = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, compression: lab.results, compressionChange: change, width: 80, height: 24)
+        XCTAssertFalse(plain.lines.contains { $0.contains("Δ") })
+    }
+
     func testConfusionAtAPastTimeAndPerClassAccuracyDeltaInDiffMode() throws {
         // The second epoch's end, where the run finishes: snapshots 0, 4, 8, each epoch evaluated.
         fixture.session.step(2)

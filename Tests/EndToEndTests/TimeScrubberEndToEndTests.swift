@@ -104,4 +104,61 @@ final class TimeScrubberEndToEndTests: XCTestCase {
         try tmux.press("q")
         try tmux.waitFor(text: "EXIT=0")
     }
+
+    func testDiffModeOnTheExplanationBoardAndInTheCompressionLabAt80x24() throws {
+        try diffModeOnTheBoardAndInTheLab(width: 80, height: 24)
+    }
+
+    func testDiffModeOnTheExplanationBoardAndInTheCompressionLabAt160x48() throws {
+        try diffModeOnTheBoardAndInTheLab(width: 160, height: 48)
+    }
+
+    /// Marks the initialisation, goes live, and reads the change since it in views 8 and 6 while training goes on.
+    private func diffModeOnTheBoardAndInTheLab(width: Int, height: Int) throws {
+        try TmuxDriver.requireTmux()
+        let binary = try TmuxDriver.binary()
+        let tmux = try TmuxDriver(width: width, height: height)
+        driver = tmux
+        try tmux.type("cd \(folder) && \(binary) --data synthetic --model tiny --epochs 30 --checkpoint run.safetensors; echo EXIT=$?")
+        try tmux.waitFor(text: "RUNNING")
+        // Into the second epoch: the live weights have moved well away from the initialisation.
+        try tmux.waitFor("the second epoch", timeout: 120) { $0[1].range(of: #"epoch ([2-9]|\d\d)/30"#, options: .regularExpression) != nil }
+        try tmux.press([String](repeating: "[", count: 10))
+        try tmux.waitFor(text: "◂ time: epoch 0 step 0")
+        try tmux.press("t", "\\", "8")
+        // The board: every map as its change since step 0, the scores as signed changes, complete.
+        let board = try tmux.waitFor("the board's change since step 0", timeout: 90) { screen in
+            screen.contains { $0.contains("Δ since step 0") } && screen.contains { $0.contains("done · e exports the board") }
+        }
+        let text = board.joined(separator: "\n")
+        XCTAssertFalse(board[1].contains("◂ time:"), "live again: \(board[1])")
+        XCTAssertTrue(text.contains("Δ scores since 0"), text)
+        let gradCAM = try XCTUnwrap(board.first { $0.contains("│ Grad-CAM ") }, text)
+        XCTAssertNotNil(gradCAM.range(of: #"[+-]\d\.\d{3}"#, options: .regularExpression), gradCAM)
+        XCTAssertTrue(board[0].contains("RUNNING"), "training goes on")
+        XCTAssertLessThanOrEqual(board.map(\.count).max() ?? 0, width)
+
+        // The lab: p measures pruning now and at the marked time; each model then, now, and the change.
+        try tmux.press("6", "p")
+        let lab = try tmux.waitFor("pruning then, now and the change", timeout: 120) { screen in
+            screen.filter { $0.contains(" Δ ") && $0.contains(" pp") }.count >= 2
+        }
+        let labText = lab.joined(separator: "\n")
+        XCTAssertTrue(labText.contains("Δ since step 0: each model then, now, and the change"), labText)
+        let header = try XCTUnwrap(lab.firstIndex { $0.contains("model") && $0.contains("test acc") }, labText)
+        XCTAssertNotNil(lab[header + 1].range(of: #"float32 +0 "#, options: .regularExpression), lab[header + 1])
+        XCTAssertTrue(lab[header + 2].contains("float32"), lab[header + 2])
+        XCTAssertTrue(lab[header + 4].contains("pruned 30%"), lab[header + 4])
+        XCTAssertNotNil(lab[header + 4].range(of: #"pruned 30% +0 "#, options: .regularExpression), lab[header + 4])
+        XCTAssertNotNil(lab[header + 6].range(of: #"Δ .*[+-]?\d+\.\d pp"#, options: .regularExpression), lab[header + 6])
+        XCTAssertLessThanOrEqual(lab.map(\.count).max() ?? 0, width)
+
+        // t clears the mark: the plain table again.
+        try tmux.press("t")
+        try tmux.waitFor("the plain table") { !$0.contains { $0.contains("Δ since step") } }
+        try tmux.press("q")
+        try tmux.waitFor("the quit prompt or the end") { $0.contains { $0.contains("save first?") || $0.contains("EXIT=") } }
+        if try tmux.screen().contains(where: { $0.contains("save first?") }) { try tmux.press("n") }
+        try tmux.waitFor(text: "EXIT=0", timeout: 30)
+    }
 }

@@ -97,7 +97,7 @@ public struct HeatMap: Equatable, Sendable {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    private func mapped(_ transform: (Float) -> Float) -> HeatMap {
+    func mapped(_ transform: (Float) -> Float) -> HeatMap {
         var result = values
         result.withUnsafeMutableBufferPointer { v in
             for i in 0..<v.count { v[i] = transform(v[i]) }

@@ -43,6 +43,20 @@ public enum Visualizer {
         }
     }
 
+    /// An explanation's map scaled as `overlay(image:explanation:)` colours it, at `size` x `size`, before the
+    /// colours: CAM maps and unsigned pixel maps min-max scaled to [0, 1], signed pixel maps divided by their
+    /// largest magnitude (-1...1, zero stays zero).
+    public static func scaledMap(_ explanation: Explanation, size: Int) -> HeatMap {
+        switch explanation {
+        case .activation(let map):
+            return HeatMap(width: map.width, height: map.height, values: map.normalized).resizedBilinear(width: size, height: size)
+        case .pixel(let attribution):
+            let map = HeatMap(width: attribution.width, height: attribution.height, values: attribution.map)
+            let scaled = attribution.method.isSigned ? map.signedNormalized().mapped { 2 * $0 - 1 } : map.normalized()
+            return scaled.resizedBilinear(width: size, height: size)
+        }
+    }
+
     /// A pixel attribution's map coloured at its own resolution (diverging when signed).
     public static func pixelHeatMap(_ attribution: PixelAttribution, colormap: Colormap = .jet) -> RGBImage {
         let map = HeatMap(width: attribution.width, height: attribution.height, values: attribution.map)

@@ -41,6 +41,9 @@ public struct ExplanationBoard: Sendable {
         public let scores: FaithfulnessScores?
         /// Why there is no map (for example CAM on a model without `gap`).
         public let error: String?
+        /// The map as `heatmap` colours it, at the input's resolution (`Visualizer.scaledMap`): what diff mode
+        /// subtracts (`change(since:)`), so that a map that only grew or shrank as a whole shows no change.
+        public internal(set) var scaled: HeatMap? = nil
 
         public var title: String { method?.description ?? baseline.map { "\($0.rawValue) map" } ?? "" }
     }
@@ -67,6 +70,9 @@ public struct ExplanationBoard: Sendable {
     public internal(set) var entries: [Entry] = []
     /// Nil once every map is done.
     public internal(set) var progress: Progress?
+    /// Nil for a board of one time; in diff mode (`change(since:)`), the step of the marked time: the maps are
+    /// then the change since it and the scores their change.
+    public internal(set) var since: Int?
 
     public var isComplete: Bool { progress == nil }
 }
@@ -152,7 +158,9 @@ public final class ExplanationWorker: Sendable {
                 case .activation(let map): layerName = map.layer
                 case .pixel(let attribution): layerName = attribution.layer
                 }
-                entry = .init(method: method, baseline: nil, heatmap: heat, layer: layerName, scores: scores, error: nil)
+                entry = .init(
+                    method: method, baseline: nil, heatmap: heat, layer: layerName, scores: scores, error: nil,
+                    scaled: Visualizer.scaledMap(explanation, size: shape.width))
             } catch .cancelled {
                 return
             } catch {

@@ -54,13 +54,17 @@ public struct Insight: Sendable {
 }
 
 /// Computes `Insight`s on its own queue for the TUI: when the request changes at once, and while
-/// training runs, again whenever the weights have moved on and `refreshInterval` has passed.
+/// training runs, again whenever the weights have moved on and `refreshInterval` has passed; after
+/// `kick()` (the user moved the time cursor: the weights jumped rather than moved on), at once.
 ///
 /// The UI calls `update(_:)` every frame and reads `latest`; at most one computation runs at a time
 /// and only the newest request matters.
 public final class InsightWorker: Sendable {
     /// Seconds between recomputations while the weights change.
     public static let refreshInterval: Double = 1
+
+    /// This worker's interval (`refreshInterval` unless a test asks for another).
+    private let interval: Double
 
     private let queue = DispatchQueue(label: "convscope.insight", qos: .utility)
     private let session: any WeightsSource
@@ -81,9 +85,10 @@ public final class InsightWorker: Sendable {
         init(network: Network) { self.network = network }
     }
 
-    public init(session: any WeightsSource, images: ImageSet) {
+    public init(session: any WeightsSource, images: ImageSet, refreshInterval: Double = InsightWorker.refreshInterval) {
         self.session = session
         self.images = images
+        interval = refreshInterval
         workspace = Confined(Workspace(network: session.copyNetwork().network))
     }
 
@@ -98,7 +103,7 @@ public final class InsightWorker: Sendable {
             guard !state.busy else { return false }
             let changed = state.latest?.request != request
             let stale = state.latest.map { $0.weightsVersion != weightsVersion } ?? true
-            guard changed || (stale && now - state.lastStarted >= InsightWorker.refreshInterval) else { return false }
+            guard changed || (stale && now - state.lastStarted >= interval) else { return false }
             state.busy = true
             state.lastStarted = now
             return true
@@ -112,6 +117,13 @@ public final class InsightWorker: Sendable {
             }
             FreedMemory.release()
         }
+    }
+
+    /// Lets the next `update` with new weights start at once instead of after the refresh interval: the
+    /// interval spaces out recomputations that follow training, not one the user asked for by moving the
+    /// time cursor. A computation in progress finishes first; the next `update` after it starts.
+    public func kick() {
+        state.withLock { $0.lastStarted = -Double.infinity }
     }
 
     /// Waits until any computation in progress has finished (before the process exits, so no thread

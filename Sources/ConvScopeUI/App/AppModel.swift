@@ -98,6 +98,17 @@ public struct AppModel: Sendable {
         return request
     }
 
+    /// Diff mode: the explanation board's request at the marked time, for `classIndex`, the class the board of the
+    /// time shown explains (with no class chosen, the two times may predict different ones: a change between maps
+    /// of two classes would say nothing). Nil without a mark.
+    public func markedExplanationRequest(classIndex: Int) -> ExplanationRequest? {
+        guard let mark = time.mark else { return nil }
+        var request = explanationRequest
+        request.classIndex = classIndex
+        request.time = mark
+        return request
+    }
+
     /// What the visualisation worker should compute for the current selection: the selected layer's
     /// channels, up to 64 (`visualizationOptions`).
     public var visualizationRequest: VisualizationRequest {

@@ -56,7 +56,8 @@ public struct Exporter: Sendable {
         _ board: ExplanationBoard, sanity: SanityRequest? = nil, curve: SanityCurve? = nil, group: String, classNames: [String]
     ) throws -> String {
         let picture = try Exporter.boardPicture(board, sanity: sanity, curve: curve, classNames: classNames)
-        let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion).png"
+        let since = board.since.map { "-since\($0)" } ?? ""
+        let name = "explain-\(group)-\(Exporter.slug(board.request.layer))-img\(board.request.imageIndex)-step\(board.weightsVersion)\(since).png"
         return try write(picture, name: name)
     }
 
@@ -72,7 +73,8 @@ public struct Exporter: Sendable {
         let className = GradCAMPanel.name(board.classIndex, classNames)
         let grid = Visualizer.grid(
             [board.image] + maps.compactMap(\.heatmap), labels: labels,
-            title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)",
+            title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)"
+                + (board.since.map { ", change since step \($0)" } ?? ""),
             tile: 192, columns: 3)
         guard let sanity else { return grid }
         let section = sanitySection(sanity, curve: curve.flatMap { $0.request == sanity ? $0 : nil }, width: grid.width)

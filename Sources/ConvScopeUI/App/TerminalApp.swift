@@ -136,9 +136,11 @@ public final class TerminalApp {
         let worker = InsightWorker(session: shown, images: test)
         let markWorker = InsightWorker(session: marked, images: test)
         let explainer = ExplanationWorker(session: shown, images: test)
+        let markExplainer = ExplanationWorker(session: marked, images: test)
         let sanity = SanityWorker(session: shown, images: test)
         let synthesiser = VisualizationWorker(session: shown)
         let lab = CompressionLab(session: shown, trainImages: train, testImages: test)
+        let markLab = CompressionLab(session: marked, trainImages: train, testImages: test)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
@@ -151,6 +153,7 @@ public final class TerminalApp {
 
         var lastDrawn = -Double.infinity
         var lastFrame: FrameToken?
+        var lastTime: (cursor: Int?, mark: Int?) = (nil, nil)
         while true {
             let key = screen.readKey(timeoutMilliseconds: TerminalApp.keyTimeout)
             // The size after the key: a resize is drawn at its new size in this turn, not a second later.
@@ -167,6 +170,11 @@ public final class TerminalApp {
             // The time shown and the time marked, for every worker's next copy of the weights.
             shown.show(model.time.shown)
             marked.show(model.time.marked)
+            // A move of the cursor or the mark is a jump the user asked for: the insight workers start on it at once
+            // rather than after their refresh interval (which spaces out recomputations that follow training).
+            if lastTime.cursor != model.time.cursor { worker.kick() }
+            if lastTime.mark != model.time.mark { markWorker.kick() }
+            lastTime = (model.time.cursor, model.time.mark)
             let shownVersion = model.time.cursor ?? snapshot.weightsVersion
             // A snapshot kept without an evaluation (an early step) is evaluated while its matrix is on screen.
             if let past = model.time.shown, model.time.evaluation(of: past) == nil, layout.shows(.confusion, selectedTab: model.selectedTab) {
@@ -184,8 +192,16 @@ public final class TerminalApp {
                 markWorker.latest.flatMap { then in then.weightsVersion == model.time.mark && then.request == now.request ? now.change(since: then) : nil }
             }
             // The board is computed only while it is on screen: leaving the view cancels it.
-            explainer.update(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab) ? model.explanationRequest : nil)
-            let board = explainer.latest
+            let showsBoard = hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)
+            explainer.update(showsBoard ? model.explanationRequest : nil)
+            // Diff mode: the same board at the marked time, explaining the class the board shown explains, and the
+            // change between the two (map by map as both land).
+            let shownBoard = explainer.latest.flatMap { $0.request == model.explanationRequest ? $0 : nil }
+            let markRequest = shownBoard.flatMap { model.markedExplanationRequest(classIndex: $0.classIndex) }
+            markExplainer.update(showsBoard ? markRequest : nil)
+            let board = model.time.mark == nil ? explainer.latest : shownBoard.flatMap { now in
+                markExplainer.latest.flatMap { then in then.request == markRequest ? now.change(since: then) : nil }
+            }
             // The sanity curve waits for the board (both share the cores left over from training) and
             // stops when it leaves the screen or the selection changes.
             if !(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)) {
@@ -204,8 +220,11 @@ public final class TerminalApp {
                 comparer?.explain(ComparisonWorker.Request(imageIndex: image, layer: model.selectedLayer.name))
             }
             let comparedExplanation = comparer?.explanation
-            if hasWeights && layout.shows(.compression, selectedTab: model.selectedTab) {
-                lab.survey(weightsVersion: shownVersion)
+            let showsLab = hasWeights && layout.shows(.compression, selectedTab: model.selectedTab)
+            if showsLab { lab.survey(weightsVersion: shownVersion) }
+            // Diff mode: every model of the table measured at the marked time too, on the lab pinned there.
+            if showsLab, let mark = model.time.mark {
+                for method in lab.results.change(since: markLab.results, markedStep: mark).missing { _ = markLab.request(method, weightsVersion: mark) }
             }
             for effect in effects {
                 switch effect {
@@ -226,10 +245,12 @@ public final class TerminalApp {
                     worker.finish()
                     markWorker.finish()
                     explainer.finish()
+                    markExplainer.finish()
                     sanity.finish()
                     synthesiser.finish()
                     comparer?.finish()
                     lab.finish()
+                    markLab.finish()
                     rateSearch.finish()
                     exports.finish()
                     background.wait()
@@ -281,8 +302,11 @@ public final class TerminalApp {
                 case .compress(let method) where !hasWeights:
                     model.status = StatusMessage("\(method.label) needs weights: waiting for the run's first checkpoint")
                 case .compress(let method):
-                    model.status = lab.request(method, weightsVersion: shownVersion)
-                        ? StatusMessage("measuring \(method.label) on a copy of the weights; training goes on")
+                    let queued = lab.request(method, weightsVersion: shownVersion)
+                    let queuedAtMark = model.time.mark.map { markLab.request(method, weightsVersion: $0) } ?? false
+                    let copies = queuedAtMark ? "copies of the weights shown and of the marked time's" : "a copy of the weights"
+                    model.status = queued || queuedAtMark
+                        ? StatusMessage("measuring \(method.label) on \(copies); training goes on")
                         : StatusMessage("\(method.label) is already in the table for these weights, or on its way")
                 case .writeCompressed:
                     model.status = writeCompressed(lab, exporter: exporter)
@@ -296,9 +320,10 @@ public final class TerminalApp {
             }
 
             let now = Stopwatch.now
-            let compression = lab.results
+            let compression = lab.results, markedCompression = markLab.results
+            let compressionChange = model.time.mark.map { compression.change(since: markedCompression, markedStep: $0) }
             let frame = FrameToken(
-                snapshot, insight, compressionSerial: compression.serial, exportsFinished: exports.finishedCount,
+                snapshot, insight, compressionSerial: compression.serial + markedCompression.serial, exportsFinished: exports.finishedCount,
                 searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
                 time: "\(model.time.cursor ?? -1) \(model.time.mark ?? -1) \(model.time.history.count) \(model.time.evaluations.count) \(markWorker.latest?.weightsVersion ?? -1)",
                 comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")",
@@ -306,7 +331,8 @@ public final class TerminalApp {
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
             guard key != .none || frame != lastFrame || now - lastDrawn >= interval else { continue }
             let grid = AppScreen.render(
-                model: &model, snapshot: snapshot, insight: insight, compression: compression, explanations: board, sanity: curve,
+                model: &model, snapshot: snapshot, insight: insight, compression: compression, compressionChange: compressionChange,
+                explanations: board, sanity: curve,
                 comparison: comparison, comparedExplanation: comparedExplanation, visualization: visualization, width: size.width,
                 height: size.height)
             screen.draw(grid)

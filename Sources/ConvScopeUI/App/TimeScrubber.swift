@@ -79,7 +79,7 @@ public struct TimeScrubber: Sendable {
         guard let step = cursor ?? history.snapshots.last?.step else { return StatusMessage(TimeScrubber.noSnapshots) }
         mark = step
         let newest = cursor == nil ? " (the newest snapshot)" : ""
-        return StatusMessage("marked \(place(step))\(newest): filters, heatmaps and class accuracy show the change since it")
+        return StatusMessage("marked \(place(step))\(newest): the views show the change since it")
     }
 
     static let noSnapshots = "no weight snapshots yet: the first is kept at step 0, then steps 10, 100 and each epoch"

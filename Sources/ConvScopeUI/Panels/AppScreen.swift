@@ -16,7 +16,7 @@ public enum AppScreen {
     /// learns its height when drawn); everything else is read.
     public static func render(
         model: inout AppModel, snapshot: TrainingSnapshot, insight: Insight?, compression: CompressionResults = CompressionResults(),
-        explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil,
+        compressionChange: CompressionChange? = nil, explanations: ExplanationBoard? = nil, sanity: SanityCurve? = nil,
         comparison: ComparisonWorker.Progress? = nil, comparedExplanation: ExplanationPair? = nil,
         visualization: VisualizationGrid? = nil, width: Int, height: Int, theme: Theme = .standard
     ) -> CellGrid {
@@ -65,7 +65,9 @@ public enum AppScreen {
                     into: &grid, in: content, theme: theme,
                     absentText: past ?? watched ?? "The confusion matrix appears after the first epoch's test evaluation.")
             case .compression:
-                CompressionPanel.draw(compression, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
+                // In diff mode (a change for the current mark), each model at the marked time, now, and the change.
+                let change = compressionChange.flatMap { $0.markedStep == model.time.mark ? $0 : nil }
+                CompressionPanel.draw(compression, change: change, testImages: model.testLabels.count, into: &grid, in: content, theme: theme)
             case .health:
                 HealthPanel.draw(
                     snapshot.health, selectedLayer: model.selectedLayer.name, layerOrder: model.layers.map(\.name),

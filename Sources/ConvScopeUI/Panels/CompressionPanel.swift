@@ -7,19 +7,22 @@ import ConvPresent
 /// share of zeros: of the newest compressed copy, or of the current weights before there is one.
 ///
 /// Rows still being measured say so; when not all rows fit, the newest are shown. Bars flow into
-/// more columns when they do not fit in one.
+/// more columns when they do not fit in one. In diff mode each model takes three rows: measured at the
+/// marked time, now, and the change (`Δ`, accuracy in percentage points).
 public enum CompressionPanel {
     /// Width of one column of sparsity bars at least.
     static let barColumnWidth = 34
 
     public static func draw(
-        _ results: CompressionResults, testImages: Int, into grid: inout CellGrid, in rect: Rect, theme: Theme = .standard
+        _ results: CompressionResults, change: CompressionChange? = nil, testImages: Int, into grid: inout CellGrid, in rect: Rect,
+        theme: Theme = .standard
     ) {
         guard !rect.isEmpty else { return }
         let keys = ["p", "P", "i"].map { "\($0) \(AppModel.compressionMethods[Character($0)]!.label)" } + ["w write the newest"]
         let hints = [
             (keys.joined(separator: "  "), theme.keyName),
-            ("measured on copies of the weights while training goes on", theme.dimText),
+            change.map { ("Δ since step \($0.markedStep): each model then, now, and the change (t clears the mark)", theme.title) }
+                ?? ("measured on copies of the weights while training goes on", theme.dimText),
         ]
         let notes = "accuracy on \(testImages.formatted) test images, img/s at batch 256; int8 kernel: \(QuantizedNetwork.kernelDescription)"
             .wrapped(toWidth: rect.width).prefix(2)
@@ -29,10 +32,11 @@ public enum CompressionPanel {
             grid.writeLine(text, in: Rect(x: hintArea.x, y: hintArea.y + index, width: hintArea.width, height: 1), style: style)
         }
         let space = body.height - notes.count
-        let tableHeight = min(1 + max(results.rows.count, 1), max(space - min(1 + bars.count, 4), 2))
+        let rows = change.map(changeRows) ?? results.rows.map(row)
+        let tableHeight = min(1 + max(rows.count, 1), max(space - min(1 + bars.count, 4), 2))
         let (tableArea, belowTable) = body.splitTop(tableHeight)
         let (noteArea, barsArea) = belowTable.splitTop(notes.count)
-        drawTable(results.rows, into: &grid, in: tableArea, theme: theme)
+        drawTable(rows, into: &grid, in: tableArea, theme: theme)
         for (index, line) in notes.enumerated() where index < noteArea.height {
             grid.writeLine(line, in: Rect(x: noteArea.x, y: noteArea.y + index, width: noteArea.width, height: 1), style: theme.dimText)
         }
@@ -41,22 +45,54 @@ public enum CompressionPanel {
         drawBars(bars, into: &grid, in: barRows, theme: theme)
     }
 
-    /// The before/after table: a header and the newest rows that fit; rows not yet measured show
-    /// `queued`, `computing…` or why they failed across the number columns.
-    static func drawTable(_ rows: [CompressionRow], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+    /// One line of the table: its cells (label, step, numbers), or, while it has no numbers, what to say across them.
+    struct Line {
+        var cells: [String]
+        var note: (text: String, isWarning: Bool)?
+    }
+
+    /// A row of the lab's table as a line: measured, or `queued`, `computing…` or why it failed.
+    static func row(_ row: CompressionRow) -> Line {
+        let step = row.weightsVersion.map(String.init) ?? ""
+        switch row.status {
+        case .measured(let report): return Line(cells: [row.label, step] + report.cells.dropFirst())
+        case .queued: return Line(cells: [row.label, step], note: ("queued", false))
+        case .measuring: return Line(cells: [row.label, step], note: ("computing…", false))
+        case .failed(let why): return Line(cells: [row.label, step], note: ("failed: " + why, true))
+        }
+    }
+
+    /// Diff mode's lines: per model, its row at the marked time, its newest row, and the change under them.
+    static func changeRows(_ change: CompressionChange) -> [Line] {
+        change.pairs.flatMap { pair -> [Line] in
+            let then = pair.then.map(row) ?? Line(cells: [pair.label, String(change.markedStep)], note: ("waiting", false))
+            let difference = pair.change.map { delta in
+                Line(cells: [
+                    "  Δ", "", signed(delta.parameters), signed(delta.nonZeroParameters),
+                    String(format: "%+.1f KB", Double(delta.modelBytes) / 1024), String(format: "%+.1f pp", delta.accuracy * 100),
+                    String(format: "%+.0f", delta.imagesPerSecond),
+                ])
+            } ?? Line(cells: ["  Δ", ""], note: ("once both are measured", false))
+            return [then, row(pair.now), difference]
+        }
+    }
+
+    /// `+1,234`, `-56`, `0`.
+    static func signed(_ value: Int) -> String {
+        (value > 0 ? "+" : value < 0 ? "-" : "") + abs(value).formatted
+    }
+
+    /// The before/after table: a header and the newest lines that fit; lines not yet measured say so across
+    /// the number columns.
+    static func drawTable(_ lines: [Line], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
         guard rect.height >= 2 else { return }
         // The CLI's titles, with the speed column shortened (the note under the table says it is
         // inference at batch 256) so that the table fits beside the layer list at 100 columns.
         let titles = ModelReport.columnTitles.dropLast() + ["img/s"]
         let columns = [Table.Column(titles[0], width: 12), Table.Column("step", width: 5, alignment: .trailing)]
             + zip(titles.dropFirst(), [9, 9, 9, 8, 6]).map { Table.Column($0, width: $1, alignment: .trailing) }
-        let shown = Array(rows.suffix(rect.height - 1))
-        let cells = shown.map { row -> [String] in
-            let step = row.weightsVersion.map(String.init) ?? ""
-            guard case .measured(let report) = row.status else { return [row.label, step] }
-            return [row.label, step] + report.cells.dropFirst()
-        }
-        let table = Table(columns: columns, rows: cells, theme: theme)
+        let shown = Array(lines.suffix(rect.height - 1))
+        let table = Table(columns: columns, rows: shown.map(\.cells), theme: theme)
         table.draw(into: &grid, in: rect)
         if shown.isEmpty {
             let body = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1)
@@ -65,15 +101,11 @@ public enum CompressionPanel {
         }
         let widths = table.columnWidths(total: rect.width)
         let numbersX = rect.x + widths[0] + 1 + widths[1] + 1
-        for (index, row) in shown.enumerated() {
-            let text: String, style: Style
-            switch row.status {
-            case .measured: continue
-            case .queued: (text, style) = ("queued", theme.dimText)
-            case .measuring: (text, style) = ("computing…", theme.dimText)
-            case .failed(let why): (text, style) = ("failed: " + why, theme.warning)
-            }
-            grid.writeLine(text, in: Rect(x: numbersX, y: rect.y + 1 + index, width: rect.maxX - numbersX, height: 1), style: style)
+        for (index, line) in shown.enumerated() {
+            guard let note = line.note else { continue }
+            grid.writeLine(
+                note.text, in: Rect(x: numbersX, y: rect.y + 1 + index, width: rect.maxX - numbersX, height: 1),
+                style: note.isWarning ? theme.warning : theme.dimText)
         }
     }
 

@@ -37,6 +37,8 @@ public enum ExplainGroup: String, Sendable, CaseIterable {
 /// side (CAM maps upsampled from the layer's resolution, pixel maps at 32x32, signed ones on the
 /// diverging palette), then each map's faithfulness scores for this image next to the three baselines,
 /// beside them the sanity curve of the selected method (`m`), and the progress of what is computing.
+/// In diff mode (a board from `ExplanationBoard.change(since:)`) the maps are each method's change since the
+/// marked time on the diverging palette (blue fell, red rose, white unchanged) and the scores their change.
 public enum ExplainPanel {
     /// Columns between tiles.
     static let gap = 1
@@ -52,10 +54,12 @@ public enum ExplainPanel {
         guard rect.height >= 4, rect.width >= 20 else { return }
         let group = model.explainGroup
         let (top, rest) = rect.splitTop(1)
-        let current = board.flatMap { $0.request == model.explanationRequest ? $0 : nil }
+        // A board of one time is never shown as a change, nor a change since another mark.
+        let current = board.flatMap { $0.request == model.explanationRequest && $0.since == model.time.mark ? $0 : nil }
         let explained = current.map { "\(GradCAMPanel.name($0.classIndex, model.classNames)) \(percent($0.probability))" + ($0.classIndex == $0.predicted ? " (predicted)" : " (c)") }
+        let since = model.time.mark.map { " · Δ since step \($0)" } ?? ""
         grid.writeLine(
-            "image #\(model.imageIndex) · \(explained ?? "…") · \(group.title) (M)"
+            "image #\(model.imageIndex) · \(explained ?? "…")\(since) · \(group.title) (M)"
                 + (current.map { " · step \($0.weightsVersion)" } ?? ""),
             in: top, style: theme.title)
         let (body, progressRow) = rest.splitBottom(1)
@@ -100,14 +104,15 @@ public enum ExplainPanel {
             caption(hasSanity && method == selected ? "▸" + title : title, slot, entry == nil ? theme.dimText : theme.text)
         }
 
+        let signed = current?.since != nil
         let rows: [[String]] = methods.map { method in
-            row(method.description, current?.entries.first { $0.method == method })
+            row(method.description, current?.entries.first { $0.method == method }, signed: signed)
         } + BaselineMap.allCases.map { baseline in
-            row(baseline.description, current?.entries.first { $0.baseline == baseline })
+            row(baseline.description, current?.entries.first { $0.baseline == baseline }, signed: signed)
         }
         let table = Table(
             columns: [
-                Table.Column("scores, this image"), Table.Column("del ↓", width: 6, alignment: .trailing),
+                Table.Column(model.time.mark.map { "Δ scores since \($0)" } ?? "scores, this image"), Table.Column("del ↓", width: 6, alignment: .trailing),
                 Table.Column("ins ↑", width: 6, alignment: .trailing), Table.Column("MoRF ↓", width: 6, alignment: .trailing),
                 Table.Column("LeRF ↑", width: 6, alignment: .trailing), Table.Column("drop ↓", width: 6, alignment: .trailing),
             ], rows: rows, theme: theme)
@@ -172,14 +177,15 @@ public enum ExplainPanel {
         return (0..<rows).map { $0 * (count - 1) / (rows - 1) }
     }
 
-    /// A table row: the method's scores, "…" while pending, or why it has none.
-    static func row(_ title: String, _ entry: ExplanationBoard.Entry?) -> [String] {
+    /// A table row: the method's scores (`signed`: their changes, with a sign), "…" while pending, or why it has none.
+    static func row(_ title: String, _ entry: ExplanationBoard.Entry?, signed: Bool = false) -> [String] {
         guard let entry else { return [title, "…", "…", "…", "…", "…"] }
         guard let scores = entry.scores else { return [title + ": " + (entry.error ?? "no scores"), "", "", "", "", ""] }
+        let (score, drop) = signed ? ("%+.3f", "%+.1f%%") : ("%.3f", "%.1f%%")
         return [
-            title, String(format: "%.3f", scores.deletion), String(format: "%.3f", scores.insertion),
-            String(format: "%.3f", scores.roadMostRelevantFirst), String(format: "%.3f", scores.roadLeastRelevantFirst),
-            String(format: "%.1f%%", scores.drop),
+            title, String(format: score, scores.deletion), String(format: score, scores.insertion),
+            String(format: score, scores.roadMostRelevantFirst), String(format: score, scores.roadLeastRelevantFirst),
+            String(format: drop, scores.drop),
         ]
     }
 
