@@ -5,18 +5,18 @@ import ConvKit
 
 /// The `convscope` binary as scripts use it: exit codes, messages, JSON, files.
 final class CommandLineTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-cli-\(getpid())-\(name.hashValue)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("cli")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
-    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    private func path(_ name: String) -> String { temporary.path(name) }
 
     /// A small synthetic run shared by the tests that need a checkpoint.
     private func trainedCheckpoint(model: String = "tiny") throws -> String {

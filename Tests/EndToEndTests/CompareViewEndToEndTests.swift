@@ -5,17 +5,17 @@ import XCTest
 
 /// The app's A/B view (`convscope --checkpoint A --compare B`) in tmux, at 80x24.
 final class CompareViewEndToEndTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
     private var driver: TmuxDriver?
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "compare-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("compare-e2e")
     }
 
     override func tearDown() {
         driver?.close()
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     func testTheAppComparesTwoCheckpointsAt80x24() throws {

@@ -5,15 +5,15 @@ import XCTest
 
 /// `convscope diff` run as a script runs it: the table, the JSON, and the one-line errors.
 final class DiffEndToEndTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "diff-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("diff-e2e")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     private func checkpointAndPrunedCopy() throws -> (String, String) { try trainedAndPrunedCheckpoints(in: folder) }

@@ -1,17 +1,18 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
 /// `convscope gradcam --method` for every method, and `convscope faithfulness`, as a script uses them.
 final class ExplanationCommandTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-explain-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("explain")
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+    override func tearDown() { temporary = nil }
 
     private func checkpoint() throws -> String {
         let path = (folder as NSString).appendingPathComponent("model.safetensors")

@@ -8,15 +8,15 @@ import XCTest
 final class HarnessTests: XCTestCase {
     static let root = ConvscopeBinary.packageRoot
 
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "convscope-harness-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("harness")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     // MARK: A stale binary is refused

@@ -1,22 +1,23 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// The health timeline end to end: `train` records it into the checkpoint and says what it cost,
 /// `health` prints it, and the app shows it live, after a save and when exploring the checkpoint, at
 /// 80x24 and 200x60.
 final class HealthEndToEndTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
     private var driver: TmuxDriver?
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "health-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("health-e2e")
     }
 
     override func tearDown() {
         driver?.close()
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     func testTrainRecordsTheTimelineAndHealthPrintsIt() throws {

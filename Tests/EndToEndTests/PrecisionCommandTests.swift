@@ -24,26 +24,25 @@ final class PrecisionCommandTests: XCTestCase {
     }
 
     func testBF16TrainsAndBenchmarks() throws {
-        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-precision-\(getpid())")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let checkpoint = (folder as NSString).appendingPathComponent("bf16.safetensors")
-        let train = try Convscope.run(
-            [
-                "train", "--data", "synthetic", "--model", "tiny", "--epochs", "1", "--batch", "64", "--train-limit", "640",
-                "--precision", "bf16", "--checkpoint", checkpoint,
-            ], environment: bf16Environment)
-        XCTAssertEqual(train.status, 0, train.stderr)
-        XCTAssertTrue(train.stderr.contains("bf16 products"), "the run's header says so: \(train.stderr.prefix(400))")
-        // The checkpoint keeps the precision, so --resume continues in bf16.
-        let metadata = try SafeTensors(contentsOf: checkpoint).metadata
-        XCTAssertTrue(metadata.values.contains { $0.contains("\"precision\":\"bf16\"") }, "\(metadata.keys)")
+        try TemporaryFolder.with("precision") { folder in
+            let checkpoint = folder.path("bf16.safetensors")
+            let train = try Convscope.run(
+                [
+                    "train", "--data", "synthetic", "--model", "tiny", "--epochs", "1", "--batch", "64", "--train-limit", "640",
+                    "--precision", "bf16", "--checkpoint", checkpoint,
+                ], environment: bf16Environment)
+            XCTAssertEqual(train.status, 0, train.stderr)
+            XCTAssertTrue(train.stderr.contains("bf16 products"), "the run's header says so: \(train.stderr.prefix(400))")
+            // The checkpoint keeps the precision, so --resume continues in bf16.
+            let metadata = try SafeTensors(contentsOf: checkpoint).metadata
+            XCTAssertTrue(metadata.values.contains { $0.contains("\"precision\":\"bf16\"") }, "\(metadata.keys)")
 
-        let bench = try Convscope.run(
-            ["bench", "--model", "tiny", "--iterations", "2", "--json", "--precision", "bf16"], environment: bf16Environment)
-        XCTAssertEqual(bench.status, 0, bench.stderr)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(object["precision"] as? String, "bf16")
-        XCTAssertGreaterThan(object["train_images_per_s"] as? Double ?? 0, 0)
+            let bench = try Convscope.run(
+                ["bench", "--model", "tiny", "--iterations", "2", "--json", "--precision", "bf16"], environment: bf16Environment)
+            XCTAssertEqual(bench.status, 0, bench.stderr)
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(object["precision"] as? String, "bf16")
+            XCTAssertGreaterThan(object["train_images_per_s"] as? Double ?? 0, 0)
+        }
     }
 }

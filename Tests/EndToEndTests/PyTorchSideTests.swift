@@ -14,18 +14,18 @@ final class PyTorchSideTests: XCTestCase {
         .deletingLastPathComponent()
     static let package = repository.appendingPathComponent("python").path
 
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-torch-\(getpid())-\(name.hashValue)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("torch")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
-    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    private func path(_ name: String) -> String { temporary.path(name) }
 
     /// A Python with torch, safetensors and numpy (`PythonFinder`), or a loud skip.
     static func python() throws -> String {

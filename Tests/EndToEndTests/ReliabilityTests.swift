@@ -6,20 +6,20 @@ import XCTest
 /// The `convscope` binary off the happy path: a run that diverges, checkpoints with NaN weights, models
 /// too big for the machine, signals in the middle of a run or of a save, a full disk, a read-only folder.
 final class ReliabilityTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
     private var mounts: [String] = []
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-reliability-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("reliability")
     }
 
     override func tearDown() {
         for mount in mounts.reversed() { _ = try? TmuxDriver.run(["umount", mount]) }
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
-    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    private func path(_ name: String) -> String { temporary.path(name) }
 
     /// A one-epoch run of `model` on the synthetic set, saved at `name`.
     private func trainedCheckpoint(_ name: String = "model.safetensors", model: String = "tiny", extra: [String] = []) throws -> String {

@@ -1,19 +1,20 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// `convscope train --run-dir` as a script uses it: the layout written, a second run refused, the run
 /// continued with `--resume`, and the options that do not go with it refused.
 final class RunDirectoryCommandTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-rundir-\(getpid())-\(name.hashValue)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("rundir")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     func testTrainWritesARunDirectoryAndResumesIt() throws {

@@ -1,22 +1,23 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// The time scrubber end to end: `train` keeps weight snapshots beside its checkpoint, `snapshots` lists them and
 /// writes one out as a checkpoint the other commands read, and in the app `[` `]` `\` move every view's time
 /// while training goes on, `t` marks a time for diff mode, and an explored checkpoint brings its history, at 80x24.
 final class TimeScrubberEndToEndTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
     private var driver: TmuxDriver?
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "scrubber-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("scrubber-e2e")
     }
 
     override func tearDown() {
         driver?.close()
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     func testTrainKeepsSnapshotsAndTheCommandLineReproducesAnyTime() throws {

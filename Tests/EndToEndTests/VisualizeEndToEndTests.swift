@@ -1,24 +1,25 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// Feature visualisation by optimisation end to end: `convscope visualize` on a small trained checkpoint.
 final class VisualizeEndToEndTests: XCTestCase {
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
     private var driver: TmuxDriver?
 
     override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("convscope-visualize-\(getpid())-\(name.hashValue)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("visualize")
     }
 
     override func tearDown() {
         driver?.close()
         driver = nil
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
-    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    private func path(_ name: String) -> String { temporary.path(name) }
 
     private func trainedCheckpoint() throws -> String {
         let checkpoint = path("tiny.safetensors")

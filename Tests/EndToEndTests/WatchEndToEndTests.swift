@@ -1,5 +1,6 @@
 import ConvKit
 import Foundation
+import TestSupport
 import XCTest
 
 /// `convscope watch DIR` as a user runs it: `--once` in a script, and the app in tmux following a run
@@ -7,17 +8,17 @@ import XCTest
 /// two-process `torchrun` run of python/examples/train.py on the synthetic set (skipped loudly without torch).
 final class WatchEndToEndTests: XCTestCase {
     private var driver: TmuxDriver?
-    private var folder = ""
+    private var temporary: TemporaryFolder!
+    private var folder: String { temporary.path }
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "convscope-watch-e2e-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = try TemporaryFolder("watch-e2e")
     }
 
     override func tearDown() {
         driver?.close()
         driver = nil
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = nil
     }
 
     /// A finished two-epoch run of the tiny model on 512 synthetic images (8 steps an epoch) in `name`.

@@ -99,7 +99,16 @@ public struct FaithfulnessScorer {
         let order = (0..<pixels).sorted { map[$0] != map[$1] ? map[$0] > map[$1] : $0 < $1 }
         let blurred = GaussianBlur.apply(x, width: shape.width, height: shape.height, channels: channels, sigma: insertionBlurSigma)
         let steps = (pixels + pixelsPerStep - 1) / pixelsPerStep
-        var inputs: [[Float]] = []
+        // Average Drop / Increase: the image times the map scaled to [0, 1] (a flat map keeps the image). It goes
+        // first, just before deletion's first image (the image itself, whose probability is the original's): both
+        // are scored in one forward pass, in adjacent rows of the first batch. The fully connected layer's OpenBLAS
+        // product rounds a batch of one, and rows past the last full block of a batch, differently from rows of one
+        // block (up to 1e-6 of a probability measured), so a masked image scored apart from its original could
+        // come out a few ulps above it, which Increase's strict `>` counted as a rise. A masked image identical to
+        // the image (a flat map, or one lowest only where the image is 0) takes the original's score outright.
+        let low = map.min() ?? 0, high = map.max() ?? 0
+        let scaled = map.map { high > low ? ($0 - low) / (high - low) : 1 }
+        var inputs: [[Float]] = [(0..<x.count).map { x[$0] * scaled[$0 / channels] }]
         // Deletion: 0...steps steps of pixels set to the mean colour (0).
         for step in 0...steps {
             var current = x
@@ -123,18 +132,14 @@ public struct FaithfulnessScorer {
                         random: &random))
             }
         }
-        // Average Drop / Increase: the image times the map scaled to [0, 1] (a flat map keeps the image).
-        let low = map.min() ?? 0, high = map.max() ?? 0
-        let scaled = map.map { high > low ? ($0 - low) / (high - low) : 1 }
-        inputs.append((0..<x.count).map { x[$0] * scaled[$0 / channels] })
         let scores = try inspector.classScores(count: inputs.count, classIndex: classIndex, progress: progress) { i, out in
             inputs[i].withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
         }
-        let probabilities = scores.map { Double(Inspector.softmax($0)[classIndex]) }
-        let original = Double(Inspector.softmax(inspector.logits)[classIndex])
+        let probabilities = scores.dropFirst().map { Double(Inspector.softmax($0)[classIndex]) }
         let deletion = Array(probabilities[0...steps]), insertion = Array(probabilities[(steps + 1)...(2 * steps + 1)])
         let road = Array(probabilities[(2 * steps + 2)..<(2 * steps + 2 + 2 * roadFractions.count)])
-        let masked = probabilities.last!
+        let original = deletion[0]
+        let masked = inputs[0] == x ? original : Double(Inspector.softmax(scores[0])[classIndex])
         return FaithfulnessScores(
             deletion: Self.area(deletion), insertion: Self.area(insertion),
             roadMostRelevantFirst: road.prefix(roadFractions.count).reduce(0, +) / Double(roadFractions.count),

@@ -3,8 +3,10 @@
 /// The network is not thread-safe: one owner (the trainer, or an interpretation job working on its own
 /// copy) runs it. `copyState(from:)` makes such copies.
 public final class Network {
-    public let spec: ModelSpec
-    public let inputShape: FeatureShape
+    /// The checked plan the layers were built from: builds more networks of this model (`init(plan:)`).
+    public let plan: ModelPlan
+    public var spec: ModelSpec { plan.spec }
+    public var inputShape: FeatureShape { plan.inputShape }
     public let layers: [Layer]
     /// The buffers lent to layers whose values are not kept (`BufferSharing`).
     let shared = SharedBuffers()
@@ -31,8 +33,7 @@ public final class Network {
 
     /// Builds the layers of a checked plan (its weights are allocated here).
     public init(plan: ModelPlan, seed: UInt64 = 0) {
-        spec = plan.spec
-        inputShape = plan.inputShape
+        self.plan = plan
         let layers: [Layer] = plan.layers.map { planned in
             let (name, shape, index) = (planned.name, planned.inputShape, planned.index)
             let layer: Layer
@@ -291,7 +292,7 @@ public final class Network {
 
     /// An independent network with the same spec and the same state.
     public func copy() -> Network {
-        let twin = try! Network(spec: spec, input: inputShape, classes: classCount)
+        let twin = Network(plan: plan)
         twin.copyState(from: self)
         return twin
     }

@@ -110,6 +110,8 @@ public final class RunWatcher: WeightsSource {
     /// Everything the latest poll skipped, and why, one line each (the `.skipped` event carries them too).
     public var latestProblems: [String] { problems.withLock { $0 } }
 
+    public var modelPlan: ModelPlan { weightsQueue.sync { weights.value.network.plan } }
+
     public func copyNetwork() -> (network: Network, version: Int) {
         weightsQueue.sync { (weights.value.network.copy(), weights.value.version) }
     }

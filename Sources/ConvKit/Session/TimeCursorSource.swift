@@ -11,16 +11,12 @@
 public final class TimeCursorSource: WeightsSource {
     private let live: any WeightsSource
     private let shown = Locked<WeightSnapshot?>(nil)
-    /// What builds a network of the run's spec (for copies of a snapshot).
-    private let spec: ModelSpec
-    private let input: FeatureShape
-    private let classes: Int
 
     public init(live: any WeightsSource) {
         self.live = live
-        let network = live.copyNetwork().network
-        (spec, input, classes) = (network.spec, network.inputShape, network.classCount)
     }
+
+    public var modelPlan: ModelPlan { live.modelPlan }
 
     /// Shows `snapshot` from now on; nil goes back to the live weights.
     public func show(_ snapshot: WeightSnapshot?) {
@@ -45,9 +41,9 @@ public final class TimeCursorSource: WeightsSource {
         return (network(at: past), past.step)
     }
 
-    /// A network of the run's spec holding `snapshot`'s weights.
+    /// A network of the run's model holding `snapshot`'s weights.
     public func network(at snapshot: WeightSnapshot) -> Network {
-        let network = try! Network(spec: spec, input: input, classes: classes)  // the live network's own spec: it builds
+        let network = Network(plan: live.modelPlan)
         snapshot.restore(into: network)
         return network
     }

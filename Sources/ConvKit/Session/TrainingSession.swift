@@ -62,6 +62,7 @@ public final class TrainingSession: Sendable {
 
     /// A session over `trainer`, running at once unless `paused`. Saves go to `checkpointPath`.
     public init(trainer: Trainer, paused: Bool = false, checkpointPath: String) {
+        modelPlan = trainer.network.plan
         let core = Core(trainer: trainer, paused: paused, checkpointPath: checkpointPath)
         published = Locked(TrainingSession.snapshot(of: core))
         interruption = trainer.interruption
@@ -129,6 +130,9 @@ public final class TrainingSession: Sendable {
         interruption.raise()
         queue.sync { core.value.stopped = true }
     }
+
+    /// The trainer's network's plan (the trainer keeps one network for its whole life).
+    public let modelPlan: ModelPlan
 
     /// A copy of the network taken between steps, for interpretation off the training queue.
     public func copyNetwork() -> (network: Network, version: Int) {

@@ -4,6 +4,9 @@
 /// A `TrainingSession` is one (it trains in process); a `RunWatcher` is the other (it follows a run
 /// directory that another process writes, and its weights are the newest checkpoint it loaded).
 public protocol WeightsSource: AnyObject, Sendable {
+    /// The plan of the networks `copyNetwork` hands out (spec, input shape, classes): builds another network
+    /// of the model (`Network(plan:)`) without copying any weights.
+    var modelPlan: ModelPlan { get }
     /// The latest published snapshot.
     var snapshot: TrainingSnapshot { get }
     /// A copy of the network, with the version (`TrainingSnapshot.weightsVersion`) of its weights.
