@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ConvKit
+import ConvRender
 
 /// `convscope gradcam --method` for every method, and `convscope faithfulness`, as a script uses them.
 final class ExplanationCommandTests: XCTestCase {

@@ -32,10 +32,10 @@ public struct ExplanationBoard: Sendable {
         /// The method, or nil for a baseline.
         public let method: ExplanationMethod?
         public let baseline: BaselineMap?
-        /// The map coloured at the input's resolution: CAM maps upsampled bilinearly on jet, pixel maps
-        /// at full resolution (diverging palette, white zero, when signed). Nil for a baseline or when
-        /// the method cannot explain this model (`error`).
-        public let heatmap: RGBImage?
+        /// The map as the method made it, for a front end to colour (ConvRender's
+        /// `ExplanationBoard.heatmap(of:)`). Nil for a baseline or when the method cannot explain this model
+        /// (`error`).
+        public let explanation: Explanation?
         /// The layer the map was read at, for the methods that read one.
         public let layer: String?
         public let scores: FaithfulnessScores?
@@ -146,17 +146,16 @@ public final class ExplanationWorker: Sendable {
                 inspector.run(tensor)
                 let map = explanation.map(width: shape.width, height: shape.height)
                 let scores = try scorer.scores(inspector: inspector, map: map, classIndex: target) { report(method.description, 0.8 + $0 * 0.2) }
-                let heat = Visualizer.overlay(image: board.image, explanation: explanation, size: shape.width).heatmap
                 let layerName: String?
                 switch explanation {
                 case .activation(let map): layerName = map.layer
                 case .pixel(let attribution): layerName = attribution.layer
                 }
-                entry = .init(method: method, baseline: nil, heatmap: heat, layer: layerName, scores: scores, error: nil)
+                entry = .init(method: method, baseline: nil, explanation: explanation, layer: layerName, scores: scores, error: nil)
             } catch .cancelled {
                 return
             } catch {
-                entry = .init(method: method, baseline: nil, heatmap: nil, layer: nil, scores: nil, error: "\(error)")
+                entry = .init(method: method, baseline: nil, explanation: nil, layer: nil, scores: nil, error: "\(error)")
             }
             board.entries.append(entry)
         }
@@ -172,7 +171,7 @@ public final class ExplanationWorker: Sendable {
             } catch {
                 scores = nil
             }
-            board.entries.append(.init(method: nil, baseline: baseline, heatmap: nil, layer: nil, scores: scores, error: nil))
+            board.entries.append(.init(method: nil, baseline: baseline, explanation: nil, layer: nil, scores: scores, error: nil))
         }
         board.progress = nil
         job.publish(board)

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import CPNG
+import ConvKit
 import Foundation
 
 /// Reads and writes PNG files through libpng's simplified API (`png_image_*`).
