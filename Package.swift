@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "convscope", targets: ["convscope"]),
         .library(name: "ConvKit", targets: ["ConvKit"]),
         .library(name: "ConvPresent", targets: ["ConvPresent"]),
+        .library(name: "ConvRender", targets: ["ConvRender"]),
         .library(name: "ConvScopeUI", targets: ["ConvScopeUI"]),
     ],
     dependencies: [
@@ -31,19 +32,22 @@ let package = Package(
         // The engine: tensors, layers, models, training, data, interpretation, compression, file formats.
         // Built with Swift's checks on: its hot loops are in CKernels and OpenBLAS, and the parsers of
         // untrusted files here keep their bounds and overflow checks (docs/performance.md).
-        .target(name: "ConvKit", dependencies: ["CBLAS", "CPNG", "CKernels", "CCleanup"]),
+        .target(name: "ConvKit", dependencies: ["CBLAS", "CKernels", "CCleanup"]),
         // The presentation layer the app and the command line share: how the engine's values and events are
         // worded for people (status lines, divergences, tables, numbers, durations).
         .target(name: "ConvPresent", dependencies: ["ConvKit"]),
+        // The pictures the app and the command line share: the engine's maps, filters and curves coloured,
+        // labelled and laid out (font, colormaps, charts), and the PNG codec, the one module linking libpng.
+        .target(name: "ConvRender", dependencies: ["ConvKit", "CPNG"]),
         // The terminal app: renders engine snapshots into a cell grid and blits it with curses.
-        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "ConvPresent", "CCurses", "CTerminal"]),
+        .target(name: "ConvScopeUI", dependencies: ["ConvKit", "ConvPresent", "ConvRender", "CCurses", "CTerminal"]),
         // Async-signal-safe terminal restoration (signal handlers), compiled once so its state is single.
         .target(name: "CTerminal", dependencies: ["CCurses", "CCleanup"]),
         // The thin command line over both.
         .executableTarget(
             name: "convscope",
             dependencies: [
-                "ConvKit", "ConvPresent", "ConvScopeUI", "CCleanup",
+                "ConvKit", "ConvPresent", "ConvRender", "ConvScopeUI", "CCleanup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,8 +57,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit", "CCleanup", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ConvPresentTests", dependencies: ["ConvPresent", "ConvKit"]),
-        .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvPresent", "ConvKit", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit", "ConvScopeUI", "TestSupport"]),
+        .testTarget(name: "ConvRenderTests", dependencies: ["ConvRender", "ConvKit", "CPNG", "TestSupport"]),
+        .testTarget(name: "ConvScopeUITests", dependencies: ["ConvScopeUI", "ConvPresent", "ConvRender", "ConvKit", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ConvKit", "ConvRender", "ConvScopeUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs ConvScope's libFuzzer harnesses (Fuzz/Harnesses) against the parsers in ConvKit.
+# Builds and runs ConvScope's libFuzzer harnesses (Fuzz/Harnesses) against the parsers in ConvKit and the
+# PNG decoder in ConvRender.
 #
 #   Fuzz/fuzz.sh build [release|smoke]     build .build-fuzz/<mode>/convscope-fuzz and its fuzz-<harness> links
 #   Fuzz/fuzz.sh run [release|smoke] SECONDS [HARNESS...]
@@ -7,9 +8,10 @@
 #   Fuzz/fuzz.sh smoke [BUDGET]            CI: build smoke, then share what is left of BUDGET s (115) among them
 #
 # release builds with -O (fast executions, for long runs); smoke with -Onone (about a third of the build
-# time, for CI). Both keep Swift's overflow and bounds checks and add AddressSanitizer. The ConvKit sources
-# and the harnesses are compiled as one module, so harnesses reach internal parsers; the C kernels are
-# compiled without instrumentation (the parsers do not use them).
+# time, for CI). Both keep Swift's overflow and bounds checks and add AddressSanitizer. The ConvKit sources,
+# ConvRender's PNG codec (Sources/ConvRender/PNG, with FUZZ_IN_CONVKIT: its module is then ConvKit) and the
+# harnesses are compiled as one module, so harnesses reach internal parsers; the C kernels are compiled
+# without instrumentation (the parsers do not use them).
 #
 # Runs read the seeds in Fuzz/corpus/<harness> (never written) and the dictionary Fuzz/dict/<harness>.dict
 # when there is one, and keep what they learn in .build-fuzz/corpus/<harness>; crashes, leaks, timeouts and
@@ -46,13 +48,14 @@ build() {
     blas_libs=$(pkg-config --libs-only-L openblas)
     png_cflags=$(pkg-config --cflags libpng)
     # shellcheck disable=SC2046,SC2086
-    swiftc "$optimization" -wmo -num-threads 2 -parse-as-library -swift-version 6 -module-name ConvKit \
+    swiftc "$optimization" -wmo -num-threads 2 -parse-as-library -swift-version 6 -module-name ConvKit -D FUZZ_IN_CONVKIT \
         -sanitize=fuzzer,address \
         -Xcc -fmodule-map-file=Sources/CBLAS/module.modulemap -Xcc -fmodule-map-file=Sources/CPNG/module.modulemap \
         -Xcc -fmodule-map-file="$out/modulemap/module.modulemap" -I Sources/CKernels/include -I Sources/CCleanup/include \
         $blas_cflags $png_cflags $blas_libs \
-        $(find Sources/ConvKit Fuzz/Harnesses -name '*.swift' | sort) "$out"/cobjects/*.o \
-        -o "$out/convscope-fuzz" 2>&1 | { grep -v "ld.gold: warning: Cannot export local symbol" || true; }
+        $(find Sources/ConvKit Sources/ConvRender/PNG Fuzz/Harnesses -name '*.swift' | sort) "$out"/cobjects/*.o \
+        -o "$out/convscope-fuzz" 2>&1 |
+        { grep -v "ld.gold: warning: Cannot export local symbol" || true; }
     [ -x "$out/convscope-fuzz" ] || { echo "fuzz.sh: the build failed" >&2; exit 1; }
     for name in "${harnesses[@]}"; do ln -sf convscope-fuzz "$out/fuzz-$name"; done
 }

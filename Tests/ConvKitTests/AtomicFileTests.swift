@@ -10,22 +10,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs `body` with writes limited to `bytes` per file (`RLIMIT_FSIZE`), so that a large write fails
-/// with `EFBIG` the way it would on a full disk, even as root.
-func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
-    var old = rlimit()
-    getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
-    let oldHandler = signal(SIGXFSZ, SIG_IGN)
-    var limited = old
-    limited.rlim_cur = rlim_t(bytes)
-    setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
-    defer {
-        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
-        signal(SIGXFSZ, oldHandler)
-    }
-    return try body()
-}
-
 final class AtomicFileTests: XCTestCase {
     struct EncoderFailed: Error {}
 

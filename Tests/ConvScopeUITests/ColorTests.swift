@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import XCTest
 import ConvScopeUI
 

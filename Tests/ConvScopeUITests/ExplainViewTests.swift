@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import ConvScopeUI
 import Foundation
 import XCTest
@@ -63,7 +64,8 @@ final class ExplainViewTests: XCTestCase {
         _ = model.handle(.character("M"), layout: small)
         XCTAssertEqual(model.explainGroup, .pixelGradients)
         let board = try board(for: model)
-        let integrated = try XCTUnwrap(board.entries.first { $0.method == .pixel(.integratedGradients) }?.heatmap)
+        let entry = try XCTUnwrap(board.entries.first { $0.method == .pixel(.integratedGradients) })
+        let integrated = try XCTUnwrap(board.heatmap(of: entry))
         XCTAssertEqual(integrated.width, 32, "pixel maps at full resolution")
         // Diverging: near-zero attributions are near white, both signs appear (reddish and bluish pixels).
         let pixels = stride(from: 0, to: integrated.pixels.count, by: 3).map { (integrated.pixels[$0], integrated.pixels[$0 + 1], integrated.pixels[$0 + 2]) }
@@ -137,7 +139,7 @@ final class ExplainViewTests: XCTestCase {
         let board = try XCTUnwrap(worker.latest)
         XCTAssertEqual(board.request, second)
         XCTAssertEqual(board.entries.first?.method, .activation(.gradCAM))
-        XCTAssertNotNil(board.entries.first?.heatmap)
+        XCTAssertNotNil(board.entries.first.flatMap(board.heatmap(of:)))
         // Off screen: nil cancels and forgets.
         worker.update(nil)
         XCTAssertNil(worker.latest)

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import ConvScopeUI
 import Foundation
 import XCTest

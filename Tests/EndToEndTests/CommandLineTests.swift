@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 import ConvKit
+import ConvRender
 
 /// The `convscope` binary as scripts use it: exit codes, messages, JSON, files.
 final class CommandLineTests: XCTestCase {

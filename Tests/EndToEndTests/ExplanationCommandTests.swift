@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 import ConvKit
+import ConvRender
 
 /// `convscope gradcam --method` for every method, and `convscope faithfulness`, as a script uses them.
 final class ExplanationCommandTests: XCTestCase {

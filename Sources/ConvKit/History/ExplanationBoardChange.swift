@@ -3,8 +3,8 @@
 extension ExplanationBoard {
     /// The change from `earlier` (the same board at the marked time, explaining the same class) to this board:
     /// each map as its scaled map now minus then (`Entry.scaled`, so both are on one scale and a map that only
-    /// grew as a whole shows none), coloured on the diverging palette at a fixed scale, white where nothing
-    /// changed and full colour where the map went from one end of its scale to the other; each score as now
+    /// grew as a whole shows none; `changeSpan` says how far it can go, for the front ends' diverging
+    /// palette) and no `explanation` of its own; each score as now
     /// minus then. Image, class and prediction stay this board's. A map only one board has so far is left out
     /// (the other is still computing), and the board is complete once both are.
     public func change(since earlier: ExplanationBoard) -> ExplanationBoard {
@@ -26,15 +26,9 @@ extension ExplanationBoard {
 extension ExplanationBoard.Entry {
     /// This entry's change since `earlier` (the same method's or baseline's): see `ExplanationBoard.change(since:)`.
     func change(since earlier: ExplanationBoard.Entry) -> ExplanationBoard.Entry {
-        var heat: RGBImage?
         var difference: HeatMap?
         if let now = scaled, let then = earlier.scaled, now.width == then.width, now.height == then.height {
-            let values = zip(now.values, then.values).map { $0 - $1 }
-            difference = HeatMap(width: now.width, height: now.height, values: values)
-            // Scaled maps span 1 (unsigned, 0...1) or 2 (signed, -1...1): that change reaches the palette's end.
-            let span: Float = method?.isSigned == true ? 2 : 1
-            heat = HeatMap(width: now.width, height: now.height, values: values.map { min(max(0.5 + 0.5 * $0 / span, 0), 1) })
-                .colored(.diverging)
+            difference = HeatMap(width: now.width, height: now.height, values: zip(now.values, then.values).map { $0 - $1 })
         }
         var scoreChange: FaithfulnessScores?
         if let now = scores, let then = earlier.scores {
@@ -45,7 +39,13 @@ extension ExplanationBoard.Entry {
                 increase: now.increase - then.increase)
         }
         return .init(
-            method: method, baseline: baseline, heatmap: heat, layer: layer, scores: scoreChange, error: error ?? earlier.error,
+            method: method, baseline: baseline, explanation: nil, layer: layer, scores: scoreChange, error: error ?? earlier.error,
             scaled: difference)
     }
+}
+
+extension ExplanationBoard.Entry {
+    /// The largest change a diff-mode map can show: scaled maps span 1 (unsigned, 0...1) or 2 (signed,
+    /// -1...1), so a map that went from one end of its scale to the other changed by this much.
+    public var changeSpan: Float { method?.isSigned == true ? 2 : 1 }
 }

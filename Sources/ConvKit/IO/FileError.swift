@@ -27,17 +27,17 @@ public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { "cannot \(action) \(quotedPath(path)): \(reason)" }
 
     /// The text of the current `errno` (call it right after the failing system call).
-    static func errnoText(_ code: Int32 = errno) -> String {
+    public static func errnoText(_ code: Int32 = errno) -> String {
         guard let text = strerror(code) else { return "error \(code)" }
         return String(cString: text)
     }
 }
 
 /// `'path'`, with control characters escaped so that a message stays on one line.
-func quotedPath(_ path: String) -> String { "'" + oneLine(path) + "'" }
+public func quotedPath(_ path: String) -> String { "'" + oneLine(path) + "'" }
 
 /// `text` with newlines, tabs and other control characters written as escapes.
-func oneLine(_ text: String) -> String {
+public func oneLine(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
     var result = ""
     for scalar in text.unicodeScalars {

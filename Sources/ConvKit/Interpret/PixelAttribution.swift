@@ -72,6 +72,21 @@ public enum Explanation: Sendable {
         }
     }
 
+    /// The map scaled as the front ends colour it, at `size` x `size`, before the colours: CAM maps and
+    /// unsigned pixel maps min-max scaled to [0, 1], signed pixel maps divided by their largest magnitude
+    /// (-1...1, zero stays zero). What diff mode subtracts (`ExplanationBoard.change(since:)`), so that a
+    /// map that only grew or shrank as a whole shows no change.
+    public func scaledMap(size: Int) -> HeatMap {
+        switch self {
+        case .activation(let map):
+            return HeatMap(width: map.width, height: map.height, values: map.normalized).resizedBilinear(width: size, height: size)
+        case .pixel(let attribution):
+            let map = HeatMap(width: attribution.width, height: attribution.height, values: attribution.map)
+            let scaled = attribution.method.isSigned ? map.signedNormalized().mapped { 2 * $0 - 1 } : map.normalized()
+            return scaled.resizedBilinear(width: size, height: size)
+        }
+    }
+
     /// The map at the input's resolution (`width x height`): CAM maps upsampled bilinearly as
     /// pytorch-grad-cam does, pixel maps as they are. Ranks pixels for the faithfulness scores.
     public func map(width: Int, height: Int) -> [Float] {

@@ -91,21 +91,6 @@ public struct SanityCheck {
         return SanityCheck(methods: methods, mode: mode, classIndex: target, referenceMaps: reference, steps: steps)
     }
 
-    /// The row of maps per method as the layers are randomised (trained first), one tile per map, each
-    /// min-max scaled on `colormap`.
-    public func picture(width: Int = 32, height: Int = 32, colormap: Colormap = .jet) -> RGBImage {
-        var tiles: [RGBImage] = [], labels: [String] = []
-        for (m, method) in methods.enumerated() {
-            for (n, map) in ([referenceMaps[m]] + steps.map { $0.maps[m] }).enumerated() {
-                tiles.append(HeatMap(width: width, height: height, values: map).normalized().colored(colormap))
-                labels.append(n == 0 ? "\(method.rawValue)" : steps[n - 1].layer)
-            }
-        }
-        return Visualizer.grid(
-            tiles, labels: labels, title: "\(mode.rawValue) randomisation: trained, then each layer", tile: 64,
-            columns: steps.count + 1)
-    }
-
     /// Spearman's rank correlation: Pearson's on the ranks, ties sharing their mean rank. 0 when either
     /// map is flat (no ranking to agree with).
     public static func spearman(_ a: [Float], _ b: [Float]) -> Double {

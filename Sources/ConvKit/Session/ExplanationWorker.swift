@@ -32,20 +32,23 @@ public struct ExplanationBoard: Sendable {
         /// The method, or nil for a baseline.
         public let method: ExplanationMethod?
         public let baseline: BaselineMap?
-        /// The map coloured at the input's resolution: CAM maps upsampled bilinearly on jet, pixel maps
-        /// at full resolution (diverging palette, white zero, when signed). Nil for a baseline or when
-        /// the method cannot explain this model (`error`).
-        public let heatmap: RGBImage?
+        /// The map as the method made it, for a front end to colour (ConvRender's
+        /// `ExplanationBoard.heatmap(of:)`). Nil for a baseline or when the method cannot explain this model
+        /// (`error`).
+        public let explanation: Explanation?
         /// The layer the map was read at, for the methods that read one.
         public let layer: String?
         public let scores: FaithfulnessScores?
         /// Why there is no map (for example CAM on a model without `gap`).
         public let error: String?
-        /// The map as `heatmap` colours it, at the input's resolution (`Visualizer.scaledMap`): what diff mode
-        /// subtracts (`change(since:)`), so that a map that only grew or shrank as a whole shows no change.
+        /// The map scaled as the front ends colour it, at the input's resolution (`Explanation.scaledMap`);
+        /// in a diff-mode board (`change(since:)`), its change since the marked time, which the front ends
+        /// colour on a diverging palette.
         public internal(set) var scaled: HeatMap? = nil
 
         public var title: String { method?.description ?? baseline.map { "\($0.rawValue) map" } ?? "" }
+        /// Whether there is a map to draw: the method's, or in diff mode its change.
+        public var hasMap: Bool { explanation != nil || scaled != nil }
     }
 
     /// The method being computed and how far it has got.
@@ -152,19 +155,18 @@ public final class ExplanationWorker: Sendable {
                 inspector.run(tensor)
                 let map = explanation.map(width: shape.width, height: shape.height)
                 let scores = try scorer.scores(inspector: inspector, map: map, classIndex: target) { report(method.description, 0.8 + $0 * 0.2) }
-                let heat = Visualizer.overlay(image: board.image, explanation: explanation, size: shape.width).heatmap
                 let layerName: String?
                 switch explanation {
                 case .activation(let map): layerName = map.layer
                 case .pixel(let attribution): layerName = attribution.layer
                 }
                 entry = .init(
-                    method: method, baseline: nil, heatmap: heat, layer: layerName, scores: scores, error: nil,
-                    scaled: Visualizer.scaledMap(explanation, size: shape.width))
+                    method: method, baseline: nil, explanation: explanation, layer: layerName, scores: scores, error: nil,
+                    scaled: explanation.scaledMap(size: shape.width))
             } catch .cancelled {
                 return
             } catch {
-                entry = .init(method: method, baseline: nil, heatmap: nil, layer: nil, scores: nil, error: "\(error)")
+                entry = .init(method: method, baseline: nil, explanation: nil, layer: nil, scores: nil, error: "\(error)")
             }
             board.entries.append(entry)
         }
@@ -180,7 +182,7 @@ public final class ExplanationWorker: Sendable {
             } catch {
                 scores = nil
             }
-            board.entries.append(.init(method: nil, baseline: baseline, heatmap: nil, layer: nil, scores: scores, error: nil))
+            board.entries.append(.init(method: nil, baseline: baseline, explanation: nil, layer: nil, scores: scores, error: nil))
         }
         board.progress = nil
         job.publish(board)

@@ -161,7 +161,7 @@ public final class InsightWorker: Sendable {
             filters: conv.map(FilterBank.init), activationStatistics: maps.statistics,
             weightStatistics: layer.parameters.first.map { ValueStatistics($0.values) }, activationMap: map,
             activationMapError: mapError, mapLayer: map?.layer,
-            featureRange: Visualizer.valueRange(inspector.spatialLayers.lazy.flatMap { $0.lastOutput?.elements ?? UnsafeMutableBufferPointer(start: nil, count: 0) }),
-            weightRange: Visualizer.valueRange(workspace.network.allLayers.lazy.compactMap { $0 as? Conv2d }.flatMap(\.weight.values)))
+            featureRange: inspector.spatialLayers.lazy.flatMap { $0.lastOutput?.elements ?? UnsafeMutableBufferPointer(start: nil, count: 0) }.finiteRange,
+            weightRange: workspace.network.allLayers.lazy.compactMap { $0 as? Conv2d }.flatMap(\.weight.values).finiteRange)
     }
 }

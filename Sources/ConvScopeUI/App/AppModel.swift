@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 
 /// A line for the status bar: what the last action did, or why it failed.
 public struct StatusMessage: Sendable, Equatable {

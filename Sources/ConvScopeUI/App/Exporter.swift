@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 import Foundation
 
 /// Writes what the panels show to files in the export folder, under generated names:
@@ -65,14 +66,14 @@ public struct Exporter: Sendable {
     public static func boardPicture(
         _ board: ExplanationBoard, sanity: SanityRequest? = nil, curve: SanityCurve? = nil, classNames: [String]
     ) throws -> RGBImage {
-        let maps = board.entries.filter { $0.heatmap != nil }
+        let maps = board.entries.filter { $0.hasMap }
         guard !maps.isEmpty else { throw ExportError.nothingToExport("no explanation map to export yet: the board is still computing") }
         let labels = ["true: \(GradCAMPanel.name(board.label, classNames))"] + maps.map { entry in
             entry.title + (entry.scores.map { String(format: " d%.2f i%.2f", $0.deletion, $0.insertion) } ?? "")
         }
         let className = GradCAMPanel.name(board.classIndex, classNames)
         let grid = Visualizer.grid(
-            [board.image] + maps.compactMap(\.heatmap), labels: labels,
+            [board.image] + maps.compactMap(board.heatmap(of:)), labels: labels,
             title: "\(className) \(String(format: "%.2f", board.probability)), test image \(board.request.imageIndex), \(board.request.layer), step \(board.weightsVersion)"
                 + (board.since.map { ", change since step \($0)" } ?? ""),
             tile: 192, columns: 3)

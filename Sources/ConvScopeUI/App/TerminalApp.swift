@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 import Dispatch
 import Foundation
 
@@ -262,7 +263,7 @@ public final class TerminalApp {
                 case .export where !hasWeights:
                     model.status = StatusMessage("nothing to export yet: waiting for the run's first checkpoint")
                 case .export(.explanations):
-                    guard let board, board.request == model.explanationRequest, board.entries.contains(where: { $0.heatmap != nil }) else {
+                    guard let board, board.request == model.explanationRequest, board.entries.contains(where: { $0.hasMap }) else {
                         model.status = StatusMessage("nothing to export yet: the explanation board is still computing its first map")
                         break
                     }

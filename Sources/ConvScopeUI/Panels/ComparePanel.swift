@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 
 /// The A/B view (`--compare`): over the whole body, three pages under a tab bar. Weights: each conv and fc
 /// layer's relative change and cosine with a bar, both accuracies and the flip count. Classes: per-class

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import Foundation
 
 /// The explanation board's groups of methods, one group on screen at a time (M cycles them): each
@@ -90,7 +91,7 @@ public enum ExplainPanel {
         for (index, method) in methods.enumerated() {
             let slot = slots[index + 1]
             let entry = current?.entries.first { $0.method == method }
-            if let heat = entry?.heatmap {
+            if let entry, let heat = current?.heatmap(of: entry) {
                 HalfBlockImage(image: heat).draw(into: &grid, in: slot)
             } else if let error = entry?.error {
                 for (row, line) in error.wrapped(toWidth: slot.width).prefix(slot.height).enumerated() {

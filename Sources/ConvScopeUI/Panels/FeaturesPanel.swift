@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 import Foundation
 
 /// The selected layer's output for the selected image as a grid of small heatmaps, its filters

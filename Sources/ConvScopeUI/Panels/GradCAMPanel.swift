@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 
 /// The selected test image, its class-activation heatmap and the overlay side by side, for the
 /// chosen layer, class and method, with the top-3 predictions under them: bars green for the true

@@ -1,5 +1,6 @@
 import ConvKit
 import ConvPresent
+import ConvRender
 import Foundation
 
 /// The training-health timeline: a heat strip per weight layer over the recorded steps (the metric `h`

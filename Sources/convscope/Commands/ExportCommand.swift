@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConvKit
 import ConvPresent
+import ConvRender
 import Foundation
 
 /// `convscope export filters|features`: a labelled PNG grid of a layer's filters or feature maps.
@@ -50,7 +51,7 @@ struct ExportCommand: ParsableCommand {
             }
             let bank = FilterBank(conv)
             let allWeights = loaded.network.allLayers.compactMap { $0 as? Conv2d }.flatMap { FilterBank($0).weights }
-            let global = Visualizer.valueRange(allWeights)
+            let global = allWeights.finiteRange
             var description = "\(conv.name) filters \(bank.outChannels)x\(bank.inChannels)x\(bank.kernel)x\(bank.kernel)"
             if bank.isRGB && channel == nil {
                 description += ", RGB"
@@ -69,7 +70,7 @@ struct ExportCommand: ParsableCommand {
             guard maps.isSpatial else {
                 throw ValidationError("--layer \(layer) outputs a flat vector of \(maps.channels); pick a layer with feature maps")
             }
-            let global = Visualizer.valueRange(inspector.spatialLayers.flatMap { $0.lastOutput?.array ?? [] })
+            let global = inspector.spatialLayers.flatMap { $0.lastOutput?.array ?? [] }.finiteRange
             let tiles = FeatureTiles.maps(maps, scope: scope, globalRange: global)
             let stats = maps.statistics
             let title = String(

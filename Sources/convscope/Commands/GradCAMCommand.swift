@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvRender
 import Foundation
 
 /// `convscope gradcam`: where in an image the evidence for a class lies, as a PNG or JSON, by any of

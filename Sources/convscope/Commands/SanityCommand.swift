@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvRender
 import Foundation
 
 /// `convscope sanity`: the model-parameter randomisation test for one image (docs/explanations.md).

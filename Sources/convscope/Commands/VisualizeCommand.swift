@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvRender
 import Foundation
 
 /// `convscope visualize`: the input that maximises a channel of a layer or a class logit, synthesised by

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvRender
 
 // Options with a fixed set of values parse straight into the engine's enums: the parser refuses any other
 // value with the list of choices, so commands never re-check a string or force-unwrap its parse.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvRender
 import Foundation
 
 /// `--index N | --image photo.png`: the picture to look at, from the test set or from any PNG.

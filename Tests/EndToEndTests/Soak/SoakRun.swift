@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import Foundation
 
 /// Drives the real app inside tmux for `SoakSettings.seconds` with the seeded `SoakKeyStream`, checks

@@ -1,7 +1,7 @@
 /// A 2-D map of floats (a class activation map, a feature map), row-major: `values[y * width + x]`.
 ///
 /// Turning one into a picture is `normalized()` (or `signedNormalized()`), `resizedBilinear` to the
-/// image size, then `colored(_:)`. A flat map (constant, all zero, or varying by less than a
+/// image size, then ConvRender's `colored(_:)`. A flat map (constant, all zero, or varying by less than a
 /// millionth of its magnitude) is not stretched into noise: it normalises to all zeros.
 public struct HeatMap: Equatable, Sendable {
     public let width: Int
@@ -77,24 +77,6 @@ public struct HeatMap: Equatable, Sendable {
             }
         }
         return HeatMap(width: newWidth, height: newHeight, values: result)
-    }
-
-    /// The map coloured through `colormap`, values clamped to [0, 1] (normalise first).
-    public func colored(_ colormap: Colormap) -> RGBImage {
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        colormap.table.withUnsafeBufferPointer { table in
-            values.withUnsafeBufferPointer { v in
-                pixels.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<v.count {
-                        let entry = 3 * Colormap.tableIndex(v[i])
-                        out[3 * i] = table[entry]
-                        out[3 * i + 1] = table[entry + 1]
-                        out[3 * i + 2] = table[entry + 2]
-                    }
-                }
-            }
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     func mapped(_ transform: (Float) -> Float) -> HeatMap {

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 import ConvKit
+import ConvRender
 
 final class PNGTests: XCTestCase {
     /// An image where every channel of every pixel differs from its neighbours.

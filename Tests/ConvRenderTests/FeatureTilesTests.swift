@@ -1,5 +1,5 @@
 import ConvKit
-import ConvPresent
+import ConvRender
 import XCTest
 
 /// The feature-map and filter tiles the app's view, its export and `convscope export` share.

@@ -6,6 +6,10 @@ import Musl
 import Darwin
 #endif
 import CPNG
+// Fuzz/fuzz.sh compiles this file into ConvKit's own module for the png harness.
+#if !FUZZ_IN_CONVKIT
+import ConvKit
+#endif
 import Foundation
 
 /// Reads and writes PNG files through libpng's simplified API (`png_image_*`).

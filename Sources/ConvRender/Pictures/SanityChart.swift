@@ -1,3 +1,4 @@
+import ConvKit
 import Foundation
 
 /// A sanity curve drawn as a line chart for PNG exports: the randomised layers along x (in the test's

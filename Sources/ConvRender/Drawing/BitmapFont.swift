@@ -1,3 +1,5 @@
+import ConvKit
+
 /// A built-in 5 x 7 pixel font for printable ASCII (32...126), for labels such as `cat 0.93` or
 /// `conv3 #12` on exported images. Other characters draw as `?`.
 ///

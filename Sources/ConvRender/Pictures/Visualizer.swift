@@ -1,14 +1,5 @@
+import ConvKit
 import Foundation
-
-/// Which values share one colour scale when several maps are drawn together.
-public enum ColorScaleScope: String, Sendable, CaseIterable {
-    /// Each map is stretched over its own range: shows every map's pattern, hides their relative strength.
-    case map
-    /// All maps of the layer share one range: strong and weak channels stay comparable.
-    case layer
-    /// One range across the whole network (the caller supplies it).
-    case global
-}
 
 /// Turns interpretation results into pictures (`RGBImage`) for PNG files and for the TUI.
 public enum Visualizer {
@@ -20,10 +11,7 @@ public enum Visualizer {
     public static func overlay(
         image: RGBImage, map: ActivationMap, size: Int = 256, colormap: Colormap = .jet
     ) -> (heatmap: RGBImage, overlay: RGBImage) {
-        let normalized = HeatMap(width: map.width, height: map.height, values: map.normalized)
-        let heat = normalized.resizedBilinear(width: size, height: size).colored(colormap)
-        let picture = image.resizedBilinear(width: size, height: size)
-        return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
+        overlay(image: image, explanation: .activation(map), size: size, colormap: colormap)
     }
 
     /// The overlay of any explanation: CAM maps as `overlay(image:map:)`; pixel maps at their full
@@ -33,27 +21,20 @@ public enum Visualizer {
     public static func overlay(
         image: RGBImage, explanation: Explanation, size: Int = 256, colormap: Colormap = .jet
     ) -> (heatmap: RGBImage, overlay: RGBImage) {
-        switch explanation {
-        case .activation(let map):
-            return overlay(image: image, map: map, size: size, colormap: colormap)
-        case .pixel(let attribution):
-            let heat = pixelHeatMap(attribution, colormap: colormap).resizedBilinear(width: size, height: size)
-            let picture = image.resizedBilinear(width: size, height: size)
-            return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
-        }
+        let heat = heatmap(explanation, size: size, colormap: colormap)
+        let picture = image.resizedBilinear(width: size, height: size)
+        return (heat, RGBImage.blend(heat, picture, alpha: 0.5))
     }
 
-    /// An explanation's map scaled as `overlay(image:explanation:)` colours it, at `size` x `size`, before the
-    /// colours: CAM maps and unsigned pixel maps min-max scaled to [0, 1], signed pixel maps divided by their
-    /// largest magnitude (-1...1, zero stays zero).
-    public static func scaledMap(_ explanation: Explanation, size: Int) -> HeatMap {
+    /// The heatmap half of `overlay(image:explanation:size:colormap:)`, without the image: what the
+    /// explanation board shows for each method.
+    public static func heatmap(_ explanation: Explanation, size: Int, colormap: Colormap = .jet) -> RGBImage {
         switch explanation {
         case .activation(let map):
-            return HeatMap(width: map.width, height: map.height, values: map.normalized).resizedBilinear(width: size, height: size)
+            let normalized = HeatMap(width: map.width, height: map.height, values: map.normalized)
+            return normalized.resizedBilinear(width: size, height: size).colored(colormap)
         case .pixel(let attribution):
-            let map = HeatMap(width: attribution.width, height: attribution.height, values: attribution.map)
-            let scaled = attribution.method.isSigned ? map.signedNormalized().mapped { 2 * $0 - 1 } : map.normalized()
-            return scaled.resizedBilinear(width: size, height: size)
+            return pixelHeatMap(attribution, colormap: colormap).resizedBilinear(width: size, height: size)
         }
     }
 
@@ -102,9 +83,9 @@ public enum Visualizer {
         planes: [[Float]], width: Int, height: Int, scope: ColorScaleScope, globalRange: ClosedRange<Float>? = nil,
         sequential: Colormap = .viridis
     ) -> [RGBImage] {
-        let layerRange = valueRange(planes.joined())
+        let layerRange = planes.joined().finiteRange
         return planes.map { plane in
-            let range = scope == .map ? valueRange(plane) : scope == .layer ? layerRange : (globalRange ?? layerRange)
+            let range = scope == .map ? plane.finiteRange : scope == .layer ? layerRange : (globalRange ?? layerRange)
             let signed = range.lowerBound < 0
             let values: [Float] = plane.map { v in
                 if signed {
@@ -120,10 +101,10 @@ public enum Visualizer {
     /// The first layer's filters as colour patches (k x k x RGB), each channel scaled by the scope's range.
     public static func rgbFilters(_ bank: FilterBank, scope: ColorScaleScope, globalRange: ClosedRange<Float>? = nil) -> [RGBImage] {
         precondition(bank.isRGB, "colour patches need three input channels")
-        let k = bank.kernel, layerRange = valueRange(bank.weights)
+        let k = bank.kernel, layerRange = bank.weights.finiteRange
         return (0..<bank.outChannels).map { out in
             let planes = (0..<3).map { Array(bank.plane(out: out, channel: $0)) }
-            let range = scope == .map ? valueRange(planes.joined()) : scope == .layer ? layerRange : (globalRange ?? layerRange)
+            let range = scope == .map ? planes.joined().finiteRange : scope == .layer ? layerRange : (globalRange ?? layerRange)
             let span = max(range.upperBound - range.lowerBound, 1e-12)
             var pixels = [UInt8](repeating: 0, count: k * k * 3)
             for p in 0..<(k * k) {
@@ -146,15 +127,5 @@ public enum Visualizer {
         canvas.drawText(title, x: 6, y: 6)
         canvas.draw(body, x: 0, y: titleHeight)
         return canvas
-    }
-
-    /// The smallest and largest value (0...0 when there are none).
-    public static func valueRange<S: Sequence>(_ values: S) -> ClosedRange<Float> where S.Element == Float {
-        var low = Float.infinity, high = -Float.infinity
-        for v in values where v.isFinite {
-            low = min(low, v)
-            high = max(high, v)
-        }
-        return low <= high ? low...high : 0...0
     }
 }

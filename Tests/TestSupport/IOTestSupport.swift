@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// A fresh temporary directory, removed when the test ends.
-func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+public func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> String {
     var template = Array((NSTemporaryDirectory() + "/convkit-io-XXXXXX").utf8CString)
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
@@ -24,13 +24,13 @@ func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, 
 }
 
 /// The names in `directory`, sorted.
-func directoryListing(_ directory: String) -> [String] {
+public func directoryListing(_ directory: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
 }
 
 /// Asserts that `body` throws an error of type `E` and returns it.
 @discardableResult
-func assertThrows<E: Error, T>(
+public func assertThrows<E: Error, T>(
     _ errorType: E.Type, _ message: String = "", file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T
 ) -> E? {
     do {
@@ -44,4 +44,20 @@ func assertThrows<E: Error, T>(
         XCTFail("expected \(E.self), got \(type(of: error)): \(error). \(message)", file: file, line: line)
     }
     return nil
+}
+
+/// Runs `body` with writes limited to `bytes` per file (`RLIMIT_FSIZE`), so that a large write fails
+/// with `EFBIG` the way it would on a full disk, even as root.
+public func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
+    var old = rlimit()
+    getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+    let oldHandler = signal(SIGXFSZ, SIG_IGN)
+    var limited = old
+    limited.rlim_cur = rlim_t(bytes)
+    setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
+    defer {
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        signal(SIGXFSZ, oldHandler)
+    }
+    return try body()
 }

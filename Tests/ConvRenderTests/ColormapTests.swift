@@ -1,5 +1,6 @@
 import XCTest
 import ConvKit
+import ConvRender
 
 final class ColormapTests: XCTestCase {
     func assertColor(_ c: Colormap.Color, _ expected: (Int, Int, Int), tolerance: Int = 1, _ message: String = "",
