@@ -39,13 +39,19 @@ final class RunWatcherTests: XCTestCase {
         "{\"kind\":\"train\",\"step\":\(step),\"epoch\":\(step / 4 + 1),\"loss\":\(loss),\"accuracy\":0.25,\"lr\":0.05,\"images_per_s\":400}\n"
     }
 
+    /// Saves `network` as the checkpoint of `step` (named `name`, by default as writers name it); with `version`,
+    /// the file gets that modification time (seconds), so a rewrite of the same size is told apart however fast it
+    /// follows the last.
     @discardableResult
-    private func saveCheckpoint(_ network: Network, step: Int) throws -> String {
-        let path = run + "/checkpoints/" + RunLayout.checkpointName(step: step)
+    private func saveCheckpoint(_ network: Network, step: Int, name: String? = nil, version: Int? = nil) throws -> String {
+        let path = run + "/checkpoints/" + (name ?? RunLayout.checkpointName(step: step))
         try RunCheckpoint.save(
             network: network,
             metadata: [RunCheckpoint.stepKey: String(step), RunCheckpoint.epochKey: String(step / 4), RunCheckpoint.datasetKey: "SYNTHETIC"],
             to: path)
+        if let version {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000 + Double(version))], ofItemAtPath: path)
+        }
         return path
     }
 
@@ -173,6 +179,108 @@ final class RunWatcherTests: XCTestCase {
         XCTAssertEqual(watcher.snapshot.watch?.checkpointStep, 4)
         XCTAssertTrue(skipped(watcher.snapshot).contains("step-000000008.safetensors holds the model"), skipped(watcher.snapshot))
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(good))
+    }
+
+    // MARK: - The time scrubber's history
+
+    /// The weights of the time at `step` in the watcher's history.
+    private func weights(atStep step: Int, of watcher: RunWatcher) throws -> [Float] {
+        let snapshot = try XCTUnwrap(watcher.snapshot.weightHistory.snapshot(atStep: step), "no time at step \(step)")
+        let scratch = try network(seed: 99)
+        snapshot.restore(into: scratch)
+        return weights(scratch)
+    }
+
+    func testACheckpointRewrittenTwiceGivesTheScrubberThreeTimesWithTheirStepsAndWeights() throws {
+        let watcher = try makeWatcher()
+        defer { watcher.stop() }
+        XCTAssertTrue(watcher.snapshot.weightHistory.isEmpty, "no checkpoint, no time")
+        let networks = try (1...3).map { try network(seed: UInt64($0)) }
+        for (index, network) in networks.enumerated() {
+            try saveCheckpoint(network, step: 4 * (index + 1), name: "latest.safetensors", version: index)
+            watcher.pollNow()
+            XCTAssertEqual(watcher.snapshot.watch?.checkpointStep, 4 * (index + 1))
+        }
+        let history = watcher.snapshot.weightHistory
+        XCTAssertEqual(history.snapshots.map(\.step), [4, 8, 12])
+        XCTAssertEqual(history.snapshots.map(\.epoch), [1, 2, 3])
+        for (index, network) in networks.enumerated() {
+            XCTAssertEqual(try weights(atStep: 4 * (index + 1), of: watcher), weights(network), "the time of step \(4 * (index + 1))")
+        }
+        XCTAssertEqual(history.cadence.budgetBytes, SnapshotCadence.defaultBudget, "the live app's budget")
+        // The watcher's evaluation of the checkpoint shown stays with its time.
+        watcher.waitForEvaluation()
+        XCTAssertEqual(watcher.snapshot.weightHistory.snapshot(atStep: 12)?.evaluation, Evaluator.evaluate(networks[2], on: dataset.test))
+    }
+
+    func testTheRunsEarlierCheckpointsBecomeTimesOnStartAsThinningWouldKeepThem() throws {
+        // A model large enough that a time's evaluation (a few hundred bytes) does not tip the budget below.
+        let spec = "conv32,bn,relu,maxpool,gap,fc10"
+        let networks = try (1...5).map { try network(seed: UInt64($0), spec: spec) }
+        for (index, network) in networks.enumerated() { try saveCheckpoint(network, step: 4 * (index + 1)) }
+        var directory = try RunDirectory(path: run)
+        _ = directory.poll()
+
+        let all = RunWatcher(directory: directory, dataset: dataset, network: try network(seed: 99, spec: spec), startPolling: false)
+        defer { all.stop() }
+        all.pollNow()
+        XCTAssertEqual(all.snapshot.watch?.checkpointStep, 20)
+        XCTAssertEqual(all.snapshot.weightHistory.snapshots.map(\.step), [4, 8, 12, 16, 20], "every checkpoint fits 256 MiB")
+        XCTAssertEqual(all.snapshot.weightHistory.snapshots.map(\.epoch), [1, 2, 3, 4, 5])
+
+        // Room for three: the first, the newest and the one between, as the live history thins itself.
+        let size = WeightSnapshot(capturing: networks[0], step: 0, epoch: 0).byteCount
+        let three = RunWatcher(
+            directory: directory, dataset: dataset, network: try network(seed: 99, spec: spec), snapshotBudget: 3 * size + size / 2,
+            startPolling: false)
+        defer { three.stop() }
+        three.pollNow()
+        three.waitForEvaluation()
+        let history = three.snapshot.weightHistory
+        XCTAssertEqual(history.snapshots.map(\.step), [4, 12, 20])
+        XCTAssertEqual(history.snapshots.map(\.step), WeightHistory.stepsKept(of: [4, 8, 12, 16, 20], count: 3))
+        XCTAssertLessThanOrEqual(history.byteCount, 3 * size + size / 2)
+        let restored = try network(seed: 98, spec: spec)
+        history.snapshots[1].restore(into: restored)
+        XCTAssertEqual(weights(restored), weights(networks[2]), "step 12's time holds step 12's checkpoint")
+
+        // No budget, no times.
+        let none = RunWatcher(
+            directory: directory, dataset: dataset, network: try network(seed: 99, spec: spec), snapshotBudget: 0, startPolling: false)
+        defer { none.stop() }
+        none.pollNow()
+        XCTAssertEqual(none.snapshot.watch?.checkpointStep, 20)
+        XCTAssertTrue(none.snapshot.weightHistory.isEmpty)
+    }
+
+    func testTheWeightHistoryBesideTheNewestCheckpointIsPreferredAndADamagedOneFallsBackToTheCheckpoints() throws {
+        try saveCheckpoint(try network(seed: 1), step: 4)
+        let newest = try network(seed: 2)
+        let path = try saveCheckpoint(newest, step: 8)
+        // The history the writer kept: steps 0, 2 and 6, and 10, ahead of the checkpoint beside it.
+        var saved = WeightHistory()
+        for (step, seed) in [(0, 10), (2, 12), (6, 16), (10, 20)] {
+            saved.add(WeightSnapshot(capturing: try network(seed: UInt64(seed)), step: step, epoch: step / 4))
+        }
+        try WeightHistoryFile.save(saved, network: newest, besideCheckpoint: path)
+
+        let watcher = try makeWatcher()  // the history file in checkpoints/ is not reported as a checkpoint
+        defer { watcher.stop() }
+        watcher.pollNow()
+        XCTAssertEqual(watcher.snapshot.weightHistory.snapshots.map(\.step), [0, 2, 6, 8], "the file's times up to the checkpoint, then it")
+        XCTAssertEqual(try weights(atStep: 6, of: watcher), weights(try network(seed: 16)))
+        XCTAssertEqual(try weights(atStep: 8, of: watcher), weights(newest))
+        XCTAssertEqual(watcher.latestProblems, [])
+
+        try Data("not a history".utf8).write(to: URL(fileURLWithPath: WeightHistoryFile.path(besideCheckpoint: path)))
+        let fallback = try makeWatcher()
+        defer { fallback.stop() }
+        fallback.pollNow()
+        XCTAssertEqual(fallback.snapshot.weightHistory.snapshots.map(\.step), [4, 8])
+        XCTAssertEqual(fallback.latestProblems.count, 1, fallback.latestProblems.description)
+        XCTAssertTrue(
+            fallback.latestProblems.first?.contains("weight history '\(WeightHistoryFile.path(besideCheckpoint: path))'") ?? false,
+            fallback.latestProblems.description)
     }
 
     func testItPollsByItselfOffTheCallersThread() throws {

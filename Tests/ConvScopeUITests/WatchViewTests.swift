@@ -97,6 +97,24 @@ final class WatchViewTests: XCTestCase {
         XCTAssertEqual(snapshot.history.steps.count, 7, "the curves are there before any checkpoint")
     }
 
+    func testBracketStepsBackFromTheCheckpointShownToTheOneBeforeIt() throws {
+        // An earlier checkpoint (step 2) and the newest (step 5), while the run's metrics are at step 7.
+        let earlier = Network(plan: try ModelPlan(spec: try ModelSpec(Self.spec)), seed: 2)
+        try RunCheckpoint.save(
+            network: earlier, metadata: [RunCheckpoint.stepKey: "2", RunCheckpoint.epochKey: "0"],
+            to: folder + "/checkpoints/" + RunLayout.checkpointName(step: 2))
+        let watcher = try watcher(checkpointStep: 5)
+        defer { watcher.stop() }
+        var model = model(watcher)
+        XCTAssertEqual(model.time.history.snapshots.map(\.step), [2, 5])
+        XCTAssertEqual(model.handle(.character("["), layout: layout), [])
+        XCTAssertEqual(model.time.cursor, 2, "the live weights are step 5's, so one back is step 2")
+        let grid = AppScreen.render(model: &model, snapshot: watcher.snapshot, insight: nil, width: 100, height: 30)
+        XCTAssertTrue(rows(grid)[1].contains("◂ time: epoch 0 step 2 (1/2)"), rows(grid)[1])
+        XCTAssertEqual(model.handle(.character("\\"), layout: layout), [])
+        XCTAssertTrue(model.time.isLive)
+    }
+
     func testTheConfusionMatrixIsTheCheckpointsAndSaysWhenItIsBeingEvaluated() throws {
         let watcher = try watcher(checkpointStep: 5)
         defer { watcher.stop() }

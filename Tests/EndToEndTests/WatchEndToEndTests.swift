@@ -140,17 +140,64 @@ final class WatchEndToEndTests: XCTestCase {
         try tmux.waitFor(text: "EXIT=0")
     }
 
+    /// `convscope watch` in tmux on the empty directory `name`, as a user starts it in a second terminal before the
+    /// run: the run directory's path, and the driver (also in `driver`).
+    private func watchEmptyRun(_ name: String, width: Int, height: Int) throws -> (run: String, tmux: TmuxDriver) {
+        let binary = try TmuxDriver.binary()
+        let run = folder + "/" + name
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let tmux = try TmuxDriver(width: width, height: height)
+        driver = tmux
+        try tmux.type("\(binary) watch \(run) --interval 0.1; echo EXIT=$?")
+        try tmux.waitFor(text: "waiting for a run in")
+        return (run, tmux)
+    }
+
+    func testTheTimeScrubberStepsBackThroughTheWatchedRunsCheckpointsAt80x24() throws {
+        try TmuxDriver.requireTmux()
+        let binary = try TmuxDriver.binary()
+        // The watcher first; then a headless run writes a checkpoint per epoch (8 steps each).
+        let (run, tmux) = try watchEmptyRun("scrubbed", width: 80, height: 24)
+        let train = Process()
+        train.executableURL = URL(fileURLWithPath: binary)
+        train.arguments = [
+            "train", "--data", "synthetic", "--model", "tiny", "--epochs", "3", "--train-limit", "512", "--batch", "64", "--run-dir", run,
+        ]
+        train.standardOutput = FileHandle.nullDevice
+        train.standardError = FileHandle.nullDevice
+        train.standardInput = FileHandle.nullDevice
+        try train.run()
+        defer { if train.isRunning { train.terminate() } }
+
+        let last = try tmux.waitFor("the last checkpoint shown", timeout: 180) { $0[1].contains("checkpoint step 24 (epoch 3)") }
+        XCTAssertTrue(last[0].contains("WATCHING"), last[0])
+        XCTAssertFalse(last[1].contains("◂ time:"))
+        // Back one checkpoint, then one more: the header names each earlier checkpoint's time.
+        try tmux.press("[")
+        let second = try tmux.waitFor(text: "◂ time: epoch 2 step 16")
+        XCTAssertTrue(second[1].contains("◂ time: epoch 2 step 16 (2/3)"), second[1])
+        XCTAssertTrue(second[1].contains("live ▸"), second[1])
+        try tmux.press("[")
+        let first = try tmux.waitFor(text: "◂ time: epoch 1 step 8")
+        XCTAssertLessThanOrEqual(first.map(\.count).max() ?? 0, 80)
+        try tmux.press("[")
+        try tmux.waitFor(text: "epoch 1 step 8 is the oldest snapshot kept")
+        // The views follow: Grad-CAM of step 8's weights.
+        try tmux.press("4")
+        try tmux.waitFor(text: "Grad-CAM at conv1 · step 8")
+        // Live again: the newest checkpoint.
+        try tmux.press("\\")
+        try tmux.waitFor("live again") { !$0[1].contains("◂ time:") && $0[1].contains("checkpoint step 24 (epoch 3)") }
+        train.waitUntilExit()
+        XCTAssertEqual(train.terminationStatus, 0)
+        try tmux.press("q")
+        try tmux.waitFor(text: "EXIT=0")
+    }
+
     func testATwoProcessTorchrunRunIsWatchedAsItGrows() throws {
         try TmuxDriver.requireTmux()
         let python = try PyTorchSideTests.python()
-        let binary = try TmuxDriver.binary()
-        let run = folder + "/ddp"
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        let tmux = try TmuxDriver(width: 100, height: 30)
-        driver = tmux
-        // The watcher starts first, on an empty directory, as a user would in a second terminal.
-        try tmux.type("\(binary) watch \(run) --interval 0.1; echo EXIT=$?")
-        try tmux.waitFor(text: "waiting for a run in")
+        let (run, tmux) = try watchEmptyRun("ddp", width: 100, height: 30)
 
         // 4,096 synthetic images, batch 64 over two gloo processes: 64 steps an epoch, 3 epochs, a metrics
         // line every 4 steps and a checkpoint every 16.

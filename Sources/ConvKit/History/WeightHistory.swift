@@ -56,18 +56,25 @@ public struct WeightHistory: Sendable {
     /// Drops snapshots, evenly, until the history fits its budget.
     private mutating func thin() {
         while byteCount > cadence.budgetBytes, !snapshots.isEmpty {
-            let victim: Int
-            if snapshots.count >= 3 {
-                // The inner snapshot whose neighbours are nearest each other: removing it leaves the smallest gap.
-                victim = (1..<(snapshots.count - 1)).min { a, b in
-                    snapshots[a + 1].step - snapshots[a - 1].step < snapshots[b + 1].step - snapshots[b - 1].step
-                }!
-            } else {
-                victim = 0
-            }
+            let victim = WeightHistory.victim(amongSteps: snapshots.map(\.step))
             byteCount -= snapshots[victim].byteCount
             snapshots.remove(at: victim)
             thinned += 1
         }
+    }
+
+    /// The index, in `steps` (ascending), of the snapshot thinning drops first.
+    private static func victim(amongSteps steps: [Int]) -> Int {
+        guard steps.count >= 3 else { return 0 }
+        // The inner snapshot whose neighbours are nearest each other: removing it leaves the smallest gap.
+        return (1..<(steps.count - 1)).min { a, b in steps[a + 1] - steps[a - 1] < steps[b + 1] - steps[b - 1] }!
+    }
+
+    /// The steps, of `steps` (ascending), that a history with room for `count` snapshots of one size keeps: the
+    /// ones thinning would leave. A reader of many saved states (a watched run's checkpoints) loads only these.
+    public static func stepsKept(of steps: [Int], count: Int) -> [Int] {
+        var kept = steps
+        while kept.count > max(count, 0) { kept.remove(at: victim(amongSteps: kept)) }
+        return kept
     }
 }

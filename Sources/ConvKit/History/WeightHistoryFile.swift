@@ -14,8 +14,11 @@ public enum WeightHistoryFile {
     public static let versionKey = "version", version = "1"
     public static let specKey = "spec", cadenceKey = "cadence", snapshotsKey = "snapshots"
 
+    /// What a checkpoint's path is followed by to name its history.
+    public static let suffix = ".history.safetensors"
+
     /// Where the history of the checkpoint at `checkpoint` lives.
-    public static func path(besideCheckpoint checkpoint: String) -> String { checkpoint + ".history.safetensors" }
+    public static func path(besideCheckpoint checkpoint: String) -> String { checkpoint + suffix }
 
     /// The file image of `history`, whose snapshots are states of `network`'s spec.
     public static func safeTensors(_ history: WeightHistory, network: Network) -> SafeTensors {

@@ -108,7 +108,8 @@ public struct RunDirectory: Sendable {
         let folder = RunLayout.join(path, RunLayout.checkpointsFolder)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         var present = Set<String>()
-        for name in names where !name.hasPrefix(".") {
+        // A checkpoint's weight history beside it (`WeightHistoryFile`) is no checkpoint: the watcher reads it with its checkpoint.
+        for name in names where !name.hasPrefix(".") && !name.hasSuffix(WeightHistoryFile.suffix) {
             present.insert(name)
             let file = RunLayout.join(folder, name)
             guard let version = RunDirectory.version(of: file) else { continue }

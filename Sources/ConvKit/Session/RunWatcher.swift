@@ -14,6 +14,10 @@ import Foundation
 /// one shown, or another number of classes is skipped, and the reason arrives as a `.skipped` event.
 /// Nothing in the directory can make it fail: it reports and goes on.
 ///
+/// Every checkpoint it shows becomes a time of the snapshot's `weightHistory` (`WatchedRunTimes`), so the app's
+/// time scrubber steps back through the run's checkpoints as it does through a live run's snapshots; the first
+/// one shown brings the history beside it, or the directory's earlier checkpoints.
+///
 /// The weights it shows change only when a whole checkpoint has loaded, and `copyNetwork` hands out
 /// copies, so readers never see a half-replaced network. Call `stop()` before the process exits.
 public final class RunWatcher: WeightsSource {
@@ -49,11 +53,14 @@ public final class RunWatcher: WeightsSource {
         var config: TrainingConfig?
         var event: SessionEvent?
         var eventSerial = 0
+        /// The checkpoints shown so far (and the run's past), as the time scrubber's history.
+        var times: WatchedRunTimes
 
-        init(directory: RunDirectory, issues: [RunDirectoryIssue]) {
+        init(directory: RunDirectory, issues: [RunDirectoryIssue], snapshotBudget: Int) {
             self.directory = directory
             pending = directory.checkpoints
             pendingIssues = issues
+            times = WatchedRunTimes(budgetBytes: snapshotBudget)
         }
 
         func announce(_ event: SessionEvent) {
@@ -73,17 +80,19 @@ public final class RunWatcher: WeightsSource {
     /// A watcher of `directory` (already polled once by the caller, so that it could learn the model; its
     /// `issues` from that poll become its first `.skipped` event), showing images of `dataset`'s test set.
     /// The views show `network` (built from the run's spec; its weights are not shown until a checkpoint
-    /// has loaded). With `startPolling` false, nothing happens until `pollNow()` (tests).
+    /// has loaded). The checkpoints it shows are kept as times within `snapshotBudget` bytes (0: none). With
+    /// `startPolling` false, nothing happens until `pollNow()` (tests).
     public init(
         directory: RunDirectory, issues: [RunDirectoryIssue] = [], dataset: Dataset, network: Network,
-        pollInterval: Double = RunWatcher.defaultPollInterval, startPolling: Bool = true
+        pollInterval: Double = RunWatcher.defaultPollInterval, snapshotBudget: Int = SnapshotCadence.defaultBudget,
+        startPolling: Bool = true
     ) {
         path = directory.path
         self.pollInterval = pollInterval
         self.dataset = dataset
         specText = network.spec.text
         presetName = network.spec.presetName
-        let core = Core(directory: directory, issues: issues)
+        let core = Core(directory: directory, issues: issues, snapshotBudget: snapshotBudget)
         self.core = Confined(core)
         weights = Confined(Weights(network: network))
         published = Locked(
@@ -171,10 +180,19 @@ public final class RunWatcher: WeightsSource {
         candidates.sort { ($0.step, $0.name) > ($1.step, $1.name) }
         for entry in candidates {
             guard !stopped.isRaised else { return }
-            switch load(entry) {
-            case .success:
+            switch read(entry) {
+            case .success(let loaded):
+                let first = core.shown == nil
+                show(loaded, of: entry)
                 core.shown = entry
                 core.announce(.checkpointLoaded(file: RunLayout.checkpointsFolder + "/" + entry.name, step: entry.step))
+                core.times.add(loaded.network, of: entry)
+                guard first else { break }
+                // The views show the checkpoint at once; its past is read after (a file per earlier time).
+                publish()
+                problems += core.times.open(
+                    from: entry, network: loaded.network, earlier: core.directory.checkpoints, stop: stopped,
+                    read: { self.read($0).map(\.network) })
             case .failure(let problem):
                 problems.append(problem.description)
                 continue
@@ -186,9 +204,8 @@ public final class RunWatcher: WeightsSource {
         publish()
     }
 
-    /// Loads `entry` and, when it fits what is shown, makes its weights the ones shown and starts its
-    /// evaluation.
-    private func load(_ entry: RunCheckpointEntry) -> Result<Void, RunDirectoryIssue> {
+    /// Loads `entry`, when it fits what is shown (the model and the number of classes).
+    private func read(_ entry: RunCheckpointEntry) -> Result<RunCheckpoint.Loaded, RunDirectoryIssue> {
         let file = RunLayout.checkpointsFolder + "/" + entry.name
         let loaded: RunCheckpoint.Loaded
         do {
@@ -207,13 +224,17 @@ public final class RunWatcher: WeightsSource {
                 RunDirectoryIssue(
                     file: file, reason: "has \(loaded.network.classCount) classes, not the \(dataset.classCount) of \(dataset.displayName): skipped"))
         }
+        return .success(loaded)
+    }
+
+    /// Makes the weights of `loaded` (read from `entry`) the ones shown and starts their evaluation.
+    private func show(_ loaded: RunCheckpoint.Loaded, of entry: RunCheckpointEntry) {
         core.value.config = RunCheckpoint.config(in: loaded.metadata, model: specText) ?? core.value.config
         weightsQueue.sync {
             weights.value.network = loaded.network
             weights.value.version = entry.step
         }
         evaluate(step: entry.step)
-        return .success(())
     }
 
     /// Evaluates a copy of the weights of `step` on the test set, on the evaluation queue; a newer
@@ -234,6 +255,7 @@ public final class RunWatcher: WeightsSource {
             self.evaluated.withLock { $0 = (step, evaluation) }
             self.queue.async {
                 guard !self.stopped.isRaised else { return }
+                self.core.value.times.keep(evaluation, step: step)
                 self.publish()
             }
         }
@@ -276,7 +298,7 @@ public final class RunWatcher: WeightsSource {
             stepsPerEpoch: stepsPerEpoch, globalStep: globalStep, totalSteps: totalSteps, learningRate: learningRate,
             learningRateScale: 1, imagesPerSecond: imagesPerSecond, history: history.history,
             lastEvaluation: evaluation?.evaluation, weightsVersion: shownVersion, unsavedSteps: 0, event: core.event,
-            eventSerial: core.eventSerial, divergence: nil,
+            eventSerial: core.eventSerial, divergence: nil, weightHistory: core.times.history,
             watch: WatchStatus(
                 directory: path, writer: manifest?.writer, checkpointName: core.shown?.name, checkpointStep: core.shown?.step,
                 checkpointEpoch: core.shown?.epoch, checkpointCount: directory.checkpoints.count, evaluatedStep: evaluation?.step))

@@ -47,15 +47,29 @@ public enum RunCheckpoint {
     /// budget, and only the snapshots up to its step); a history that does not serve the run is set aside in
     /// `trainer.weightHistoryProblem` (the error, one line), never thrown: it is a view of the run, not the run.
     public static func loadWeightHistory(besideCheckpoint path: String, into trainer: Trainer) {
-        let file = WeightHistoryFile.path(besideCheckpoint: path)
-        guard FileManager.default.fileExists(atPath: file) else { return }
         do {
-            var history = try WeightHistoryFile.load(file, network: trainer.network, cadence: trainer.weightHistory.cadence)
-            history.dropSnapshots(after: trainer.globalStep)
+            guard
+                let history = try weightHistory(
+                    besideCheckpoint: path, network: trainer.network, cadence: trainer.weightHistory.cadence, upToStep: trainer.globalStep)
+            else { return }
             trainer.weightHistory = history
         } catch {
             trainer.weightHistoryProblem = "\(error)"
         }
+    }
+
+    /// The weight history beside the checkpoint at `path`, for a run of `network`'s spec, held to `cadence`'s budget,
+    /// with only the snapshots up to `step` (the checkpoint's: a history rewritten after it is ahead of it); nil when
+    /// there is no such file. Throws `WeightHistoryFileError` when there is one that does not serve the run.
+    /// What explore mode, `train --resume` and `convscope watch` all open.
+    public static func weightHistory(
+        besideCheckpoint path: String, network: Network, cadence: SnapshotCadence, upToStep step: Int
+    ) throws -> WeightHistory? {
+        let file = WeightHistoryFile.path(besideCheckpoint: path)
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        var history = try WeightHistoryFile.load(file, network: network, cadence: cadence)
+        history.dropSnapshots(after: step)
+        return history
     }
 
     /// Saves a network (with its pruning masks) and any extra state or raw entries, atomically. Refuses

@@ -156,7 +156,9 @@ public struct AppModel: Sendable {
         } else if let latest = snapshot.lastEvaluation {
             evaluation = latest
         }
-        time.observe(snapshot.weightHistory, liveStep: snapshot.globalStep)
+        // The step of the live weights: a watched run's checkpoint shown, which its metrics run ahead of.
+        time.observe(snapshot.weightHistory, liveStep: snapshot.weightsVersion)
+        time.watching = snapshot.state == .watching
         announceHealthAlarms(snapshot.health)
         guard snapshot.eventSerial > eventSerial else { return [] }
         eventSerial = snapshot.eventSerial

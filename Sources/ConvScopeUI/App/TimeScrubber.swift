@@ -16,6 +16,8 @@ public struct TimeScrubber: Sendable {
     public private(set) var liveStep = 0
     /// Evaluations the app ran for snapshots kept without one (the early steps), by step.
     public var evaluations: [Int: Evaluation] = [:]
+    /// Whether the run is a watched one (`convscope watch`), whose times are its checkpoints.
+    public var watching = false
 
     public init() {}
 
@@ -45,7 +47,7 @@ public struct TimeScrubber: Sendable {
     /// `[`: one snapshot back (from live: the newest snapshot older than the live weights). Returns the status line.
     public mutating func back() -> StatusMessage {
         let steps = history.snapshots.map(\.step)
-        guard !steps.isEmpty else { return StatusMessage(TimeScrubber.noSnapshots) }
+        guard !steps.isEmpty else { return StatusMessage(noSnapshots) }
         if let cursor {
             guard let previous = steps.last(where: { $0 < cursor }) else { return StatusMessage("\(place(cursor)) is the oldest snapshot kept") }
             self.cursor = previous
@@ -58,7 +60,7 @@ public struct TimeScrubber: Sendable {
     /// `]`: one snapshot forward; past the newest, live again.
     public mutating func forward() -> StatusMessage {
         guard let cursor else {
-            return StatusMessage(history.isEmpty ? TimeScrubber.noSnapshots : "already live; [ steps back through \(history.count) snapshots")
+            return StatusMessage(history.isEmpty ? noSnapshots : "already live; [ steps back through \(history.count) snapshots")
         }
         self.cursor = history.snapshots.map(\.step).first { $0 > cursor }
         return StatusMessage(moved())
@@ -76,13 +78,17 @@ public struct TimeScrubber: Sendable {
             self.mark = nil
             return StatusMessage("mark at \(place(mark)) cleared: the views show the model itself")
         }
-        guard let step = cursor ?? history.snapshots.last?.step else { return StatusMessage(TimeScrubber.noSnapshots) }
+        guard let step = cursor ?? history.snapshots.last?.step else { return StatusMessage(noSnapshots) }
         mark = step
         let newest = cursor == nil ? " (the newest snapshot)" : ""
         return StatusMessage("marked \(place(step))\(newest): the views show the change since it")
     }
 
-    static let noSnapshots = "no weight snapshots yet: the first is kept at step 0, then steps 10, 100 and each epoch"
+    private var noSnapshots: String {
+        watching
+            ? "no times yet: each checkpoint of the watched run becomes one, within the snapshot budget"
+            : "no weight snapshots yet: the first is kept at step 0, then steps 10, 100 and each epoch"
+    }
 
     private func moved() -> String {
         guard let cursor else { return "live: the views follow training again" }

@@ -12,8 +12,10 @@ struct WatchCommand: ParsableCommand {
             DIR is a run directory (docs/run-directory.md) written by `convscope train --run-dir DIR` or by a PyTorch \
             script through python/convscope_torch (python/examples/train.py, also under torchrun). The app's curves \
             follow DIR/metrics.jsonl as it grows and every view works on the newest complete checkpoint; the header says \
-            WATCHING and that checkpoint's step. Pause, step, learning rate and save are unavailable: another process \
-            trains the run. Files that are truncated or not ConvScope's are skipped with a status-line message. \
+            WATCHING and that checkpoint's step. Every checkpoint shown, and the run's earlier ones (or the weight history \
+            beside the newest), become times of the time scrubber ([ ] \\ t), within --snapshot-budget. Pause, step, \
+            learning rate and save are unavailable: another process trains the run. Files that are truncated or not \
+            ConvScope's are skipped with a status-line message. \
             With --once nothing opens: the latest metrics are printed and the newest checkpoint is evaluated on the \
             test set. The images come from the data set the run names (SYNTHETIC or CIFAR-10), or from --data.
             """)
@@ -28,6 +30,7 @@ struct WatchCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var snapshots: SnapshotBudgetOption
 
     @Option(name: .long, help: "Seconds between looks at the directory (0.05 to 60).")
     var interval = RunWatcher.defaultPollInterval
@@ -78,10 +81,13 @@ struct WatchCommand: ParsableCommand {
         }
         let dataset = try loadDataset(for: reader, classes: network.classCount)
         if once {
-            try report(RunWatcher(directory: reader, issues: issues, dataset: dataset, network: network, startPolling: false))
+            // Nothing scrubs: no times are kept.
+            try report(RunWatcher(directory: reader, issues: issues, dataset: dataset, network: network, snapshotBudget: 0, startPolling: false))
             return
         }
-        let watcher = RunWatcher(directory: reader, issues: issues, dataset: dataset, network: network, pollInterval: interval)
+        let watcher = RunWatcher(
+            directory: reader, issues: issues, dataset: dataset, network: network, pollInterval: interval,
+            snapshotBudget: snapshots.budgetBytes ?? SnapshotCadence.defaultBudget)
         let app = try TerminalApp(
             options: AppOptions(checkpointPath: "/dev/null", startPaused: true, exportDirectory: exportDir))
         if case let .interrupted(signal, _) = app.run(.watching(watcher, dataset: dataset)) {
