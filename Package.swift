@@ -21,8 +21,13 @@ let package = Package(
         .systemLibrary(name: "CCurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-        // The engine's hot loops in C (convolutions, Winograd, pooling, GELU, int8 products), compiled for
-        // each instruction-set path (portable, AVX2, AVX-512) and chosen at run time by CPU feature.
+        // The engine's hot loops in C: convolutions (direct and Winograd), pooling, GELU, and the int8 and
+        // bf16 matrix products. The float kernels are compiled once per instruction-set path (portable, AVX2,
+        // AVX-512); the int8 product has an AVX2 and a portable version, the bf16 product needs avx512_bf16.
+        // dispatch.c picks the path once, from the CPU and CONVSCOPE_KERNELS, and a convolution keeps the
+        // kernels of the path its ConvolutionPlan was made on. -O3 (over SwiftPM's release -O2) is the level
+        // the kernels were written and measured at; -O2 has not been measured against it. Being an unsafe
+        // flag, it keeps other packages from depending on the library products by URL.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Async-signal-safe cleanup: the registry of temporary files that signal handlers delete, and the

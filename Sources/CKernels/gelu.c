@@ -1,6 +1,7 @@
 // GELU (x * Phi(x), PyTorch's exact, erf-based form) and its derivative, in plain C that vectorises
-// (AVX-512 or AVX2 where the CPU has them, chosen at run time: multiversion.h): the libm erf and exp calls
-// of a Swift loop cost about 14 ns per element and kept GELU networks at half the speed of ReLU ones.
+// (AVX-512 or AVX2 where the CPU has them, chosen at run time: multiversion.h): libm's erf and exp, called
+// element by element from a Swift loop, made GELU networks much slower than ReLU ones (docs/performance.md,
+// "GELU").
 //
 // Phi(x) = 1/2 (1 + erf(x / sqrt 2)) comes from Abramowitz & Stegun 7.1.26, erf(z) = 1 - q(t) e^(-z^2)
 // with t = 1 / (1 + p z) for z >= 0 (absolute error below 1.5e-7), and the Gaussian density

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ConvKit
 
@@ -62,6 +63,45 @@ final class CompressionTests: XCTestCase {
         for (index, parameter) in resumed.network.parameters.enumerated() where parameter.isWeight {
             XCTAssertGreaterThanOrEqual(after[index], zeros[index], "\(parameter.name) regrew pruned weights")
         }
+    }
+
+    /// What `prune` keeps for `train --resume`: after magnitude pruning (every shape kept) the whole optimiser
+    /// state, so fine-tuning continues with the run's momentum; after filter pruning (shapes changed) only the
+    /// step count, so the schedule continues where it stood and momentum starts from zero, even for a
+    /// parameter whose shape survived.
+    func testPrunedCheckpointCarriesTheOptimizerStateItsShapesAllow() throws {
+        let trainer = try trained("conv8,bn,relu,maxpool,conv16,relu,gap,fc10", trainCount: 256, epochs: 1)
+        let directory = try makeTemporaryDirectory(self)
+        let run = directory + "/run.safetensors"
+        try RunCheckpoint.save(trainer, to: run)
+        func floats(_ state: [StateTensor]) -> [String: [Float]] {
+            var result: [String: [Float]] = [:]
+            for tensor in state { if case let .float(buffer, layout) = tensor.content { result[tensor.name] = buffer.array(layout.count) } }
+            return result
+        }
+        let momentum = floats(trainer.resumableState)
+        XCTAssertTrue(momentum.values.contains { $0.contains { $0 != 0 } }, "training leaves momentum to carry over")
+
+        let masked = try RunCheckpoint.load(run)
+        MagnitudePruning.prune(masked.network, amount: 0.3)
+        let maskedPath = directory + "/masked.safetensors"
+        try RunCheckpoint.save(
+            network: masked.network, extraEntries: masked.optimizerState(forPrunedShapes: false), metadata: masked.metadata, to: maskedPath)
+        let fineTuned = try RunCheckpoint.resume(maskedPath, dataset: trainer.dataset, epochs: 2)
+        XCTAssertEqual(fineTuned.globalStep, trainer.globalStep)
+        XCTAssertEqual(floats(fineTuned.resumableState), momentum)
+
+        let shrunk = try RunCheckpoint.load(run)
+        let result = try FilterPruning.prune(shrunk.network, fraction: 0.25)
+        let shrunkPath = directory + "/shrunk.safetensors"
+        try RunCheckpoint.save(
+            network: result.network, extraEntries: shrunk.optimizerState(forPrunedShapes: true), metadata: shrunk.metadata, to: shrunkPath)
+        let smaller = try RunCheckpoint.resume(shrunkPath, dataset: trainer.dataset, epochs: 2)
+        XCTAssertEqual(smaller.network.spec.text, result.network.spec.text)
+        XCTAssertEqual(smaller.globalStep, trainer.globalStep)
+        let fresh = floats(smaller.resumableState)
+        XCTAssertNotNil(fresh["optimizer.fc1.bias.momentum_buffer"], "the classifier's bias keeps its shape")
+        for (name, values) in fresh { XCTAssertTrue(values.allSatisfy { $0 == 0 }, "\(name) should start from zero") }
     }
 
     func testFilterPruningEqualsZeroingTheRemovedChannelsAfterTheirActivation() throws {

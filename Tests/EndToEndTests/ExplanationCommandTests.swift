@@ -65,7 +65,10 @@ final class ExplanationCommandTests: XCTestCase {
             (["--method", "gradcam+++"], "The value 'gradcam+++' is invalid for '--method <method>'"),
             (["--method", "occlusion", "--patch", "40"], "--patch must be between 1 and 32"),
             (["--method", "occlusion", "--patch", "4", "--stride", "5"], "--stride must be between 1 and the patch"),
-            (["--method", "integrated-gradients", "--baseline", "white"], "--baseline must be black, blur or mean"),
+            (
+                ["--method", "integrated-gradients", "--baseline", "white"],
+                "The value 'white' is invalid for '--baseline <baseline>'. Please provide one of 'black', 'blur' or 'mean'"
+            ),
             (["--method", "rise", "--masks", "0"], "--masks must be between"),
         ] {
             let run = try Convscope.run(["gradcam", "--checkpoint", model, "--data", "synthetic", "--index", "0", "--json"] + arguments)
@@ -128,7 +131,9 @@ final class ExplanationCommandTests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("independent randomisation"), table.stdout)
         let bad = try Convscope.run(["sanity", "--checkpoint", model, "--data", "synthetic", "--mode", "sideways"])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.stderr.contains("--mode must be cascading, independent or both"), bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains("The value 'sideways' is invalid for '--mode <mode>'. Please provide one of 'cascading', 'independent' or 'both'"),
+            bad.stderr)
     }
 
     func testDataRandomisationTrainsOnShuffledLabelsAndComparesTheMaps() throws {

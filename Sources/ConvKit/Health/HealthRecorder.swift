@@ -11,7 +11,7 @@ import Dispatch
 /// numbers with or without recording (tested).
 ///
 /// Cost: a record is one inference pass over the probe batch plus a few passes over the weights; by
-/// default about 20 records per epoch, measured at 0.3-1% of training time (docs/timeline.md). The
+/// default about 20 records per epoch, a small share of training time (docs/timeline.md has measurements). The
 /// recorder times itself, and if it passes `settings.overheadBudget` of the training time under the
 /// automatic cadence, it records half as often.
 public final class HealthRecorder {

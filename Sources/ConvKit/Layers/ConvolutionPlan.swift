@@ -11,7 +11,8 @@ import CKernels
 ///   Winograd (`WinogradTile.best`): F(4x4, 3x3) on maps of 15 x 15 and more (from 7 x 7 when both sides
 ///   have 128+ channels), F(2x2, 3x3) on the rest (even sides, or odd ones from 5). F(2x2, 3x3)'s
 ///   transforms cost its forward pass more than the multiplies they save below 32 channels, so such a layer
-///   convolves directly forward and takes Winograd only backward (its direct backward kernels are slower).
+///   convolves directly forward and takes Winograd only backward (its direct backward kernels are slower),
+///   unless it is wide (below).
 /// - Other layers with a window wider than one pixel and 8k output channels take the direct kernel forward;
 ///   1x1 convolutions are plain matrix products already.
 /// - The backward pass avoids lowering for "same" stride-1 layers (odd kernel, padding (k - 1) / 2) with 8k
@@ -19,9 +20,9 @@ import CKernels
 ///   gradient as the direct convolution of the output gradient with the flipped kernel. A first layer with
 ///   3 input channels stays lowered: its lowered product is faster than a weight-gradient kernel that
 ///   works 6 input channels at a time.
-/// - Wide layers (128 x 128 input x output channels or more) that Winograd does not take are lowered both
-///   ways: the direct kernel goes through all their weights for every image, the lowered product once per
-///   group of images.
+/// - Wide layers (128 x 128 input x output channels or more) whose forward pass Winograd does not take
+///   are lowered both ways, even where Winograd would take the backward pass: the direct kernel goes
+///   through all their weights for every image, the lowered product once per group of images.
 /// - In bf16 (`MatrixArithmetic.bf16`) every convolution is lowered, its products on bf16 operands
 ///   (`ckernels_gemm_bf16`): Winograd's transforms would round the transformed tiles to bf16, whose error
 ///   grows with the transform's coefficients, and mixed precision as PyTorch and GPUs run it multiplies the

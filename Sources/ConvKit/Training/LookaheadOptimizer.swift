@@ -23,8 +23,8 @@ public final class LookaheadOptimizer {
     /// The share of the slow weights kept at a sync after `step` of `totalSteps` steps, airbench's
     /// schedule: `0.95^5 * (step / totalSteps)^3`. Early syncs keep almost nothing, so the run moves at
     /// the optimiser's full speed, and the averaging strengthens towards the end (0.77 at the last step).
-    /// A constant 0.77 from the start held the `quick` recipe to 84.19% after 10 epochs (seed 0), where
-    /// this schedule reaches 88.83%.
+    /// A constant share from the start trains the `quick` recipe to a clearly lower accuracy
+    /// (docs/results.md, "The quick recipe").
     public static func retention(step: Int, totalSteps: Int) -> Float {
         let progress = Float(step) / Float(max(totalSteps, 1))
         return 0.773_780_9 * progress * progress * progress

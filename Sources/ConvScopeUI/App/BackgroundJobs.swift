@@ -6,8 +6,9 @@ import Synchronization
 /// given; the event loop picks up each finished job's status message.
 ///
 /// An export needs the insight for the current selection, which may have to be computed on the
-/// current weights, and that waits for the training step in progress: with the default model on a
-/// busy machine, `e` and `E` held the UI thread for up to 2.8 s (found by the soak test).
+/// current weights, and that waits for the training step in progress: run on the UI thread, `e` and
+/// `E` stalled the keys for seconds on a busy machine (found by the soak test; docs/performance.md,
+/// "The app's own cost").
 public final class BackgroundJobs: Sendable {
     private let queue: DispatchQueue
     private let finished = Mutex<Finished>(Finished())

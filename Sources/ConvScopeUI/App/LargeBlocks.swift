@@ -9,10 +9,9 @@ import Glibc
 /// then on buffers of that size come from the arena of the thread that asks, and what is freed stays
 /// resident, up to 64 MB per arena. The compression view's measurements run the model at batch 256
 /// on whichever worker thread their queue is given, so the app's resident memory rose with every
-/// thread that had run one (tiny preset: 157 MB at the start, 199 MB after 24 measurements even with
-/// `malloc_trim`; a 10-minute soak +17% after its first minute). A fixed threshold of 1 MB turns the
-/// adjustment off: after the same 24 measurements, 163 MB. Training is not slowed: its buffers are
-/// reused from step to step (`strace -c` of a 20-step run: 269 mmap calls instead of 241).
+/// thread that had run one, even with `malloc_trim`. A fixed threshold of 1 MB turns the adjustment
+/// off. Training is not slowed: its buffers are reused from step to step, so it maps few more blocks.
+/// The measurements are in docs/performance.md ("Memory").
 enum LargeBlocks {
     /// Blocks from this size up get their own mapping, returned to the system when freed.
     static let threshold: Int32 = 1 << 20

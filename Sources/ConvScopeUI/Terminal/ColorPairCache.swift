@@ -15,8 +15,8 @@
 ///
 /// The memory is keyed by the colours as drawn (24-bit), and with 256 or 8 colours many of them share
 /// a pair, so the table need never fill while the memory grows with every new shade of every picture:
-/// it is forgotten (the pairs stay valid) once it holds `rememberedLimit` combinations. Unbounded,
-/// it cost a 10-minute soak of the app about 20 MB in steps as it doubled.
+/// it is forgotten (the pairs stay valid) once it holds `rememberedLimit` combinations. Unbounded, it
+/// grew for as long as the app ran (docs/performance.md, "Memory").
 public struct ColorPairCache {
     /// Colour combinations remembered at most: steady frames reuse far fewer, and re-asking curses
     /// for a pair it has (`alloc_pair` finds identical ones) only costs a lookup.

@@ -56,12 +56,14 @@ struct DiffCommand: ParsableCommand {
             }
         }
         let set = images.map { dataset.test.subset(first: min($0, dataset.test.count)) } ?? dataset.test
-        let comparison: CheckpointComparison
+        let compared: CheckpointComparison?
         do {
-            comparison = try CheckpointComparison.compare(modelA, modelB, on: set)!  // no stop signal: always a result
+            compared = try CheckpointComparison.compare(modelA, modelB, on: set)
         } catch let error as CheckpointComparisonError {
             throw RuntimeError("\(a) (A) and \(b) (B): \(error)")
         }
+        // Only a stop signal makes the comparison nil, and none is given.
+        guard let comparison = compared else { return }
         let names = modelA.classCount == dataset.classCount ? dataset.classNames : (0..<modelA.classCount).map { "class \($0)" }
         if json {
             try printJSON(jsonObject(comparison, modelA, modelB, dataset: dataset, classNames: names))

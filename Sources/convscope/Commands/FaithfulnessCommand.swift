@@ -67,10 +67,11 @@ struct FaithfulnessCommand: ParsableCommand {
         var correct = 0
         for n in 0..<images {
             let index = first + n
-            inspector.run(assembler.tensor(dataset.test, index: index, into: buffer))
+            let image = assembler.tensor(dataset.test, index: index, into: buffer)
+            inspector.run(image)
             let target = inspector.predictedClass
             if target == dataset.test.label(index) { correct += 1 }
-            let pixels = Array(inspector.image!.elements)
+            let pixels = Array(image.elements)
             for (row, method) in chosen.enumerated() {
                 let start = Date()
                 let explanation = try inspector.explain(method, layer: method.usesLayer ? layer : nil, classIndex: target, options: options)
@@ -84,7 +85,11 @@ struct FaithfulnessCommand: ParsableCommand {
             }
             if !json && (n + 1) % 10 == 0 { printError("\(n + 1)/\(images) images") }
         }
-        let means = perRow.map { FaithfulnessScores.mean($0)! }
+        let means = try perRow.map { scores in
+            // `validate` keeps --images at 1 or more, so every row has scores.
+            guard let mean = FaithfulnessScores.mean(scores) else { throw RuntimeError("faithfulness: no image was scored") }
+            return mean
+        }
         if json {
             let table: [[String: Any]] = zip(rows, means).enumerated().map { row, pair in
                 var object: [String: Any] = ["method": pair.0, "baseline": row >= chosen.count]

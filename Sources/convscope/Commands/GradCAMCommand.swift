@@ -140,8 +140,8 @@ struct AttributionOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Integrated Gradients: Gauss-Legendre steps (default 50).")
     var steps: Int?
 
-    @Option(name: .long, help: "Integrated Gradients: black, blur or mean (default black).")
-    var baseline: String?
+    @Option(name: .long, help: "Integrated Gradients: the path starts at a black image, the image blurred, or the mean colour (default black).")
+    var baseline: AttributionBaseline?
 
     @Option(name: .long, help: "Occlusion: square patch side in pixels (default 8).")
     var patch: Int?
@@ -160,12 +160,7 @@ struct AttributionOptionGroup: ParsableArguments {
         if let samples { options.samples = samples }
         if let noise { options.noise = noise }
         if let steps { options.steps = steps }
-        if let baseline {
-            guard let kind = AttributionBaseline(rawValue: baseline) else {
-                throw ValidationError("--baseline must be black, blur or mean, not '\(baseline)'")
-            }
-            options.baseline = kind
-        }
+        if let baseline { options.baseline = baseline }
         if let patch { options.patch = patch }
         if let stride { options.stride = stride }
         if let masks { options.masks = masks }

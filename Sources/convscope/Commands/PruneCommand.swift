@@ -32,8 +32,10 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
+    private static let eitherMethod = "give either --amount or --filters"
+
     func validate() throws {
-        guard (amount == nil) != (filters == nil) else { throw ValidationError("give either --amount or --filters") }
+        guard (amount == nil) != (filters == nil) else { throw ValidationError(Self.eitherMethod) }
         if let amount, !(0...1).contains(amount) { throw ValidationError("--amount must be a fraction between 0 and 1") }
         if let filters, !(0..<1).contains(filters) { throw ValidationError("--filters must be a fraction in [0, 1)") }
         if global && amount == nil { throw ValidationError("--global goes with --amount") }
@@ -55,17 +57,19 @@ struct PruneCommand: ParsableCommand {
             metadata["pruning"] = "magnitude \(amount)\(global ? " global" : " per layer")"
             try RunCheckpoint.save(
                 network: pruned, extraEntries: loaded.optimizerState(forPrunedShapes: false), metadata: metadata, to: out)
-        } else {
-            let result = try FilterPruning.prune(loaded.network, fraction: filters!)
+        } else if let filters {
+            let result = try FilterPruning.prune(loaded.network, fraction: filters)
             pruned = result.network
             for layer in result.layers {
                 let note = layer.skipped.map { "kept: \($0)" } ?? "pruned"
                 print("\(layer.layer.padding(toLength: 22, withPad: " ", startingAt: 0)) \(layer.before) -> \(layer.after) filters  \(note)")
             }
             print("spec: \(pruned.spec.text)")
-            metadata["pruning"] = "filters \(filters!)"
+            metadata["pruning"] = "filters \(filters)"
             try RunCheckpoint.save(
                 network: pruned, extraEntries: loaded.optimizerState(forPrunedShapes: true), metadata: metadata, to: out)
+        } else {
+            throw ValidationError(Self.eitherMethod)  // `validate` refuses this first
         }
         let after = ModelReport.measure("pruned", .float(pruned), file: out, testSet: dataset.test)
         printReport([before, after], dataset: dataset)

@@ -31,8 +31,8 @@ struct SanityCommand: ParsableCommand {
     @Option(name: .long, help: "all, or a comma-separated list of methods.")
     var methods = "gradcam,gradcam++,layercam,saliency,guided-backprop,integrated-gradients,guided-gradcam"
 
-    @Option(name: .long, help: "cascading, independent or both.")
-    var mode = "both"
+    @Option(name: .long, help: "Cascading (from the classifier down, cumulatively), independent (one layer at a time) or both.")
+    var mode = SanityModeChoice.both
 
     @Option(name: .long, help: "Seed of the random weights.")
     var seed: UInt64 = 0
@@ -56,9 +56,6 @@ struct SanityCommand: ParsableCommand {
 
     func validate() throws {
         if case .failure(let error) = ExplanationMethod.list(methods) { throw ValidationError("--methods: \(error)") }
-        guard mode == "both" || SanityCheck.Mode(rawValue: mode) != nil else {
-            throw ValidationError("--mode must be cascading, independent or both, not '\(mode)'")
-        }
         _ = try attribution.options()
         if let epochs, !(1...1000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 1000, not \(epochs)") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1, not \(trainLimit)") }
@@ -76,7 +73,7 @@ struct SanityCommand: ParsableCommand {
             try runDataRandomisation(loaded, picture: picture, methods: chosen)
             return
         }
-        let modes = mode == "both" ? SanityCheck.Mode.allCases : [SanityCheck.Mode(rawValue: mode)!]
+        let modes = mode.modes
         let options = try attribution.options()
         let checks = try modes.map { mode in
             try SanityCheck.run(

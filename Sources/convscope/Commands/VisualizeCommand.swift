@@ -70,12 +70,14 @@ struct VisualizeCommand: ParsableCommand {
         let targets = (channel != nil ? 1 : 0) + (allChannels ? 1 : 0) + (targetClass != nil ? 1 : 0)
         guard targets == 1 else { throw ValidationError("give one of --channel K, --all-channels or --class C") }
         if targetClass != nil, layer != nil { throw ValidationError("--class reads the logits: leave out --layer") }
-        if targetClass == nil, layer == nil { throw ValidationError("--channel and --all-channels need --layer L") }
+        if targetClass == nil, layer == nil { throw ValidationError(Self.layerNeeded) }
         if let channel, channel < 0 { throw ValidationError("--channel must be 0 or more, not \(channel)") }
         guard (32...512).contains(tile) else { throw ValidationError("--tile must be between 32 and 512, not \(tile)") }
         guard out != nil || json else { throw ValidationError("give --out FILE.png, --json, or both") }
         if let problem = options.problem(imageSize: 32) { throw ValidationError(problem) }
     }
+
+    private static let layerNeeded = "--channel and --all-channels need --layer L"
 
     var options: FeatureVisualizationOptions {
         FeatureVisualizationOptions(
@@ -92,10 +94,11 @@ struct VisualizeCommand: ParsableCommand {
             objectives = [.classLogit(try parseClass(targetClass, names: names))]
         } else if let layer, let channel {
             objectives = [.channel(layer: layer, channel: channel)]
-        } else {
-            let layer = self.layer!
+        } else if let layer {
             let shape = try visualizer.targetLayer(of: .channel(layer: layer, channel: 0)).outputShape
             objectives = (0..<(shape.isFlat ? shape.count : shape.channels)).map { .channel(layer: layer, channel: $0) }
+        } else {
+            throw ValidationError(Self.layerNeeded)  // `validate` refuses this first
         }
         let started = Date()
         let results = try visualizer.visualize(objectives, options: options)

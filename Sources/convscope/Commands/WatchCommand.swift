@@ -55,22 +55,18 @@ struct WatchCommand: ParsableCommand {
         var reader = try RunDirectory(path: directory)
         var issues = reader.poll().issues
         try requireRun(reader, issues: issues)
-        var spec = RunWatcher.spec(of: reader)
-        if spec == nil && once {
+        let spec: String
+        if let named = RunWatcher.spec(of: reader) {
+            spec = named
+        } else if once {
             throw RuntimeError("'\(directory)' holds no run yet: no \(RunLayout.manifestFile) with a model and no checkpoint")
-        }
-        if spec == nil {
+        } else {
             printError("convscope: waiting for a run in '\(directory)' (its \(RunLayout.manifestFile) or a checkpoint); Ctrl-C stops")
-            while spec == nil {
-                Thread.sleep(forTimeInterval: interval)
-                issues += reader.poll().issues
-                try requireRun(reader, issues: issues)
-                spec = RunWatcher.spec(of: reader)
-            }
+            spec = try waitForModel(&reader, issues: &issues)
         }
         let network: Network
         do {
-            let plan = try ModelPlan(spec: try ModelSpec(spec!))
+            let plan = try ModelPlan(spec: try ModelSpec(spec))
             // Sized before it is built: run.json can name a model larger than this machine runs.
             try MemoryEstimate(plan: plan).require(.inference(batch: 1), source: directory)
             network = Network(plan: plan)
@@ -93,6 +89,16 @@ struct WatchCommand: ParsableCommand {
         if case let .interrupted(signal, _) = app.run(.watching(watcher, dataset: dataset)) {
             printError("convscope: stopped by signal \(signal)")
             throw ExitCode(128 + signal)
+        }
+    }
+
+    /// Polls the directory until it names its model, refusing it as soon as it turns out not to be a run.
+    private func waitForModel(_ reader: inout RunDirectory, issues: inout [RunDirectoryIssue]) throws -> String {
+        while true {
+            Thread.sleep(forTimeInterval: interval)
+            issues += reader.poll().issues
+            try requireRun(reader, issues: issues)
+            if let spec = RunWatcher.spec(of: reader) { return spec }
         }
     }
 

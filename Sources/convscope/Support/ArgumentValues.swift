@@ -9,6 +9,7 @@ extension TestTimeAugmentation: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ActivationMapMethod: ExpressibleByArgument {}
 extension ColorScaleScope: ExpressibleByArgument {}
+extension AttributionBaseline: ExpressibleByArgument {}
 
 extension ExplanationMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
@@ -56,4 +57,18 @@ enum HeatMapStyle: String, CaseIterable, ExpressibleByArgument {
     case heatmap
     /// Image, map and overlay side by side, captioned.
     case strip
+}
+
+/// `sanity --mode`: one of the engine's randomisations, or both in turn.
+enum SanityModeChoice: String, CaseIterable, ExpressibleByArgument {
+    case cascading, independent, both
+
+    /// The randomisations to run, in order.
+    var modes: [SanityCheck.Mode] {
+        switch self {
+        case .cascading: return [.cascading]
+        case .independent: return [.independent]
+        case .both: return SanityCheck.Mode.allCases
+        }
+    }
 }

@@ -98,7 +98,8 @@ func runTraining(
                 MemoryText.bytes(Double(snapshots.byteCount)), MemoryText.bytes(Double(snapshots.cadence.budgetBytes)), where_,
                 trainer.snapshotSeconds, trainer.snapshotSeconds / max(trainer.trainingSeconds, 1e-9) * 100))
     }
-    let last = trainer.history.epochs.last!
+    // A run that finished no epoch (none planned) has no final accuracy to report.
+    guard let last = trainer.history.epochs.last else { return }
     writeOut(
         String(
             format: "%@final test accuracy %.2f%% after %d epochs, %@ of training; saved %@, metrics in %@\n",
