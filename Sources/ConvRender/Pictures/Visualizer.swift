@@ -83,7 +83,9 @@ public enum Visualizer {
         planes: [[Float]], width: Int, height: Int, scope: ColorScaleScope, globalRange: ClosedRange<Float>? = nil,
         sequential: Colormap = .viridis
     ) -> [RGBImage] {
-        let layerRange = planes.joined().finiteRange
+        // The layer's range only when a tile is coloured by it (the app redraws these every frame).
+        let usesLayerRange = scope == .layer || (scope == .global && globalRange == nil)
+        let layerRange = usesLayerRange ? planes.joined().finiteRange : 0...0
         return planes.map { plane in
             let range = scope == .map ? plane.finiteRange : scope == .layer ? layerRange : (globalRange ?? layerRange)
             let signed = range.lowerBound < 0
