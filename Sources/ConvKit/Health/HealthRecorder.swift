@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Records the health timeline of a run, called by the trainer around each update
 /// (`willUpdate` once the step's gradients are known and finite, `didUpdate` after the weights moved).
 ///
@@ -43,7 +41,7 @@ public final class HealthRecorder {
     private var before: [[Float]]
     /// Alarms raised since `takeRaisedAlarms()` last ran.
     private var raised: [HealthAlarm] = []
-    private var lastStepStart: UInt64?
+    private var lastStepStart: Double?
     private var stepSeconds = 0.0, countedSteps = 0, recordingSeconds = 0.0, recordsThisSession = 0
 
     public init(network: Network, probe: ImageSet, stepsPerEpoch: Int, peakRate: Float, settings: HealthSettings = HealthSettings()) {
@@ -91,11 +89,11 @@ public final class HealthRecorder {
     /// Before the update of global step `step` (0-based) with finite gradients: measures the gradients
     /// and keeps the weights it will compare against.
     public func willUpdate(step: Int, stepInEpoch: Int, loss: Float, rate: Float) {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = Stopwatch.now
         // An interval holding an epoch's test evaluation is not training time, nor one holding a pause in the app
         // (ten times the average step).
         if let last = lastStepStart, stepInEpoch > 0 {
-            let interval = Double(now - last) / 1e9
+            let interval = now - last
             if countedSteps == 0 || interval < 10 * stepSeconds / Double(countedSteps) {
                 stepSeconds += interval
                 countedSteps += 1
@@ -113,14 +111,14 @@ public final class HealthRecorder {
             return (Float(squares.squareRoot()), tally.histogram)
         }
         pending = (step + 1, loss, rate, total, gradients)
-        recordingSeconds += Double(DispatchTime.now().uptimeNanoseconds - now) / 1e9
+        recordingSeconds += Stopwatch.now - now
     }
 
     /// After the update: measures the weights, the update and the probe batch's activations, and records.
     public func didUpdate() {
         guard let pending else { return }
         self.pending = nil
-        let started = DispatchTime.now().uptimeNanoseconds
+        let stopwatch = Stopwatch()
         let probe = probeTensor()
         if let probe { network.forward(probe, mode: .inference) }
         // Each layer's measures are a pass over its weights and its probe activations, independent of the
@@ -141,7 +139,7 @@ public final class HealthRecorder {
             HealthAlarmRules.alarms(
                 in: history, settings: settings, peakRate: peakRate, trains: tracked.map { !$0.weight.isFrozen },
                 deadApplies: tracked.map(\.canDie), nonFiniteActivations: nonFinite))
-        recordingSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        recordingSeconds += stopwatch.seconds
         recordsThisSession += 1
         history.overhead = stepSeconds > 0 ? recordingSeconds / stepSeconds : 0
         // Keep within the budget: under the automatic cadence, record half as often when it costs too much.

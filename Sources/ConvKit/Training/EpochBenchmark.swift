@@ -43,7 +43,7 @@ public struct EpochBenchmark: Sendable {
     public func run(config: TrainingConfig, dataset: Dataset) throws -> Result {
         let trainer = try Trainer(config: config, dataset: dataset)
         let startCPU = EpochBenchmark.processCPUSeconds()
-        let start = DispatchTime.now().uptimeNanoseconds
+        let stopwatch = Stopwatch()
         while true {
             switch trainer.step() {
             case .step: continue
@@ -51,7 +51,7 @@ public struct EpochBenchmark: Sendable {
                 // The timing of an epoch cut short would mislead, so the benchmark stops.
                 throw Diverged(model: config.model, divergence: divergence)
             case let .epochFinished(_, epoch, evaluation):
-                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let wall = stopwatch.seconds
                 return Result(
                     model: config.model, images: trainer.stepsPerEpoch * config.batchSize, stepSeconds: epoch.seconds,
                     wallSeconds: wall, cpuSeconds: EpochBenchmark.processCPUSeconds() - startCPU,
