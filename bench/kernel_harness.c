@@ -1,7 +1,7 @@
 // CPU-time microbenchmark of the convolution kernels of each path, at the shapes of the presets' layers:
 // the best of 7 timings of the calling thread's CPU time, which a loaded shared machine disturbs less than
-// wall time. Build and run from the repository root:
-//   clang -O3 -o /tmp/kernel_harness bench/kernel_harness.c Sources/CKernels/{convolution_portable,convolution_avx2,convolution_avx512,kernels,dispatch,winograd,winograd4}.c \
+// wall time. Build at SwiftPM's release level for C (-O2), from the repository root:
+//   clang -O2 -o /tmp/kernel_harness bench/kernel_harness.c Sources/CKernels/{convolution_portable,convolution_avx2,convolution_avx512,kernels,dispatch,winograd,winograd4}.c \
 //     -ISources/CKernels/include -ISources/CKernels && /tmp/kernel_harness [FIRST_PATH]
 // FIRST_PATH: 0 portable, 1 avx2 (default), 2 avx512; paths the CPU lacks crash with an illegal instruction.
 #include "internal.h"
