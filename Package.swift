@@ -25,10 +25,10 @@ let package = Package(
         // bf16 matrix products. The float kernels are compiled once per instruction-set path (portable, AVX2,
         // AVX-512); the int8 product has an AVX2 and a portable version, the bf16 product needs avx512_bf16.
         // dispatch.c picks the path once, from the CPU and CONVSCOPE_KERNELS, and a convolution keeps the
-        // kernels of the path its ConvolutionPlan was made on. -O3 (over SwiftPM's release -O2) is the level
-        // the kernels were written and measured at; -O2 has not been measured against it. Being an unsafe
-        // flag, it keeps other packages from depending on the library products by URL.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // kernels of the path its ConvolutionPlan was made on. Built at SwiftPM's release level (-O2): -O3, an
+        // unsafe flag that would keep other packages from depending on the library products, bought only a few
+        // percent of CPU time (docs/performance.md, "Build flags").
+        .target(name: "CKernels"),
 
         // Async-signal-safe cleanup: the registry of temporary files that signal handlers delete, and the
         // command line's interrupt handlers (compiled once, so its state is single).
