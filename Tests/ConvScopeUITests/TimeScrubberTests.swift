@@ -126,8 +126,8 @@ final class TimeScrubberTests: XCTestCase {
         let change = now.change(since: then)
         XCTAssertEqual(change.entries.count, now.entries.count)
         for (index, entry) in change.entries.enumerated() {
-            if let after = now.entries[index].scaled, let before = then.entries[index].scaled {
-                XCTAssertEqual(entry.scaled?.values, zip(after.values, before.values).map { $0 - $1 }, entry.title)
+            if let after = now.entries[index].scaledMap, let before = then.entries[index].scaledMap {
+                XCTAssertEqual(entry.mapChange?.values, zip(after.values, before.values).map { $0 - $1 }, entry.title)
             }
             if let after = now.entries[index].scores, let before = then.entries[index].scores {
                 XCTAssertEqual(entry.scores?.deletion, after.deletion - before.deletion, entry.title)
