@@ -104,7 +104,8 @@ public struct Exporter: Sendable {
         } else {
             note = nil
         }
-        let title = curve.since.map { "\(what), change from step \($0) to step \(curve.weightsVersion): each score now minus then" }
+        // As long as the title of one time, so that it fits the board's width.
+        let title = curve.since.map { "\(what), step \(curve.weightsVersion), change since step \($0)" }
             ?? "\(what), step \(curve.weightsVersion): each map against the trained one"
         return chart.draw(
             title: title,
