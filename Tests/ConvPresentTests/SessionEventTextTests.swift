@@ -8,6 +8,7 @@ final class SessionEventTextTests: XCTestCase {
     private let divergence = Divergence(
         quantity: .loss, value: .nan, epoch: 1, step: 5, stepsPerEpoch: 78, globalStep: 5, learningRate: 376,
         peakLearningRate: 400, restoredEpoch: 0, restoredStep: 0, restoredGlobalStep: 0)
+    private let truncated = RunWatchProblem.skipped(RunDirectoryIssue(file: "checkpoints/a", reason: "is truncated"))
 
     func testEachEventHasItsStatusLine() {
         let cases: [(SessionEvent, String, Bool)] = [
@@ -20,13 +21,25 @@ final class SessionEventTextTests: XCTestCase {
             (.diverged(divergence), DivergenceText.app(divergence), true),
             (.checkpointLoaded(file: "checkpoints/step-000000004.safetensors", step: 4),
              "loaded checkpoints/step-000000004.safetensors (step 4)", false),
-            (.skipped(problems: ["checkpoints/a is truncated"]), "checkpoints/a is truncated", true),
-            (.skipped(problems: ["checkpoints/a is truncated", "b", "c"]), "checkpoints/a is truncated (and 2 more)", true),
+            (.skipped(problems: [truncated]), "checkpoints/a is truncated", true),
+            (.skipped(problems: [truncated, .shownCheckpointRemoved(file: "checkpoints/b"), .historySetAside(problem: "c")]),
+             "checkpoints/a is truncated (and 2 more)", true),
         ]
         for (event, line, isError) in cases {
             XCTAssertEqual(SessionEventText.statusLine(event), line)
             XCTAssertEqual(SessionEventText.isError(event), isError, line)
         }
         XCTAssertTrue(SessionEventText.statusLine(.diverged(divergence)).hasPrefix("diverged at epoch 1, step 5/78 (lr 376): training loss NaN"))
+    }
+
+    func testAWatchersProblemsNameTheFileAndWhatWasDone() {
+        let cases: [(RunWatchProblem, String)] = [
+            (.skipped(RunDirectoryIssue(file: "metrics.jsonl", line: 3, reason: "is not JSON: skipped")), "metrics.jsonl line 3 is not JSON: skipped"),
+            (.shownCheckpointRemoved(file: "checkpoints/step-000000008.safetensors"),
+             "checkpoints/step-000000008.safetensors was removed; its weights stay shown until a newer checkpoint arrives"),
+            (.historySetAside(problem: "weight history 'x.history.safetensors' is not a safetensors file"),
+             "weight history 'x.history.safetensors' is not a safetensors file; the earlier checkpoints are the times instead"),
+        ]
+        for (problem, line) in cases { XCTAssertEqual(RunWatchProblemText.line(problem), line) }
     }
 }

@@ -19,7 +19,7 @@ final class ExplanationBoardChangeTests: XCTestCase {
     private func entry(_ method: ExplanationMethod, _ explanation: Explanation, deletion: Double) -> ExplanationBoard.Entry {
         var scores = FaithfulnessScores(deletion: deletion, insertion: 0.5, roadMostRelevantFirst: 0.4, roadLeastRelevantFirst: 0.6, drop: 20, increase: 0)
         scores.insertion += deletion
-        return .init(method: method, baseline: nil, explanation: explanation, layer: nil, scores: scores, error: nil, scaled: explanation.scaledMap(size: 32))
+        return .init(method: method, baseline: nil, explanation: explanation, layer: nil, scores: scores, error: nil, scaledMap: explanation.scaledMap(size: 32))
     }
 
     private func cam(_ values: [Float]) -> Explanation {
@@ -38,7 +38,8 @@ final class ExplanationBoardChangeTests: XCTestCase {
         let moved = board(step: 9, entries: [entry(.activation(.gradCAM), cam([0, 1, 0, 1]), deletion: 0.1)])
 
         let same = try XCTUnwrap(grown.change(since: then).entries.first)
-        XCTAssertEqual(same.scaled?.values.allSatisfy { $0 == 0 }, true, "a map that only grew as a whole has not changed")
+        XCTAssertNil(same.scaledMap, "a change is no map of one time")
+        XCTAssertEqual(same.mapChange?.values.allSatisfy { $0 == 0 }, true, "a map that only grew as a whole has not changed")
         let white = try XCTUnwrap(grown.change(since: then).heatmap(of: same))
         XCTAssertTrue(white.pixels.allSatisfy { $0 > 230 }, "unchanged is the diverging palette's white middle")
 
@@ -47,8 +48,8 @@ final class ExplanationBoardChangeTests: XCTestCase {
         XCTAssertEqual(change.weightsVersion, 9)
         XCTAssertEqual(change.probability, 0.7, "the image, class and probability stay the time shown's")
         let entry = try XCTUnwrap(change.entries.first)
-        let now = try XCTUnwrap(moved.entries[0].scaled), before = try XCTUnwrap(then.entries[0].scaled)
-        XCTAssertEqual(entry.scaled?.values, zip(now.values, before.values).map { $0 - $1 })
+        let now = try XCTUnwrap(moved.entries[0].scaledMap), before = try XCTUnwrap(then.entries[0].scaledMap)
+        XCTAssertEqual(entry.mapChange?.values, zip(now.values, before.values).map { $0 - $1 })
         let heat = try XCTUnwrap(change.heatmap(of: entry))
         func pixel(_ x: Int, _ y: Int) -> (Int, Int, Int) {
             let i = 3 * (y * 32 + x)

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvRender
 import ConvScopeUI
 import Foundation
 import XCTest
@@ -126,20 +127,37 @@ final class TimeScrubberTests: XCTestCase {
         let change = now.change(since: then)
         XCTAssertEqual(change.entries.count, now.entries.count)
         for (index, entry) in change.entries.enumerated() {
-            if let after = now.entries[index].scaled, let before = then.entries[index].scaled {
-                XCTAssertEqual(entry.scaled?.values, zip(after.values, before.values).map { $0 - $1 }, entry.title)
+            if let after = now.entries[index].scaledMap, let before = then.entries[index].scaledMap {
+                XCTAssertEqual(entry.mapChange?.values, zip(after.values, before.values).map { $0 - $1 }, entry.title)
             }
             if let after = now.entries[index].scores, let before = then.entries[index].scores {
                 XCTAssertEqual(entry.scores?.deletion, after.deletion - before.deletion, entry.title)
             }
         }
 
+        // The sanity curve at both times, the marked one for the class the board explains now.
+        let nowCurve = try XCTUnwrap(SanityWorker(session: shown, images: fixture.dataset.test).computeNow(model.sanityRequest))
+        let markSanityRequest = try XCTUnwrap(model.markedSanityRequest(classIndex: now.classIndex))
+        XCTAssertEqual(markSanityRequest.time, 0)
+        XCTAssertEqual(markSanityRequest.classIndex, now.classIndex)
+        let thenCurve = try XCTUnwrap(SanityWorker(session: marked, images: fixture.dataset.test).computeNow(markSanityRequest))
+        XCTAssertEqual(thenCurve.weightsVersion, 0)
+        let curveChange = nowCurve.change(since: thenCurve)
+        XCTAssertEqual(curveChange.points.map(\.layer), nowCurve.layers)
+
         for (width, height) in [(80, 24), (160, 48)] {
             let grid = AppScreen.render(
-                model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, width: width, height: height)
+                model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, sanity: curveChange, width: width,
+                height: height)
             let text = grid.lines.joined(separator: "\n")
             XCTAssertTrue(text.contains("Δ since step 0"), text)
             XCTAssertTrue(text.contains("Δ scores since 0"), text)
+            let header = try XCTUnwrap(grid.lines.first { $0.contains("Δ scores since 0") }, text)
+            XCTAssertTrue(header.contains("Δρ") && header.contains("ΔSSIM"), header)
+            for point in curveChange.points {
+                let numbers = String(format: "%+.2f %+5.2f", point.spearman, point.ssim)
+                XCTAssertTrue(grid.lines.contains { $0.contains(" \(point.layer) ") && $0.contains(numbers) }, "\(numbers): \(text)")
+            }
             XCTAssertTrue(text.contains("true: "), "the board is shown: \(text)")
             let row = try XCTUnwrap(grid.lines.first { $0.contains("│ Grad-CAM ") }, text)
             XCTAssertNotNil(row.range(of: #"[+-]\d\.\d{3}"#, options: .regularExpression), "signed changes: \(row)")
@@ -151,9 +169,20 @@ final class TimeScrubberTests: XCTestCase {
         let path = try Exporter(directory: folder).exportBoard(change, group: model.explainGroup.rawValue, classNames: model.classNames)
         XCTAssertTrue(path.hasSuffix("-step6-since0.png"), path)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path))
-        // The board of one time is never drawn as a change, nor the change once the mark is cleared.
+        // With the sanity curve's change, drawn on the scale of changes: -2 (bottom) to 2 (top).
+        let withCurve = try Exporter(directory: folder).exportBoard(
+            change, sanity: model.sanityRequest, curve: curveChange, group: model.explainGroup.rawValue, classNames: model.classNames)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: withCurve))
+        let chart = SanityChart(layers: curveChange.layers, width: 400, span: SanityCurve.changeSpan)
+        XCTAssertEqual(chart.y(for: 2), chart.plotTop)
+        XCTAssertEqual(chart.y(for: -2), chart.plotBottom)
+        XCTAssertEqual(chart.y(for: 1), SanityChart(layers: curveChange.layers, width: 400).y(for: 0.5), "a change of 1 sits where a score of 0.5 does")
+        // The board of one time is never drawn as a change, nor the change once the mark is cleared; nor the curve.
         let plain = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: now, width: 80, height: 24)
         XCTAssertFalse(plain.lines.contains { $0.contains("true: ") })
+        let oneTimeCurve = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, sanity: nowCurve, width: 80, height: 24)
+        XCTAssertFalse(oneTimeCurve.lines.contains { $0.contains(" \(nowCurve.layers[0]) ") && $0.contains(String(format: "%.2f", nowCurve.points[0].spearman)) })
         press("t", &model)
         let cleared = AppScreen.render(model: &model, snapshot: fixture.session.snapshot, insight: nil, explanations: change, width: 80, height: 24)
         XCTAssertFalse(cleared.lines.contains { $0.contains("true: ") })
@@ -205,6 +234,24 @@ final class TimeScrubberTests: XCTestCase {
             XCTAssertTrue(deltaRow.contains("Δ") && deltaRow.contains(String(format: "%+.1f pp", delta.accuracy * 100)), deltaRow)
             XCTAssertTrue(lines[header + 4].contains("pruned 30%"), lines[header + 4])
             XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, width)
+        }
+        // The sparsity bars: the pruned copy's share of zeros now, with its change since the mark.
+        let (pair, tensors) = change.shownSparsity
+        XCTAssertEqual(pair?.label, "pruned 30%")
+        XCTAssertFalse(tensors.isEmpty)
+        let text = AppScreen.render(
+            model: &model, snapshot: fixture.session.snapshot, insight: nil, compression: lab.results, compressionChange: change, width: 200,
+            height: 60
+        ).lines.joined(separator: "\n")
+        XCTAssertTrue(text.contains("zero weights per layer now, Δ since step 0: pruned 30%, step 6"), text)
+        for tensor in tensors {
+            let name = String(tensor.parameter.dropLast(".weight".count))
+            let points = (tensor.change * 1000).rounded() / 10
+            XCTAssertNotNil(
+                text.range(
+                    of: "\(name) +[0-9,]+ [█▉▊▋▌▍▎▏ ]+" + NSRegularExpression.escapedPattern(for: String(format: "%+.1fpp", points == 0 ? 0 : points)),
+                    options: .regularExpression),
+                "\(tensor.parameter): \(text)")
         }
         // Without a mark the table is the plain one.
         press("t", &model)

@@ -114,7 +114,8 @@ final class TimeScrubberEndToEndTests: XCTestCase {
         try diffModeOnTheBoardAndInTheLab(width: 160, height: 48)
     }
 
-    /// Marks the initialisation, goes live, and reads the change since it in views 8 and 6 while training goes on.
+    /// Marks the initialisation, goes live, and reads the change since it in views 8 (maps, scores, sanity curve) and 6
+    /// (table, sparsity bars) while training goes on.
     private func diffModeOnTheBoardAndInTheLab(width: Int, height: Int) throws {
         try TmuxDriver.requireTmux()
         let binary = try TmuxDriver.binary()
@@ -138,6 +139,12 @@ final class TimeScrubberEndToEndTests: XCTestCase {
         XCTAssertNotNil(gradCAM.range(of: #"[+-]\d\.\d{3}"#, options: .regularExpression), gradCAM)
         XCTAssertTrue(board[0].contains("RUNNING"), "training goes on")
         XCTAssertLessThanOrEqual(board.map(\.count).max() ?? 0, width)
+        // Then the sanity curve beside the scores: each randomised layer's change of ρ and SSIM since step 0.
+        let sanity = try tmux.waitFor("the sanity curve's change since step 0", timeout: 90) { screen in
+            screen.contains { $0.contains("Δρ") && $0.contains("ΔSSIM") }
+                && screen.contains { $0.range(of: #"[+-]\d\.\d\d +[+-]\d\.\d\d\b"#, options: .regularExpression) != nil }
+        }
+        XCTAssertLessThanOrEqual(sanity.map(\.count).max() ?? 0, width)
 
         // The lab: p measures pruning now and at the marked time; each model then, now, and the change.
         try tmux.press("6", "p")
@@ -152,6 +159,9 @@ final class TimeScrubberEndToEndTests: XCTestCase {
         XCTAssertTrue(lab[header + 4].contains("pruned 30%"), lab[header + 4])
         XCTAssertNotNil(lab[header + 4].range(of: #"pruned 30% +0 "#, options: .regularExpression), lab[header + 4])
         XCTAssertNotNil(lab[header + 6].range(of: #"Δ .*[+-]?\d+\.\d pp"#, options: .regularExpression), lab[header + 6])
+        // The sparsity bars: the pruned copy's share of zeros now, its change since step 0 as the number.
+        XCTAssertTrue(labText.contains("zero weights per layer now, Δ since step 0: pruned 30%"), labText)
+        XCTAssertNotNil(labText.range(of: #"conv\w* +[0-9,]+ [█▉▊▋▌▍▎▏ ]+[+-]\d+\.\dpp"#, options: .regularExpression), labText)
         XCTAssertLessThanOrEqual(lab.map(\.count).max() ?? 0, width)
 
         // t clears the mark: the plain table again.

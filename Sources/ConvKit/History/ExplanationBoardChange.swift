@@ -2,9 +2,9 @@
 /// a marked time and the time shown.
 extension ExplanationBoard {
     /// The change from `earlier` (the same board at the marked time, explaining the same class) to this board:
-    /// each map as its scaled map now minus then (`Entry.scaled`, so both are on one scale and a map that only
+    /// each map as its scaled map now minus then (`Entry.scaledMap`, so both are on one scale and a map that only
     /// grew as a whole shows none; `changeSpan` says how far it can go, for the front ends' diverging
-    /// palette) and no `explanation` of its own; each score as now
+    /// palette), in `Entry.mapChange`, and no `explanation` or `scaledMap` of its own; each score as now
     /// minus then. Image, class and prediction stay this board's. A map only one board has so far is left out
     /// (the other is still computing), and the board is complete once both are.
     public func change(since earlier: ExplanationBoard) -> ExplanationBoard {
@@ -27,7 +27,7 @@ extension ExplanationBoard.Entry {
     /// This entry's change since `earlier` (the same method's or baseline's): see `ExplanationBoard.change(since:)`.
     func change(since earlier: ExplanationBoard.Entry) -> ExplanationBoard.Entry {
         var difference: HeatMap?
-        if let now = scaled, let then = earlier.scaled, now.width == then.width, now.height == then.height {
+        if let now = scaledMap, let then = earlier.scaledMap, now.width == then.width, now.height == then.height {
             difference = HeatMap(width: now.width, height: now.height, values: zip(now.values, then.values).map { $0 - $1 })
         }
         var scoreChange: FaithfulnessScores?
@@ -40,7 +40,7 @@ extension ExplanationBoard.Entry {
         }
         return .init(
             method: method, baseline: baseline, explanation: nil, layer: layer, scores: scoreChange, error: error ?? earlier.error,
-            scaled: difference)
+            mapChange: difference)
     }
 }
 

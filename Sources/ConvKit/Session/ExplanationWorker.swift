@@ -41,14 +41,16 @@ public struct ExplanationBoard: Sendable {
         public let scores: FaithfulnessScores?
         /// Why there is no map (for example CAM on a model without `gap`).
         public let error: String?
-        /// The map scaled as the front ends colour it, at the input's resolution (`Explanation.scaledMap`);
-        /// in a diff-mode board (`change(since:)`), its change since the marked time, which the front ends
-        /// colour on a diverging palette.
-        public internal(set) var scaled: HeatMap? = nil
+        /// The map scaled as the front ends colour it, at the input's resolution (`Explanation.scaledMap`), which
+        /// diff mode subtracts; nil in a diff-mode board and where `explanation` is nil.
+        public internal(set) var scaledMap: HeatMap? = nil
+        /// In a diff-mode board (`ExplanationBoard.change(since:)`): the scaled map now minus at the marked time,
+        /// which the front ends colour on a diverging palette (`changeSpan`). Nil on a board of one time.
+        public internal(set) var mapChange: HeatMap? = nil
 
         public var title: String { method?.description ?? baseline.map { "\($0.rawValue) map" } ?? "" }
         /// Whether there is a map to draw: the method's, or in diff mode its change.
-        public var hasMap: Bool { explanation != nil || scaled != nil }
+        public var hasMap: Bool { explanation != nil || mapChange != nil }
     }
 
     /// The method being computed and how far it has got.
@@ -162,7 +164,7 @@ public final class ExplanationWorker: Sendable {
                 }
                 entry = .init(
                     method: method, baseline: nil, explanation: explanation, layer: layerName, scores: scores, error: nil,
-                    scaled: explanation.scaledMap(size: shape.width))
+                    scaledMap: explanation.scaledMap(size: shape.width))
             } catch .cancelled {
                 return
             } catch {

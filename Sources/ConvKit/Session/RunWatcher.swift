@@ -40,7 +40,7 @@ public final class RunWatcher: WeightsSource {
     private let evaluated = Locked<(step: Int, evaluation: Evaluation)?>(nil)
     private let evaluationStop = Locked<StopSignal?>(nil)
     private let stopped = StopSignal()
-    private let problems = Locked<[String]>([])
+    private let problems = Locked<[RunWatchProblem]>([])
 
     /// The directory reader and what has been shown, confined to `queue`.
     private final class Core {
@@ -116,8 +116,8 @@ public final class RunWatcher: WeightsSource {
 
     public var snapshot: TrainingSnapshot { published.withLock { $0 } }
 
-    /// Everything the latest poll skipped, and why, one line each (the `.skipped` event carries them too).
-    public var latestProblems: [String] { problems.withLock { $0 } }
+    /// Everything the latest poll skipped or set aside, and why (the `.skipped` event carries them too).
+    public var latestProblems: [RunWatchProblem] { problems.withLock { $0 } }
 
     public var modelPlan: ModelPlan { weightsQueue.sync { weights.value.network.plan } }
 
@@ -166,14 +166,14 @@ public final class RunWatcher: WeightsSource {
         guard !stopped.isRaised else { return }
         let core = self.core.value
         let update = core.directory.poll()
-        var problems = core.pendingIssues.map(\.description) + update.issues.map(\.description)
+        var problems = (core.pendingIssues + update.issues).map(RunWatchProblem.skipped)
         core.pendingIssues = []
         var candidates = core.pending + update.newCheckpoints
         core.pending = []
         if let shown = core.shown {
             candidates.removeAll { $0.step < shown.step }
             if update.removedCheckpoints.contains(shown.name), !candidates.contains(where: { $0.name == shown.name }) {
-                problems.append("\(RunLayout.checkpointsFolder)/\(shown.name) was removed; its weights stay shown until a newer checkpoint arrives")
+                problems.append(.shownCheckpointRemoved(file: RunLayout.checkpointsFolder + "/" + shown.name))
             }
         }
         // The newest first; an older one only when every newer one fails to load.
@@ -193,8 +193,8 @@ public final class RunWatcher: WeightsSource {
                 problems += core.times.open(
                     from: entry, network: loaded.network, earlier: core.directory.checkpoints, stop: stopped,
                     read: { self.read($0).map(\.network) })
-            case .failure(let problem):
-                problems.append(problem.description)
+            case .failure(let issue):
+                problems.append(.skipped(issue))
                 continue
             }
             break

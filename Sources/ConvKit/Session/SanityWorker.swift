@@ -50,6 +50,9 @@ public struct SanityCurve: Sendable {
     public internal(set) var progress: Double?
     /// Why there is no curve (for example CAM on a model without `gap`).
     public internal(set) var error: String?
+    /// Nil for a curve of one time; in diff mode (`change(since:)`), the step of the marked time: the points are
+    /// then the change of each layer's scores since it.
+    public internal(set) var since: Int? = nil
 
     public var isComplete: Bool { progress == nil }
 }

@@ -15,9 +15,9 @@ public enum SessionEvent: Sendable, Equatable {
     case diverged(Divergence)
     /// A watched run's checkpoint loaded: `file` relative to the run directory, and its step.
     case checkpointLoaded(file: String, step: Int)
-    /// A watched run's poll skipped things (checkpoints that do not load or fit, bad metrics lines): each
-    /// problem a sentence naming the file and what was wrong.
-    case skipped(problems: [String])
+    /// A watched run's poll skipped or set aside things (checkpoints that do not load or fit, bad metrics
+    /// lines, a weight history that does not load): each problem names the file and what was wrong.
+    case skipped(problems: [RunWatchProblem])
     /// The weight history beside the checkpoint could not serve this run (`problem`: the error, one line);
     /// the run goes on with an empty history.
     case weightHistorySetAside(problem: String)

@@ -29,13 +29,13 @@ struct WatchedRunTimes {
 
     /// Brings the past of the first checkpoint shown, `entry` (already `add`ed): the history file beside it, else
     /// the checkpoints of `earlier` that the budget keeps, each read by `read` (the watcher's checks: the model and
-    /// the classes shown). Returns the problems met, one line each; `stop` ends the reading between checkpoints.
+    /// the classes shown). Returns the problems met; `stop` ends the reading between checkpoints.
     mutating func open(
         from entry: RunCheckpointEntry, network: Network, earlier: [RunCheckpointEntry], stop: StopSignal,
         read: (RunCheckpointEntry) -> Result<Network, RunDirectoryIssue>
-    ) -> [String] {
+    ) -> [RunWatchProblem] {
         guard let newest = history.snapshot(atStep: entry.step) else { return [] }
-        var problems: [String] = []
+        var problems: [RunWatchProblem] = []
         do {
             if var saved = try RunCheckpoint.weightHistory(
                 besideCheckpoint: entry.path, network: network, cadence: history.cadence, upToStep: entry.step)
@@ -45,7 +45,7 @@ struct WatchedRunTimes {
                 return []
             }
         } catch {
-            problems.append("\(error); the earlier checkpoints are the times instead")
+            problems.append(.historySetAside(problem: "\(error)"))
         }
         // One checkpoint per step (a rewritten step's newest name), oldest first; read only what thinning would keep.
         var byStep: [Int: RunCheckpointEntry] = [:]
@@ -56,7 +56,7 @@ struct WatchedRunTimes {
             guard !stop.isRaised, let candidate = byStep[step] else { break }
             switch read(candidate) {
             case .success(let network): add(network, of: candidate)
-            case .failure(let problem): problems.append(problem.description)
+            case .failure(let issue): problems.append(.skipped(issue))
             }
         }
         return problems

@@ -15,7 +15,7 @@ public enum SessionEventText {
         case .checkpointLoaded(let file, let step): return "loaded \(file) (step \(step))"
         case .skipped(let problems):
             guard let first = problems.first else { return "nothing skipped" }
-            return first + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
+            return RunWatchProblemText.line(first) + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
         case .weightHistorySetAside(let problem): return "\(problem); the time scrubber starts without it"
         }
     }

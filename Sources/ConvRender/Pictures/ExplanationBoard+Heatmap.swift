@@ -8,7 +8,7 @@ extension ExplanationBoard {
     /// method cannot explain this model (`entry.error`).
     public func heatmap(of entry: Entry) -> RGBImage? {
         guard since != nil else { return entry.explanation.map { Visualizer.heatmap($0, size: image.width) } }
-        guard let change = entry.scaled else { return nil }
+        guard let change = entry.mapChange else { return nil }
         let span = entry.changeSpan
         return HeatMap(width: change.width, height: change.height, values: change.values.map { min(max(0.5 + 0.5 * $0 / span, 0), 1) })
             .colored(.diverging)

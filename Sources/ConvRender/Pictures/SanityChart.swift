@@ -3,8 +3,9 @@ import Foundation
 
 /// A sanity curve drawn as a line chart for PNG exports: the randomised layers along x (in the test's
 /// order, the classifier first), Spearman's rho and SSIM with the trained model's map along y, on a fixed
-/// -1...1 scale so that charts of different methods and images compare at a glance. Layers not yet done
-/// are labelled but carry no point, so a partial curve shows how far the test got.
+/// -1...1 scale so that charts of different methods and images compare at a glance (a diff-mode curve's
+/// changes on -2...2: `span`). Layers not yet done are labelled but carry no point, so a partial curve shows
+/// how far the test got.
 ///
 /// The geometry (`x(at:)`, `y(for:)`) is public so that a test can find each point's marker.
 public struct SanityChart: Sendable {
@@ -20,14 +21,17 @@ public struct SanityChart: Sendable {
     public static let standardHeight = 230
 
     public let layers: [String]
+    /// The scale runs from -span to span: 1 for scores, `SanityCurve.changeSpan` for their changes.
+    public let span: Double
     public let width: Int
     public let height: Int
-    /// The plot area (the -1...1 band and the first to the last layer).
+    /// The plot area (the -span...span band and the first to the last layer).
     public let plotLeft: Int, plotRight: Int, plotTop: Int, plotBottom: Int
 
-    public init(layers: [String], width: Int, height: Int = SanityChart.standardHeight) {
+    public init(layers: [String], width: Int, height: Int = SanityChart.standardHeight, span: Double = 1) {
         let font = BitmapFont.standard
         self.layers = layers
+        self.span = span
         self.width = max(width, 160)
         self.height = max(height, 120)
         plotLeft = 8 + font.size(of: "-1.0").width + 10
@@ -43,10 +47,10 @@ public struct SanityChart: Sendable {
         return plotLeft + inset + index * (plotRight - plotLeft - 2 * inset) / (layers.count - 1)
     }
 
-    /// The row of `value` (clamped to -1...1; 1 at the top).
+    /// The row of `value` (clamped to -span...span; span at the top).
     public func y(for value: Double) -> Int {
-        let clamped = value.isFinite ? min(max(value, -1), 1) : 0
-        return plotBottom - Int(((clamped + 1) / 2 * Double(plotBottom - plotTop)).rounded())
+        let clamped = value.isFinite ? min(max(value, -span), span) : 0
+        return plotBottom - Int(((clamped + span) / (2 * span) * Double(plotBottom - plotTop)).rounded())
     }
 
     /// The chart of the first `spearman.count` layers' scores (`ssim` as long), under `title`, with
@@ -66,8 +70,8 @@ public struct SanityChart: Sendable {
         }
         canvas.drawText("x: the randomised layer, the classifier first", x: legendX, y: legendY, color: SanityChart.textColor)
         if let note { canvas.drawText(note, x: 8, y: legendY + font.lineHeight + 4, color: SanityChart.noteColor) }
-        // The scale: a line every 0.5, zero brighter, labelled on the left.
-        for tick in [1.0, 0.5, 0, -0.5, -1] {
+        // The scale: a line every quarter of it, zero brighter, labelled on the left.
+        for tick in [1.0, 0.5, 0, -0.5, -1].map({ $0 * span }) {
             let row = y(for: tick)
             canvas.fill(x: plotLeft, y: row, width: plotRight - plotLeft + 1, height: 1, color: tick == 0 ? SanityChart.zeroColor : SanityChart.gridColor)
             let label = tick == 0 ? "0" : String(format: "%.1f", tick)

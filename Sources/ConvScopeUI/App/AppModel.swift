@@ -102,13 +102,7 @@ public struct AppModel: Sendable {
     /// Diff mode: the explanation board's request at the marked time, for `classIndex`, the class the board of the
     /// time shown explains (with no class chosen, the two times may predict different ones: a change between maps
     /// of two classes would say nothing). Nil without a mark.
-    public func markedExplanationRequest(classIndex: Int) -> ExplanationRequest? {
-        guard let mark = time.mark else { return nil }
-        var request = explanationRequest
-        request.classIndex = classIndex
-        request.time = mark
-        return request
-    }
+    public func markedExplanationRequest(classIndex: Int) -> ExplanationRequest? { atMark(explanationRequest, classIndex: classIndex) }
 
     /// What the visualisation worker should compute for the current selection: the selected layer's
     /// channels, up to 64 (`visualizationOptions`).
@@ -131,6 +125,19 @@ public struct AppModel: Sendable {
     public var sanityRequest: SanityRequest {
         var request = SanityRequest(imageIndex: imageIndex, layer: selectedLayer.name, classIndex: classIndex, method: explainMethod, mode: sanityMode)
         request.time = time.cursor
+        return request
+    }
+
+    /// Diff mode: the sanity curve's request at the marked time, for `classIndex`, the class the board of the time
+    /// shown explains (as `markedExplanationRequest`). Nil without a mark.
+    public func markedSanityRequest(classIndex: Int) -> SanityRequest? { atMark(sanityRequest, classIndex: classIndex) }
+
+    /// `request` at the marked time, explaining `classIndex`; nil without a mark.
+    private func atMark<Request: MarkableRequest>(_ request: Request, classIndex: Int) -> Request? {
+        guard let mark = time.mark else { return nil }
+        var request = request
+        request.classIndex = classIndex
+        request.time = mark
         return request
     }
 

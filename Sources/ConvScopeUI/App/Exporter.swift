@@ -95,7 +95,7 @@ public struct Exporter: Sendable {
             line.drawText("\(what): \(why)", x: 8, y: 8, color: SanityChart.noteColor)
             return line
         }
-        let chart = SanityChart(layers: curve.layers, width: width)
+        let chart = SanityChart(layers: curve.layers, width: width, span: curve.since == nil ? 1 : SanityCurve.changeSpan)
         let note: String?
         if let error = curve.error {
             note = "stopped after \(curve.points.count) of \(curve.layers.count) layers: \(error)"
@@ -104,8 +104,11 @@ public struct Exporter: Sendable {
         } else {
             note = nil
         }
+        // As long as the title of one time, so that it fits the board's width.
+        let title = curve.since.map { "\(what), step \(curve.weightsVersion), change since step \($0)" }
+            ?? "\(what), step \(curve.weightsVersion): each map against the trained one"
         return chart.draw(
-            title: "\(what), step \(curve.weightsVersion): each map against the trained one",
+            title: title,
             spearman: curve.points.map(\.spearman), ssim: curve.points.map(\.ssim), note: note)
     }
 

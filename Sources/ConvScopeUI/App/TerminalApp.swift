@@ -139,6 +139,7 @@ public final class TerminalApp {
         let explainer = ExplanationWorker(session: shown, images: test)
         let markExplainer = ExplanationWorker(session: marked, images: test)
         let sanity = SanityWorker(session: shown, images: test)
+        let markSanity = SanityWorker(session: marked, images: test)
         let synthesiser = VisualizationWorker(session: shown)
         let lab = CompressionLab(session: shown, trainImages: train, testImages: test)
         let markLab = CompressionLab(session: marked, trainImages: train, testImages: test)
@@ -204,15 +205,22 @@ public final class TerminalApp {
                 markExplainer.latest.flatMap { then in then.request == markRequest ? now.change(since: then) : nil }
             }
             // The sanity curve waits for the board (both share the cores left over from training) and
-            // stops when it leaves the screen or the selection changes.
-            if !(hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)) {
+            // stops when it leaves the screen or the selection changes. In diff mode the same curve at the marked
+            // time, for the class the board shown explains, and the change between the two.
+            let markSanityRequest = shownBoard.flatMap { model.markedSanityRequest(classIndex: $0.classIndex) }
+            if !showsBoard {
                 sanity.update(nil)
+                markSanity.update(nil)
             } else if board?.request == model.explanationRequest && board?.isComplete == true {
                 sanity.update(model.sanityRequest)
-            } else if sanity.request != model.sanityRequest {
-                sanity.update(nil)
+                markSanity.update(markSanityRequest)
+            } else {
+                if sanity.request != model.sanityRequest { sanity.update(nil) }
+                if markSanity.request != markSanityRequest { markSanity.update(nil) }
             }
-            let curve = sanity.latest
+            let curve = model.time.mark == nil ? sanity.latest : sanity.latest.flatMap { now in
+                markSanity.latest.flatMap { then in then.request == markSanityRequest ? now.change(since: then) : nil }
+            }
             // Like the board, the grid of synthesised inputs is computed only while it is on screen.
             let showsSynthesised = hasWeights && model.featurePage == .synthesised && layout.shows(.features, selectedTab: model.selectedTab)
             synthesiser.update(showsSynthesised ? model.visualizationRequest : nil)
@@ -223,8 +231,10 @@ public final class TerminalApp {
             let comparedExplanation = comparer?.explanation
             let showsLab = hasWeights && layout.shows(.compression, selectedTab: model.selectedTab)
             if showsLab { lab.survey(weightsVersion: shownVersion) }
-            // Diff mode: every model of the table measured at the marked time too, on the lab pinned there.
+            // Diff mode: every model of the table measured at the marked time too, on the lab pinned there, and the
+            // sparsity of the weights there.
             if showsLab, let mark = model.time.mark {
+                markLab.survey(weightsVersion: mark)
                 for method in lab.results.change(since: markLab.results, markedStep: mark).missing { _ = markLab.request(method, weightsVersion: mark) }
             }
             for effect in effects {
@@ -248,6 +258,7 @@ public final class TerminalApp {
                     explainer.finish()
                     markExplainer.finish()
                     sanity.finish()
+                    markSanity.finish()
                     synthesiser.finish()
                     comparer?.finish()
                     lab.finish()

@@ -8,7 +8,9 @@ import ConvPresent
 ///
 /// Rows still being measured say so; when not all rows fit, the newest are shown. Bars flow into
 /// more columns when they do not fit in one. In diff mode each model takes three rows: measured at the
-/// marked time, now, and the change (`Δ`, accuracy in percentage points).
+/// marked time, now, and the change (`Δ`, accuracy in percentage points); each bar shows its tensor's
+/// share of zeros now and its change since the marked time (red rose, blue fell, grey unchanged), of the
+/// newest compressed model measured at both times, or of the weights themselves before there is one.
 public enum CompressionPanel {
     /// Width of one column of sparsity bars at least.
     static let barColumnWidth = 34
@@ -26,7 +28,7 @@ public enum CompressionPanel {
         ]
         let notes = "accuracy on \(testImages.formatted) test images, img/s at batch 256; int8 kernel: \(QuantizedNetwork.kernelDescription)"
             .wrapped(toWidth: rect.width).prefix(2)
-        let (bars, barsTitle) = shownSparsity(results)
+        let (bars, barsTitle) = change.map(changedSparsity) ?? shownSparsity(results)
         let (hintArea, body) = rect.splitTop(min(hints.count, rect.height))
         for (index, (text, style)) in hints.enumerated() where index < hintArea.height {
             grid.writeLine(text, in: Rect(x: hintArea.x, y: hintArea.y + index, width: hintArea.width, height: 1), style: style)
@@ -109,27 +111,55 @@ public enum CompressionPanel {
         }
     }
 
-    /// The sparsity the bars show and their title: the newest compressed copy's, else the current weights'.
-    static func shownSparsity(_ results: CompressionResults) -> ([WeightSparsity], String) {
+    /// The bars and their title: the newest compressed copy's sparsity, else the current weights'.
+    static func shownSparsity(_ results: CompressionResults) -> ([BarRow], String) {
+        func bars(_ sparsity: [WeightSparsity]) -> [BarRow] {
+            zip(labels(sparsity.map { ($0.parameter, $0.count) }), sparsity).map { label, tensor in
+                BarRow(label: label, value: Double(tensor.sparsity), color: AppColors.accent)
+            }
+        }
         if let row = results.newestCompressed {
-            return (row.sparsity, "zero weights per layer: \(row.label), step \(row.weightsVersion ?? 0)")
+            return (bars(row.sparsity), "zero weights per layer: \(row.label), step \(row.weightsVersion ?? 0)")
         }
         guard let version = results.currentVersion else { return ([], "zero weights per layer: reading the weights…") }
-        return (results.currentSparsity, "zero weights per layer: current weights, step \(version)")
+        return (bars(results.currentSparsity), "zero weights per layer: current weights, step \(version)")
+    }
+
+    /// Diff mode's bars and their title: each tensor's share of zeros now as the bar, and its change since the
+    /// marked time as the number (`conv1  1,728 ████▋  +12.0pp`), red where it rose, blue where it fell, grey where
+    /// it stayed (the number fits the narrowest column of bars, as the percentages do).
+    static func changedSparsity(_ change: CompressionChange) -> ([BarRow], String) {
+        let (pair, tensors) = change.shownSparsity
+        let since = "zero weights per layer now, Δ since step \(change.markedStep)"
+        let title: String
+        if let pair {
+            title = "\(since): \(pair.label), step \(pair.now.weightsVersion ?? 0)"
+        } else if let version = change.weightsVersion, !tensors.isEmpty {
+            title = "\(since): current weights, step \(version)"
+        } else {
+            title = "\(since): reading the weights of both times…"
+        }
+        let rows = zip(labels(tensors.map { ($0.parameter, $0.count) }), tensors).map { label, tensor in
+            // Tenths of a point, as the bars' percentages; a change that rounds to none is +0.0, never -0.0.
+            let points = (tensor.change * 1000).rounded() / 10
+            let color = points > 0 ? AppColors.bad : points < 0 ? AppColors.accent : AppColors.neutral
+            return BarRow(label: label, value: Double(tensor.now), color: color, valueText: String(format: "%+.1fpp", points == 0 ? 0 : points))
+        }
+        return (rows, title)
+    }
+
+    /// The bars' labels: each tensor's layer and its size (`conv1  1,728`), in aligned columns.
+    static func labels(_ tensors: [(parameter: String, count: Int)]) -> [String] {
+        let names = tensors.map { $0.parameter.hasSuffix(".weight") ? String($0.parameter.dropLast(7)) : $0.parameter }
+        let counts = tensors.map(\.count.formatted)
+        let nameWidth = names.map(\.count).max() ?? 0, countWidth = counts.map(\.count).max() ?? 0
+        return zip(names, counts).map { $0.padded(toWidth: nameWidth) + " " + $1.padded(toWidth: countWidth, alignment: .trailing) }
     }
 
     /// One bar per weight tensor (`conv1  1,728 ████▋   30.0%`), in as many columns as the height
     /// needs and the width allows; what still does not fit is counted in a last line.
-    static func drawBars(_ sparsity: [WeightSparsity], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
-        guard !rect.isEmpty, !sparsity.isEmpty else { return }
-        let names = sparsity.map { $0.parameter.hasSuffix(".weight") ? String($0.parameter.dropLast(7)) : $0.parameter }
-        let counts = sparsity.map(\.count.formatted)
-        let nameWidth = names.map(\.count).max()!, countWidth = counts.map(\.count).max()!
-        let rows = sparsity.indices.map { index in
-            BarRow(
-                label: names[index].padded(toWidth: nameWidth) + " " + counts[index].padded(toWidth: countWidth, alignment: .trailing),
-                value: Double(sparsity[index].sparsity), color: AppColors.accent)
-        }
+    static func drawBars(_ rows: [BarRow], into grid: inout CellGrid, in rect: Rect, theme: Theme) {
+        guard !rect.isEmpty, !rows.isEmpty else { return }
         let neededColumns = (rows.count + rect.height - 1) / rect.height
         let columns = max(min(neededColumns, rect.width / barColumnWidth), 1)
         let capacity = columns * rect.height

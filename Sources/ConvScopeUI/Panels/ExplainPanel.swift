@@ -39,7 +39,8 @@ public enum ExplainGroup: String, Sendable, CaseIterable {
 /// diverging palette), then each map's faithfulness scores for this image next to the three baselines,
 /// beside them the sanity curve of the selected method (`m`), and the progress of what is computing.
 /// In diff mode (a board from `ExplanationBoard.change(since:)`) the maps are each method's change since the
-/// marked time on the diverging palette (blue fell, red rose, white unchanged) and the scores their change.
+/// marked time on the diverging palette (blue fell, red rose, white unchanged), the scores their change, and the
+/// sanity curve each layer's change (`SanityCurve.change(since:)`).
 public enum ExplainPanel {
     /// Columns between tiles.
     static let gap = 1
@@ -123,7 +124,8 @@ public enum ExplainPanel {
         } else {
             table.draw(into: &grid, in: tableArea)
         }
-        let curve = sanity.flatMap { $0.request == model.sanityRequest ? $0 : nil }
+        // As the board: a curve of one time is never shown as a change, nor a change since another mark.
+        let curve = sanity.flatMap { $0.request == model.sanityRequest && $0.since == model.time.mark ? $0 : nil }
         if hasSanity { drawSanity(curve, mode: model.sanityMode, into: &grid, in: sanityArea, theme: theme) }
 
         let status: String
@@ -145,11 +147,13 @@ public enum ExplainPanel {
     /// as the layers are randomised from the top down (`cascade`: cumulatively; `alone`: each by itself,
     /// the `mode`). When there are more layers than rows, evenly spaced ones are shown, the first and the
     /// last always; pending layers show "…".
+    /// In diff mode (`curve.since`), each score's change since the marked time, signed, under `Δρ` and `ΔSSIM`.
     static func drawSanity(_ curve: SanityCurve?, mode: SanityCheck.Mode, into grid: inout CellGrid, in rect: Rect, theme: Theme) {
         guard rect.height >= 2 else { return }
+        let signed = curve?.since != nil
         let columns = [
-            Table.Column(mode == .cascading ? "cascade" : "alone"), Table.Column("ρ", width: 5, alignment: .trailing),
-            Table.Column("SSIM", width: 5, alignment: .trailing),
+            Table.Column(mode == .cascading ? "cascade" : "alone"), Table.Column(signed ? "Δρ" : "ρ", width: 5, alignment: .trailing),
+            Table.Column(signed ? "ΔSSIM" : "SSIM", width: 5, alignment: .trailing),
         ]
         guard let curve else {
             Table(columns: columns, rows: [["…", "", ""]], theme: theme).draw(into: &grid, in: rect)
@@ -166,7 +170,8 @@ public enum ExplainPanel {
         let rows = shown.map { index -> [String] in
             guard index < curve.points.count else { return [curve.layers[index], "…", "…"] }
             let point = curve.points[index]
-            return [point.layer, String(format: "%.2f", point.spearman), String(format: "%.2f", point.ssim)]
+            let format = signed ? "%+.2f" : "%.2f"
+            return [point.layer, String(format: format, point.spearman), String(format: format, point.ssim)]
         }
         Table(columns: columns, rows: rows, theme: theme).draw(into: &grid, in: rect)
     }

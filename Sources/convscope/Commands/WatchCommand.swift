@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import ConvScopeUI
 import Foundation
 
@@ -141,7 +142,7 @@ struct WatchCommand: ParsableCommand {
         watcher.waitForEvaluation()
         let snapshot = watcher.snapshot
         watcher.stop()
-        let problems = watcher.latestProblems
+        let problems = watcher.latestProblems.map(RunWatchProblemText.line)
         let watch = snapshot.watch ?? WatchStatus(directory: directory)
         let steps = snapshot.history.steps, epochs = snapshot.history.epochs
         let evaluation = snapshot.lastEvaluation
