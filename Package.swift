@@ -2,14 +2,6 @@
 // ConvScope: train a convolutional network on CIFAR-10 in the terminal and watch it learn.
 import PackageDescription
 
-/// -O3 for the C kernels: faster training steps than SwiftPM's release -O2 (measured in docs/performance.md,
-/// "Build flags"), and clang has no per-function optimisation level. Being an unsafe flag, it would keep other
-/// packages from depending on the library products by version, so only a git checkout that is not at a tag (this
-/// repository's own builds and CI) sets it: a tagged checkout, which a version dependency resolves to, or a copy
-/// without git (a registry's) builds the kernels at -O2.
-let kernelSettings: [CSetting] =
-    if let git = Context.gitInformation, git.currentTag == nil { [.unsafeFlags(["-O3"])] } else { [] }
-
 let package = Package(
     name: "ConvScope",
     products: [
@@ -33,8 +25,10 @@ let package = Package(
         // bf16 matrix products. The float kernels are compiled once per instruction-set path (portable, AVX2,
         // AVX-512); the int8 product has an AVX2 and a portable version, the bf16 product needs avx512_bf16.
         // dispatch.c picks the path once, from the CPU and CONVSCOPE_KERNELS, and a convolution keeps the
-        // kernels of the path its ConvolutionPlan was made on. Built with `kernelSettings` (top of this file).
-        .target(name: "CKernels", cSettings: kernelSettings),
+        // kernels of the path its ConvolutionPlan was made on. Built at SwiftPM's release level (-O2), without
+        // unsafe flags, so that other packages can depend on the library products: the kernels are written so
+        // that -O2 unrolls what matters, and -O3 is 1-2% faster (docs/performance.md, "Build flags").
+        .target(name: "CKernels"),
 
         // Async-signal-safe cleanup: the registry of temporary files that signal handlers delete, and the
         // command line's interrupt handlers (compiled once, so its state is single).
