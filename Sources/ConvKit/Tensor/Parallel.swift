@@ -25,14 +25,19 @@ public enum Parallel {
     /// Runs `body(i)` for `i` in `0..<iterations`, concurrently.
     ///
     /// The caller guarantees that different iterations write disjoint memory; everything the body
-    /// reads is left unchanged until this call returns, because `concurrentPerform` blocks until all
-    /// iterations have finished.
+    /// reads is left unchanged until this call returns, because it returns only after all iterations
+    /// have finished.
     public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
+        forEach(iterations, workers: workerCount, body)
+    }
+
+    /// `forEach` with `workers` in place of `workerCount`, so that tests reach the one-worker path.
+    static func forEach(_ iterations: Int, workers: Int, _ body: (Int) -> Void) {
         if iterations <= 1 {
             if iterations == 1 { body(0) }
             return
         }
-        if workerCount == 1 {
+        if workers == 1 {
             for index in 0..<iterations { body(index) }  // CONVSCOPE_THREADS=1: this thread alone
             return
         }
@@ -40,11 +45,11 @@ public enum Parallel {
             // The pool calls the body from its threads through a pointer to this local, which outlives the
             // call: ckernels_pool_run returns only after every iteration has finished. Sharing the body
             // this way is safe for the reason `UncheckedSendable` states.
-            let pooled = withUnsafePointer(to: escapable) { pointer in
+            let pooled = poolThreads > 0 && withUnsafePointer(to: escapable) { pointer in
                 ckernels_pool_run(iterations, runPooledIteration, UnsafeMutableRawPointer(mutating: pointer)) != 0
             }
             if pooled { return }
-            // The pool is running another loop: one of another thread (the app's training and its
+            // The pool is running another loop (or has no threads): one of another thread (the app's training and its
             // explanation workers, tests in parallel) or the loop this call is nested in. Waiting for it
             // could deadlock (nested) or serialise independent work, and running inline would leave the
             // other cores idle, so such a loop goes to Dispatch, which is how every loop ran before the pool.
