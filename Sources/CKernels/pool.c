@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,15 +35,17 @@ static struct {
     _Atomic long next;           // the next unclaimed iteration
     _Atomic int left;            // joiners of the current loop that finished
     _Atomic int sleepers;        // workers parked on `wake`
+    _Atomic int owner_waiting;   // 1 while the owner is parked on `done`
     // The current loop; written by its owner before the ticket is published, read by its joiners only.
     ckernels_pool_body body;
     void *context;
     long iterations;
     uint64_t generation;         // the owner's count of published loops
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;         // a loop was published
+    pthread_cond_t done;         // a joiner left
     _Atomic int threads;         // how many workers started; set once, before any loop
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -74,19 +75,17 @@ static void run_iterations(void) {
     }
 }
 
-/// Waits until a loop newer than generation `seen` is published: spinning for spin_nanoseconds (giving the
-/// core away now and then, so a spinning worker does not starve another thread of this program, such as
-/// the batch prefetcher), then parked. Returns the ticket it saw.
+/// Waits until a loop newer than generation `seen` is published: spinning for spin_nanoseconds, then
+/// parked. The spin does not call sched_yield: on a busy machine that hands the core to another program for
+/// a whole time slice, and the worker then misses the next loops; parked, the kernel wakes it promptly.
+/// Returns the ticket it saw.
 static uint64_t wait_for_loop(uint64_t seen) {
     const long start = monotonic_nanoseconds();
     for (unsigned spins = 1;; spins++) {
         const uint64_t ticket = atomic_load_explicit(&pool.ticket, memory_order_acquire);
         if (generation_of(ticket) != seen) return ticket;
         cpu_relax();
-        if (spins % 64 == 0) {
-            if (monotonic_nanoseconds() - start > spin_nanoseconds) break;
-            if (spins % 1024 == 0) sched_yield();
-        }
+        if (spins % 64 == 0 && monotonic_nanoseconds() - start > spin_nanoseconds) break;
     }
     pthread_mutex_lock(&pool.lock);
     // Sequentially consistent with the owner's publish-then-check-sleepers: either the owner sees this
@@ -98,6 +97,23 @@ static uint64_t wait_for_loop(uint64_t seen) {
     atomic_fetch_sub(&pool.sleepers, 1);
     pthread_mutex_unlock(&pool.lock);
     return ticket;
+}
+
+/// The owner's wait for the `joined` workers of its loop to finish their last iterations: a short spin (they
+/// are usually finishing one chunk), then parked until the last of them signals.
+static void wait_for_joiners(int joined) {
+    const long start = monotonic_nanoseconds();
+    for (unsigned spins = 1; atomic_load_explicit(&pool.left, memory_order_acquire) != joined; spins++) {
+        cpu_relax();
+        if (spins % 64 == 0 && monotonic_nanoseconds() - start > spin_nanoseconds) {
+            pthread_mutex_lock(&pool.lock);
+            atomic_store(&pool.owner_waiting, 1);  // then the check: see worker_main
+            while (atomic_load(&pool.left) != joined) pthread_cond_wait(&pool.done, &pool.lock);
+            atomic_store(&pool.owner_waiting, 0);
+            pthread_mutex_unlock(&pool.lock);
+            return;
+        }
+    }
 }
 
 static void *worker_main(void *unused) {
@@ -116,7 +132,13 @@ static void *worker_main(void *unused) {
         }
         if (!joined) continue;  // closed before this worker arrived: its owner no longer needs it
         run_iterations();
-        atomic_fetch_add_explicit(&pool.left, 1, memory_order_release);
+        // Sequentially consistent with the owner's flag-then-check in wait_for_joiners.
+        atomic_fetch_add(&pool.left, 1);
+        if (atomic_load(&pool.owner_waiting)) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_broadcast(&pool.done);
+            pthread_mutex_unlock(&pool.lock);
+        }
     }
     return NULL;
 }
@@ -169,11 +191,7 @@ int ckernels_pool_run(long iterations, ckernels_pool_body body, void *context) {
     // Closing tells how many workers joined; those still running an iteration finish it, and a joiner that
     // arrived after the last claim leaves at once.
     const uint64_t closed = atomic_fetch_and_explicit(&pool.ticket, ~OPEN, memory_order_acq_rel);
-    const int joined = (int)(closed & JOINED_MASK);
-    for (unsigned spins = 1; atomic_load_explicit(&pool.left, memory_order_acquire) != joined; spins++) {
-        cpu_relax();
-        if (spins % 256 == 0) sched_yield();
-    }
+    wait_for_joiners((int)(closed & JOINED_MASK));
     atomic_store_explicit(&pool.owner, 0, memory_order_release);
     return 1;
 }
