@@ -3,7 +3,7 @@
 // Why: a training step runs a few hundred short parallel loops, and Dispatch parks its workers between
 // them, so the second core arrived hundreds of microseconds late at every loop. These workers live for the
 // whole process and spin for a short while after each loop, so the next loop usually finds them awake;
-// after SPIN_NANOSECONDS without work they park on a condition variable, so an idle program costs no CPU.
+// after spin_nanoseconds without work they park on a condition variable, so an idle program costs no CPU.
 //
 // One loop at a time owns the pool (`owner`). A loop is published through `ticket`, one 64-bit word:
 // the loop's generation (bits 32-63), whether it is still open to joiners (OPEN) and how many workers
@@ -16,18 +16,19 @@
 // `next` by exactly one thread, so the iterations run once each, whichever threads run them.
 #include "ckernels_pool.h"
 
-#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <time.h>
 
 #define OPEN ((uint64_t)1 << 31)
 #define JOINED_MASK (OPEN - 1)
 
-/// How long an idle worker spins before parking (see docs/performance.md, "A worker pool that spins").
-static long spin_nanoseconds = 200000;
+/// How long an idle worker spins before parking, and the owner before parking while its last joiners finish
+/// (docs/performance.md, "A worker pool that spins between loops"). Short, because on a busy machine the
+/// spin is CPU taken from other programs and a worker the kernel preempted gains nothing from it.
+static const long spin_nanoseconds = 50000;
 
 static struct {
     _Atomic int owner;           // 1 while a loop owns the pool
@@ -147,8 +148,11 @@ static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 static int requested_threads;
 
 static void start_workers(void) {
-    const char *spin = getenv("CONVSCOPE_POOL_SPIN_US");
-    if (spin && *spin) spin_nanoseconds = strtol(spin, NULL, 10) * 1000L;
+    // The workers block every signal, as Dispatch's threads do, so signals reach the same threads as they
+    // did before the pool.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
     int started = 0;
     for (int i = 0; i < requested_threads; i++) {
         pthread_t thread;
@@ -160,6 +164,7 @@ static void start_workers(void) {
         if (failed) break;
         started++;
     }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
     atomic_store_explicit(&pool.threads, started, memory_order_release);
 }
 

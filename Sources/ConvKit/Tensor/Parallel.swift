@@ -11,8 +11,8 @@ import Synchronization
 /// A training step is a few hundred short loops, so what matters is how soon the other cores join each one.
 /// Loops run on a pool of `workerCount - 1` threads that live as long as the process, with the calling thread
 /// as one more worker (CKernels' `pool.c`): between loops the pool's threads spin briefly instead of parking,
-/// so the next loop finds them awake, and park after that so an idle program costs no CPU. Dispatch, which
-/// parks its threads at once, made the second core arrive hundreds of microseconds late at every loop.
+/// so the next loop finds them awake, and park after that so an idle program costs no CPU. Dispatch parks its
+/// threads at once, so the second core arrived late at every loop.
 public enum Parallel {
     /// How many workers a parallel loop uses.
     public static let workerCount: Int = {
