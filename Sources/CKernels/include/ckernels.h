@@ -157,4 +157,7 @@ int ckernels_bf16_convert(const float *src, uint16_t *dst, size_t count, int har
 int ckernels_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                        float beta, float *c, int ldc);
 
+// The worker pool of the parallel loops, in its own header (pool.c).
+#include "ckernels_pool.h"
+
 #endif
