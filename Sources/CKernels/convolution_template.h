@@ -340,29 +340,6 @@ CK_INLINE void winograd2_output_tile(const float *products, size_t step, const f
     }
 }
 
-static void CK_NAME(ckernels_winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                               const float *bias, int out_channels, int height, int width, float *output,
-                                               float *scratch) {
-    const int tiles_x = winograd_tiles(width, 2), tiles_y = winograd_tiles(height, 2), tiles = tiles_y * tiles_x;
-    const int total = images * tiles;
-    const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
-    float *v = scratch, *m = scratch + 16 * in_step;
-    for (int image = 0; image < images; image++) {
-        winograd2_transform_input(input + (size_t)image * height * width * in_channels, in_channels, height, width,
-                                  tiles_x, tiles, in_step, image * tiles, v);
-    }
-    winograd_products(16, v, in_step, total, in_channels, transformed, out_channels, m, step);
-    for (int image = 0, tile = 0; image < images; image++) {
-        float *image_output = output + (size_t)image * height * width * out_channels;
-        for (int ty = 0; ty < tiles_y; ty++) {
-            for (int tx = 0; tx < tiles_x; tx++, tile++) {
-                winograd2_output_tile(m + (size_t)tile * out_channels, step, bias, out_channels, height, width, ty, tx,
-                                      image_output);
-            }
-        }
-    }
-}
-
 static void CK_NAME(ckernels_winograd_gradient_tiles)(const float *input, const float *grad_out, int in_channels,
                                                int out_channels, int height, int width, int total_tiles, int first_tile,
                                                float *v, float *u) {
@@ -561,27 +538,50 @@ CK_INLINE void winograd4_output_tile(const float *products, size_t step, const f
     }
 }
 
-static void CK_NAME(ckernels_winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                                const float *bias, int out_channels, int height, int width, float *output,
-                                                float *scratch) {
-    const int tiles_x = winograd_tiles(width, 4), tiles_y = winograd_tiles(height, 4), tiles = tiles_y * tiles_x;
+/// The forward pass of either tiling: the input transform of each image, the products, then the output
+/// transform of each tile. `n` is the output tile's side (2 or 4), a constant at both calls, so the branches
+/// on it fold away.
+CK_INLINE void winograd_forward(const int n, const float *input, int images, int in_channels, const float *transformed,
+                                const float *bias, int out_channels, int height, int width, float *output, float *scratch) {
+    const int planes = (n + 2) * (n + 2);
+    const int tiles_x = winograd_tiles(width, n), tiles_y = winograd_tiles(height, n), tiles = tiles_y * tiles_x;
     const int total = images * tiles;
     const size_t in_step = ckernels_winograd_plane(total, in_channels), step = ckernels_winograd_plane(total, out_channels);
-    float *v = scratch, *m = scratch + 36 * in_step;
+    float *v = scratch, *m = scratch + (size_t)planes * in_step;
     for (int image = 0; image < images; image++) {
-        winograd4_transform_input(input + (size_t)image * height * width * in_channels, in_channels, height, width,
-                                  tiles_x, tiles, in_step, image * tiles, v);
+        const float *image_input = input + (size_t)image * height * width * in_channels;
+        if (n == 2) {
+            winograd2_transform_input(image_input, in_channels, height, width, tiles_x, tiles, in_step, image * tiles, v);
+        } else {
+            winograd4_transform_input(image_input, in_channels, height, width, tiles_x, tiles, in_step, image * tiles, v);
+        }
     }
-    winograd_products(36, v, in_step, total, in_channels, transformed, out_channels, m, step);
+    winograd_products(planes, v, in_step, total, in_channels, transformed, out_channels, m, step);
     for (int image = 0, tile = 0; image < images; image++) {
         float *image_output = output + (size_t)image * height * width * out_channels;
         for (int ty = 0; ty < tiles_y; ty++) {
             for (int tx = 0; tx < tiles_x; tx++, tile++) {
-                winograd4_output_tile(m + (size_t)tile * out_channels, step, bias, out_channels, height, width, ty, tx,
-                                      image_output);
+                const float *products = m + (size_t)tile * out_channels;
+                if (n == 2) {
+                    winograd2_output_tile(products, step, bias, out_channels, height, width, ty, tx, image_output);
+                } else {
+                    winograd4_output_tile(products, step, bias, out_channels, height, width, ty, tx, image_output);
+                }
             }
         }
     }
+}
+
+static void CK_NAME(ckernels_winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
+                                               const float *bias, int out_channels, int height, int width, float *output,
+                                               float *scratch) {
+    winograd_forward(2, input, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
+}
+
+static void CK_NAME(ckernels_winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
+                                                const float *bias, int out_channels, int height, int width, float *output,
+                                                float *scratch) {
+    winograd_forward(4, input, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
 }
 
 static void CK_NAME(ckernels_winograd4_gradient_tiles)(const float *input, const float *grad_out, int in_channels,
