@@ -128,7 +128,7 @@ final class TUIEndToEndTests: XCTestCase {
 
     func testCompressionViewMeasuresAPrunedCopyAndWritesIt() throws {
         let tmux = try start()
-        try launch("--data synthetic --model tiny --epochs 1 --export-dir exports --checkpoint run.safetensors", in: tmux)
+        try launch("--data synthetic --model tiny --epochs 20 --export-dir exports --checkpoint run.safetensors", in: tmux)
         try tmux.waitFor(text: "Layers (j/k)")
         try tmux.press("p")
         try tmux.waitFor(text: "p works in the compression view: press 6 first")

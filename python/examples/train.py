@@ -105,6 +105,13 @@ class Distributed:
         if self.world > 1 and dist.is_initialized():
             dist.destroy_process_group()
 
+    def finish(self):
+        """Waits for every process to finish its work. A rank that destroys its group while a peer still
+        talks to it can abort gloo's threads at exit ("terminate called without an active exception"); only
+        after a run that succeeded everywhere, since a rank that failed alone never reaches the barrier."""
+        if self.world > 1 and dist.is_initialized():
+            dist.barrier()
+
 
 def evaluate(model, images, labels, ctx: Distributed, batch: int = 500):
     """Test loss and accuracy, each process taking its share of the test set. Every process first takes
@@ -132,7 +139,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     ctx = Distributed(args.device)
     try:
-        return train(args, ctx)
+        status = train(args, ctx)
+        ctx.finish()
+        return status
     except (DataError, ModelSpecError, RunDirectoryError) as error:
         print(f"train.py: {error}", file=sys.stderr)
         return 1
