@@ -50,7 +50,7 @@ final class TUIEndToEndTests: XCTestCase {
 
     func testTrainPauseStepExportResizeAndQuit() throws {
         let tmux = try start()
-        try launch("--data synthetic --model tiny --epochs 2 --export-dir exports --checkpoint run.safetensors", in: tmux)
+        try launch("--data synthetic --model tiny --epochs 20 --export-dir exports --checkpoint run.safetensors", in: tmux)
         let first = try tmux.waitFor(text: "SYNTHETIC DATA (not CIFAR-10)")
         XCTAssertTrue(try tmux.alternateScreenIsOn())
         try tmux.waitFor(text: "Layers (j/k)")
