@@ -24,11 +24,10 @@ trap 'tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
 rate_in_tmux() {
     tmux -L "$SOCKET" -f /dev/null new-session -d -s bench -x "${SIZE%x*}" -y "${SIZE#*x}" -c "$WORK" \
         "env -u NO_COLOR TERM=xterm-256color $1; sleep 600" </dev/null >/dev/null 2>&1
-    local line=""
-    for _ in $(seq $((1200 / POLL))); do
+    local line="" deadline=$((SECONDS + 1200))
+    while [ -z "$line" ] && [ "$SECONDS" -lt "$deadline" ]; do
         sleep "$POLL"
         line=$(tmux -L "$SOCKET" capture-pane -p -J -t bench | grep -o "$2" || true)
-        [ -n "$line" ] && break
     done
     tmux -L "$SOCKET" send-keys -t bench q n
     sleep 0.5
