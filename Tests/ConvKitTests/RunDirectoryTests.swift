@@ -131,9 +131,9 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertEqual(update.records.map(\.step), [1, 5, 6])
         XCTAssertEqual(update.issues.map(\.line), [2, 3, 4, 5, 6, 7])
         XCTAssertEqual(Set(update.issues.map(\.file)), ["metrics.jsonl"])
-        XCTAssertTrue(update.issues[0].description.hasPrefix("metrics.jsonl line 2 not JSON"), update.issues[0].description)
-        XCTAssertTrue(update.issues[2].reason.contains("no 'step'"))
-        XCTAssertTrue(update.issues[5].reason.contains("'loss' is a string"))
+        XCTAssertTrue(recordReason(update.issues[0]).hasPrefix("not JSON"), "\(update.issues[0])")
+        XCTAssertEqual(recordReason(update.issues[2]), "no 'step'")
+        XCTAssertTrue(recordReason(update.issues[5]).contains("'loss' is a string"), "\(update.issues[5])")
         XCTAssertEqual(reader.history.history.epochs.map(\.testAccuracy), [0.5])
         XCTAssertEqual(reader.history.others.map(\.kind), [.other("grad_stats")], "unknown kinds are kept aside")
         XCTAssertTrue(reader.poll().isEmpty, "each bad line is reported once")
@@ -169,14 +169,14 @@ final class RunDirectoryTests: XCTestCase {
         var update = reader.poll()
         XCTAssertTrue(update.metricsRestarted)
         XCTAssertEqual(update.issues.count, 1)
-        XCTAssertTrue(update.issues[0].reason.contains("shrank"), update.issues[0].reason)
+        XCTAssertEqual(update.issues[0].problem, .shrank(size: 20, read: 33))
         XCTAssertEqual(reader.history.history.steps.map(\.loss), [9])
 
         // Replaced by another file (renamed over it), even a longer one.
         try Data("{\"step\":1,\"loss\":7}\n{\"step\":2,\"loss\":6}\n".utf8).write(to: URL(fileURLWithPath: metrics), options: .atomic)
         update = reader.poll()
         XCTAssertTrue(update.metricsRestarted)
-        XCTAssertTrue(update.issues.first?.reason.contains("was replaced") ?? false, update.issues.description)
+        XCTAssertEqual(update.issues.first?.problem, .replaced)
         XCTAssertEqual(reader.history.history.steps.map(\.loss), [7, 6])
     }
 
@@ -213,14 +213,18 @@ final class RunDirectoryTests: XCTestCase {
         var reader = try RunDirectory(path: path)
         let update = reader.poll()
         XCTAssertEqual(reader.checkpoints.map(\.step), [2], "only the whole ConvScope checkpoint")
-        let reasons = Dictionary(uniqueKeysWithValues: update.issues.map { ($0.file, $0.reason) })
+        let reasons = Dictionary(uniqueKeysWithValues: update.issues.map { ($0.file, $0.problem) })
         XCTAssertEqual(
             Set(reasons.keys),
             ["checkpoints/step-000000009.safetensors", "checkpoints/foreign.safetensors", "checkpoints/garbage.safetensors", "checkpoints/notes.txt"],
             "the temporary file of a write in progress is not looked at")
-        XCTAssertTrue(reasons["checkpoints/step-000000009.safetensors"]!.hasPrefix("is truncated"), reasons.description)
-        XCTAssertTrue(reasons["checkpoints/foreign.safetensors"]!.contains("not a ConvScope checkpoint"), reasons.description)
-        XCTAssertTrue(reasons["checkpoints/garbage.safetensors"]!.contains("skipped"), reasons.description)
+        guard case .truncatedData(let needed, let available) = reasons["checkpoints/step-000000009.safetensors"] else {
+            return XCTFail("the cut checkpoint: \(reasons)")
+        }
+        XCTAssertEqual(needed - available, 100, "the 100 bytes cut off its end")
+        XCTAssertEqual(reasons["checkpoints/foreign.safetensors"], .noModelSpec(key: RunCheckpoint.specKey))
+        XCTAssertEqual(reasons["checkpoints/garbage.safetensors"], .shorterThanAHeader(size: 5))
+        XCTAssertEqual(reasons["checkpoints/notes.txt"], .notACheckpointName(expectedExtension: ".safetensors"))
         XCTAssertTrue(reader.poll().isEmpty, "reported once")
 
         // The truncated file completes (as a foreign writer's non-atomic write would): now it counts.
@@ -238,16 +242,24 @@ final class RunDirectoryTests: XCTestCase {
         var reader = try RunDirectory(path: path)
         var update = reader.poll()
         XCTAssertNil(reader.manifest)
-        XCTAssertEqual(update.issues.map(\.description), ["run.json has format 'tensorboard', not 'convscope-run'"])
+        XCTAssertEqual(update.issues.map(\.file), ["run.json"])
+        guard case .manifest(let error)? = update.issues.first?.problem else { return XCTFail("\(update.issues)") }
+        XCTAssertEqual(error.problem, "has format 'tensorboard', not 'convscope-run'")
 
         try Data("{\"format\":\"convscope-run\",\"version\":2,\"spec\":\"tiny\",\"future\":[1]}".utf8)
             .write(to: URL(fileURLWithPath: path + "/run.json"))
         update = reader.poll()
         XCTAssertEqual(reader.manifest?.spec, "tiny")
         XCTAssertTrue(update.manifestChanged)
-        XCTAssertTrue(update.issues.first?.reason.contains("newer") ?? false, update.issues.description)
+        XCTAssertEqual(update.issues.first?.problem, .newerManifest(version: 2, readerVersion: RunLayout.version))
 
         XCTAssertThrowsError(try RunDirectory(path: path + "/missing"))
         XCTAssertThrowsError(try RunDirectory(path: path + "/run.json"))
+    }
+
+    /// The parser's reason for a skipped metrics line.
+    private func recordReason(_ issue: RunDirectoryIssue) -> String {
+        guard case .notARecord(let error) = issue.problem else { return "not a record issue: \(issue)" }
+        return error.reason
     }
 }

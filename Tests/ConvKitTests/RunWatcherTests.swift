@@ -63,13 +63,21 @@ final class RunWatcherTests: XCTestCase {
         return RunWatcher(directory: directory, issues: issues, dataset: dataset, network: try network(seed: 99), startPolling: false)
     }
 
-    /// The files the snapshot's `.skipped` event skipped, with why, one a line (empty when its event is another).
-    private func skipped(_ snapshot: TrainingSnapshot) -> String {
-        guard case .skipped(let problems) = snapshot.event else { return "" }
-        return problems.compactMap { problem -> String? in
+    /// What the snapshot's `.skipped` event skipped (empty when its event is another).
+    private func skipped(_ snapshot: TrainingSnapshot) -> [RunDirectoryIssue] {
+        guard case .skipped(let problems) = snapshot.event else { return [] }
+        return problems.compactMap { problem -> RunDirectoryIssue? in
             guard case .skipped(let issue) = problem else { return nil }
-            return issue.description
-        }.joined(separator: "\n")
+            return issue
+        }
+    }
+
+    /// The model a skipped checkpoint `file` holds instead of the one shown, if that is why it was skipped.
+    private func otherModel(in issues: [RunDirectoryIssue], file: String) -> String? {
+        for issue in issues where issue.file == file {
+            if case .otherModel(let found, _) = issue.problem { return found }
+        }
+        return nil
     }
 
     private func weights(_ network: Network) -> [Float] {
@@ -146,23 +154,24 @@ final class RunWatcherTests: XCTestCase {
         watcher.pollNow()
         var snapshot = watcher.snapshot
         XCTAssertEqual(snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(skipped(snapshot).contains("step-000000012.safetensors is truncated"), skipped(snapshot))
+        let cut = skipped(snapshot).first { $0.file == "checkpoints/step-000000012.safetensors" }
+        guard case .truncatedData? = cut?.problem else { return XCTFail("\(skipped(snapshot))") }
 
         // Garbage dropped into the folder, and a garbage metrics line.
         try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: run + "/checkpoints/step-000000013.safetensors"))
         watcher.pollNow()
         snapshot = watcher.snapshot
-        XCTAssertTrue(skipped(snapshot).contains("step-000000013.safetensors"), skipped(snapshot))
+        XCTAssertTrue(skipped(snapshot).map(\.file).contains("checkpoints/step-000000013.safetensors"), "\(skipped(snapshot))")
         try append(["this is not json\n"])
         watcher.pollNow()
-        XCTAssertTrue(skipped(watcher.snapshot).contains("metrics.jsonl line 1"), skipped(watcher.snapshot))
+        XCTAssertTrue(skipped(watcher.snapshot).contains { $0.file == "metrics.jsonl" && $0.line == 1 }, "\(skipped(watcher.snapshot))")
 
         // A complete checkpoint of another model: skipped, named.
         try saveCheckpoint(try network(seed: 3, spec: "conv8,relu,gap,fc10"), step: 16)
         watcher.pollNow()
         snapshot = watcher.snapshot
         XCTAssertEqual(snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(skipped(snapshot).contains("holds the model conv8,relu,gap,fc10"), skipped(snapshot))
+        XCTAssertEqual(otherModel(in: skipped(snapshot), file: "checkpoints/step-000000016.safetensors"), "conv8,relu,gap,fc10")
         XCTAssertEqual(watcher.latestProblems.count, 1)
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(shown))
 
@@ -183,7 +192,7 @@ final class RunWatcherTests: XCTestCase {
         try saveCheckpoint(try network(seed: 2, spec: "conv8,relu,gap,fc10"), step: 8)
         watcher.pollNow()
         XCTAssertEqual(watcher.snapshot.watch?.checkpointStep, 4)
-        XCTAssertTrue(skipped(watcher.snapshot).contains("step-000000008.safetensors holds the model"), skipped(watcher.snapshot))
+        XCTAssertEqual(otherModel(in: skipped(watcher.snapshot), file: "checkpoints/step-000000008.safetensors"), "conv8,relu,gap,fc10")
         XCTAssertEqual(weights(watcher.copyNetwork().network), weights(good))
     }
 

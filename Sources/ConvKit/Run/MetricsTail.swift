@@ -49,7 +49,7 @@ public struct MetricsTail: Sendable {
         guard fd >= 0 else {
             // Not there yet (the run has not written a line) is normal; anything else is worth saying.
             if errno != ENOENT {
-                batch.issues.append(RunDirectoryIssue(file: name, reason: "cannot be read: \(FileError.errnoText())"))
+                batch.issues.append(RunDirectoryIssue(file: name, problem: .unreadable(FileError.errnoText())))
             }
             return batch
         }
@@ -57,14 +57,14 @@ public struct MetricsTail: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return batch }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            batch.issues.append(RunDirectoryIssue(file: name, reason: "is not a regular file"))
+            batch.issues.append(RunDirectoryIssue(file: name, problem: .notARegularFile))
             return batch
         }
         let current = (device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         let size = Int(info.st_size)
         if let identity, identity != current || size < offset {
-            let what = identity != current ? "was replaced" : "shrank to \(size) bytes from the \(offset) read"
-            batch.issues.append(RunDirectoryIssue(file: name, reason: "\(what): reading it again from the start"))
+            let problem: RunDirectoryIssue.Problem = identity != current ? .replaced : .shrank(size: size, read: offset)
+            batch.issues.append(RunDirectoryIssue(file: name, problem: problem))
             batch.restarted = true
             offset = 0
             lineNumber = 0
@@ -97,7 +97,7 @@ public struct MetricsTail: Sendable {
                     lineNumber += 1
                     batch.issues.append(
                         RunDirectoryIssue(
-                            file: name, line: lineNumber, reason: "is longer than \(MetricsTail.maximumLineLength) bytes: skipped"))
+                            file: name, line: lineNumber, problem: .lineTooLong(limit: MetricsTail.maximumLineLength)))
                     skippingLongLine = true
                 }
                 offset += pending
@@ -114,7 +114,7 @@ public struct MetricsTail: Sendable {
         lineNumber += 1
         if line.count > MetricsTail.maximumLineLength {
             batch.issues.append(
-                RunDirectoryIssue(file: name, line: lineNumber, reason: "is longer than \(MetricsTail.maximumLineLength) bytes: skipped"))
+                RunDirectoryIssue(file: name, line: lineNumber, problem: .lineTooLong(limit: MetricsTail.maximumLineLength)))
             return
         }
         // Blank lines (and a CR before the newline) are allowed.
@@ -122,7 +122,7 @@ public struct MetricsTail: Sendable {
         do throws(MetricsRecordError) {
             batch.records.append(try MetricsRecord(jsonLine: line))
         } catch {
-            batch.issues.append(RunDirectoryIssue(file: name, line: lineNumber, reason: "\(error.reason): skipped"))
+            batch.issues.append(RunDirectoryIssue(file: name, line: lineNumber, problem: .notARecord(error)))
         }
     }
 }

@@ -25,36 +25,36 @@ public struct RunCheckpointEntry: Sendable, Equatable {
     /// Reads the header of `path` (named `name` in the folder) and checks it; throws the reason it is skipped.
     public static func inspect(path: String, name: String) throws(RunDirectoryIssue) -> RunCheckpointEntry {
         let file = RunLayout.checkpointsFolder + "/" + name
-        func refuse(_ reason: String) -> RunDirectoryIssue { RunDirectoryIssue(file: file, reason: reason) }
+        func refuse(_ problem: RunDirectoryIssue.Problem) -> RunDirectoryIssue { RunDirectoryIssue(file: file, problem: problem) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw refuse("cannot be read: \(FileError.errnoText())") }
+        guard fd >= 0 else { throw refuse(.unreadable(FileError.errnoText())) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw refuse("is not a regular file: skipped") }
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw refuse(.notARegularFile) }
         let size = Int(info.st_size)
 
         guard size >= 8, let lengthBytes = readExactly(fd, count: 8, at: 0) else {
-            throw refuse("is truncated (\(size) bytes, less than a safetensors header): skipped")
+            throw refuse(.shorterThanAHeader(size: size))
         }
         let headerLength = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard headerLength <= UInt64(SafeTensors.maximumHeaderLength) else {
-            throw refuse("is not a safetensors file (header length \(headerLength)): skipped")
+            throw refuse(.implausibleHeaderLength(headerLength))
         }
         guard UInt64(size - 8) >= headerLength, let header = readExactly(fd, count: Int(headerLength), at: 8) else {
-            throw refuse("is truncated: its header should be \(headerLength) bytes but only \(size - 8) follow: skipped")
+            throw refuse(.truncatedHeader(expected: headerLength, available: size - 8))
         }
         let json: JSONValue
         do {
             json = try header.withUnsafeBufferPointer { bytes throws(JSONError) in try JSONValue.parse(bytes) }
         } catch {
-            throw refuse("is not a safetensors file (its header is not JSON: \(error.message)): skipped")
+            throw refuse(.headerNotJSON(error.message))
         }
-        guard case .object(let members) = json else { throw refuse("is not a safetensors file: skipped") }
+        guard case .object(let members) = json else { throw refuse(.notSafetensors) }
 
         var metadata: [String: String] = [:]
         var dataEnd = 0
         for (key, value) in members {
-            guard case .object(let fields) = value else { throw refuse("is not a safetensors file: skipped") }
+            guard case .object(let fields) = value else { throw refuse(.notSafetensors) }
             if key == "__metadata__" {
                 for (metaKey, metaValue) in fields {
                     if case .string(let text) = metaValue { metadata[metaKey] = text }
@@ -63,26 +63,26 @@ public struct RunCheckpointEntry: Sendable, Equatable {
             }
             guard case .array(let bounds)? = fields.first(where: { $0.key == "data_offsets" })?.value, bounds.count == 2,
                 let end = bounds[1].nonNegativeInt
-            else { throw refuse("is not a safetensors file (tensor '\(oneLine(key))' has no data_offsets): skipped") }
+            else { throw refuse(.tensorWithoutOffsets(tensor: key)) }
             dataEnd = max(dataEnd, end)
         }
         let available = size - 8 - Int(headerLength)
         if dataEnd > available {
-            throw refuse("is truncated: its tensors need \(dataEnd) bytes of data but only \(available) follow the header: skipped")
+            throw refuse(.truncatedData(needed: dataEnd, available: available))
         }
         if dataEnd < available {
-            throw refuse("has \(available - dataEnd) bytes after its last tensor: skipped")
+            throw refuse(.trailingBytes(available - dataEnd))
         }
         guard let spec = metadata[RunCheckpoint.specKey] else {
-            throw refuse("has no model spec ('\(RunCheckpoint.specKey)') in its metadata: not a ConvScope checkpoint, skipped")
+            throw refuse(.noModelSpec(key: RunCheckpoint.specKey))
         }
         do {
             _ = try ModelSpec(spec)
         } catch {
-            throw refuse("has a model spec that does not parse (\(error)): skipped")
+            throw refuse(.specDoesNotParse("\(error)"))
         }
         guard let stepText = metadata[RunCheckpoint.stepKey], let step = Int(stepText), step >= 0 else {
-            throw refuse("has no step ('\(RunCheckpoint.stepKey)') in its metadata: skipped")
+            throw refuse(.noStep(key: RunCheckpoint.stepKey))
         }
         let epoch = metadata[RunCheckpoint.epochKey].flatMap { Int($0) }.map { max($0, 0) } ?? 0
         return RunCheckpointEntry(

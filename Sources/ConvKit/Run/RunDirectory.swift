@@ -92,15 +92,14 @@ public struct RunDirectory: Sendable {
             if manifest.isNewerThanReader {
                 update.issues.append(
                     RunDirectoryIssue(
-                        file: RunLayout.manifestFile,
-                        reason: "is format version \(manifest.version), newer than the \(RunLayout.version) this ConvScope reads: what is new is ignored"))
+                        file: RunLayout.manifestFile, problem: .newerManifest(version: manifest.version, readerVersion: RunLayout.version)))
             }
         } catch let error as RunManifestError {
-            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, reason: error.problem))
+            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, problem: .manifest(error)))
         } catch let error as FileError {
-            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, reason: "cannot be read: \(error.reason)"))
+            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, problem: .unreadable(error.reason)))
         } catch {
-            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, reason: "cannot be read: \(error)"))
+            update.issues.append(RunDirectoryIssue(file: RunLayout.manifestFile, problem: .unreadable("\(error)")))
         }
     }
 
@@ -123,7 +122,7 @@ public struct RunDirectory: Sendable {
                 update.issues.append(
                     RunDirectoryIssue(
                         file: RunLayout.checkpointsFolder + "/" + name,
-                        reason: "is not a checkpoint (no \(RunLayout.checkpointExtension) ending): ignored"))
+                        problem: .notACheckpointName(expectedExtension: RunLayout.checkpointExtension)))
                 continue
             }
             do throws(RunDirectoryIssue) {

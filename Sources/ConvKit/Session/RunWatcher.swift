@@ -211,18 +211,18 @@ public final class RunWatcher: WeightsSource {
         do {
             loaded = try entry.load()
         } catch {
-            return .failure(RunDirectoryIssue(file: file, reason: "cannot be loaded: \(error): skipped"))
+            return .failure(RunDirectoryIssue(file: file, problem: .unloadable("\(error)")))
         }
         guard loaded.network.spec.text == specText else {
             return .failure(
                 RunDirectoryIssue(
-                    file: file,
-                    reason: "holds the model \(loaded.network.spec.text), not the \(specText) shown: skipped (watch it in another window)"))
+                    file: file, problem: .otherModel(found: loaded.network.spec.text, shown: specText)))
         }
         guard loaded.network.classCount == dataset.classCount else {
             return .failure(
                 RunDirectoryIssue(
-                    file: file, reason: "has \(loaded.network.classCount) classes, not the \(dataset.classCount) of \(dataset.displayName): skipped"))
+                    file: file,
+                    problem: .otherClassCount(found: loaded.network.classCount, shown: dataset.classCount, dataset: dataset.displayName)))
         }
         return .success(loaded)
     }

@@ -7,7 +7,7 @@ public enum RunWatchProblemText {
     /// `checkpoints/step-000000008.safetensors was removed; its weights stay shown until a newer checkpoint arrives`.
     public static func line(_ problem: RunWatchProblem) -> String {
         switch problem {
-        case .skipped(let issue): return issue.description
+        case .skipped(let issue): return RunDirectoryIssueText.line(issue)
         case .shownCheckpointRemoved(let file): return "\(file) was removed; its weights stay shown until a newer checkpoint arrives"
         case .historySetAside(let problem): return "\(problem); the earlier checkpoints are the times instead"
         }

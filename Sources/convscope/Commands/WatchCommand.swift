@@ -107,7 +107,7 @@ struct WatchCommand: ParsableCommand {
     /// files but neither `run.json` nor `checkpoints/`. An empty folder is a run about to start.
     private func requireRun(_ reader: RunDirectory, issues: [RunDirectoryIssue]) throws {
         if reader.manifest == nil, let problem = issues.first(where: { $0.file == RunLayout.manifestFile }) {
-            throw RuntimeError("'\(directory)' is not a ConvScope run directory: \(problem)")
+            throw RuntimeError("'\(directory)' is not a ConvScope run directory: \(RunDirectoryIssueText.line(problem))")
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let own: Set<String> = [RunLayout.manifestFile, RunLayout.metricsFile, RunLayout.checkpointsFolder]
