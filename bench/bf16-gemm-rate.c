@@ -1,0 +1,80 @@
+// The bf16 matrix product (`ckernels_gemm_bf16`) on the shapes `--precision bf16` training gives it: one
+// lowered group of `simple`'s convolutions (1024 rows), forward, weight gradient and input gradient.
+// Prints GFLOP/s per shape, best of 5 rounds; run it under `perf stat -e cycles:u` for cycles, which a
+// loaded machine does not change as it changes time.
+//
+//   cc -O2 -ISources/CKernels/include bench/bf16-gemm-rate.c Sources/CKernels/bf16.c Sources/CKernels/dispatch.c -o /tmp/bf16-gemm-rate
+//   /tmp/bf16-gemm-rate [forward|weight|input|all] [CALLS]
+#include "ckernels.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+struct shape { const char *name, *pass; int trans_a, trans_b, m, n, k; };
+
+// rows = 1024 output positions, K = 9 x input channels, N = output channels (LoweredConvolution's calls).
+static const struct shape shapes[] = {
+    {"conv2 32->32", "forward", 0, 1, 1024, 32, 288},
+    {"conv2 32->32", "weight", 1, 0, 32, 288, 1024},
+    {"conv2 32->32", "input", 0, 0, 1024, 288, 32},
+    {"conv4 64->64", "forward", 0, 1, 1024, 64, 576},
+    {"conv4 64->64", "weight", 1, 0, 64, 576, 1024},
+    {"conv4 64->64", "input", 0, 0, 1024, 576, 64},
+};
+
+static void fill(float *x, size_t count, unsigned seed) {
+    for (size_t i = 0; i < count; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)((seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+    }
+}
+
+int main(int argc, char **argv) {
+    const char *which = argc > 1 ? argv[1] : "all";
+    const int calls = argc > 2 ? atoi(argv[2]) : 200;
+    if (calls < 1) {
+        fprintf(stderr, "CALLS must be a positive number, not '%s'\n", argv[2]);
+        return 2;
+    }
+    if (!ckernels_has_bf16()) {
+        fprintf(stderr, "this CPU has no avx512_bf16: nothing to measure\n");
+        return 1;
+    }
+    int matched = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const struct shape *sh = &shapes[s];
+        if (strcmp(which, "all") != 0 && strcmp(which, sh->pass) != 0) continue;
+        matched = 1;
+        const int lda = sh->trans_a ? sh->m : sh->k, ldb = sh->trans_b ? sh->k : sh->n;
+        float *a = malloc(sizeof(float) * sh->m * sh->k), *b = malloc(sizeof(float) * sh->k * sh->n);
+        float *c = malloc(sizeof(float) * sh->m * sh->n);
+        if (!a || !b || !c) return 1;
+        fill(a, (size_t)sh->m * sh->k, 1);
+        fill(b, (size_t)sh->k * sh->n, 2);
+        double best = 1e30;
+        for (int round = 0; round < 5; round++) {
+            double start = seconds();
+            for (int i = 0; i < calls; i++)
+                ckernels_gemm_bf16(sh->trans_a, sh->trans_b, sh->m, sh->n, sh->k, a, lda, b, ldb, 0, c, sh->n);
+            double t = (seconds() - start) / calls;
+            if (t < best) best = t;
+        }
+        printf("%s %-8s m %4d n %4d k %4d  %7.1f us  %6.1f GFLOP/s\n", sh->name, sh->pass, sh->m, sh->n, sh->k,
+               best * 1e6, 2.0 * sh->m * sh->n * sh->k / best * 1e-9);
+        free(a);
+        free(b);
+        free(c);
+    }
+    if (!matched) {
+        fprintf(stderr, "the pass must be forward, weight, input or all, not '%s'\n", which);
+        return 2;
+    }
+    return 0;
+}
