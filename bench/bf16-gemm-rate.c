@@ -4,8 +4,11 @@
 // loaded machine does not change as it changes time.
 //
 //   cc -O2 -ISources/CKernels/include bench/bf16-gemm-rate.c Sources/CKernels/bf16.c Sources/CKernels/dispatch.c -o /tmp/bf16-gemm-rate
-//   /tmp/bf16-gemm-rate [forward|weight|input|all] [CALLS]
+//   /tmp/bf16-gemm-rate [forward|weight|input|all|peak] [CALLS]
+//
+// `peak` times 12 independent chains of VDPBF16PS and nothing else: the ceiling for the product.
 #include "ckernels.h"
+#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,23 @@ static double seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void peak(void) {
+    enum { CHAINS = 12 };
+    __m512 acc[CHAINS];
+    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_setzero_ps();
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80);
+    const long rounds = 20000000;
+    const double start = seconds();
+    for (long i = 0; i < rounds; i++) {
+#pragma GCC unroll 12
+        for (int j = 0; j < CHAINS; j++) acc[j] = _mm512_dpbf16_ps(acc[j], x, x);
+    }
+    const double t = seconds() - start;
+    float sum = 0;
+    for (int i = 0; i < CHAINS; i++) sum += _mm512_reduce_add_ps(acc[i]);
+    printf("peak: %d chains of vdpbf16ps  %6.1f GFLOP/s (checksum %g)\n", CHAINS, rounds * CHAINS * 64.0 / t * 1e-9, sum);
 }
 
 struct shape { const char *name, *pass; int trans_a, trans_b, m, n, k; };
@@ -46,6 +66,10 @@ int main(int argc, char **argv) {
     if (!ckernels_has_bf16()) {
         fprintf(stderr, "this CPU has no avx512_bf16: nothing to measure\n");
         return 1;
+    }
+    if (strcmp(which, "peak") == 0) {
+        peak();
+        return 0;
     }
     int matched = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
