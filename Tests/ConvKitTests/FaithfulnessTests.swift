@@ -20,6 +20,25 @@ final class FaithfulnessTests: XCTestCase {
         for (a, b) in zip(imputed, image) { XCTAssertEqual(a, b, accuracy: 1e-4) }
     }
 
+    func testTheStandardErrorIsTheSampleDeviationOverTheSquareRootOfTheCount() throws {
+        func scores(_ value: Double) -> FaithfulnessScores {
+            FaithfulnessScores(
+                deletion: value, insertion: 2 * value, roadMostRelevantFirst: 0.5, roadLeastRelevantFirst: -value, drop: 100 * value,
+                increase: value > 1.5 ? 1 : 0)
+        }
+        let error = try XCTUnwrap(FaithfulnessScores.standardError([scores(1), scores(2), scores(3)]))
+        // Values 1, 2, 3: sample deviation 1, so the error of the mean is 1 / sqrt(3).
+        let third = 1 / 3.0.squareRoot()
+        XCTAssertEqual(error.deletion, third, accuracy: 1e-12)
+        XCTAssertEqual(error.insertion, 2 * third, accuracy: 1e-12)
+        XCTAssertEqual(error.roadMostRelevantFirst, 0, "a score equal on every image has no spread")
+        XCTAssertEqual(error.roadLeastRelevantFirst, third, accuracy: 1e-12)
+        XCTAssertEqual(error.drop, 100 * third, accuracy: 1e-9)
+        // Increase 0, 1, 1: deviation sqrt(1/3), error sqrt(1/3) / sqrt(3) = 1/3.
+        XCTAssertEqual(error.increase, 1 / 3.0, accuracy: 1e-12)
+        XCTAssertNil(FaithfulnessScores.standardError([scores(1)]), "one image has no spread to measure")
+    }
+
     func testTrapezoidArea() {
         XCTAssertEqual(FaithfulnessScorer.area([1, 1, 1]), 1)
         XCTAssertEqual(FaithfulnessScorer.area([1, 0]), 0.5)

@@ -92,8 +92,10 @@ final class ExplanationCommandTests: XCTestCase {
         let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.map { $0["method"] as? String }, ["gradcam", "saliency", "occlusion", "random (baseline)", "sobel (baseline)", "constant (baseline)"])
         for row in rows {
+            let errors = try XCTUnwrap(row["standard_error"] as? [String: Double], "\(row["method"] ?? "")")
             for key in ["deletion", "insertion", "road_morf", "road_lerf", "average_drop", "increase_in_confidence"] {
                 XCTAssertNotNil(row[key] as? Double, "\(row["method"] ?? "") \(key)")
+                XCTAssertGreaterThanOrEqual(try XCTUnwrap(errors[key], key), 0)
             }
         }
         let bad = try Convscope.run(["faithfulness", "--checkpoint", model, "--data", "synthetic", "--methods", "gradcam,nope"])

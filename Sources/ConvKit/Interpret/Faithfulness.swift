@@ -33,6 +33,21 @@ public struct FaithfulnessScores: Sendable, Equatable, Codable {
             deletion: average(\.deletion), insertion: average(\.insertion), roadMostRelevantFirst: average(\.roadMostRelevantFirst),
             roadLeastRelevantFirst: average(\.roadLeastRelevantFirst), drop: average(\.drop), increase: average(\.increase))
     }
+
+    /// The standard error of each mean over several images (sample standard deviation / sqrt(n)): how far two
+    /// rows' means may differ by the choice of images alone. Nil for fewer than two images.
+    public static func standardError(_ all: [FaithfulnessScores]) -> FaithfulnessScores? {
+        guard all.count >= 2, let mean = mean(all) else { return nil }
+        let n = Double(all.count)
+        func error(_ key: (FaithfulnessScores) -> Double) -> Double {
+            let centre = key(mean)
+            let squares = all.map { (key($0) - centre) * (key($0) - centre) }.reduce(0, +)
+            return (squares / (n - 1)).squareRoot() / n.squareRoot()
+        }
+        return FaithfulnessScores(
+            deletion: error(\.deletion), insertion: error(\.insertion), roadMostRelevantFirst: error(\.roadMostRelevantFirst),
+            roadLeastRelevantFirst: error(\.roadLeastRelevantFirst), drop: error(\.drop), increase: error(\.increase))
+    }
 }
 
 /// The maps every method must beat: a method that does no better than an edge detector shows it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvPresent
 import Foundation
 
 /// `convscope faithfulness`: how well each explanation method ranks the pixels the model uses, over
@@ -90,10 +91,14 @@ struct FaithfulnessCommand: ParsableCommand {
             guard let mean = FaithfulnessScores.mean(scores) else { throw RuntimeError("faithfulness: no image was scored") }
             return mean
         }
+        let errors = perRow.map(FaithfulnessScores.standardError)
         if json {
             let table: [[String: Any]] = zip(rows, means).enumerated().map { row, pair in
                 var object: [String: Any] = ["method": pair.0, "baseline": row >= chosen.count]
                 for (name, value) in zip(FaithfulnessScores.names, pair.1.values) { object[name] = value }
+                if let error = errors[row] {
+                    object["standard_error"] = Dictionary(uniqueKeysWithValues: zip(FaithfulnessScores.names, error.values))
+                }
                 if row < chosen.count { object["seconds_per_map"] = seconds[row] / Double(images) }
                 return object
             }
@@ -105,12 +110,18 @@ struct FaithfulnessCommand: ParsableCommand {
         } else {
             print("\(loaded.network.spec.text): \(images) test images from #\(first), predicted class, "
                 + "\(correct) of them correct. deletion/road_morf/drop: lower is better; insertion/road_lerf/increase: higher.")
-            print(String(format: "%-24@ %9@ %9@ %9@ %9@ %8@ %8@", "method" as NSString, "deletion" as NSString, "insertion" as NSString,
-                         "road_morf" as NSString, "road_lerf" as NSString, "drop%" as NSString, "increase" as NSString))
-            for (name, scores) in zip(rows, means) {
-                print(String(format: "%-24@ %9.4f %9.4f %9.4f %9.4f %8.2f %8.3f", name as NSString, scores.deletion, scores.insertion,
-                             scores.roadMostRelevantFirst, scores.roadLeastRelevantFirst, scores.drop, scores.increase))
+            func cells(_ name: String, _ values: [Double]) -> [String] {
+                [name] + zip(values, ["%.4f", "%.4f", "%.4f", "%.4f", "%.2f", "%.3f"]).map { String(format: $1, $0) }
             }
+            // The largest standard error of each column's means: differences smaller than about twice it may be
+            // the images' doing rather than the methods'.
+            let known = errors.compactMap { $0 }
+            let largest = (0..<FaithfulnessScores.names.count).map { column in known.map { $0.values[column] }.max() ?? 0 }
+            let table = TextTable(
+                header: ["method", "deletion", "insertion", "road_morf", "road_lerf", "drop%", "increase"],
+                rows: zip(rows, means).map { cells($0, $1.values) },
+                footer: known.isEmpty ? [] : [cells("largest standard error", largest)])
+            print(table.text, terminator: "")
         }
     }
 }

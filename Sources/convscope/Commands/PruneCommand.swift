@@ -51,9 +51,10 @@ struct PruneCommand: ParsableCommand {
         if let amount {
             let results = MagnitudePruning.prune(loaded.network, amount: amount, global: global)
             pruned = loaded.network
-            for result in results {
-                print(String(format: "%-22@ %9@ weights  %5.1f%% zero", result.parameter, result.count.formatted, result.sparsity * 100))
-            }
+            let table = TextTable(
+                header: ["parameter", "weights", "zero"],
+                rows: results.map { [$0.parameter, $0.count.formatted, String(format: "%.1f%%", $0.sparsity * 100)] })
+            print(table.text, terminator: "")
             metadata["pruning"] = "magnitude \(amount)\(global ? " global" : " per layer")"
             try RunCheckpoint.save(
                 network: pruned, extraEntries: loaded.optimizerState(forPrunedShapes: false), metadata: metadata, to: out)
