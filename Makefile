@@ -124,7 +124,7 @@ sanitize-thread: deps
 	cc -O2 -shared -fPIC -o .build-tsan/swift_refcount_tsan.so .sanitizers/swift_refcount_tsan.c -ldl && \
 	LD_PRELOAD="$$(pwd)/.build-tsan/swift_refcount_tsan.so" \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$$(pwd)/.sanitizers/thread.supp" \
-	CONVSCOPE_BIN="$$(pwd)/.build-tsan/release/convscope" \
+	CONVSCOPE_SANITIZER=thread CONVSCOPE_BIN="$$(pwd)/.build-tsan/release/convscope" \
 	$(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan $(SANITIZE_TESTS)
 
 sanitize-address: deps
