@@ -97,6 +97,14 @@ static uint32_t *reserve(uint32_t **buffer, size_t *size, size_t count) {
     return *buffer;
 }
 
+/// 16 words pairing row r0's values (low half) with row r1's (high half), both rounded to bf16; masked lanes
+/// and, without `second`, the high halves are zero. The packing of both operands builds its words this way.
+BF16_TARGET static inline __m512i paired_words(const float *r0, const float *r1, __mmask16 mask, int second) {
+    __m256bh lo = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, r0));
+    __m256bh hi = _mm512_cvtneps_pbh(second ? _mm512_maskz_loadu_ps(mask, r1) : _mm512_setzero_ps());
+    return _mm512_or_si512(_mm512_cvtepu16_epi32((__m256i)lo), _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)hi), 16));
+}
+
 /// Packs B's rows k0..k0+kc (pairs of rows interleaved) into panels of NR columns: panel q holds, for each
 /// pair p, NR 32-bit words (bf16 of row 2p in the low half, row 2p+1 in the high half); zero-padded.
 BF16_TARGET static void pack_b(int trans, const float *b, int ldb, int k0, int kc, int n, uint32_t *out) {
@@ -115,10 +123,7 @@ BF16_TARGET static void pack_b(int trans, const float *b, int ldb, int k0, int k
                     __m512i word = _mm512_setzero_si512();
                     if (lanes > 0) {
                         const __mmask16 mask = lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
-                        __m256bh lo = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, r0 + h));
-                        __m256bh hi = _mm512_cvtneps_pbh(second ? _mm512_maskz_loadu_ps(mask, r1 + h) : _mm512_setzero_ps());
-                        word = _mm512_or_si512(
-                            _mm512_cvtepu16_epi32((__m256i)lo), _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)hi), 16));
+                        word = paired_words(r0 + h, r1 + h, mask, second);
                     }
                     _mm512_storeu_si512(panel + (size_t)p * NR + h, word);
                 }
@@ -155,9 +160,8 @@ BF16_TARGET static void pack_a(int trans, const float *a, int lda, int i0, int m
             if (kc & 1) row[kc] = 0;
         }
     } else {
-        // Column i of A^T is row i of A: convert 16 values of two adjacent rows of A (contiguous in i), pair
-        // them into words and scatter the words to their 16 packed rows (a scalar loop here took a third of
-        // the weight gradient's product: bench/bf16-gemm-rate.c).
+        // Column i of A^T is row i of A: pair 16 values of two adjacent rows of A (contiguous in i) into words
+        // and scatter them to their 16 packed rows, rather than convert and place one value at a time.
         const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                   _mm512_set1_epi32(pairs));
         for (int p = 0; p < pairs; p++) {
@@ -165,11 +169,7 @@ BF16_TARGET static void pack_a(int trans, const float *a, int lda, int i0, int m
             const int second = 2 * p + 1 < kc;
             for (int r = 0; r < mc; r += 16) {
                 const __mmask16 mask = mc - r >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (mc - r)) - 1);
-                __m256bh lo = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, r0 + r));
-                __m256bh hi = _mm512_cvtneps_pbh(second ? _mm512_maskz_loadu_ps(mask, r1 + r) : _mm512_setzero_ps());
-                const __m512i word = _mm512_or_si512(
-                    _mm512_cvtepu16_epi32((__m256i)lo), _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)hi), 16));
-                _mm512_mask_i32scatter_epi32(out + (size_t)r * pairs + p, mask, stride, word, 4);
+                _mm512_mask_i32scatter_epi32(out + (size_t)r * pairs + p, mask, stride, paired_words(r0 + r, r1 + r, mask, second), 4);
             }
         }
     }

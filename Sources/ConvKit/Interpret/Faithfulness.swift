@@ -28,10 +28,7 @@ public struct FaithfulnessScores: Sendable, Equatable, Codable {
     public static func mean(_ all: [FaithfulnessScores]) -> FaithfulnessScores? {
         guard !all.isEmpty else { return nil }
         let n = Double(all.count)
-        func average(_ key: (FaithfulnessScores) -> Double) -> Double { all.map(key).reduce(0, +) / n }
-        return FaithfulnessScores(
-            deletion: average(\.deletion), insertion: average(\.insertion), roadMostRelevantFirst: average(\.roadMostRelevantFirst),
-            roadLeastRelevantFirst: average(\.roadLeastRelevantFirst), drop: average(\.drop), increase: average(\.increase))
+        return columnwise { key in all.map(key).reduce(0, +) / n }
     }
 
     /// The standard error of each mean over several images (sample standard deviation / sqrt(n)): how far two
@@ -39,14 +36,18 @@ public struct FaithfulnessScores: Sendable, Equatable, Codable {
     public static func standardError(_ all: [FaithfulnessScores]) -> FaithfulnessScores? {
         guard all.count >= 2, let mean = mean(all) else { return nil }
         let n = Double(all.count)
-        func error(_ key: (FaithfulnessScores) -> Double) -> Double {
+        return columnwise { key in
             let centre = key(mean)
             let squares = all.map { (key($0) - centre) * (key($0) - centre) }.reduce(0, +)
             return (squares / (n - 1)).squareRoot() / n.squareRoot()
         }
-        return FaithfulnessScores(
-            deletion: error(\.deletion), insertion: error(\.insertion), roadMostRelevantFirst: error(\.roadMostRelevantFirst),
-            roadLeastRelevantFirst: error(\.roadLeastRelevantFirst), drop: error(\.drop), increase: error(\.increase))
+    }
+
+    /// Scores made of one statistic of each score, `statistic(key)` for every field.
+    private static func columnwise(_ statistic: ((FaithfulnessScores) -> Double) -> Double) -> FaithfulnessScores {
+        FaithfulnessScores(
+            deletion: statistic(\.deletion), insertion: statistic(\.insertion), roadMostRelevantFirst: statistic(\.roadMostRelevantFirst),
+            roadLeastRelevantFirst: statistic(\.roadLeastRelevantFirst), drop: statistic(\.drop), increase: statistic(\.increase))
     }
 }
 
