@@ -131,24 +131,16 @@ public final class TerminalApp {
         if let compared {
             model.compare = CompareView(nameA: (options.checkpointPath as NSString).lastPathComponent, nameB: (compared.name as NSString).lastPathComponent)
         }
-        // The workers read the weights of the time the cursor shows (live until [ moves it); `marked` those of the
-        // time marked for diff mode, through a second insight worker.
-        let shown = TimeCursorSource(live: session), marked = TimeCursorSource(live: session)
-        let worker = InsightWorker(session: shown, images: test)
-        let markWorker = InsightWorker(session: marked, images: test)
-        let explainer = ExplanationWorker(session: shown, images: test)
-        let markExplainer = ExplanationWorker(session: marked, images: test)
-        let sanity = SanityWorker(session: shown, images: test)
-        let markSanity = SanityWorker(session: marked, images: test)
-        let synthesiser = VisualizationWorker(session: shown)
-        let lab = CompressionLab(session: shown, trainImages: train, testImages: test)
-        let markLab = CompressionLab(session: marked, trainImages: train, testImages: test)
+        // `shown`'s workers read the weights of the time the cursor shows (live until [ moves it), `marked`'s those
+        // of the time marked for diff mode.
+        let shown = TimeWorkers(live: session, train: train, test: test), marked = TimeWorkers(live: session, train: train, test: test)
+        let synthesiser = VisualizationWorker(session: shown.source)
         let background = DispatchGroup(), quitting = StopSignal()
         let checkpointEvaluation = run.evaluateAtStart ? evaluateInBackground(session, on: test, group: background, stoppingWhen: quitting) : nil
         let exporter = Exporter(directory: options.exportDirectory)
         let exports = BackgroundJobs(label: "convscope.export")
         let rateSearch = LearningRateSearch()
-        let timeEvaluations = SnapshotEvaluations(source: shown, images: test)
+        let timeEvaluations = SnapshotEvaluations(source: shown.source, images: test)
         if screen.truecolorUnavailable {
             model.status = StatusMessage("COLORTERM asks for 24-bit colour but terminfo has no direct-colour entry (ncurses-term has them)")
         }
@@ -170,12 +162,12 @@ public final class TerminalApp {
             if let exported = exports.takeMessage() { model.status = exported }
             if model.showsLearningRateSearch { model.learningRateSearch = rateSearch.current }
             // The time shown and the time marked, for every worker's next copy of the weights.
-            shown.show(model.time.shown)
-            marked.show(model.time.marked)
+            shown.source.show(model.time.shown)
+            marked.source.show(model.time.marked)
             // A move of the cursor or the mark is a jump the user asked for: the insight workers start on it at once
             // rather than after their refresh interval (which spaces out recomputations that follow training).
-            if lastTime.cursor != model.time.cursor { worker.kick() }
-            if lastTime.mark != model.time.mark { markWorker.kick() }
+            if lastTime.cursor != model.time.cursor { shown.insight.kick() }
+            if lastTime.mark != model.time.mark { marked.insight.kick() }
             lastTime = (model.time.cursor, model.time.mark)
             let shownVersion = model.time.cursor ?? snapshot.weightsVersion
             // A snapshot kept without an evaluation (an early step) is evaluated while its matrix is on screen.
@@ -187,39 +179,39 @@ public final class TerminalApp {
             if case .done(let result)? = comparison { model.observeComparison(flips: result.flips.map(\.index)) }
             // A watched run has no weights to show until its first checkpoint has loaded.
             let hasWeights = snapshot.watch.map { $0.checkpointStep != nil } ?? true
-            if hasWeights { worker.update(model.insightRequest, weightsVersion: shownVersion) }
+            if hasWeights { shown.insight.update(model.insightRequest, weightsVersion: shownVersion) }
             // Diff mode: the same view at the marked time; the panels draw the change between the two.
-            if hasWeights, let mark = model.time.mark { markWorker.update(model.insightRequest, weightsVersion: mark) }
-            let insight = model.time.mark == nil ? worker.latest : worker.latest.flatMap { now in
-                markWorker.latest.flatMap { then in then.weightsVersion == model.time.mark && then.request == now.request ? now.change(since: then) : nil }
+            if hasWeights, let mark = model.time.mark { marked.insight.update(model.insightRequest, weightsVersion: mark) }
+            let insight = model.time.mark == nil ? shown.insight.latest : shown.insight.latest.flatMap { now in
+                marked.insight.latest.flatMap { then in then.weightsVersion == model.time.mark && then.request == now.request ? now.change(since: then) : nil }
             }
             // The board is computed only while it is on screen: leaving the view cancels it.
             let showsBoard = hasWeights && layout.shows(.explain, selectedTab: model.selectedTab)
-            explainer.update(showsBoard ? model.explanationRequest : nil)
+            shown.explainer.update(showsBoard ? model.explanationRequest : nil)
             // Diff mode: the same board at the marked time, explaining the class the board shown explains, and the
             // change between the two (map by map as both land).
-            let shownBoard = explainer.latest.flatMap { $0.request == model.explanationRequest ? $0 : nil }
+            let shownBoard = shown.explainer.latest.flatMap { $0.request == model.explanationRequest ? $0 : nil }
             let markRequest = shownBoard.flatMap { model.markedExplanationRequest(classIndex: $0.classIndex) }
-            markExplainer.update(showsBoard ? markRequest : nil)
-            let board = model.time.mark == nil ? explainer.latest : shownBoard.flatMap { now in
-                markExplainer.latest.flatMap { then in then.request == markRequest ? now.change(since: then) : nil }
+            marked.explainer.update(showsBoard ? markRequest : nil)
+            let board = model.time.mark == nil ? shown.explainer.latest : shownBoard.flatMap { now in
+                marked.explainer.latest.flatMap { then in then.request == markRequest ? now.change(since: then) : nil }
             }
             // The sanity curve waits for the board (both share the cores left over from training) and
             // stops when it leaves the screen or the selection changes. In diff mode the same curve at the marked
             // time, for the class the board shown explains, and the change between the two.
             let markSanityRequest = shownBoard.flatMap { model.markedSanityRequest(classIndex: $0.classIndex) }
             if !showsBoard {
-                sanity.update(nil)
-                markSanity.update(nil)
+                shown.sanity.update(nil)
+                marked.sanity.update(nil)
             } else if board?.request == model.explanationRequest && board?.isComplete == true {
-                sanity.update(model.sanityRequest)
-                markSanity.update(markSanityRequest)
+                shown.sanity.update(model.sanityRequest)
+                marked.sanity.update(markSanityRequest)
             } else {
-                if sanity.request != model.sanityRequest { sanity.update(nil) }
-                if markSanity.request != markSanityRequest { markSanity.update(nil) }
+                if shown.sanity.request != model.sanityRequest { shown.sanity.update(nil) }
+                if marked.sanity.request != markSanityRequest { marked.sanity.update(nil) }
             }
-            let curve = model.time.mark == nil ? sanity.latest : sanity.latest.flatMap { now in
-                markSanity.latest.flatMap { then in then.request == markSanityRequest ? now.change(since: then) : nil }
+            let curve = model.time.mark == nil ? shown.sanity.latest : shown.sanity.latest.flatMap { now in
+                marked.sanity.latest.flatMap { then in then.request == markSanityRequest ? now.change(since: then) : nil }
             }
             // Like the board, the grid of synthesised inputs is computed only while it is on screen.
             let showsSynthesised = hasWeights && model.featurePage == .synthesised && layout.shows(.features, selectedTab: model.selectedTab)
@@ -230,12 +222,12 @@ public final class TerminalApp {
             }
             let comparedExplanation = comparer?.explanation
             let showsLab = hasWeights && layout.shows(.compression, selectedTab: model.selectedTab)
-            if showsLab { lab.survey(weightsVersion: shownVersion) }
+            if showsLab { shown.lab.survey(weightsVersion: shownVersion) }
             // Diff mode: every model of the table measured at the marked time too, on the lab pinned there, and the
             // sparsity of the weights there.
             if showsLab, let mark = model.time.mark {
-                markLab.survey(weightsVersion: mark)
-                for method in lab.results.change(since: markLab.results, markedStep: mark).missing { _ = markLab.request(method, weightsVersion: mark) }
+                marked.lab.survey(weightsVersion: mark)
+                for method in shown.lab.results.change(since: marked.lab.results, markedStep: mark).missing { _ = marked.lab.request(method, weightsVersion: mark) }
             }
             for effect in effects {
                 switch effect {
@@ -253,16 +245,10 @@ public final class TerminalApp {
                     run.stop()
                     // Background work on copies of the weights must finish before the process
                     // exits: OpenBLAS's exit-time cleanup crashes a thread still inside a BLAS call.
-                    worker.finish()
-                    markWorker.finish()
-                    explainer.finish()
-                    markExplainer.finish()
-                    sanity.finish()
-                    markSanity.finish()
+                    shown.finish()
+                    marked.finish()
                     synthesiser.finish()
                     comparer?.finish()
-                    lab.finish()
-                    markLab.finish()
                     rateSearch.finish()
                     exports.finish()
                     background.wait()
@@ -306,22 +292,22 @@ public final class TerminalApp {
                 case .export(let kind):
                     // The insight on screen when it is for the current selection, else one computed on the export queue.
                     let (request, classNames, scope) = (model.insightRequest, model.classNames, model.scaleScope)
-                    let shown = insight.flatMap { $0.request == request ? $0 : nil }
+                    let onScreen = insight.flatMap { $0.request == request ? $0 : nil }
                     exports.run {
-                        TerminalApp.export(kind, of: shown ?? worker.computeNow(request), exporter: exporter, classNames: classNames, scope: scope)
+                        TerminalApp.export(kind, of: onScreen ?? shown.insight.computeNow(request), exporter: exporter, classNames: classNames, scope: scope)
                     }
                     model.status = StatusMessage(kind == .heatmap ? "exporting the heatmap…" : "exporting the feature maps…")
                 case .compress(let method) where !hasWeights:
                     model.status = StatusMessage("\(method.label) needs weights: waiting for the run's first checkpoint")
                 case .compress(let method):
-                    let queued = lab.request(method, weightsVersion: shownVersion)
-                    let queuedAtMark = model.time.mark.map { markLab.request(method, weightsVersion: $0) } ?? false
+                    let queued = shown.lab.request(method, weightsVersion: shownVersion)
+                    let queuedAtMark = model.time.mark.map { marked.lab.request(method, weightsVersion: $0) } ?? false
                     let copies = queuedAtMark ? "copies of the weights shown and of the marked time's" : "a copy of the weights"
                     model.status = queued || queuedAtMark
                         ? StatusMessage("measuring \(method.label) on \(copies); training goes on")
                         : StatusMessage("\(method.label) is already in the table for these weights, or on its way")
                 case .writeCompressed:
-                    model.status = writeCompressed(lab, exporter: exporter)
+                    model.status = writeCompressed(shown.lab, exporter: exporter)
                 case .repaint: screen.invalidate()
                 case .findLearningRate:
                     guard let controls = run.controls, let dataset = run.dataset else { break }
@@ -332,12 +318,12 @@ public final class TerminalApp {
             }
 
             let now = Stopwatch.now
-            let compression = lab.results, markedCompression = markLab.results
+            let compression = shown.lab.results, markedCompression = marked.lab.results
             let compressionChange = model.time.mark.map { compression.change(since: markedCompression, markedStep: $0) }
             let frame = FrameToken(
                 snapshot, insight, compressionSerial: compression.serial + markedCompression.serial, exportsFinished: exports.finishedCount,
                 searchSerial: model.learningRateSearch?.serial ?? -1, board: board, sanity: curve,
-                time: "\(model.time.cursor ?? -1) \(model.time.mark ?? -1) \(model.time.history.count) \(model.time.evaluations.count) \(markWorker.latest?.weightsVersion ?? -1)",
+                time: "\(model.time.cursor ?? -1) \(model.time.mark ?? -1) \(model.time.history.count) \(model.time.evaluations.count) \(marked.insight.latest?.weightsVersion ?? -1)",
                 comparison: "\(model.compare?.isFinished ?? false) \(comparedExplanation?.imageIndex ?? -1) \(comparedExplanation?.layer ?? "")",
                 visualization: visualization.map { "\($0.request.layer) \($0.finished) \(Int(($0.progress ?? 2) * 100)) \($0.error ?? "")" } ?? "")
             let interval = snapshot.state == .running || snapshot.state == .stepping ? TerminalApp.frameInterval : 1
