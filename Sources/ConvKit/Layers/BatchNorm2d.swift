@@ -84,9 +84,42 @@ public final class BatchNorm2d: BufferSharing {
     }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        prepare(x, mode: mode, rectifies: appliesReLUInTraining && mode == .training)
+        let y = applyAffine(x, into: lentOutput ?? output)
+        lastOutput = y
+        return y
+    }
+
+    /// A training pass that writes `max(bn(x) + skip, 0)` into `buffer` and not `bn(x)` itself: a residual
+    /// block's last batch norm, its sum with the shortcut and the block's ReLU in one sweep over the map
+    /// instead of two, each value rounded exactly as `forward` then the block's sum would round it.
+    /// `backward` follows as after `forward`. `lastOutput` becomes nil: the map of this layer alone is
+    /// never written (inference, which inspection uses, still writes it).
+    func trainAddingRectified(_ x: Tensor, skip: Tensor, into buffer: FloatBuffer) -> Tensor {
+        precondition(skip.batch == x.batch && skip.shape == inputShape, "\(name): the skip must have the output's shape")
+        prepare(x, mode: .training, rectifies: false)
+        let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
+        let y = buffer.tensor(batch: x.batch, shape: inputShape)
+        let src = x.pointer, add = skip.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
+        Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
+            for r in range {
+                let s = src + r * c, a = add + r * c, d = dst + r * c
+                for ch in 0..<c {
+                    let normalized = s[ch] * scale[ch] + shift[ch]
+                    d[ch] = max(normalized + a[ch], 0)
+                }
+            }
+        }
+        lastOutput = nil
+        return y
+    }
+
+    /// The statistics of a forward pass (the batch's in training, moving the running estimates, or the
+    /// running ones) and the per-channel scale and shift they give, which `backward` reads.
+    private func prepare(_ x: Tensor, mode: ForwardMode, rectifies: Bool) {
         input = x
         lastMode = mode
-        lastRectified = appliesReLUInTraining && mode == .training
+        lastRectified = rectifies
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
@@ -112,9 +145,6 @@ public final class BatchNorm2d: BufferSharing {
         let (scaleValues, shiftValues) = affine { (mean[$0], inverseStd[$0]) }
         appliedScale.base.update(from: scaleValues, count: c)
         appliedShift.base.update(from: shiftValues, count: c)
-        let y = applyAffine(x, into: lentOutput ?? output)
-        lastOutput = y
-        return y
     }
 
     /// `x * scale + shift` per channel with the latest forward pass's scale and shift (clamped at zero

@@ -79,9 +79,12 @@ public final class ResidualBlock: Layer {
         main = bn1.forward(main, mode: mode)
         main = relu1.forward(main, mode: mode)
         main = conv2.forward(main, mode: mode)
-        main = bn2.forward(main, mode: mode)
         let skip = shortcut.map { $0.bn.forward($0.conv.forward(x, mode: mode), mode: mode) } ?? x
-        let y = rectifiedSum(main, skip)
+        // Training never reads bn2's own map, so bn2 writes the block's output directly; inference
+        // (what the views inspect) keeps every sublayer's map.
+        let y = mode == .training
+            ? bn2.trainAddingRectified(main, skip: skip, into: output)
+            : rectifiedSum(bn2.forward(main, mode: mode), skip)
         lastOutput = y
         return y
     }
