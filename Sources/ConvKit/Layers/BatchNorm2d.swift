@@ -98,18 +98,7 @@ public final class BatchNorm2d: BufferSharing {
     func trainAddingRectified(_ x: Tensor, skip: Tensor, into buffer: FloatBuffer) -> Tensor {
         precondition(skip.batch == x.batch && skip.shape == inputShape, "\(name): the skip must have the output's shape")
         prepare(x, mode: .training, rectifies: false)
-        let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
-        let y = buffer.tensor(batch: x.batch, shape: inputShape)
-        let src = x.pointer, add = skip.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
-        Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
-            for r in range {
-                let s = src + r * c, a = add + r * c, d = dst + r * c
-                for ch in 0..<c {
-                    let normalized = s[ch] * scale[ch] + shift[ch]
-                    d[ch] = max(normalized + a[ch], 0)
-                }
-            }
-        }
+        let y = applyAffine(x, adding: skip, into: buffer)
         lastOutput = nil
         return y
     }
@@ -147,16 +136,24 @@ public final class BatchNorm2d: BufferSharing {
         appliedShift.base.update(from: shiftValues, count: c)
     }
 
-    /// `x * scale + shift` per channel with the latest forward pass's scale and shift (clamped at zero
-    /// after a rectified pass), into `buffer`: the one loop behind `forward` and `recomputeOutput`.
-    private func applyAffine(_ x: Tensor, into buffer: FloatBuffer) -> Tensor {
+    /// `x * scale + shift` per channel with the latest forward pass's scale and shift, into `buffer`: the
+    /// one loop behind `forward`, `recomputeOutput` and `trainAddingRectified`. After a rectified pass it
+    /// clamps at zero; with a `skip` it adds the skip to each normalised value and then clamps (a residual
+    /// block's sum and ReLU), rounding as the separate sum would.
+    private func applyAffine(_ x: Tensor, adding skip: Tensor? = nil, into buffer: FloatBuffer) -> Tensor {
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount, rectify = lastRectified
         let y = buffer.tensor(batch: x.batch, shape: inputShape)
-        let src = x.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
+        let src = x.pointer, add = skip?.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
         Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
             for r in range {
                 let s = src + r * c, d = dst + r * c
-                if rectify {
+                if let add {
+                    let a = add + r * c
+                    for ch in 0..<c {
+                        let normalized = s[ch] * scale[ch] + shift[ch]
+                        d[ch] = max(normalized + a[ch], 0)
+                    }
+                } else if rectify {
                     for ch in 0..<c { d[ch] = max(s[ch] * scale[ch] + shift[ch], 0) }
                 } else {
                     for ch in 0..<c { d[ch] = s[ch] * scale[ch] + shift[ch] }
