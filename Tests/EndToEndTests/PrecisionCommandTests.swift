@@ -33,6 +33,9 @@ final class PrecisionCommandTests: XCTestCase {
                 ], environment: bf16Environment)
             XCTAssertEqual(train.status, 0, train.stderr)
             XCTAssertTrue(train.stderr.contains("bf16 products"), "the run's header says so: \(train.stderr.prefix(400))")
+            // The engine line says how the products run here, so an emulated run is never taken for the instructions.
+            let products = bf16Environment.isEmpty ? "products bf16\n" : "products bf16 (emulated)\n"
+            XCTAssertTrue(train.stderr.contains(products), "the engine line names '\(products)': \(train.stderr.prefix(600))")
             // The checkpoint keeps the precision, so --resume continues in bf16.
             let metadata = try SafeTensors(contentsOf: checkpoint).metadata
             XCTAssertTrue(metadata.values.contains { $0.contains("\"precision\":\"bf16\"") }, "\(metadata.keys)")

@@ -74,7 +74,8 @@ struct TrainCommand: ParsableCommand {
         let writer = try runDirectory.map { try RunDirectoryWriter(path: $0, manifest: RunManifest(trainer: trainer), resume: resume) }
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
-        printError("engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName)")
+        printError(
+            "engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName), products \(trainer.network.arithmetic)")
         if let writer { printError("run directory: \(writer.path)") }
         if let healthEvery { trainer.health.settings.every = healthEvery }
         snapshots.apply(to: trainer)
