@@ -65,6 +65,8 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(Set(read.tensors.map(\.name)), Set(sample().tensors.map(\.name)))
         XCTAssertEqual(read.metadata, sample().metadata)
         XCTAssertEqual(directoryListing(directory), ["model.safetensors"], "no temporary file left behind")
+        // The file goes out tensor by tensor, never as one image in memory, and is that image byte for byte.
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), sample().data())
     }
 
     func testBytesAreDeterministicAndHeaderIsPaddedAndSorted() throws {

@@ -139,6 +139,9 @@ final class WeightHistoryTests: XCTestCase {
 
         let raw = try SafeTensors(contentsOf: file)
         XCTAssertNotNil(raw["step_8.conv1.weight"], "PyTorch names under a step prefix")
+        // Written one tensor at a time from the snapshots, it is the whole file image byte for byte.
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: file)), WeightHistoryFile.safeTensors(trainer.weightHistory, network: trainer.network).data())
         XCTAssertNotNil(raw["step_8.predictions"])
 
         let resumed = try RunCheckpoint.resume(path, dataset: trainer.dataset)

@@ -22,41 +22,89 @@ public enum WeightHistoryFile {
 
     /// The file image of `history`, whose snapshots are states of `network`'s spec.
     public static func safeTensors(_ history: WeightHistory, network: Network) -> SafeTensors {
-        let scratch = network.copy()
-        var tensors: [SafeTensors.Entry] = []
-        var records: [[String: Any]] = []
-        for snapshot in history.snapshots where snapshot.fits(scratch) {
-            snapshot.restore(into: scratch)
-            let prefix = "step_\(snapshot.step)."
-            for var entry in StateDict.entries(from: scratch.stateTensors) {
-                entry.name = prefix + entry.name
-                tensors.append(entry)
-            }
-            var record: [String: Any] = ["step": snapshot.step, "epoch": snapshot.epoch]
-            if let evaluation = snapshot.evaluation {
-                record["loss"] = Double(evaluation.loss)
-                record["accuracy"] = Double(evaluation.accuracy)
-                record["confusion"] = evaluation.confusion
-                tensors.append(SafeTensors.Entry(name: prefix + "predictions", shape: [evaluation.predictions.count], uint8s: evaluation.predictions))
-            }
-            records.append(record)
+        let image = Image(history, network: network)
+        let tensors = image.descriptors.indices.map { index in
+            let descriptor = image.descriptors[index]
+            return SafeTensors.Entry(name: descriptor.name, dtype: descriptor.dtype, shape: descriptor.shape, bytes: image.bytes(index))
         }
-        let cadence = (try? JSONEncoder().encode(history.cadence)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let metadata = [
-            formatKey: formatValue, versionKey: version, specKey: network.spec.text, cadenceKey: cadence,
-            snapshotsKey: (try? FiniteJSON.string(records)) ?? "[]",
-        ]
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        return SafeTensors(tensors: tensors, metadata: image.metadata)
     }
 
     /// Writes `history` beside the checkpoint at `checkpoint` (atomically); an empty history removes a stale file.
+    ///
+    /// The file is `safeTensors(history, network:)`'s, written one tensor at a time from the snapshots: at the end
+    /// of an `airbench` run the history holds about 80 MB, and building the whole file image first held two more
+    /// copies of it at the run's peak of memory (docs/performance.md, "Memory").
     public static func save(_ history: WeightHistory, network: Network, besideCheckpoint checkpoint: String) throws {
         let target = path(besideCheckpoint: checkpoint)
         guard !history.isEmpty else {
             if FileManager.default.fileExists(atPath: target) { try? FileManager.default.removeItem(atPath: target) }
             return
         }
-        try safeTensors(history, network: network).write(to: target)
+        let image = Image(history, network: network)
+        try SafeTensors.write(to: target, descriptors: image.descriptors, metadata: image.metadata, bytes: image.bytes)
+    }
+
+    /// The history's file described tensor by tensor, whose bytes it makes on request from the snapshots: a
+    /// snapshot is restored into a scratch copy of the network when a tensor of another one is asked for (in the
+    /// file's layout order each snapshot comes up once per element type, so a few times per file).
+    private final class Image {
+        let descriptors: [SafeTensors.Descriptor]
+        let metadata: [String: String]
+        private let snapshots: [WeightSnapshot]
+        private let scratch: Network
+        private let state: [StateTensor]
+        /// Where each tensor comes from: its snapshot, and its state tensor (nil: the snapshot's test predictions).
+        private let sources: [(snapshot: Int, tensor: Int?)]
+        private var restored: Int?
+
+        init(_ history: WeightHistory, network: Network) {
+            let scratch = network.copy()
+            self.scratch = scratch
+            state = scratch.stateTensors
+            snapshots = history.snapshots.filter { $0.fits(scratch) }
+            let stateDescriptors = state.map(StateDict.descriptor)
+            var descriptors: [SafeTensors.Descriptor] = [], sources: [(snapshot: Int, tensor: Int?)] = []
+            var records: [[String: Any]] = []
+            for (index, snapshot) in snapshots.enumerated() {
+                let prefix = "step_\(snapshot.step)."
+                for (tensor, var descriptor) in stateDescriptors.enumerated() {
+                    descriptor.name = prefix + descriptor.name
+                    descriptors.append(descriptor)
+                    sources.append((index, tensor))
+                }
+                var record: [String: Any] = ["step": snapshot.step, "epoch": snapshot.epoch]
+                if let evaluation = snapshot.evaluation {
+                    record["loss"] = Double(evaluation.loss)
+                    record["accuracy"] = Double(evaluation.accuracy)
+                    record["confusion"] = evaluation.confusion
+                    descriptors.append(SafeTensors.Descriptor(name: prefix + "predictions", dtype: .u8, shape: [evaluation.predictions.count]))
+                    sources.append((index, nil))
+                }
+                records.append(record)
+            }
+            self.descriptors = descriptors
+            self.sources = sources
+            // Sorted keys: the same history gives the same bytes in every process.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let cadence = (try? encoder.encode(history.cadence)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            metadata = [
+                formatKey: formatValue, versionKey: version, specKey: network.spec.text, cadenceKey: cadence,
+                snapshotsKey: (try? FiniteJSON.string(records)) ?? "[]",
+            ]
+        }
+
+        /// The bytes of tensor `index` of `descriptors`.
+        func bytes(_ index: Int) -> [UInt8] {
+            let source = sources[index]
+            guard let tensor = source.tensor else { return snapshots[source.snapshot].evaluation?.predictions ?? [] }
+            if restored != source.snapshot {
+                snapshots[source.snapshot].restore(into: scratch)
+                restored = source.snapshot
+            }
+            return StateDict.entry(state[tensor]).bytes
+        }
     }
 
     /// Reads the history at `path` for a run of `network`'s spec, with `cadence` (the current run's, whose budget

@@ -32,6 +32,23 @@ public struct SafeTensors: Equatable, Sendable {
         }
     }
 
+    /// What the header says of one tensor: its name, element type and shape, without its bytes.
+    public struct Descriptor: Equatable, Sendable {
+        public var name: String
+        public let dtype: DType
+        public let shape: [Int]
+
+        public init(name: String, dtype: DType, shape: [Int]) {
+            precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape) of '\(name)'")
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+        }
+
+        /// Bytes of the tensor's data: the element count times the element size.
+        public var byteCount: Int { shape.reduce(1, *) * dtype.size }
+    }
+
     /// One named tensor: element type, shape (PyTorch order, `[]` for a scalar) and raw little-endian bytes.
     ///
     /// The byte count always equals the element count times the element size.
@@ -79,6 +96,9 @@ public struct SafeTensors: Equatable, Sendable {
 
         /// Number of elements (1 for a scalar).
         public var elementCount: Int { shape.reduce(1, *) }
+
+        /// The tensor as the header describes it.
+        public var descriptor: Descriptor { Descriptor(name: name, dtype: dtype, shape: shape) }
 
         /// The elements as `Float`s (bit-exact, NaN payloads included), or nil unless the dtype is F32.
         public var floats: [Float]? {
@@ -182,25 +202,51 @@ public struct SafeTensors: Equatable, Sendable {
     /// Tensor names must be unique and must not be `__metadata__`; `write(to:)` checks this and throws,
     /// here it is a precondition.
     public func data() -> Data {
-        if let problem = namingProblem() { preconditionFailure(problem) }
-        return Data(serialized())
+        let descriptors = tensors.map(\.descriptor)
+        if let problem = SafeTensors.namingProblem(descriptors) { preconditionFailure(problem) }
+        let (order, head) = SafeTensors.layout(descriptors, metadata: metadata)
+        var out = head
+        out.reserveCapacity(head.count + descriptors.reduce(0) { $0 + $1.byteCount })
+        for index in order { out.append(contentsOf: tensors[index].bytes) }
+        return Data(out)
     }
 
-    /// Writes the file atomically (temporary file, then rename).
+    /// Writes the file atomically (temporary file, then rename), straight from the tensors' bytes.
     public func write(to path: String) throws {
-        if let problem = namingProblem() {
+        try SafeTensors.write(to: path, descriptors: tensors.map(\.descriptor), metadata: metadata) { tensors[$0].bytes }
+    }
+
+    /// Writes a file of the tensors `descriptors` describe, atomically, asking `bytes` for the data of tensor `i`
+    /// (an index into `descriptors`) when the writer reaches it, so a caller that holds its values in another form
+    /// (a weight history's snapshots) never has the whole file in memory at once. The file is byte for byte the
+    /// one `SafeTensors(tensors:metadata:).write(to:)` writes for the same tensors. Tensors are asked for in the
+    /// file's layout order: widest elements first, then in `descriptors` order.
+    public static func write(
+        to path: String, descriptors: [Descriptor], metadata: [String: String], bytes: (Int) throws -> [UInt8]
+    ) throws {
+        if let problem = namingProblem(descriptors) {
             throw SafeTensorsError(source: path, kind: .invalidValue, problem: "cannot be written: \(problem)")
         }
-        try AtomicFile.write(serialized(), to: path)
+        let (order, head) = layout(descriptors, metadata: metadata)
+        try AtomicFile.write(to: path) { file in
+            try head.withUnsafeBytes { try AtomicFile.writeAll($0, to: file, path: path) }
+            for index in order {
+                let data = try bytes(index)
+                precondition(
+                    data.count == descriptors[index].byteCount,
+                    "'\(descriptors[index].name)': \(data.count) bytes do not hold shape \(descriptors[index].shape) of \(descriptors[index].dtype.rawValue)")
+                try data.withUnsafeBytes { try AtomicFile.writeAll($0, to: file, path: path) }
+            }
+        }
     }
 
     // MARK: - Writing
 
-    private func namingProblem() -> String? {
+    private static func namingProblem(_ descriptors: [Descriptor]) -> String? {
         var seen = Set<String>()
-        for entry in tensors {
-            if entry.name == "__metadata__" { return "a tensor may not be named '__metadata__'" }
-            if !seen.insert(entry.name).inserted { return "tensor name '\(oneLine(entry.name))' is used twice" }
+        for descriptor in descriptors {
+            if descriptor.name == "__metadata__" { return "a tensor may not be named '__metadata__'" }
+            if !seen.insert(descriptor.name).inserted { return "tensor name '\(oneLine(descriptor.name))' is used twice" }
         }
         return nil
     }
@@ -209,41 +255,42 @@ public struct SafeTensors: Equatable, Sendable {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    private func serialized() -> [UInt8] {
+    /// The order in which the tensors' data follows the header, and the file's first bytes: the header's
+    /// length and the header itself.
+    private static func layout(_ descriptors: [Descriptor], metadata: [String: String]) -> (order: [Int], head: [UInt8]) {
         // Widest elements first (stable), so every tensor starts at a multiple of its element size.
-        let layout = tensors.indices.sorted {
-            let (a, b) = (tensors[$0].dtype.size, tensors[$1].dtype.size)
+        let order = descriptors.indices.sorted {
+            let (a, b) = (descriptors[$0].dtype.size, descriptors[$1].dtype.size)
             return a != b ? a > b : $0 < $1
         }
-        var offsets = [(begin: Int, end: Int)](repeating: (0, 0), count: tensors.count)
+        var offsets = [(begin: Int, end: Int)](repeating: (0, 0), count: descriptors.count)
         var position = 0
-        for index in layout {
-            offsets[index] = (position, position + tensors[index].bytes.count)
-            position += tensors[index].bytes.count
+        for index in order {
+            offsets[index] = (position, position + descriptors[index].byteCount)
+            position += descriptors[index].byteCount
         }
 
         var members: [(key: String, json: String)] = []
-        for (index, entry) in tensors.enumerated() {
-            let shape = entry.shape.map(String.init).joined(separator: ",")
+        for (index, descriptor) in descriptors.enumerated() {
+            let shape = descriptor.shape.map(String.init).joined(separator: ",")
             let json = "{\"data_offsets\":[\(offsets[index].begin),\(offsets[index].end)]," +
-                "\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)]}"
-            members.append((entry.name, json))
+                "\"dtype\":\"\(descriptor.dtype.rawValue)\",\"shape\":[\(shape)]}"
+            members.append((descriptor.name, json))
         }
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { SafeTensors.byteOrderedLess($0.key, $1.key) }
+            let pairs = metadata.sorted { byteOrderedLess($0.key, $1.key) }
                 .map { JSONValue.quote($0.key) + ":" + JSONValue.quote($0.value) }
             members.append(("__metadata__", "{" + pairs.joined(separator: ",") + "}"))
         }
-        members.sort { SafeTensors.byteOrderedLess($0.key, $1.key) }
+        members.sort { byteOrderedLess($0.key, $1.key) }
         var header = Array(("{" + members.map { JSONValue.quote($0.key) + ":" + $0.json }.joined(separator: ",") + "}").utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + header.count + position)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
-        for index in layout { out.append(contentsOf: tensors[index].bytes) }
-        return out
+        var head: [UInt8] = []
+        head.reserveCapacity(8 + header.count)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { head.append(contentsOf: $0) }
+        head.append(contentsOf: header)
+        return (order, head)
     }
 
     // MARK: - Reading

@@ -15,15 +15,26 @@ public enum StateDict {
 
     /// The state as safetensors entries in PyTorch order, one per state tensor, in the same order.
     public static func entries(from state: [StateTensor]) -> [SafeTensors.Entry] {
-        state.map { tensor in
-            switch tensor.content {
-            case let .float(buffer, layout):
-                precondition(buffer.capacity >= layout.count, "'\(tensor.name)': buffer smaller than its layout")
-                let values = layout.toTorch(UnsafeBufferPointer(buffer.prefix(layout.count)))
-                return SafeTensors.Entry(name: tensor.name, shape: layout.torchShape, floats: values)
-            case let .int64(counter):
-                return SafeTensors.Entry(name: tensor.name, shape: [], int64s: [counter.value])
-            }
+        state.map(entry)
+    }
+
+    /// One state tensor as a safetensors entry in PyTorch order.
+    public static func entry(_ tensor: StateTensor) -> SafeTensors.Entry {
+        switch tensor.content {
+        case let .float(buffer, layout):
+            precondition(buffer.capacity >= layout.count, "'\(tensor.name)': buffer smaller than its layout")
+            let values = layout.toTorch(UnsafeBufferPointer(buffer.prefix(layout.count)))
+            return SafeTensors.Entry(name: tensor.name, shape: layout.torchShape, floats: values)
+        case let .int64(counter):
+            return SafeTensors.Entry(name: tensor.name, shape: [], int64s: [counter.value])
+        }
+    }
+
+    /// What `entry` gives for `tensor`, without its bytes: the name, element type and PyTorch shape.
+    public static func descriptor(_ tensor: StateTensor) -> SafeTensors.Descriptor {
+        switch tensor.content {
+        case let .float(_, layout): SafeTensors.Descriptor(name: tensor.name, dtype: .f32, shape: layout.torchShape)
+        case .int64: SafeTensors.Descriptor(name: tensor.name, dtype: .i64, shape: [])
         }
     }
 
