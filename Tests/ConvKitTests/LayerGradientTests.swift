@@ -175,6 +175,39 @@ final class LayerGradientTests: XCTestCase {
         checker.check(GlobalAvgPool(name: "gap", input: image), batch: 3)
     }
 
+    func testMaxPoolWinnersFitTheirWindowOnEveryKernelPath() throws {
+        // A 16 x 16 window has 256 taps, the most a winner's byte can name, and 70 channels cross the
+        // kernel's 64-channel blocks. Each window's maximum is placed at a random tap (channel 0's at the
+        // last one), and the gradient must reach exactly that input, on every path this CPU runs.
+        let shape = FeatureShape(channels: 70, height: 16, width: 32)
+        for path in KernelPath.supported {
+            try ConvolutionPlanTests.on(path) {
+                let pool = MaxPool2d(name: "maxpool", input: shape, kernel: 16, stride: 16)
+                XCTAssertEqual(pool.outputShape, FeatureShape(channels: 70, height: 1, width: 2))
+                var random = RandomSource(seed: 5)
+                var values = (0..<(2 * shape.count)).map { _ in random.uniform(-1, 0) }
+                var winners: [Int] = []
+                for n in 0..<2 {
+                    for ox in 0..<2 {
+                        for c in 0..<70 {
+                            let tap = c == 0 ? 255 : Int(random.next() % 256)
+                            winners.append(n * shape.count + ((tap / 16) * 32 + ox * 16 + tap % 16) * 70 + c)
+                            values[winners.last!] = 1 + Float(c)
+                        }
+                    }
+                }
+                let x = Tensor(batch: 2, shape: shape, values: values)
+                let y = pool.forward(x, mode: .training).array
+                XCTAssertEqual(y, winners.map { values[$0] }, "\(path): each window's maximum")
+                let dy = Tensor(batch: 2, shape: pool.outputShape, values: (0..<y.count).map { Float($0 + 1) })
+                let dx = pool.backward(dy).array
+                var expected = [Float](repeating: 0, count: dx.count)
+                for (i, winner) in winners.enumerated() { expected[winner] += Float(i + 1) }
+                XCTAssertEqual(dx, expected, "\(path): each gradient reaches its window's winner and nothing else")
+            }
+        }
+    }
+
     func testMaxPoolTiesRouteToTheFirstMaximum() {
         // Every window of a constant image is a four-way tie; PyTorch gives the gradient to the first
         // element of the window in row order, and nothing to the others.

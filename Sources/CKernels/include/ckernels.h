@@ -19,12 +19,12 @@ void ckernels_pack_weights(const int8_t *weights, int n, int k, int16_t *packed)
 void ckernels_gemm_s8(const int8_t *a, int m, int lda, const int16_t *packed, int n, int32_t *c, int ldc);
 
 /// Max pooling of one channels-last image: `dst` gets each window's maximum and `taps` which tap of the
-/// window (row-major) held it, the first one on ties.
+/// window (row-major, so at most 256 taps) held it, the first one on ties.
 void ckernels_maxpool_forward(const float *src, int width, int channels, int kernel, int stride,
-                              int out_height, int out_width, float *dst, int32_t *taps);
+                              int out_height, int out_width, float *dst, uint8_t *taps);
 
 /// Adds each output gradient to the input that won its window; `grad_in` must be zeroed first.
-void ckernels_maxpool_backward(const float *grad_out, const int32_t *taps, int width, int channels, int kernel,
+void ckernels_maxpool_backward(const float *grad_out, const uint8_t *taps, int width, int channels, int kernel,
                                int stride, int out_height, int out_width, float *grad_in);
 
 /// y = GELU(x) = x * Phi(x) (the erf form) for `count` values, to about 1e-7 of Phi.

@@ -60,8 +60,9 @@ public struct SafeTensors: Equatable, Sendable {
 
         /// A tensor from raw little-endian bytes; `bytes.count` must equal `product(shape) * dtype.size`.
         public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
-            precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape) of '\(name)'")
-            precondition(bytes.count == shape.reduce(1, *) * dtype.size,
+            // The descriptor checks the shape; the bytes must then fill it exactly.
+            let descriptor = Descriptor(name: name, dtype: dtype, shape: shape)
+            precondition(bytes.count == descriptor.byteCount,
                          "'\(name)': \(bytes.count) bytes do not hold shape \(shape) of \(dtype.rawValue)")
             self.name = name
             self.dtype = dtype

@@ -22,9 +22,9 @@ public final class MaxPool2d: BufferSharing {
     /// Only the winners' positions are read, not the values.
     var backwardReadsInput: Bool { false }
     var backwardReadsOutput: Bool { false }
-    /// For each output element, which tap of its window won (row-major within the window); 32-bit like
-    /// the values, so that selecting between them vectorises.
-    private var winners: [Int32] = []
+    /// For each output element, which tap of its window won (row-major within the window): a byte each,
+    /// a quarter of what the values would take, which is why windows are limited to 256 taps.
+    private var winners: [UInt8] = []
 
     public init(name: String, input: FeatureShape, kernel: Int, stride: Int) {
         precondition(kernel * kernel <= 256, "max-pool windows are limited to 16x16")
@@ -38,7 +38,7 @@ public final class MaxPool2d: BufferSharing {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         let y = (lentOutput ?? output).tensor(batch: x.batch, shape: outputShape)
-        if winners.count < y.count { winners = [Int32](repeating: 0, count: y.count) }
+        if winners.count < y.count { winners = [UInt8](repeating: 0, count: y.count) }
         let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
         let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
         winners.withUnsafeMutableBufferPointer { winners in

@@ -122,8 +122,8 @@ public struct MemoryEstimate: Sendable {
             activations = role == nil || role == .kept ? outputs : 0
             convolutions = [(layer.inputShape.channels, kernel, channels)]
         case .maxPool:
-            // The winners' indices, and the output when kept.
-            activations = outputs + (role == nil || role == .kept ? outputs : 0)
+            // The winners' taps (a byte each, a quarter of a float), and the output when kept.
+            activations = outputs / 4 + (role == nil || role == .kept ? outputs : 0)
         case .dropout:
             activations = training ? 2 * outputs + inputs : outputs
         case .flatten:
