@@ -176,9 +176,9 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testMaxPoolWinnersFitTheirWindowOnEveryKernelPath() throws {
-        // A 16 x 16 window has 256 taps, the most a winner's byte can name, and 70 channels cross the
-        // kernel's 64-channel blocks. Each window's maximum is placed at a random tap (channel 0's at the
-        // last one), and the gradient must reach exactly that input, on every path this CPU runs.
+        // A 16 x 16 window has 256 taps, the most a winner's byte can name, and 70 channels are two of the
+        // kernel's 32-channel blocks and a remainder. Each window's maximum is placed at a random tap (channel
+        // 0's at the last one), and the gradient must reach exactly that input, on every path this CPU runs.
         let shape = FeatureShape(channels: 70, height: 16, width: 32)
         for path in KernelPath.supported {
             try ConvolutionPlanTests.on(path) {
