@@ -47,6 +47,11 @@ public struct SafeTensors: Equatable, Sendable {
 
         /// Bytes of the tensor's data: the element count times the element size.
         public var byteCount: Int { shape.reduce(1, *) * dtype.size }
+
+        /// Stops the program unless `count` bytes are exactly the tensor's data (a caller's bug, not bad input).
+        func requireByteCount(_ count: Int) {
+            precondition(count == byteCount, "'\(name)': \(count) bytes do not hold shape \(shape) of \(dtype.rawValue)")
+        }
     }
 
     /// One named tensor: element type, shape (PyTorch order, `[]` for a scalar) and raw little-endian bytes.
@@ -61,9 +66,7 @@ public struct SafeTensors: Equatable, Sendable {
         /// A tensor from raw little-endian bytes; `bytes.count` must equal `product(shape) * dtype.size`.
         public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
             // The descriptor checks the shape; the bytes must then fill it exactly.
-            let descriptor = Descriptor(name: name, dtype: dtype, shape: shape)
-            precondition(bytes.count == descriptor.byteCount,
-                         "'\(name)': \(bytes.count) bytes do not hold shape \(shape) of \(dtype.rawValue)")
+            Descriptor(name: name, dtype: dtype, shape: shape).requireByteCount(bytes.count)
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -233,9 +236,7 @@ public struct SafeTensors: Equatable, Sendable {
             try head.withUnsafeBytes { try AtomicFile.writeAll($0, to: file, path: path) }
             for index in order {
                 let data = try bytes(index)
-                precondition(
-                    data.count == descriptors[index].byteCount,
-                    "'\(descriptors[index].name)': \(data.count) bytes do not hold shape \(descriptors[index].shape) of \(descriptors[index].dtype.rawValue)")
+                descriptors[index].requireByteCount(data.count)
                 try data.withUnsafeBytes { try AtomicFile.writeAll($0, to: file, path: path) }
             }
         }
