@@ -143,6 +143,13 @@ final class WeightHistoryTests: XCTestCase {
         XCTAssertEqual(
             try Data(contentsOf: URL(fileURLWithPath: file)), WeightHistoryFile.safeTensors(trainer.weightHistory, network: trainer.network).data())
         XCTAssertNotNil(raw["step_8.predictions"])
+        // Each step's tensors are that moment's state dict, as a checkpoint of the network then would hold them.
+        let then = trainer.network.copy()
+        trainer.weightHistory.snapshots.last!.restore(into: then)
+        for entry in StateDict.entries(from: then.stateTensors) {
+            XCTAssertEqual(raw["step_8." + entry.name]?.bytes, entry.bytes, entry.name)
+            XCTAssertEqual(raw["step_8." + entry.name]?.shape, entry.shape, entry.name)
+        }
 
         let resumed = try RunCheckpoint.resume(path, dataset: trainer.dataset)
         XCTAssertNil(resumed.weightHistoryProblem)

@@ -45,24 +45,38 @@ public enum WeightHistoryFile {
         try SafeTensors.write(to: target, descriptors: image.descriptors, metadata: image.metadata, bytes: image.bytes)
     }
 
-    /// The history's file described tensor by tensor, whose bytes it makes on request from the snapshots: a
-    /// snapshot is restored into a scratch copy of the network when a tensor of another one is asked for (in the
-    /// file's layout order each snapshot comes up once per element type, so a few times per file).
-    private final class Image {
+    /// The history's file described tensor by tensor, whose bytes it makes on request straight from the
+    /// snapshots: a float tensor is its slice of the snapshot's floats put in PyTorch's layout, a counter the
+    /// snapshot's own value, so that writing the file copies each snapshot once, into the file.
+    private struct Image {
+        /// Where a state tensor sits in a snapshot: a slice of its floats in `layout`, or one of its counters.
+        private enum Place {
+            case floats(offset: Int, layout: TensorLayout)
+            case counter(Int)
+        }
+
         let descriptors: [SafeTensors.Descriptor]
         let metadata: [String: String]
         private let snapshots: [WeightSnapshot]
-        private let scratch: Network
-        private let state: [StateTensor]
+        private let places: [Place]
         /// Where each tensor comes from: its snapshot, and its state tensor (nil: the snapshot's test predictions).
         private let sources: [(snapshot: Int, tensor: Int?)]
-        private var restored: Int?
 
         init(_ history: WeightHistory, network: Network) {
-            let scratch = network.copy()
-            self.scratch = scratch
-            state = scratch.stateTensors
-            snapshots = history.snapshots.filter { $0.fits(scratch) }
+            let state = network.stateTensors
+            snapshots = history.snapshots.filter { $0.fits(network) }
+            var places: [Place] = [], offset = 0, counters = 0
+            for tensor in state {
+                switch tensor.content {
+                case .float(_, let layout):
+                    places.append(.floats(offset: offset, layout: layout))
+                    offset += layout.count
+                case .int64:
+                    places.append(.counter(counters))
+                    counters += 1
+                }
+            }
+            self.places = places
             let stateDescriptors = state.map(StateDict.descriptor)
             var descriptors: [SafeTensors.Descriptor] = [], sources: [(snapshot: Int, tensor: Int?)] = []
             var records: [[String: Any]] = []
@@ -98,12 +112,17 @@ public enum WeightHistoryFile {
         /// The bytes of tensor `index` of `descriptors`.
         func bytes(_ index: Int) -> [UInt8] {
             let source = sources[index]
-            guard let tensor = source.tensor else { return snapshots[source.snapshot].evaluation?.predictions ?? [] }
-            if restored != source.snapshot {
-                snapshots[source.snapshot].restore(into: scratch)
-                restored = source.snapshot
+            let snapshot = snapshots[source.snapshot]
+            guard let tensor = source.tensor else { return snapshot.evaluation?.predictions ?? [] }
+            switch places[tensor] {
+            case let .floats(offset, layout):
+                let values = snapshot.floats.withUnsafeBufferPointer { floats in
+                    layout.toTorch(UnsafeBufferPointer(rebasing: floats[offset..<offset + layout.count]))
+                }
+                return SafeTensors.Entry(name: descriptors[index].name, shape: layout.torchShape, floats: values).bytes
+            case .counter(let counter):
+                return SafeTensors.Entry(name: descriptors[index].name, shape: [], int64s: [snapshot.counters[counter]]).bytes
             }
-            return StateDict.entry(state[tensor]).bytes
         }
     }
 
