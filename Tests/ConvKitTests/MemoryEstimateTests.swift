@@ -63,6 +63,49 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(largest.bytes, 128 * 60_000 * 1024 * 4)
     }
 
+    /// A whole run adds its images and its weight history to its steps' buffers. The history it foresees is
+    /// the most the run's history ever holds: every snapshot it keeps, or, when the budget thins them, the budget
+    /// and the one snapshot that goes over it before it thins.
+    func testAWholeRunCountsItsImagesAndItsWeightHistoryAtItsFullest() throws {
+        let dataset = SyntheticDataset.generate(seed: 5, trainCount: 256, testCount: 40)
+        // Tiny's state is 24,234 floats (96,936 bytes): 250,000 bytes hold two snapshots, the default budget all five
+        // (steps 0 and 10, and the ends of the three epochs of 8 steps).
+        for budget in [SnapshotCadence.defaultBudget, 250_000] {
+            let config = TrainingConfig(
+                model: "tiny", epochs: 3, batchSize: 32, learningRate: 0.05, schedule: .constant, augmentation: .none, seed: 1)
+            let trainer = try Trainer(config: config, dataset: dataset)
+            trainer.weightHistory.cadence.budgetBytes = budget
+            let run = trainer.memoryRun
+            XCTAssertEqual(run.images, Double(296 * (ImageSet.bytesPerImage + 1)))
+            var fullest = trainer.weightHistory.byteCount
+            while !trainer.isFinished {
+                _ = trainer.step()
+                fullest = max(fullest, trainer.weightHistory.byteCount)
+            }
+            XCTAssertGreaterThanOrEqual(run.history, Double(fullest), "budget \(budget): never under what the history held")
+            if budget == SnapshotCadence.defaultBudget {
+                XCTAssertEqual(trainer.weightHistory.snapshots.count, 5)
+                XCTAssertLessThanOrEqual(run.history, 1.05 * Double(fullest), "a snapshot's worth over is a wrong count")
+            } else {
+                XCTAssertGreaterThan(trainer.weightHistory.thinned, 0)
+                let snapshot = Double(trainer.weightHistory.snapshots.map(\.byteCount).max() ?? 0)
+                XCTAssertLessThanOrEqual(run.history, Double(budget) + snapshot, "the budget and the snapshot that goes over it")
+            }
+
+            let estimate = try MemoryEstimate(spec: ModelSpec("tiny"))
+            let use = MemoryEstimate.Use.training(batch: 32, optimizer: .sgd)
+            let steps = estimate.bytes(for: use)
+            XCTAssertEqual(estimate.bytes(for: use, run: run), steps + run.images + run.history + MemoryEstimate.programBytes)
+            XCTAssertEqual(estimate.parts(for: use, run: run).suffix(3).map(\.layer), ["the data set", "the weight history", "the program"])
+            // A budget the steps fit in but not the run: refused, saying so.
+            let budget = MemoryBudget(bytes: steps + run.images, source: .environment)
+            XCTAssertNoThrow(try estimate.require(use, within: budget))
+            let error = assertThrows(MemoryLimitError.self) { try estimate.require(use, run: run, within: budget) }
+            XCTAssertEqual(error?.run, run)
+            XCTAssertEqual(error?.bytes, estimate.bytes(for: use, run: run))
+        }
+    }
+
     func testATooBigUseIsRefusedWithTheNumbers() throws {
         let estimate = try MemoryEstimate(spec: ModelSpec("conv4096,conv4096,gap,fc10"))
         let budget = MemoryBudget(bytes: 16 * 1_073_741_824, source: .available)

@@ -180,6 +180,16 @@ final class ReliabilityTests: XCTestCase {
 
         let (capped, _) = try runCapped(["train", "--model", "tiny", "--data", "synthetic"], environment: ["CONVSCOPE_MEMORY_LIMIT": "1M"])
         assertOneLineError(capped, contains: ["more than the 1.0 MiB that CONVSCOPE_MEMORY_LIMIT allows"])
+        // The model's steps fit in 100 MiB, but not with the run's 12,000 images, its weight history and the program:
+        // refused once the data set is read, before the first step, and nothing is written.
+        let checkpoint = path("tiny-run.safetensors")
+        let (whole, _) = try runCapped(
+            ["train", "--model", "tiny", "--data", "synthetic", "--checkpoint", checkpoint], environment: ["CONVSCOPE_MEMORY_LIMIT": "100M"])
+        assertOneLineError(whole, contains: [
+            "training at batch 128 with its images (35.2 MiB) and weight history (", "more than the 100.0 MiB that CONVSCOPE_MEMORY_LIMIT allows",
+            "a smaller --snapshot-budget or --train-limit",
+        ])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint), "nothing written")
         let fits = try Convscope.run(["summary", "--model", "tiny", "--batch", "64"])
         XCTAssertEqual(fits.status, 0, fits.stderr)
         XCTAssertTrue(fits.stdout.contains("memory, estimated: weights 94.7 KiB; at batch 64 training (SGD) about"), fits.stdout)

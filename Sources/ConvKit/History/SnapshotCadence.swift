@@ -36,6 +36,17 @@ public struct SnapshotCadence: Sendable, Equatable, Codable {
         return false
     }
 
+    /// How many snapshots a run of `epochs` epochs of `stepsPerEpoch` steps records from its start (before the
+    /// budget thins them), counting up to `limit` at most.
+    public func snapshotCount(stepsPerEpoch: Int, epochs: Int, limit: Int = .max) -> Int {
+        let steps = max(0, stepsPerEpoch) * max(0, epochs)
+        var count = 0
+        for step in 0...steps where count < limit {
+            if records(completedSteps: step, epochEnded: step > 0 && step % max(1, stepsPerEpoch) == 0) { count += 1 }
+        }
+        return count
+    }
+
     /// A one-line problem with the settings, or nil when they are usable.
     public var problem: String? {
         if budgetBytes < 0 { return "snapshot budget \(budgetBytes): expected bytes, 0 or more (0 turns the history off)" }

@@ -48,14 +48,20 @@ public struct WeightSnapshot: Sendable, Equatable {
 
     /// Whether `network`'s state has this snapshot's sizes (a network of the same spec).
     public func fits(_ network: Network) -> Bool {
-        var floatCount = 0, counterCount = 0
+        let size = WeightSnapshot.size(of: network)
+        return size.floats == floats.count && size.counters == counters.count
+    }
+
+    /// How many floats and counters a snapshot of `network` holds.
+    public static func size(of network: Network) -> (floats: Int, counters: Int) {
+        var floats = 0, counters = 0
         for tensor in network.stateTensors {
             switch tensor.content {
-            case .float(_, let layout): floatCount += layout.count
-            case .int64: counterCount += 1
+            case .float(_, let layout): floats += layout.count
+            case .int64: counters += 1
             }
         }
-        return floatCount == floats.count && counterCount == counters.count
+        return (floats, counters)
     }
 
     /// Writes the snapshot's state into `network` (which must `fit`).

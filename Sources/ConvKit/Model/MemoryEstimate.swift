@@ -9,8 +9,8 @@
 /// (with masks and indices where they have them); a convolution adds per-worker
 /// lowering scratch for a group of images and rearranged copies of its weights (direct, flipped and
 /// Winograd forms, per-worker gradient parts); training adds gradients, the optimiser's moments and the
-/// trainer's copy of the last good state (see `Trainer`). It leaves out the data set and the program
-/// itself. `docs/reliability.md` compares it with measured peak memory.
+/// trainer's copy of the last good state (see `Trainer`). A whole training run (`Run`) adds its images,
+/// its weight history and the program itself. `docs/reliability.md` compares it with measured peak memory.
 public struct MemoryEstimate: Sendable {
     /// What the model is used for: the batch size, and the optimiser when training.
     public enum Use: Sendable, Equatable {
@@ -31,12 +31,30 @@ public struct MemoryEstimate: Sendable {
 
     /// One layer's share: its weights and their companions, its activations for the batch, its scratch.
     public struct Part: Sendable, Equatable {
-        /// The layer's name (`conv2`), or `input` for the batch of images itself.
+        /// The layer's name (`conv2`), `input` for the batch of images itself, or a run's share (`the data set`, `the weight history`, `the program`).
         public let layer: String
         /// The spec token (`conv4096`), empty for the input.
         public let token: String
         public let bytes: Double
     }
+
+    /// What a training run holds besides its steps' buffers, in bytes: its images and its weight history
+    /// (`Trainer.memoryRun` works them out), and the program itself (`programBytes`).
+    public struct Run: Sendable, Equatable {
+        /// The training and test images in memory (pixels and labels).
+        public var images: Double
+        /// The weight history at its fullest over the run (the time scrubber's snapshots, within their budget).
+        public var history: Double
+
+        public init(images: Double, history: Double) {
+            self.images = images
+            self.history = history
+        }
+    }
+
+    /// The program itself: code, the Swift runtime, OpenBLAS's buffers and the allocator's slack. A training
+    /// run peaked at 31-34 MB above what the rest of the estimate counts (docs/performance.md, "Memory").
+    public static let programBytes = 40e6
 
     public let plan: ModelPlan
 
@@ -47,19 +65,30 @@ public struct MemoryEstimate: Sendable {
         plan = try ModelPlan(spec: spec, input: input, classes: classes)
     }
 
-    /// Bytes for `use`, in all.
-    public func bytes(for use: Use) -> Double { parts(for: use).reduce(0) { $0 + $1.bytes } }
+    /// Bytes for `use`, in all, and for the whole `run` when given.
+    public func bytes(for use: Use, run: Run? = nil) -> Double { parts(for: use, run: run).reduce(0) { $0 + $1.bytes } }
 
     /// Bytes of the weights alone (what a checkpoint's model holds, 4 bytes per parameter).
     public var parameterBytes: Double { plan.layers.reduce(0) { $0 + 4 * Double($1.parameterCount) } }
 
-    /// The layer needing the most for `use`.
-    public func largestPart(for use: Use) -> Part {
-        parts(for: use).max { $0.bytes < $1.bytes }!
+    /// The layer (or, with `run`, the run's share) needing the most for `use`.
+    public func largestPart(for use: Use, run: Run? = nil) -> Part {
+        parts(for: use, run: run).max { $0.bytes < $1.bytes }!
     }
 
-    /// Every layer's share for `use`, in order, after the input batch's.
-    public func parts(for use: Use) -> [Part] {
+    /// Every layer's share for `use`, in order, after the input batch's; with `run`, then the data set's, the
+    /// weight history's and the program's.
+    public func parts(for use: Use, run: Run? = nil) -> [Part] {
+        let layers = layerParts(for: use)
+        guard let run else { return layers }
+        return layers + [
+            Part(layer: "the data set", token: "", bytes: run.images), Part(layer: "the weight history", token: "", bytes: run.history),
+            Part(layer: "the program", token: "", bytes: MemoryEstimate.programBytes),
+        ]
+    }
+
+    /// The input batch's share and every layer's for `use`.
+    private func layerParts(for use: Use) -> [Part] {
         let batch = Double(max(use.batch, 1))
         let input = Part(layer: "input", token: "", bytes: 4 * batch * MemoryEstimate.count(plan.inputShape) * (use.isTraining ? 2 : 1))
         let roles = use.isTraining ? trainingRoles : nil
@@ -92,12 +121,14 @@ public struct MemoryEstimate: Sendable {
     /// What a training step does with each layer's output, as `Network` decides it.
     var trainingRoles: [Network.OutputRole] { Network.outputRoles(traits) }
 
-    /// Throws when `use` needs more than `budget`; `source` names the checkpoint the model came from, if any.
-    public func require(_ use: Use, within budget: MemoryBudget = .machine(), source: String? = nil) throws(MemoryLimitError) {
-        let needed = bytes(for: use)
+    /// Throws when `use` (the whole `run`, when given) needs more than `budget`; `source` names the checkpoint
+    /// the model came from, if any.
+    public func require(_ use: Use, run: Run? = nil, within budget: MemoryBudget = .machine(), source: String? = nil) throws(MemoryLimitError) {
+        let needed = bytes(for: use, run: run)
         guard needed > budget.bytes else { return }
         throw MemoryLimitError(
-            model: plan.spec.text, use: use, bytes: needed, budget: budget, largest: largestPart(for: use), source: source)
+            model: plan.spec.text, use: use, bytes: needed, budget: budget, largest: largestPart(for: use, run: run), source: source,
+            run: run)
     }
 
     // MARK: - The accounting

@@ -7,8 +7,10 @@ public struct MemoryLimitError: Error, Sendable {
     /// Estimated bytes in all.
     public let bytes: Double
     public let budget: MemoryBudget
-    /// The layer needing the most.
+    /// The layer (or the run's share) needing the most.
     public let largest: MemoryEstimate.Part
     /// The checkpoint the model was read from, when it was.
     public let source: String?
+    /// The run's own shares, when the whole training run was checked.
+    public var run: MemoryEstimate.Run? = nil
 }

@@ -15,9 +15,14 @@ public enum MemoryText {
         case .inference(let batch): task = batch == 1 ? "running it on one image" : "inference at batch \(batch)"
         }
         let largest = error.largest.token.isEmpty ? error.largest.layer : "\(error.largest.layer) (\(error.largest.token))"
-        let advice = error.use == .inference(batch: 1)
+        var advice = error.use == .inference(batch: 1)
             ? "it cannot run on this machine" : "use a smaller \(error.use.isTraining ? "--batch" : "batch") or a smaller model"
-        return "\(model): \(task) needs about \(bytes(error.bytes)), more than the \(bytes(error.budget.bytes)) "
+        var whole = ""
+        if let run = error.run {
+            whole = " with its images (\(bytes(run.images))) and weight history (\(bytes(run.history)))"
+            advice = "use a smaller --batch, a smaller model\(run.history > 0 ? ", a smaller --snapshot-budget" : "") or --train-limit"
+        }
+        return "\(model): \(task)\(whole) needs about \(bytes(error.bytes)), more than the \(bytes(error.budget.bytes)) "
             + "\(budget(error.budget.source)); the largest part is \(largest) with \(bytes(error.largest.bytes)); \(advice)"
     }
 

@@ -13,7 +13,9 @@ struct SummaryCommand: ParsableCommand {
             Output sizes follow out = (in - k + 2p)/s + 1. The receptive field is the side of the input square \
             one output pixel can see: two stacked 3x3 convolutions see 5x5 with fewer weights than one 5x5. \
             The memory lines estimate what training (SGD) and inference at --batch take; a model that would not \
-            fit in the memory available for training at that batch is refused.
+            fit in the memory available for training at that batch is refused. A training run adds its images, \
+            its weight history (--snapshot-budget) and the program, which `train` and the app check once the data \
+            set is read.
             """)
 
     @Option(name: .long, help: "A preset (tiny, simple, vgg, resnet20) or a spec string.")

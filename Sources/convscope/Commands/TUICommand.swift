@@ -48,6 +48,7 @@ struct TUICommand: ParsableCommand {
                 ? try RunCheckpoint.resume(checkpointPath, dataset: dataset, epochs: training.epochs)
                 : try Trainer(config: training.config, dataset: dataset)
             snapshots.apply(to: trainer)
+            try requireMemory(trainer)
             return trainer
         }
         let start: AppStart

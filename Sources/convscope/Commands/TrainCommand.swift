@@ -79,6 +79,7 @@ struct TrainCommand: ParsableCommand {
         if let writer { printError("run directory: \(writer.path)") }
         if let healthEvery { trainer.health.settings.every = healthEvery }
         snapshots.apply(to: trainer)
+        try requireMemory(trainer)
         if let problem = trainer.weightHistoryProblem { printError("convscope: warning: \(SessionEventText.statusLine(.weightHistorySetAside(problem: problem)))") }
         if trainer.isFinished {
             printError("nothing to do: the run already has \(trainer.completedEpochs) epochs; raise --epochs to continue")

@@ -156,6 +156,17 @@ func requireMemory(_ model: String, for use: MemoryEstimate.Use, subject: String
     }
 }
 
+/// Refuses (exit 1) a run that, with its images and weight history besides its steps, would need more memory than
+/// the machine has: `validate` checked the model and batch alone before the data set was read.
+func requireMemory(_ trainer: Trainer) throws {
+    do {
+        try MemoryEstimate(spec: trainer.network.spec).require(
+            .training(batch: trainer.config.batchSize, optimizer: trainer.config.optimizer.update.kind), run: trainer.memoryRun)
+    } catch let error as MemoryLimitError {
+        throw RuntimeError(MemoryText.refusal(error))
+    }
+}
+
 /// Refuses a loaded model whose `use` would need more memory than the machine has (a checkpoint's model
 /// fits one image when it loads; commands running larger batches check those too).
 func requireMemory(_ network: Network, for use: MemoryEstimate.Use, checkpoint: String) throws {
