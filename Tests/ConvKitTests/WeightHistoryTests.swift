@@ -37,6 +37,29 @@ final class WeightHistoryTests: XCTestCase {
         XCTAssertNil(SnapshotCadence().problem)
     }
 
+    /// The count the memory guard sizes the history with is the number of steps `records` keeps, each once.
+    func testTheSnapshotCountOfARunIsTheStepsItRecords() {
+        var generator = RandomSource(seed: 11)
+        for _ in 0..<300 {
+            let early = (0..<Int(generator.next() % 4)).map { _ in Int(generator.next() % 60) - 2 }
+            let every = [nil, 0, 1, 3, 7, 12][Int(generator.next() % 6)]
+            let cadence = SnapshotCadence(
+                earlySteps: early, everyEpoch: generator.next() % 3 != 0, everySteps: every,
+                budgetBytes: generator.next() % 5 == 0 ? 0 : 1 << 20)
+            let stepsPerEpoch = 1 + Int(generator.next() % 9), epochs = Int(generator.next() % 7)
+            let recorded = (0...stepsPerEpoch * epochs).filter { step in
+                cadence.records(completedSteps: step, epochEnded: step > 0 && step % stepsPerEpoch == 0)
+            }
+            XCTAssertEqual(
+                cadence.snapshotCount(stepsPerEpoch: stepsPerEpoch, epochs: epochs), recorded.count,
+                "\(cadence), \(epochs) epochs of \(stepsPerEpoch)")
+        }
+        // A run of more steps than an Int holds is sized at once, by arithmetic: every millionth step ends an epoch
+        // too, and steps 0, 10 and 100 come on top of the epochs' ends.
+        let huge = SnapshotCadence(everySteps: 1_000_000).snapshotCount(stepsPerEpoch: 50_000, epochs: .max)
+        XCTAssertEqual(huge, Int.max / 50_000 + 3)
+    }
+
     func testCadenceIsCodableData() throws {
         let cadence = SnapshotCadence(earlySteps: [0, 5], everyEpoch: false, everySteps: 50, budgetBytes: 1 << 20)
         let decoded = try JSONDecoder().decode(SnapshotCadence.self, from: JSONEncoder().encode(cadence))

@@ -36,16 +36,34 @@ public struct SnapshotCadence: Sendable, Equatable, Codable {
         return false
     }
 
-    /// How many snapshots a run of `epochs` epochs of `stepsPerEpoch` steps records from its start (before the
-    /// budget thins them), counting up to `limit` at most.
-    public func snapshotCount(stepsPerEpoch: Int, epochs: Int, limit: Int = .max) -> Int {
-        let steps = max(0, stepsPerEpoch) * max(0, epochs)
-        var count = 0
-        for step in 0...steps where count < limit {
-            if records(completedSteps: step, epochEnded: step > 0 && step % max(1, stepsPerEpoch) == 0) { count += 1 }
+    /// How many snapshots a run of `epochs` epochs of `stepsPerEpoch` steps records from its start, before the
+    /// budget thins them: the epochs' ends, the multiples of `everySteps` and the early steps, each step once.
+    /// Worked out, not counted step by step, so that a run of billions of steps is sized at once.
+    public func snapshotCount(stepsPerEpoch: Int, epochs: Int) -> Int {
+        guard budgetBytes > 0 else { return 0 }
+        let perEpoch = max(1, stepsPerEpoch)
+        let (product, overflow) = perEpoch.multipliedReportingOverflow(by: max(0, epochs))
+        let steps = overflow ? Int.max : product
+        let every = everySteps.flatMap { $0 > 0 ? $0 : nil }
+        /// Multiples of `n` in 1...steps.
+        func multiples(_ n: Int) -> Int { steps / n }
+        var count = everyEpoch ? multiples(perEpoch) : 0
+        if let every {
+            count += multiples(every)
+            if everyEpoch {
+                // Steps that are both an epoch's end and a multiple of `every`: the multiples of their lcm.
+                let (lcm, overflow) = (perEpoch / gcd(perEpoch, every)).multipliedReportingOverflow(by: every)
+                if !overflow { count -= multiples(lcm) }
+            }
+        }
+        for step in Set(earlySteps) where step >= 0 && step <= steps {
+            let counted = step > 0 && ((everyEpoch && step % perEpoch == 0) || (every.map { step % $0 == 0 } ?? false))
+            if !counted { count += 1 }
         }
         return count
     }
+
+    private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// A one-line problem with the settings, or nil when they are usable.
     public var problem: String? {

@@ -9,7 +9,7 @@ extension Trainer {
         let cadence = weightHistory.cadence
         guard cadence.isEnabled, snapshot > 0 else { return MemoryEstimate.Run(images: images, history: 0) }
         let fullest = cadence.budgetBytes / snapshot + 1
-        let count = cadence.snapshotCount(stepsPerEpoch: stepsPerEpoch, epochs: config.epochs, limit: fullest)
+        let count = cadence.snapshotCount(stepsPerEpoch: stepsPerEpoch, epochs: config.epochs)
         return MemoryEstimate.Run(images: images, history: Double(min(count, fullest)) * Double(snapshot))
     }
 }
