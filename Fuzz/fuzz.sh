@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 out_root="$root/.build-fuzz"
-harnesses=(safetensors metadata metrics spec png cifar10 json)
+harnesses=(safetensors metadata metrics spec png cifar10 json history)
 
 build() {
     local mode="${1:-release}" optimization

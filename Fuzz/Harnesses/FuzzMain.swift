@@ -17,7 +17,7 @@ struct FuzzHarness: Sendable {
 /// Every harness, by name.
 let fuzzHarnesses: [FuzzHarness] = [
     SafeTensorsHarness.harness, CheckpointMetadataHarness.harness, MetricsHarness.harness, ModelSpecHarness.harness,
-    PNGHarness.harness, CIFAR10Harness.harness, JSONHarness.harness,
+    PNGHarness.harness, CIFAR10Harness.harness, JSONHarness.harness, WeightHistoryHarness.harness,
 ]
 
 /// The harness this process runs, chosen once in `LLVMFuzzerInitialize` before libFuzzer calls

@@ -218,6 +218,24 @@ final class WeightHistoryTests: XCTestCase {
         XCTAssertThrowsError(try WeightHistoryFile.read(history, path: "h", network: trainer.network)) { error in
             XCTAssertTrue("\(error)".contains("lacks tensor 'step_3.conv1.weight'"), "\(error)")
         }
+
+        // An evaluation whose numbers no Float holds (another program's file; the history fuzz harness found that
+        // they read as infinities, which do not write back): read as missing.
+        var evaluated = WeightHistory()
+        let zeros = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
+        evaluated.add(WeightSnapshot(
+            capturing: trainer.network, step: 5, epoch: 0,
+            evaluation: Evaluation(loss: 1, accuracy: 0.5, confusion: zeros, predictions: [UInt8](repeating: 3, count: 40))))
+        var image = WeightHistoryFile.safeTensors(evaluated, network: trainer.network)
+        var records = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(image.metadata[WeightHistoryFile.snapshotsKey]!.utf8)) as? [[String: Any]])
+        records[0]["loss"] = 1e300
+        records[0]["accuracy"] = -1e300
+        image.metadata[WeightHistoryFile.snapshotsKey] = String(decoding: try JSONSerialization.data(withJSONObject: records), as: UTF8.self)
+        let evaluation = try XCTUnwrap(try WeightHistoryFile.read(image, path: "h", network: trainer.network).snapshots.first?.evaluation)
+        XCTAssertTrue(evaluation.loss.isNaN, "\(evaluation.loss)")
+        XCTAssertEqual(evaluation.accuracy, 0)
+        XCTAssertEqual(evaluation.predictions, [UInt8](repeating: 3, count: 40))
     }
 
     func testADivergenceForgetsTheSnapshotsAfterWhereTheRunWentBack() throws {

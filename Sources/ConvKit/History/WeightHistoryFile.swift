@@ -184,9 +184,11 @@ public enum WeightHistoryFile {
                 guard matrix.count == classes, matrix.allSatisfy({ $0.count == classes && $0.allSatisfy { $0 >= 0 } }),
                     let predictions = byName[prefix + "predictions"]?.uint8s, predictions.allSatisfy({ Int($0) < classes })
                 else { throw fail("snapshot at step \(step) has an evaluation that is not \(classes) classes") }
+                // A number beyond a Float's range reads as missing, as the writer would write the infinity it became.
+                func float(_ value: Any?) -> Float? { FiniteJSON.number(value).map(Float.init).flatMap { $0.isFinite ? $0 : nil } }
                 evaluation = Evaluation(
-                    loss: Float(FiniteJSON.number(record["loss"]) ?? .nan), accuracy: Float(FiniteJSON.number(record["accuracy"]) ?? 0),
-                    confusion: matrix, predictions: predictions)
+                    loss: float(record["loss"]) ?? .nan, accuracy: float(record["accuracy"]) ?? 0, confusion: matrix,
+                    predictions: predictions)
             }
             snapshots.append(WeightSnapshot(capturing: scratch, step: step, epoch: epoch, evaluation: evaluation))
         }
