@@ -33,7 +33,9 @@ has() { [[ " $flags " == *" $1 "* ]]; }
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+    field() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'; }
+    # A virtual machine's model name can be as vague as "AMD EPYC": the family and model say which generation.
+    echo "cpu: $(field 'model name') (family $(field 'cpu family'), model $(field 'model')), $(nproc) cores"
     echo -n "features:"
     for feature in avx2 fma avx512f avx512bw avx512vl avx512_bf16; do has "$feature" && echo -n " $feature"; done
     echo
