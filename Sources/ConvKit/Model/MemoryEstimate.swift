@@ -53,7 +53,7 @@ public struct MemoryEstimate: Sendable {
     }
 
     /// The program itself: code, the Swift runtime, OpenBLAS's buffers and the allocator's slack. A training
-    /// run peaked at 31-34 MB above what the rest of the estimate counts (docs/performance.md, "Memory").
+    /// run peaked at 31-34 MB above what the rest of the estimate counts (docs/reliability.md, "The whole run").
     public static let programBytes = 40e6
 
     public let plan: ModelPlan
