@@ -244,3 +244,125 @@ int ckernels_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, const floa
     gemm_bf16_avx512(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return 1;
 }
+
+// ---- Convolutions without lowering -------------------------------------------------------------------------
+//
+// A "same" stride-1 convolution (odd kernel, padding (k - 1) / 2) reads its operands straight from the images,
+// as implicit matrix products: the images are copied once into a zero-bordered bf16 copy (NHWC, so the
+// channels of a pixel are contiguous and each pair of channels is one 32-bit word, exactly the A operand's
+// word that VDPBF16PS broadcasts), and the micro-kernel walks each output pixel's window tap by tap. Lowering
+// instead wrote and read an fp32 column matrix 9x the images for a 3x3 layer and converted it while packing;
+// the input gradient is the same convolution of the bordered output gradient with the kernel flipped in space
+// and its input and output swapped, so it needs neither the column gradient nor its scatter back.
+
+size_t ckernels_conv_bf16_packed_words(int out, int depth) {
+    return (size_t)((out + NR - 1) / NR) * (size_t)((depth + 1) / 2) * NR;
+}
+
+int ckernels_conv_bf16_pack_weights(const float *ohwi, int out, int depth, uint32_t *packed) {
+    if (!ckernels_has_bf16()) return 0;
+    pack_b(1, ohwi, depth, 0, depth, out, packed);
+    return 1;
+}
+
+BF16_TARGET static void border_hardware(const float *x, int images, int height, int width, int channels, int pad,
+                                        uint16_t *out) {
+    const int bw = width + 2 * pad, bh = height + 2 * pad;
+    for (int n = 0; n < images; n++) {
+        uint16_t *image = out + (size_t)n * bh * bw * channels;
+        memset(image, 0, (size_t)pad * bw * channels * sizeof(uint16_t));
+        memset(image + (size_t)(pad + height) * bw * channels, 0, (size_t)pad * bw * channels * sizeof(uint16_t));
+        for (int y = 0; y < height; y++) {
+            uint16_t *row = image + (size_t)(y + pad) * bw * channels;
+            memset(row, 0, (size_t)pad * channels * sizeof(uint16_t));
+            convert_hardware(x + ((size_t)n * height + y) * width * channels, row + (size_t)pad * channels,
+                             (size_t)width * channels);
+            memset(row + (size_t)(pad + width) * channels, 0, (size_t)pad * channels * sizeof(uint16_t));
+        }
+    }
+}
+
+int ckernels_conv_bf16_border(const float *x, int images, int height, int width, int channels, int pad, uint16_t *out) {
+    if (!ckernels_has_bf16()) return 0;
+    border_hardware(x, images, height, width, channels, pad, out);
+    return 1;
+}
+
+/// One block of up to `rows` output pixels (the A words of pixel r at tap t: `base[r] + offsets[t]`) times
+/// the packed panel `b` over `taps` taps of `pairs` channel pairs, into `c` (row stride `ldc`), with the
+/// bias and the ReLU. `WIDE`: two 16-channel columns (panels of 32 output channels) or one (16 or fewer).
+#define CONV_BLOCK(NAME, MROWS, COLUMNS)                                                                          \
+    BF16_TARGET static void NAME(const uint32_t *const *base, const size_t *offsets, int taps, int pairs,          \
+                                 const uint32_t *b, float *c, int ldc, int rows, int width, const float *bias,     \
+                                 int rectify) {                                                                   \
+        __m512 acc[MROWS][COLUMNS];                                                                              \
+        _Pragma("GCC unroll 16") for (int r = 0; r < MROWS; r++)                                                 \
+            _Pragma("GCC unroll 2") for (int h = 0; h < COLUMNS; h++) acc[r][h] = _mm512_setzero_ps();           \
+        for (int t = 0; t < taps; t++) {                                                                         \
+            const size_t offset = offsets[t];                                                                    \
+            const uint32_t *bt = b + (size_t)t * pairs * NR;                                                     \
+            for (int p = 0; p < pairs; p++) {                                                                    \
+                __m512bh w[COLUMNS];                                                                             \
+                _Pragma("GCC unroll 2") for (int h = 0; h < COLUMNS; h++)                                        \
+                    w[h] = (__m512bh)_mm512_load_si512(bt + (size_t)p * NR + 16 * h);                            \
+                _Pragma("GCC unroll 16") for (int r = 0; r < MROWS; r++) {                                       \
+                    const __m512bh x = (__m512bh)_mm512_set1_epi32((int)base[r][offset + p]);                   \
+                    _Pragma("GCC unroll 2") for (int h = 0; h < COLUMNS; h++)                                    \
+                        acc[r][h] = _mm512_dpbf16_ps(acc[r][h], x, w[h]);                                        \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
+        for (int h = 0; h < COLUMNS; h++) {                                                                      \
+            const int lanes = width - 16 * h;                                                                    \
+            if (lanes <= 0) break;                                                                               \
+            const __mmask16 mask = lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);             \
+            const __m512 shift = bias ? _mm512_maskz_loadu_ps(mask, bias + 16 * h) : _mm512_setzero_ps();       \
+            for (int r = 0; r < rows; r++) {                                                                     \
+                __m512 v = _mm512_add_ps(acc[r][h], shift);                                                      \
+                if (rectify) v = _mm512_max_ps(v, _mm512_setzero_ps());                                          \
+                _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16 * h, mask, v);                                    \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+
+CONV_BLOCK(conv_block_wide, 8, 2)
+CONV_BLOCK(conv_block_narrow, 16, 1)
+
+BF16_TARGET static void conv_same_avx512(const uint16_t *bordered, int images, int height, int width, int channels,
+                                         int kernel, const uint32_t *packed, int out, const float *bias, int rectify,
+                                         float *y) {
+    const int pad = (kernel - 1) / 2, bw = width + 2 * pad, bh = height + 2 * pad;
+    const int pairs = channels / 2, taps = kernel * kernel, depthPairs = taps * pairs;
+    size_t offsets[taps];
+    for (int ky = 0; ky < kernel; ky++)
+        for (int kx = 0; kx < kernel; kx++) offsets[ky * kernel + kx] = ((size_t)ky * bw + kx) * pairs;
+    const uint32_t *words = (const uint32_t *)bordered;
+    const int narrow = out <= 16, block = narrow ? 16 : 8;
+    const int panels = (out + NR - 1) / NR, perImage = height * width, total = images * perImage;
+    const uint32_t *base[16];
+    for (int first = 0; first < total; first += block) {
+        const int rows = total - first < block ? total - first : block;
+        for (int r = 0; r < block; r++) {
+            const int pixel = first + (r < rows ? r : 0), n = pixel / perImage, rest = pixel % perImage;
+            base[r] = words + (((size_t)n * bh + rest / width) * bw + rest % width) * pairs;
+        }
+        for (int q = 0; q < panels; q++) {
+            const int lanes = out - q * NR < NR ? out - q * NR : NR;
+            float *c = y + (size_t)first * out + q * NR;
+            const float *shift = bias ? bias + q * NR : NULL;
+            const uint32_t *panel = packed + (size_t)q * depthPairs * NR;
+            if (narrow)
+                conv_block_narrow(base, offsets, taps, pairs, panel, c, out, rows, lanes, shift, rectify);
+            else
+                conv_block_wide(base, offsets, taps, pairs, panel, c, out, rows, lanes, shift, rectify);
+        }
+    }
+}
+
+int ckernels_conv_bf16_same(const uint16_t *bordered, int images, int height, int width, int channels, int kernel,
+                            const uint32_t *packed, int out, const float *bias, int rectify, float *y) {
+    if (!ckernels_has_bf16()) return 0;
+    if (channels % 2 != 0 || kernel % 2 == 0) return 0;
+    conv_same_avx512(bordered, images, height, width, channels, kernel, packed, out, bias, rectify, y);
+    return 1;
+}

@@ -32,6 +32,8 @@ struct ConvScope: ParsableCommand {
 @main
 enum Entry {
     static func main() {
+        // Before any other thread exists and before the first matrix product (BLAS.correctedCore says why).
+        _ = BLAS.correctedCore
         if let problem = KernelPath.environmentProblem {
             printError("convscope: error: \(problem)")
             exit(2)

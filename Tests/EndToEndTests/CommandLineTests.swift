@@ -280,6 +280,30 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
         }
     }
+
+    /// OpenBLAS picks its kernels by CPU model and falls back to its oldest, SSE3-only ones on a model newer than
+    /// its release (Debian 12's OpenBLAS on an Intel Xeon of family 6, model 207, which has AVX-512). The engine
+    /// line shows that ConvScope then runs a family that uses the CPU's AVX2 or AVX-512, while an
+    /// OPENBLAS_CORETYPE the user set is left as it is.
+    func testOpenBLASRunsKernelsForTheVectorUnitsTheCPUHas() throws {
+        guard KernelPath.best >= .avx2 else {
+            throw XCTSkip("this CPU has no AVX2 and FMA: OpenBLAS's older kernels are the right ones for it")
+        }
+        func family(_ environment: [String: String]) throws -> (name: String, line: String) {
+            let run = try Convscope.run(["bench", "--model", "tiny", "--iterations", "1", "--batch", "16"],
+                                        environment: environment, removing: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let line = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.contains("OpenBLAS kernel ") }, run.stdout)
+            let after = try XCTUnwrap(line.range(of: "OpenBLAS kernel ")).upperBound
+            return (String(line[after...].prefix { $0 != " " && $0 != "," }), String(line))
+        }
+        let modern: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+        let chosen = try family([:])
+        XCTAssertTrue(modern.contains(chosen.name.lowercased()), "a family that uses AVX2 or more: \(chosen.line)")
+        let forced = try family(["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(forced.name, "Prescott", "an OPENBLAS_CORETYPE the user set stands: \(forced.line)")
+        XCTAssertFalse(forced.line.contains("chosen by ConvScope"), forced.line)
+    }
 }
 
 /// Runs the current `convscope` binary (`ConvscopeBinary`: `CONVSCOPE_BIN`, or `.build/release/convscope`).
@@ -296,9 +320,11 @@ enum Convscope {
     }
 
     /// Runs the binary with `arguments` (or, given `executable`, that program, e.g. a shell wrapping it).
-    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], removing: Set<String> = [],
+                    executable: String? = nil) throws -> Result {
         // The tests' CONVSCOPE_DATA is theirs to pass: a command must not find the data by accident.
-        let result = try TestProcess.run(executable ?? Self.binary, arguments, environment: environment, removing: ["CONVSCOPE_DATA"])
+        let result = try TestProcess.run(executable ?? Self.binary, arguments, environment: environment,
+                                         removing: removing.union(["CONVSCOPE_DATA"]))
         return Result(status: result.status, stdout: result.output, stderr: result.errors)
     }
 }

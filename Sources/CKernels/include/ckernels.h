@@ -157,6 +157,24 @@ int ckernels_bf16_convert(const float *src, uint16_t *dst, size_t count, int har
 int ckernels_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                        float beta, float *c, int ldc);
 
+/// "Same" stride-1 convolutions (odd kernel, padding (kernel - 1) / 2, an even number of input channels)
+/// with bf16 operands and fp32 sums, read straight from the images instead of lowered (bf16.c says how).
+/// Each returns 0, doing nothing, when the CPU lacks avx512_bf16 (or, for the convolution, the shape is not one
+/// it takes).
+///
+/// The words ckernels_conv_bf16_pack_weights writes for `out` output channels of `depth` (taps x input
+/// channels) weights each.
+size_t ckernels_conv_bf16_packed_words(int out, int depth);
+/// Packs OHWI fp32 weights ([out][depth]) as bf16 pairs in panels of 32 output channels.
+int ckernels_conv_bf16_pack_weights(const float *ohwi, int out, int depth, uint32_t *packed);
+/// Copies NHWC fp32 images into bf16 images with a zero border of `pad` pixels
+/// ([images][height + 2 pad][width + 2 pad][channels]).
+int ckernels_conv_bf16_border(const float *x, int images, int height, int width, int channels, int pad, uint16_t *out);
+/// y ([images][height][width][out], NHWC) = the convolution of the bordered images with the packed weights,
+/// plus `bias` when not NULL, clamped at zero when `rectify`. Single-threaded.
+int ckernels_conv_bf16_same(const uint16_t *bordered, int images, int height, int width, int channels, int kernel,
+                            const uint32_t *packed, int out, const float *bias, int rectify, float *y);
+
 // The worker pool of the parallel loops, in its own header (pool.c).
 #include "ckernels_pool.h"
 

@@ -84,6 +84,14 @@ public struct WeightSnapshot: Sendable, Equatable {
 
     /// Bytes the snapshot holds in memory.
     public var byteCount: Int {
-        floats.count * 4 + counters.count * 8 + (evaluation.map { $0.predictions.count + $0.confusion.count * $0.confusion.count * 8 } ?? 0)
+        WeightSnapshot.byteCount(floats: floats.count, counters: counters.count,
+                                 predictions: evaluation?.predictions.count ?? 0, classes: evaluation?.confusion.count ?? 0)
+    }
+
+    /// The bytes a snapshot of this many floats and counters holds, with an evaluation of `predictions` test
+    /// images over `classes` classes (one byte per prediction, an `Int` per confusion cell); 0 and 0 for a
+    /// snapshot without one. The memory guard foresees a run's history with it (`Trainer.memoryRun`).
+    public static func byteCount(floats: Int, counters: Int, predictions: Int, classes: Int) -> Int {
+        floats * 4 + counters * 8 + predictions + classes * classes * 8
     }
 }

@@ -19,7 +19,8 @@ extension ConvolutionPlan.Algorithm {
     func makeBackend(_ shape: ConvolutionShape, path: KernelPath, arithmetic: MatrixArithmetic) -> ConvolutionBackend {
         switch self {
         case .lowered: LoweredConvolution(shape, arithmetic: arithmetic)
-        case .direct: DirectConvolution(shape, kernels: ConvolutionKernels(path: path))
+        case .direct:
+            arithmetic == .fp32 ? DirectConvolution(shape, kernels: ConvolutionKernels(path: path)) : BF16Convolution(shape)
         case .winograd(let tile): WinogradConvolution(shape, tile: tile, kernels: ConvolutionKernels(path: path))
         }
     }

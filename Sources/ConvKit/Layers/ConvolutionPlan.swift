@@ -23,17 +23,19 @@ import CKernels
 /// - Wide layers (128 x 128 input x output channels or more) whose forward pass Winograd does not take
 ///   are lowered both ways, even where Winograd would take the backward pass: the direct kernel goes
 ///   through all their weights for every image, the lowered product once per group of images.
-/// - In bf16 (`MatrixArithmetic.bf16`) every convolution is lowered, its products on bf16 operands
-///   (`ckernels_gemm_bf16`): Winograd's transforms would round the transformed tiles to bf16, whose error
-///   grows with the transform's coefficients, and mixed precision as PyTorch and GPUs run it multiplies the
-///   layer's own operands.
+/// - In bf16 (`MatrixArithmetic.bf16`) no layer takes Winograd: its transforms would round the transformed
+///   tiles to bf16, whose error grows with the transform's coefficients, and mixed precision as PyTorch and
+///   GPUs run it multiplies the layer's own operands. "Same" stride-1 layers with even channel counts take the
+///   direct bf16 kernel (`BF16Convolution`: forward and input gradient read the images, the weight gradient is
+///   lowered); the others, and every layer of the portable emulation, are lowered onto the bf16 product
+///   (`ckernels_gemm_bf16`).
 public struct ConvolutionPlan: Equatable, Sendable, CustomStringConvertible {
     /// One way of computing a pass.
     public enum Algorithm: Equatable, Sendable, CustomStringConvertible {
         /// `Im2Col` lowering into a reused buffer and an OpenBLAS `sgemm` (1x1 stride-1 layers use the input
         /// as is); the backward pass lowers again rather than keeping the column matrix, 9x the input.
         case lowered
-        /// The direct kernel over zero-bordered images (`DirectConvolution`).
+        /// The direct kernel over zero-bordered images (`DirectConvolution`; in bf16 `BF16Convolution`).
         case direct
         /// Winograd tiles (`WinogradConvolution`).
         case winograd(WinogradTile)
@@ -59,7 +61,8 @@ public struct ConvolutionPlan: Equatable, Sendable, CustomStringConvertible {
         self.path = path
         self.arithmetic = arithmetic
         if arithmetic != .fp32 {
-            (forward, backward) = (.lowered, .lowered)
+            let direct = arithmetic == .bf16(emulated: false) && BF16Convolution.takes(shape)
+            (forward, backward) = direct ? (.direct, .direct) : (.lowered, .lowered)
             return
         }
         let vector = path >= .avx2

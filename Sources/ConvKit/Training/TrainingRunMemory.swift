@@ -5,7 +5,8 @@ extension Trainer {
     public var memoryRun: MemoryEstimate.Run {
         let images = Double(dataset.train.count + dataset.test.count) * Double(ImageSet.bytesPerImage + 1)
         let state = WeightSnapshot.size(of: network), classes = dataset.classCount
-        let snapshot = 4 * state.floats + 8 * state.counters + dataset.test.count + 8 * classes * classes
+        let snapshot = WeightSnapshot.byteCount(floats: state.floats, counters: state.counters,
+                                                predictions: dataset.test.count, classes: classes)
         let cadence = weightHistory.cadence
         guard cadence.isEnabled, snapshot > 0 else { return MemoryEstimate.Run(images: images, history: 0) }
         let fullest = cadence.budgetBytes / snapshot + 1

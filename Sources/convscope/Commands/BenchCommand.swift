@@ -158,7 +158,7 @@ struct BenchCommand: ParsableCommand {
         }
         if epoch { return try measureEpochs(benchmark) }
         if !json {
-            print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch), products \(benchmark.arithmetic)")
+            print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreDescription), training batch \(batch), products \(benchmark.arithmetic)")
             print("model".padding(toLength: 10, withPad: " ", startingAt: 0) + "  train img/s  infer img/s" + (compare ? "   torch train  torch infer  ratio train  ratio infer" : ""))
         }
         for name in models {

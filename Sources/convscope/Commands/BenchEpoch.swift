@@ -11,7 +11,7 @@ extension BenchCommand {
         if compare, case .synthetic = dataset.source {
             throw ValidationError("--epoch --compare needs CIFAR-10 (the PyTorch script reads its files), not the synthetic set")
         }
-        print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreName), training batch \(batch), products \(benchmark.arithmetic)")
+        print("threads \(Parallel.workerCount), kernels \(KernelPath.active), OpenBLAS kernel \(BLAS.coreDescription), training batch \(batch), products \(benchmark.arithmetic)")
         print("one epoch of the default recipe on \(dataset.displayName): \(dataset.train.count / batch) steps of \(batch) images, then the \(dataset.test.count)-image test evaluation")
         print(
             "model       bench img/s  epoch img/s  of bench  epoch s  test s   CPU%"

@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         printError("model: \(trainer.network.spec.presetName.map { "\($0) = " } ?? "")\(trainer.network.spec.text)")
         printError("       \(trainer.network.parameterCount.formatted) parameters; \(trainer.config.summary)")
         printError(
-            "engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreName), products \(trainer.network.arithmetic)")
+            "engine: \(Parallel.workerCount) threads, kernels \(KernelPath.active), OpenBLAS \(BLAS.coreDescription), products \(trainer.network.arithmetic)")
         if let writer { printError("run directory: \(writer.path)") }
         if let healthEvery { trainer.health.settings.every = healthEvery }
         snapshots.apply(to: trainer)
