@@ -6,7 +6,8 @@
 //   cc -O2 -ISources/CKernels/include bench/bf16-gemm-rate.c Sources/CKernels/bf16.c Sources/CKernels/dispatch.c -o /tmp/bf16-gemm-rate
 //   /tmp/bf16-gemm-rate [forward|weight|input|all|peak] [CALLS]
 //
-// `peak` times 12 independent chains of VDPBF16PS and nothing else: the ceiling for the product.
+// `peak` times 12 independent chains of VDPBF16PS and nothing else: the ceiling for the product; then the same
+// for fp32 FMAs on zmm registers, the ceiling of the fp32 kernels.
 #include "ckernels.h"
 #include <immintrin.h>
 #include <stdio.h>
@@ -35,6 +36,25 @@ __attribute__((target("avx512f,avx512bf16"))) static void peak(void) {
     float sum = 0;
     for (int i = 0; i < CHAINS; i++) sum += _mm512_reduce_add_ps(acc[i]);
     printf("peak: %d chains of vdpbf16ps  %6.1f GFLOP/s (checksum %g)\n", CHAINS, rounds * CHAINS * 64.0 / t * 1e-9, sum);
+}
+
+/// The same for fp32 (`vfmadd` on zmm registers, 32 flops each): what bf16's dot products are measured against.
+/// Where one vdpbf16ps costs what two FMAs do, bf16 halves nothing; Winograd's fewer multiplies then win.
+__attribute__((target("avx512f"))) static void peak_fp32(void) {
+    enum { CHAINS = 12 };
+    __m512 acc[CHAINS];
+    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_set1_ps(i * 1e-9f);
+    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+    const long rounds = 20000000;
+    const double start = seconds();
+    for (long i = 0; i < rounds; i++) {
+#pragma GCC unroll 12
+        for (int j = 0; j < CHAINS; j++) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
+    }
+    const double t = seconds() - start;
+    float sum = 0;
+    for (int i = 0; i < CHAINS; i++) sum += _mm512_reduce_add_ps(acc[i]);
+    printf("peak: %d chains of fp32 FMA   %6.1f GFLOP/s (checksum %g)\n", CHAINS, rounds * CHAINS * 32.0 / t * 1e-9, sum);
 }
 
 struct shape { const char *name, *pass; int trans_a, trans_b, m, n, k; };
@@ -69,6 +89,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(which, "peak") == 0) {
         peak();
+        peak_fp32();
         return 0;
     }
     int matched = 0;
