@@ -1,4 +1,4 @@
-// ConvScope's C kernels (convolution, Winograd, pooling, GELU, int8 products), in versions for each
+// ConvScope's C kernels (convolution, Winograd, pooling, batch norm, GELU, int8 products), in versions for each
 // instruction-set path, chosen at run time.
 #ifndef CKERNELS_H
 #define CKERNELS_H
@@ -32,6 +32,31 @@ void ckernels_gelu_forward(const float *x, float *y, size_t count);
 
 /// dx = dy * GELU'(x) = dy * (Phi(x) + x * phi(x)) for `count` values.
 void ckernels_gelu_backward(const float *x, const float *dy, float *dx, size_t count);
+
+/// What ckernels_bn_sums adds up per channel.
+enum {
+    /// sum a, sum a^2 (b, mean, scale and shift unused)
+    CKERNELS_BN_SQUARES = 0,
+    /// sum a, sum a (b - mean)
+    CKERNELS_BN_PRODUCTS = 1,
+    /// as CKERNELS_BN_PRODUCTS, each a counted only where b * scale + shift > 0
+    CKERNELS_BN_RECTIFIED_PRODUCTS = 2,
+};
+
+/// Per-channel sums over `rows` channels-last rows into `totals` (the first sum in [0, channels), the
+/// second after it), in float over blocks of 256 rows added into the double totals.
+void ckernels_bn_sums(const float *a, const float *b, const float *mean, const float *scale, const float *shift,
+                      int mode, long rows, int channels, double *totals);
+
+/// y = x * scale + shift per channel; with `rectify`, max(y, 0); with `skip`, max(y + skip, 0).
+void ckernels_bn_apply(const float *x, const float *skip, const float *scale, const float *shift, int rectify,
+                       long rows, int channels, float *y);
+
+/// dx = scale (dy' - mean_dy - xhat mean_dy_xhat), xhat = (x - mean) inverse_std, where dy' is dy, or with
+/// `rectified` dy only where x * scale + shift > 0.
+void ckernels_bn_input_gradient(const float *dy, const float *x, const float *mean, const float *inverse_std,
+                                const float *scale, const float *shift, const float *mean_dy,
+                                const float *mean_dy_xhat, int rectified, long rows, int channels, float *dx);
 
 /// Whether the direct convolution kernels handle this many output channels (a multiple of 8). A shape rule
 /// only: the kernels exist on the AVX2 and wider paths (ckernels_convolution_kernels).

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Batch normalisation over the channels of a feature map, with PyTorch's `BatchNorm2d` semantics.
@@ -41,7 +42,6 @@ public final class BatchNorm2d: BufferSharing {
     /// Mean and 1/sqrt(var + eps) used by the latest forward pass (batch or running statistics).
     private let usedMean: FloatBuffer
     private let usedInverseStd: FloatBuffer
-    private let partials = (0..<Parallel.workerCount).map { _ in FloatBuffer() }
     private let totalParts: [UnsafeMutablePointer<Double>]
 
     public init(name: String, input: FeatureShape) {
@@ -145,20 +145,9 @@ public final class BatchNorm2d: BufferSharing {
         let y = buffer.tensor(batch: x.batch, shape: inputShape)
         let src = x.pointer, add = skip?.pointer, dst = y.pointer, scale = appliedScale.base, shift = appliedShift.base
         Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
-            for r in range {
-                let s = src + r * c, d = dst + r * c
-                if let add {
-                    let a = add + r * c
-                    for ch in 0..<c {
-                        let normalized = s[ch] * scale[ch] + shift[ch]
-                        d[ch] = max(normalized + a[ch], 0)
-                    }
-                } else if rectify {
-                    for ch in 0..<c { d[ch] = max(s[ch] * scale[ch] + shift[ch], 0) }
-                } else {
-                    for ch in 0..<c { d[ch] = s[ch] * scale[ch] + shift[ch] }
-                }
-            }
+            let offset = range.lowerBound * c
+            ckernels_bn_apply(
+                src + offset, add.map { $0 + offset }, scale, shift, rectify ? 1 : 0, range.count, Int32(c), dst + offset)
         }
         return y
     }
@@ -214,21 +203,10 @@ public final class BatchNorm2d: BufferSharing {
         meanDy.withUnsafeBufferPointer { meanDy in
             meanDyXhat.withUnsafeBufferPointer { meanDyXhat in
                 Parallel.forEachChunk(rows, minimum: 1024) { range, _ in
-                    for r in range {
-                        let gr = g + r * c, xr = src + r * c, o = out + r * c
-                        if rectified {
-                            for ch in 0..<c {
-                                let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
-                                let gradient = gr[ch], masked = xr[ch] * scale[ch] + shift[ch] > 0 ? gradient : 0
-                                o[ch] = scale[ch] * (masked - meanDy[ch] - xhat * meanDyXhat[ch])
-                            }
-                        } else {
-                            for ch in 0..<c {
-                                let xhat = (xr[ch] - mean[ch]) * inverseStd[ch]
-                                o[ch] = scale[ch] * (gr[ch] - meanDy[ch] - xhat * meanDyXhat[ch])
-                            }
-                        }
-                    }
+                    let offset = range.lowerBound * c
+                    ckernels_bn_input_gradient(
+                        g + offset, src + offset, mean, inverseStd, scale, shift, meanDy.baseAddress, meanDyXhat.baseAddress,
+                        rectified ? 1 : 0, range.count, Int32(c), out + offset)
                 }
             }
         }
@@ -239,52 +217,19 @@ public final class BatchNorm2d: BufferSharing {
     ///
     /// With `b == nil`: (sum a, sum a^2). Otherwise: (sum a, sum a * (b - mean)), where with `rectified`
     /// each `a` counts only where the forward pass's `b * scale + shift` was positive.
-    /// Each worker adds float sums over blocks of 256 rows into double totals: as fast as float
-    /// arithmetic, as accurate as double over the 100,000+ rows of a batch.
+    /// Each worker adds float sums over blocks of 256 rows into double totals (`ckernels_bn_sums`): as fast
+    /// as float arithmetic, as accurate as double over the 100,000+ rows of a batch.
     private func columnSums(
         rows: Int, channels c: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>?,
         mean: UnsafeMutablePointer<Float>? = nil, rectified: Bool = false
     ) -> (first: [Double], second: [Double]) {
         let scale = appliedScale.base, shift = appliedShift.base
+        let mode = b == nil ? CKERNELS_BN_SQUARES : rectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
         let parts = Parallel.partCount(rows, minimum: 1024)
         Parallel.forEachRange(rows, minimum: 1024) { range, worker in
-            let block = partials[worker]
-            block.reserve(2 * c)
-            let block1 = block.base, block2 = block.base + c
-            let totals = totalParts[worker]
-            totals.initialize(repeating: 0, count: 2 * c)
-            var r = range.lowerBound
-            while r < range.upperBound {
-                let end = min(r + 256, range.upperBound)
-                block.zero(2 * c)
-                for row in r..<end {
-                    let ar = a + row * c
-                    if let b, let mean, rectified {
-                        let br = b + row * c
-                        for ch in 0..<c {
-                            let value = ar[ch], masked = br[ch] * scale[ch] + shift[ch] > 0 ? value : 0
-                            block1[ch] += masked
-                            block2[ch] += masked * (br[ch] - mean[ch])
-                        }
-                    } else if let b, let mean {
-                        let br = b + row * c
-                        for ch in 0..<c {
-                            block1[ch] += ar[ch]
-                            block2[ch] += ar[ch] * (br[ch] - mean[ch])
-                        }
-                    } else {
-                        for ch in 0..<c {
-                            block1[ch] += ar[ch]
-                            block2[ch] += ar[ch] * ar[ch]
-                        }
-                    }
-                }
-                for ch in 0..<c {
-                    totals[ch] += Double(block1[ch])
-                    totals[c + ch] += Double(block2[ch])
-                }
-                r = end
-            }
+            let offset = range.lowerBound * c
+            ckernels_bn_sums(
+                a + offset, b.map { $0 + offset }, mean, scale, shift, Int32(mode), range.count, Int32(c), totalParts[worker])
         }
         var first = [Double](repeating: 0, count: c), second = first
         for p in 0..<parts {
