@@ -9,7 +9,7 @@ import CKernels
 ///   kernels OpenBLAS is far faster than a plain C loop.
 /// - 3x3, stride-1, padding-1 layers with at least 16 channels on both sides, in multiples of 8, take
 ///   Winograd (`WinogradTile.best`): F(4x4, 3x3) on maps of 15 x 15 and more (from 7 x 7 when both sides
-///   have 128+ channels), F(2x2, 3x3) on the rest (even sides, or odd ones from 5). F(2x2, 3x3)'s
+///   have 64+ channels), F(2x2, 3x3) on the rest (even sides, or odd ones from 5). F(2x2, 3x3)'s
 ///   transforms cost its forward pass more than the multiplies they save below 32 channels, so such a layer
 ///   convolves directly forward and takes Winograd only backward (its direct backward kernels are slower),
 ///   unless it is wide (below).

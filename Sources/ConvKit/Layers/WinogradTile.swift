@@ -12,11 +12,11 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
 
     /// The tile for a layer of this shape, or nil when neither fits (8k channels on both sides; F(2x2, 3x3)
     /// takes odd sides from 5 up, below which the lowered product is as fast). F(4x4, 3x3) takes maps with
-    /// both sides at least 15, and from 7 when both sides have 128+ channels, where the products dominate
+    /// both sides at least 15, and from 7 when both sides have 64+ channels, where the products dominate
     /// the transforms; on smaller maps it is no faster than F(2x2, 3x3), and its rounding error is larger.
     static func best(inChannels: Int, outChannels: Int, height: Int, width: Int) -> WinogradTile? {
         let shape = (Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
-        let wideAndSmall = min(height, width) >= 7 && min(inChannels, outChannels) >= 128
+        let wideAndSmall = min(height, width) >= 7 && min(inChannels, outChannels) >= 64
         if (min(height, width) >= 15 || wideAndSmall) && ckernels_winograd4_supported(shape.0, shape.1, shape.2, shape.3) != 0 {
             return .fourByFour
         }
