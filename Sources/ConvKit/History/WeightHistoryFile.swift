@@ -49,34 +49,21 @@ public enum WeightHistoryFile {
     /// snapshots: a float tensor is its slice of the snapshot's floats put in PyTorch's layout, a counter the
     /// snapshot's own value, so that writing the file copies each snapshot once, into the file.
     private struct Image {
-        /// Where a state tensor sits in a snapshot: a slice of its floats in `layout`, or one of its counters.
-        private enum Place {
-            case floats(offset: Int, layout: TensorLayout)
-            case counter(Int)
-        }
-
         let descriptors: [SafeTensors.Descriptor]
         let metadata: [String: String]
         private let snapshots: [WeightSnapshot]
-        private let places: [Place]
+        /// Each state tensor's slot in a snapshot, and its layout when it holds floats.
+        private let slots: [(slot: WeightSnapshot.Slot, layout: TensorLayout?)]
         /// Where each tensor comes from: its snapshot, and its state tensor (nil: the snapshot's test predictions).
         private let sources: [(snapshot: Int, tensor: Int?)]
 
         init(_ history: WeightHistory, network: Network) {
             let state = network.stateTensors
             snapshots = history.snapshots.filter { $0.fits(network) }
-            var places: [Place] = [], offset = 0, counters = 0
-            for tensor in state {
-                switch tensor.content {
-                case .float(_, let layout):
-                    places.append(.floats(offset: offset, layout: layout))
-                    offset += layout.count
-                case .int64:
-                    places.append(.counter(counters))
-                    counters += 1
-                }
+            slots = zip(state, WeightSnapshot.map(of: state).slots).map { tensor, slot in
+                guard case .float(_, let layout) = tensor.content else { return (slot, nil) }
+                return (slot, layout)
             }
-            self.places = places
             let stateDescriptors = state.map(StateDict.descriptor)
             var descriptors: [SafeTensors.Descriptor] = [], sources: [(snapshot: Int, tensor: Int?)] = []
             var records: [[String: Any]] = []
@@ -114,14 +101,16 @@ public enum WeightHistoryFile {
             let source = sources[index]
             let snapshot = snapshots[source.snapshot]
             guard let tensor = source.tensor else { return snapshot.evaluation?.predictions ?? [] }
-            switch places[tensor] {
-            case let .floats(offset, layout):
+            switch slots[tensor] {
+            case let (.floats(offset, count), layout?):
                 let values = snapshot.floats.withUnsafeBufferPointer { floats in
-                    layout.toTorch(UnsafeBufferPointer(rebasing: floats[offset..<offset + layout.count]))
+                    layout.toTorch(UnsafeBufferPointer(rebasing: floats[offset..<offset + count]))
                 }
                 return SafeTensors.Entry(name: descriptors[index].name, shape: layout.torchShape, floats: values).bytes
-            case .counter(let counter):
+            case let (.counter(counter), _):
                 return SafeTensors.Entry(name: descriptors[index].name, shape: [], int64s: [snapshot.counters[counter]]).bytes
+            default:
+                preconditionFailure("a float slot has its layout")
             }
         }
     }

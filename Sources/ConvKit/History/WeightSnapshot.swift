@@ -26,24 +26,46 @@ public struct WeightSnapshot: Sendable, Equatable {
     /// Copies `network`'s state (one pass over the weights).
     public init(capturing network: Network, step: Int, epoch: Int, evaluation: Evaluation? = nil) {
         let tensors = network.stateTensors
-        var total = 0
-        var counters: [Int64] = []
-        for tensor in tensors {
-            switch tensor.content {
-            case .float(_, let layout): total += layout.count
-            case .int64(let counter): counters.append(counter.value)
+        let map = WeightSnapshot.map(of: tensors)
+        var counters = [Int64](repeating: 0, count: map.counters)
+        let floats = [Float](unsafeUninitializedCapacity: map.floats) { storage, count in
+            for (tensor, slot) in zip(tensors, map.slots) {
+                switch (tensor.content, slot) {
+                case let (.float(buffer, _), .floats(offset, size)):
+                    (storage.baseAddress! + offset).update(from: buffer.base, count: size)
+                case let (.int64(counter), .counter(index)):
+                    counters[index] = counter.value
+                default:
+                    preconditionFailure("a snapshot's map follows its tensors")
+                }
             }
-        }
-        let floats = [Float](unsafeUninitializedCapacity: total) { storage, count in
-            var offset = 0
-            for tensor in tensors {
-                guard case let .float(buffer, layout) = tensor.content else { continue }
-                (storage.baseAddress! + offset).update(from: buffer.base, count: layout.count)
-                offset += layout.count
-            }
-            count = total
+            count = map.floats
         }
         self.init(step: step, epoch: epoch, floats: floats, counters: counters, evaluation: evaluation)
+    }
+
+    /// Where a state tensor sits in a snapshot: a run of `floats` or one of `counters`.
+    enum Slot: Equatable {
+        case floats(offset: Int, count: Int)
+        case counter(Int)
+    }
+
+    /// The slot of each of `tensors` (a network's `stateTensors`, in order) and the sizes of the snapshot that
+    /// holds them: the one walk over the state that capturing, restoring and the history file all follow.
+    static func map(of tensors: [StateTensor]) -> (slots: [Slot], floats: Int, counters: Int) {
+        var slots: [Slot] = [], floats = 0, counters = 0
+        slots.reserveCapacity(tensors.count)
+        for tensor in tensors {
+            switch tensor.content {
+            case .float(_, let layout):
+                slots.append(.floats(offset: floats, count: layout.count))
+                floats += layout.count
+            case .int64:
+                slots.append(.counter(counters))
+                counters += 1
+            }
+        }
+        return (slots, floats, counters)
     }
 
     /// Whether `network`'s state has this snapshot's sizes (a network of the same spec).
@@ -54,29 +76,23 @@ public struct WeightSnapshot: Sendable, Equatable {
 
     /// How many floats and counters a snapshot of `network` holds.
     public static func size(of network: Network) -> (floats: Int, counters: Int) {
-        var floats = 0, counters = 0
-        for tensor in network.stateTensors {
-            switch tensor.content {
-            case .float(_, let layout): floats += layout.count
-            case .int64: counters += 1
-            }
-        }
-        return (floats, counters)
+        let map = map(of: network.stateTensors)
+        return (map.floats, map.counters)
     }
 
     /// Writes the snapshot's state into `network` (which must `fit`).
     public func restore(into network: Network) {
         precondition(fits(network), "a snapshot restores only into a network of its own spec")
-        var offset = 0, counterIndex = 0
+        let tensors = network.stateTensors
         floats.withUnsafeBufferPointer { source in
-            for tensor in network.stateTensors {
-                switch tensor.content {
-                case let .float(buffer, layout):
-                    buffer.base.update(from: source.baseAddress! + offset, count: layout.count)
-                    offset += layout.count
-                case .int64(let counter):
-                    counter.value = counters[counterIndex]
-                    counterIndex += 1
+            for (tensor, slot) in zip(tensors, WeightSnapshot.map(of: tensors).slots) {
+                switch (tensor.content, slot) {
+                case let (.float(buffer, _), .floats(offset, size)):
+                    buffer.base.update(from: source.baseAddress! + offset, count: size)
+                case let (.int64(counter), .counter(index)):
+                    counter.value = counters[index]
+                default:
+                    preconditionFailure("a snapshot's map follows its tensors")
                 }
             }
         }
