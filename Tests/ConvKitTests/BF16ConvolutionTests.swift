@@ -48,7 +48,8 @@ final class BF16ConvolutionTests: XCTestCase {
             var dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: outC)
             w.withUnsafeBufferPointer { wp in
                 bias.withUnsafeBufferPointer { bp in
-                    backend.forward(xt, weights: wp.baseAddress!, bias: bp.baseAddress!, rectify: true, into: yt)
+                    backend.forward(
+                        xt, weights: wp.baseAddress!, bias: bp.baseAddress!, epilogue: ConvolutionEpilogue(rectify: true), into: yt)
                 }
                 backend.backward(
                     xt, outputGradient: dyt, weights: wp.baseAddress!, weightGradient: &dw, biasGradient: &db, inputGradient: dxt)
@@ -127,6 +128,20 @@ final class BF16ConvolutionTests: XCTestCase {
                 }
             }
             XCTAssertLessThanOrEqual(worst, 1, "weight gradient, \(label): error / bound")
+
+            // A residual block's shortcut, added before the clamp (which the kernel then leaves to the epilogue):
+            // exactly the clamped sum of the plain convolution and the shortcut.
+            let skip = Tensor(batch: s.batch, shape: shape.output, values: (0..<s.batch * shape.output.count).map { _ in random.normal() })
+            let plain = Tensor(zeros: s.batch, shape.output), summed = Tensor(zeros: s.batch, shape.output)
+            w.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    backend.forward(xt, weights: wp.baseAddress!, bias: bp.baseAddress!, epilogue: .none, into: plain)
+                    backend.forward(
+                        xt, weights: wp.baseAddress!, bias: bp.baseAddress!, epilogue: ConvolutionEpilogue(residual: skip, rectify: true),
+                        into: summed)
+                }
+            }
+            XCTAssertEqual(summed.array, zip(plain.array, skip.array).map { max($0 + $1, 0) }, "residual epilogue, \(label)")
         }
     }
 

@@ -34,9 +34,11 @@ final class BF16Convolution: ConvolutionBackend {
     /// Images per worker's bordered copy: about 1024 output pixels, as the lowered products group them.
     private var imagesPerGroup: Int { max(1, 1024 / (shape.output.height * shape.output.width)) }
 
-    func forward(_ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool, into y: Tensor) {
+    func forward(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor
+    ) {
         let packed = pack(w, output: shape.output.channels, depth: shape.taps * shape.input.channels, into: packedForward)
-        convolve(x, channels: shape.input.channels, packed: packed, output: shape.output.channels, bias: b, rectify: rectify, into: y)
+        convolve(x, channels: shape.input.channels, packed: packed, output: shape.output.channels, bias: b, epilogue: epilogue, into: y)
     }
 
     func backward(
@@ -55,7 +57,7 @@ final class BF16Convolution: ConvolutionBackend {
             }
         }
         let packed = pack(f, output: inC, depth: taps * outC, into: packedFlipped)
-        convolve(dy, channels: outC, packed: packed, output: inC, bias: nil, rectify: false, into: dx)
+        convolve(dy, channels: outC, packed: packed, output: inC, bias: nil, epilogue: .none, into: dx)
     }
 
     /// Packs OHWI weights (`output` rows of `depth`) into `buffer` for `ckernels_conv_bf16_same`.
@@ -69,9 +71,11 @@ final class BF16Convolution: ConvolutionBackend {
 
     /// `y` = the same-size convolution of `x` (`channels` per pixel) with the packed kernel, for the whole batch.
     private func convolve(
-        _ x: Tensor, channels: Int, packed: UnsafePointer<UInt32>, output: Int, bias: UnsafePointer<Float>?, rectify: Bool,
-        into y: Tensor
+        _ x: Tensor, channels: Int, packed: UnsafePointer<UInt32>, output: Int, bias: UnsafePointer<Float>?,
+        epilogue: ConvolutionEpilogue, into y: Tensor
     ) {
+        // The kernel clamps as it stores; a residual has to be added before that, so then the epilogue does both.
+        let kernelRectifies = epilogue.rectify && epilogue.residual == nil
         let height = shape.output.height, width = shape.output.width, kernel = shape.kernel, pad = shape.padding
         let borderedCount = (height + 2 * pad) * (width + 2 * pad) * channels
         Parallel.forEachRange(x.batch) { images, worker in
@@ -85,8 +89,9 @@ final class BF16Convolution: ConvolutionBackend {
                     x.sample(first), Int32(count), Int32(height), Int32(width), Int32(channels), Int32(pad), words)
                 let done = ckernels_conv_bf16_same(
                     words, Int32(count), Int32(height), Int32(width), Int32(channels), Int32(kernel), packed, Int32(output), bias,
-                    rectify ? 1 : 0, y.sample(first))
+                    kernelRectifies ? 1 : 0, y.sample(first))
                 precondition(converted != 0 && done != 0, "bf16 convolutions on a CPU without avx512_bf16")
+                if !kernelRectifies { epilogue.apply(to: y, first: first, count: count) }
                 first += count
             }
         }

@@ -73,7 +73,7 @@ public final class Conv2d: BufferSharing {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
-        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, rectify: false)
+        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: .none)
         lastOutput = y
         return y
     }
@@ -81,12 +81,14 @@ public final class Conv2d: BufferSharing {
     /// Inference through this convolution with the batch norm that follows it folded into its weights
     /// and bias (`w * gamma / sqrt(var + eps)`, `beta + (b - mean) * gamma / sqrt(var + eps)`), and,
     /// with `rectify`, the ReLU after that applied to each image while it is still in cache: one pass
-    /// over the output instead of three. Keeps no intermediate result (`lastOutput` becomes nil), so
-    /// `backward` cannot follow; `forward` is the path that records every layer's output.
-    public func inferFolded(_ x: Tensor, batchNorm: BatchNorm2d?, rectify: Bool) -> Tensor {
+    /// over the output instead of three. With `residual` (a residual block's shortcut, of the output's
+    /// shape) that is added before the ReLU, in the same pass. Keeps no intermediate result (`lastOutput`
+    /// becomes nil), so `backward` cannot follow; `forward` is the path that records every layer's output.
+    public func inferFolded(_ x: Tensor, batchNorm: BatchNorm2d?, rectify: Bool, adding residual: Tensor? = nil) -> Tensor {
         input = nil
         lastOutput = nil
-        guard let batchNorm else { return convolve(x, weights: weight.value.base, bias: bias?.value.base, rectify: rectify) }
+        let epilogue = ConvolutionEpilogue(residual: residual, rectify: rectify)
+        guard let batchNorm else { return convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue) }
         let outC = outputShape.channels, rowLength = lowering.rowLength
         let (scale, shift) = batchNorm.inferenceAffine()
         foldedWeights.reserve(weight.count)
@@ -96,16 +98,15 @@ public final class Conv2d: BufferSharing {
             for j in 0..<rowLength { folded[o * rowLength + j] = w[o * rowLength + j] * scale[o] }
             foldedBias.base[o] = shift[o] + (bias.map { $0.value.base[o] * scale[o] } ?? 0)
         }
-        return convolve(x, weights: folded, bias: foldedBias.base, rectify: rectify)
+        return convolve(x, weights: folded, bias: foldedBias.base, epilogue: epilogue)
     }
 
-    /// The convolution of `x` with OHWI `weights` and `bias`, clamped at zero with `rectify`, into the
-    /// layer's output buffer.
+    /// The convolution of `x` with OHWI `weights` and `bias`, then `epilogue`, into the layer's output buffer.
     private func convolve(
-        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue
     ) -> Tensor {
         let y = (lentOutput ?? output).tensor(batch: x.batch, shape: outputShape)
-        forwardPass.forward(x, weights: w, bias: b, rectify: rectify, into: y)
+        forwardPass.forward(x, weights: w, bias: b, epilogue: epilogue, into: y)
         return y
     }
 

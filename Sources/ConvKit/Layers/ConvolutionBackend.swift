@@ -2,9 +2,10 @@
 /// buffers it reuses from step to step and splits the batch across the cores itself; the layer owns the
 /// parameters, the output and the gradients.
 protocol ConvolutionBackend: AnyObject {
-    /// Writes into `y` the convolution of `x` with the OHWI `weights` plus `bias` (none when nil), clamped at
-    /// zero with `rectify`.
-    func forward(_ x: Tensor, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rectify: Bool, into y: Tensor)
+    /// Writes into `y` the convolution of `x` with the OHWI `weights` plus `bias` (none when nil), then
+    /// `epilogue`'s residual and clamp.
+    func forward(
+        _ x: Tensor, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor)
 
     /// Writes the gradients of the convolution of `x` for the output gradient `dy`: with respect to the OHWI
     /// weights into `weightGradient`, to the bias into `biasGradient` when it is given, and to the input into

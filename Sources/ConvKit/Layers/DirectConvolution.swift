@@ -24,7 +24,9 @@ final class DirectConvolution: ConvolutionBackend {
         self.kernels = kernels
     }
 
-    func forward(_ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool, into y: Tensor) {
+    func forward(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor
+    ) {
         let k = shape.kernel, p = shape.padding, inC = shape.input.channels, outC = shape.output.channels
         hwioWeights.reserve(shape.weightCount)
         ConvolutionWeights.hwio(w, shape, into: hwioWeights.base)
@@ -43,7 +45,7 @@ final class DirectConvolution: ConvolutionBackend {
                 convolve(
                     source, Int32(paddedWidth), Int32(inC), hwio, b, Int32(outC), Int32(k), Int32(shape.stride),
                     Int32(shape.output.height), Int32(shape.output.width), y.sample(n))
-                if rectify { Activation.apply(.relu, y.sample(n), y.sample(n), shape.output.count) }
+                epilogue.apply(to: y, first: n, count: 1)
             }
         }
     }

@@ -20,7 +20,9 @@ final class LoweredConvolution: ConvolutionBackend {
     /// Images per matrix product: enough rows to keep the product efficient.
     private var imagesPerGroup: Int { max(1, 1024 / lowering.rowsPerImage) }
 
-    func forward(_ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool, into y: Tensor) {
+    func forward(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor
+    ) {
         let outC = shape.output.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
         Parallel.forEachRange(x.batch) { images, worker in
             var first = images.lowerBound
@@ -36,7 +38,7 @@ final class LoweredConvolution: ConvolutionBackend {
                     transposeB: true, m: rows, n: outC, k: rowLength,
                     a: a, lda: rowLength, b: w, ldb: rowLength,
                     beta: b == nil ? 0 : 1, c: out, ldc: outC)
-                if rectify { Activation.apply(.relu, out, out, rows * outC) }
+                epilogue.apply(to: y, first: first, count: count)
                 first += count
             }
         }

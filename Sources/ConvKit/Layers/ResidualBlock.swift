@@ -89,14 +89,14 @@ public final class ResidualBlock: Layer {
         return y
     }
 
-    /// Inference with each batch norm folded into the convolution before it and the inner ReLU applied
-    /// as the first convolution writes (`Conv2d.inferFolded`). Keeps no sublayer outputs.
+    /// Inference with each batch norm folded into the convolution before it, the inner ReLU applied as
+    /// the first convolution writes, and the shortcut added and the sum rectified as the second one writes
+    /// (`Conv2d.inferFolded`). Keeps no sublayer outputs; the result is in the second convolution's buffer.
     public func inferFolded(_ x: Tensor) -> Tensor {
         let inner = conv1.inferFolded(x, batchNorm: bn1, rectify: true)
-        let main = conv2.inferFolded(inner, batchNorm: bn2, rectify: false)
         let skip = shortcut.map { $0.conv.inferFolded(x, batchNorm: $0.bn, rectify: false) } ?? x
         lastOutput = nil
-        return rectifiedSum(main, skip)
+        return conv2.inferFolded(inner, batchNorm: bn2, rectify: true, adding: skip)
     }
 
     /// `relu(main + skip)` into the block's output buffer.

@@ -31,14 +31,16 @@ final class WinogradConvolution: ConvolutionBackend {
         self.kernels = kernels
     }
 
-    func forward(_ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, rectify: Bool, into y: Tensor) {
+    func forward(
+        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor
+    ) {
         let inC = shape.input.channels, outC = shape.output.channels
         hwioWeights.reserve(shape.weightCount)
         ConvolutionWeights.hwio(w, shape, into: hwioWeights.base)
         transformedWeights.reserve(tile.planes * inC * outC)
         tile.transformWeights(hwioWeights.base, inChannels: inC, outChannels: outC, into: transformedWeights.base, kernels: kernels)
         Parallel.forEachChunk(x.batch) { images, worker in
-            convolve(x, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker, rectify: rectify)
+            convolve(x, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker, epilogue: epilogue)
         }
     }
 
@@ -69,7 +71,7 @@ final class WinogradConvolution: ConvolutionBackend {
                 return
             }
             let images = Parallel.range(task - parts, of: chunks, total: x.batch)
-            convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, rectify: false)
+            convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, epilogue: .none)
         }
         // Sum the workers' parts in worker order in the transformed domain, map back once, store OHWI.
         let m = transformedGradients[0], count = tile.planes * inC * outC
@@ -88,7 +90,7 @@ final class WinogradConvolution: ConvolutionBackend {
     /// pass runs it from the output gradient to the input gradient.
     private func convolve(
         _ x: Tensor, images: Range<Int>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into y: Tensor,
-        worker: Int, rectify: Bool
+        worker: Int, epilogue: ConvolutionEpilogue
     ) {
         let inC = x.shape.channels, outC = y.shape.channels, h = shape.input.height, w = shape.input.width
         let group = min(tile.imagesPerGroup(height: h, width: w), images.count)
@@ -99,7 +101,7 @@ final class WinogradConvolution: ConvolutionBackend {
             tile.forward(
                 x.sample(first), count: count, inChannels: inC, weights: weights, bias: bias, outChannels: outC, height: h,
                 width: w, output: y.sample(first), scratch: buffer.base, kernels: kernels)
-            if rectify { Activation.apply(.relu, y.sample(first), y.sample(first), count * y.shape.count) }
+            epilogue.apply(to: y, first: first, count: count)
         }
     }
 

@@ -1,0 +1,30 @@
+/// What a convolution's forward pass does to each group of images as soon as it has written them, while
+/// they are still in cache: add a residual block's shortcut, then clamp at zero. Done later, as passes of
+/// their own over the whole batch, each would read the output back from memory.
+struct ConvolutionEpilogue {
+    /// Added to the output (the same shape and batch): a residual block's shortcut. Nil adds nothing.
+    var residual: Tensor? = nil
+    /// Clamp at zero, after adding `residual`.
+    var rectify = false
+
+    /// Nothing: the output is the convolution's. (Computed: a `Tensor` shares its storage, so the type is not
+    /// `Sendable` and cannot be a stored static.)
+    static var none: ConvolutionEpilogue { ConvolutionEpilogue() }
+
+    /// Applies the epilogue to `count` images of `y` from image `first`.
+    func apply(to y: Tensor, first: Int, count: Int) {
+        let n = count * y.shape.count, out = y.sample(first)
+        guard let residual else {
+            if rectify { Activation.apply(.relu, out, out, n) }
+            return
+        }
+        // The convolution's output first, the shortcut second: the order of the sum the unfolded
+        // forward pass takes (`ResidualBlock.forward`), so both give the same numbers.
+        let skip = UnsafePointer(residual.sample(first))
+        if rectify {
+            for i in 0..<n { out[i] = max(out[i] + skip[i], 0) }
+        } else {
+            for i in 0..<n { out[i] += skip[i] }
+        }
+    }
+}

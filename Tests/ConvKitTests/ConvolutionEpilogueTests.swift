@@ -1,0 +1,36 @@
+import XCTest
+@testable import ConvKit
+
+/// A convolution's epilogue (a residual block's shortcut added, then the ReLU, on each group of images as the
+/// backend writes it) gives exactly what the separate passes it replaces give, on every backend: the folded
+/// inference of a residual block relies on it.
+final class ConvolutionEpilogueTests: XCTestCase {
+    func testEveryBackendAddsTheShortcutAndClampsExactlyAsSeparatePassesWould() {
+        var random = RandomSource(seed: 11)
+        // 16 channels on 12 x 12: every fp32 algorithm takes this shape.
+        let shape = ConvolutionShape(input: FeatureShape(channels: 16, height: 12, width: 12), outChannels: 16, kernel: 3, stride: 1, padding: 1)
+        let batch = 5  // more images than one group of some backends, and not a multiple of the two workers
+        let x = Tensor(batch: batch, shape: shape.input, values: (0..<batch * shape.input.count).map { _ in random.normal() })
+        let skip = Tensor(batch: batch, shape: shape.output, values: (0..<batch * shape.output.count).map { _ in random.normal() })
+        let weights = (0..<shape.weightCount).map { _ in random.normal() * 0.1 }
+        let bias = (0..<shape.output.channels).map { _ in random.normal() * 0.1 }
+        for algorithm in [ConvolutionPlan.Algorithm.lowered, .direct, .winograd(.twoByTwo), .winograd(.fourByFour)] {
+            let backend = algorithm.makeBackend(shape, path: .active, arithmetic: .fp32)
+            func run(_ epilogue: ConvolutionEpilogue) -> [Float] {
+                let y = Tensor(zeros: batch, shape.output)
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        backend.forward(x, weights: w.baseAddress!, bias: b.baseAddress!, epilogue: epilogue, into: y)
+                    }
+                }
+                return y.array
+            }
+            let plain = run(.none), sums = zip(plain, skip.array).map { $0 + $1 }
+            XCTAssertTrue(plain.contains { $0 < 0 }, "\(algorithm): the clamp has something to clamp")
+            XCTAssertEqual(run(ConvolutionEpilogue(rectify: true)), plain.map { max($0, 0) }, "\(algorithm): ReLU")
+            XCTAssertEqual(run(ConvolutionEpilogue(residual: skip)), sums, "\(algorithm): shortcut")
+            XCTAssertEqual(
+                run(ConvolutionEpilogue(residual: skip, rectify: true)), sums.map { max($0, 0) }, "\(algorithm): shortcut and ReLU")
+        }
+    }
+}
