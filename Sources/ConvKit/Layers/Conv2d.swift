@@ -110,12 +110,16 @@ public final class Conv2d: BufferSharing {
         return y
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor { backward(dy, adding: nil) }
+
+    /// `backward`, with `residual` (of the input's shape: a residual block's shortcut gradient) added to the
+    /// input gradient as each group of images is written, instead of in a pass of its own.
+    func backward(_ dy: Tensor, adding residual: Tensor?) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let dx = computesInputGradient ? (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape) : nil
         backwardPass.backward(
             x, outputGradient: dy, weights: weight.value.base, weightGradient: weight.gradient.base,
-            biasGradient: bias?.gradient.base, inputGradient: dx)
+            biasGradient: bias?.gradient.base, inputGradient: dx, adding: residual)
         return dx ?? .empty(inputShape)
     }
 }

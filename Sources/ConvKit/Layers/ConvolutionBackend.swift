@@ -9,10 +9,23 @@ protocol ConvolutionBackend: AnyObject {
 
     /// Writes the gradients of the convolution of `x` for the output gradient `dy`: with respect to the OHWI
     /// weights into `weightGradient`, to the bias into `biasGradient` when it is given, and to the input into
-    /// `inputGradient` when it is given.
+    /// `inputGradient` when it is given, plus `residual` when that is given (a residual block's shortcut
+    /// gradient, added as each group of images is written; the sum in the order `input gradient + residual`).
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?)
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?, adding residual: Tensor?)
+}
+
+extension ConvolutionBackend {
+    /// The gradients, with nothing added to the input gradient.
+    func backward(
+        _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?
+    ) {
+        backward(
+            x, outputGradient: dy, weights: weights, weightGradient: weightGradient, biasGradient: biasGradient,
+            inputGradient: inputGradient, adding: nil)
+    }
 }
 
 extension ConvolutionPlan.Algorithm {

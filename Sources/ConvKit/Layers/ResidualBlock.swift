@@ -32,7 +32,6 @@ public final class ResidualBlock: Layer {
     }
 
     private let output = FloatBuffer()
-    private let inputGradient = FloatBuffer()
     private let sumGradient = FloatBuffer()
 
     /// A block with `outChannels` outputs; `middleChannels` (default: the same) is the width of the first
@@ -125,10 +124,11 @@ public final class ResidualBlock: Layer {
             }
         }
         var main = dsum
-        for layer in [bn2, conv2, relu1, bn1, conv1] as [Layer] {
+        for layer in [bn2, conv2, relu1, bn1] as [Layer] {
             gradientTap?(layer, main)
             main = layer.backward(main)
         }
+        gradientTap?(conv1, main)
         var skip = dsum
         if let shortcut {
             gradientTap?(shortcut.bn, dsum)
@@ -136,12 +136,8 @@ public final class ResidualBlock: Layer {
             gradientTap?(shortcut.conv, beforeBatchNorm)
             skip = shortcut.conv.backward(beforeBatchNorm)
         }
-        guard computesInputGradient else { return .empty(inputShape) }
-        let dx = inputGradient.tensor(batch: y.batch, shape: inputShape)
-        let a = main.pointer, b = skip.pointer, d = dx.pointer
-        Parallel.forEachChunk(dx.count, minimum: 32_768) { range, _ in
-            for i in range { d[i] = a[i] + b[i] }
-        }
-        return dx
+        // The block's input gradient is conv1's with the shortcut's added as conv1 writes it (in conv1's
+        // buffer), so the sum takes no pass of its own.
+        return conv1.backward(main, adding: computesInputGradient ? skip : nil)
     }
 }

@@ -171,9 +171,10 @@ public struct MemoryEstimate: Sendable {
             let shortcut = ModelPlan.hasShortcut(input: layer.inputShape, channels: channels, stride: stride)
             // Inference: conv1, bn1, relu1 (inner), conv2, bn2, the sum (outer), the shortcut's conv and bn.
             // Training writes no map of bn2's own (it writes the sum, `BatchNorm2d.trainAddingRectified`)
-            // and adds each sublayer's input gradient, the block's own and that of the sum.
+            // and adds each sublayer's input gradient and that of the sum; conv1's input gradient is the
+            // block's (the shortcut's is added into it, `ResidualBlock.backward`).
             activations = training
-                ? 5 * inner + 4 * outputs + (first ? 0 : 2 * inputs) + (shortcut ? 3 * outputs + inputs : 0)
+                ? 5 * inner + 4 * outputs + (first ? 0 : inputs) + (shortcut ? 3 * outputs + inputs : 0)
                 : 3 * inner + 3 * outputs + (shortcut ? 2 * outputs : 0)
             convolutions = [(layer.inputShape.channels, 3, middle), (middle, 3, channels)]
                 + (shortcut ? [(layer.inputShape.channels, 1, channels)] : [])
