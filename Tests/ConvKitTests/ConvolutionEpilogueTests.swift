@@ -3,7 +3,7 @@ import XCTest
 
 /// A convolution's epilogue (a residual block's shortcut added, then the ReLU, on each group of images as the
 /// backend writes it) gives exactly what the separate passes it replaces give, on every backend: the folded
-/// inference of a residual block relies on it.
+/// inference of a residual block and its backward pass rely on it.
 final class ConvolutionEpilogueTests: XCTestCase {
     func testEveryBackendAddsTheShortcutAndClampsExactlyAsSeparatePassesWould() {
         var random = RandomSource(seed: 11)
@@ -31,6 +31,36 @@ final class ConvolutionEpilogueTests: XCTestCase {
             XCTAssertEqual(run(ConvolutionEpilogue(residual: skip)), sums, "\(algorithm): shortcut")
             XCTAssertEqual(
                 run(ConvolutionEpilogue(residual: skip, rectify: true)), sums.map { max($0, 0) }, "\(algorithm): shortcut and ReLU")
+        }
+    }
+
+    /// The backward pass adds a residual block's shortcut gradient to the input gradient as it writes it
+    /// (`ResidualBlock.backward`): exactly the input gradient plus the shortcut's, and the weight and bias
+    /// gradients untouched.
+    func testEveryBackendAddsTheShortcutGradientToTheInputGradientExactly() {
+        var random = RandomSource(seed: 12)
+        let shape = ConvolutionShape(input: FeatureShape(channels: 16, height: 12, width: 12), outChannels: 16, kernel: 3, stride: 1, padding: 1)
+        let batch = 5
+        let x = Tensor(batch: batch, shape: shape.input, values: (0..<batch * shape.input.count).map { _ in random.normal() })
+        let dy = Tensor(batch: batch, shape: shape.output, values: (0..<batch * shape.output.count).map { _ in random.normal() })
+        let skip = Tensor(batch: batch, shape: shape.input, values: (0..<batch * shape.input.count).map { _ in random.normal() })
+        let weights = (0..<shape.weightCount).map { _ in random.normal() * 0.1 }
+        for algorithm in [ConvolutionPlan.Algorithm.lowered, .direct, .winograd(.twoByTwo), .winograd(.fourByFour)] {
+            let backend = algorithm.makeBackend(shape, path: .active, arithmetic: .fp32)
+            func run(adding residual: Tensor?) -> (input: [Float], weight: [Float], bias: [Float]) {
+                let dx = Tensor(zeros: batch, shape.input)
+                var dw = [Float](repeating: 0, count: shape.weightCount), db = [Float](repeating: 0, count: shape.output.channels)
+                weights.withUnsafeBufferPointer { w in
+                    backend.backward(
+                        x, outputGradient: dy, weights: w.baseAddress!, weightGradient: &dw, biasGradient: &db, inputGradient: dx,
+                        adding: residual)
+                }
+                return (dx.array, dw, db)
+            }
+            let plain = run(adding: nil), added = run(adding: skip)
+            XCTAssertEqual(added.input, zip(plain.input, skip.array).map { $0 + $1 }, "\(algorithm): input gradient")
+            XCTAssertEqual(added.weight, plain.weight, "\(algorithm): weight gradient")
+            XCTAssertEqual(added.bias, plain.bias, "\(algorithm): bias gradient")
         }
     }
 }
