@@ -1,6 +1,7 @@
-/// What a convolution's forward pass does to each group of images as soon as it has written them, while
-/// they are still in cache: add a residual block's shortcut, then clamp at zero. Done later, as passes of
-/// their own over the whole batch, each would read the output back from memory.
+/// What a convolution does to each group of images as soon as it has written them (its output, or in the
+/// backward pass its input gradient), while they are still in cache: add a residual block's shortcut (or
+/// the shortcut's gradient), then clamp at zero. Done later, as passes of their own over the whole batch,
+/// each would read the result back from memory.
 struct ConvolutionEpilogue {
     /// Added to the output (the same shape and batch): a residual block's shortcut. Nil adds nothing.
     var residual: Tensor? = nil
