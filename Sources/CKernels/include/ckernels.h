@@ -33,6 +33,13 @@ void ckernels_gelu_forward(const float *x, float *y, size_t count);
 /// dx = dy * GELU'(x) = dy * (Phi(x) + x * phi(x)) for `count` values.
 void ckernels_gelu_backward(const float *x, const float *dy, float *dx, size_t count);
 
+/// y = a + b (a alone where `b` is NULL), then with `rectify` max(y, 0), for `count` values; `y` may be `a`.
+void ckernels_rectified_sum(const float *a, const float *b, int rectify, long count, float *y);
+
+/// The gradient through max(., 0) from its output `y`: dx = dy where y > 0, else 0; with `guided`
+/// (guided backpropagation) only where dy > 0 too. For `count` values.
+void ckernels_rectified_gradient(const float *dy, const float *y, int guided, long count, float *dx);
+
 /// What ckernels_bn_sums adds up per channel.
 enum {
     /// sum a, sum a^2 (b, mean, scale and shift unused)

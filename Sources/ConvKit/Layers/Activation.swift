@@ -117,13 +117,14 @@ public final class Activation: BufferSharing {
         let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         let function = self.function
         let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer
-        if guidesBackward && function == .relu {
-            for i in 0..<x.count { out[i] = ys[i] > 0 && g[i] > 0 ? g[i] : 0 }
-            return dx
-        }
+        let guided = guidesBackward && function == .relu
         Parallel.forEachChunk(x.count, minimum: 32_768) { range, _ in
             let lo = range.lowerBound
-            Activation.differentiate(function, xs + lo, ys + lo, g + lo, out + lo, range.count)
+            if guided {
+                ckernels_rectified_gradient(g + lo, ys + lo, 1, range.count, out + lo)
+            } else {
+                Activation.differentiate(function, xs + lo, ys + lo, g + lo, out + lo, range.count)
+            }
         }
         return dx
     }
@@ -131,7 +132,7 @@ public final class Activation: BufferSharing {
     static func apply(_ function: Function, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch function {
         case .relu:
-            for i in 0..<n { y[i] = max(x[i], 0) }
+            ckernels_rectified_sum(x, nil, 1, n, y)
         case .leakyReLU(let slope):
             for i in 0..<n { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
         case .elu(let alpha):
@@ -156,10 +157,7 @@ public final class Activation: BufferSharing {
         switch function {
         // Each gradient is loaded unconditionally and then selected, which lets the loops vectorise.
         case .relu:
-            for i in 0..<n {
-                let g = dy[i]
-                dx[i] = y[i] > 0 ? g : 0
-            }
+            ckernels_rectified_gradient(dy, y, 0, n, dx)
         case .leakyReLU(let slope):
             for i in 0..<n {
                 let g = dy[i]

@@ -1,3 +1,5 @@
+import CKernels
+
 /// What a convolution does to each group of images as soon as it has written them (its output, or in the
 /// backward pass its input gradient), while they are still in cache: add a residual block's shortcut (or
 /// the shortcut's gradient), then clamp at zero. Done later, as passes of their own over the whole batch,
@@ -14,18 +16,10 @@ struct ConvolutionEpilogue {
 
     /// Applies the epilogue to `count` images of `y` from image `first`.
     func apply(to y: Tensor, first: Int, count: Int) {
-        let n = count * y.shape.count, out = y.sample(first)
-        guard let residual else {
-            if rectify { Activation.apply(.relu, out, out, n) }
-            return
-        }
+        guard residual != nil || rectify else { return }
+        let out = y.sample(first)
         // The convolution's output first, the shortcut second: the order of the sum the unfolded
         // forward pass takes (`ResidualBlock.forward`), so both give the same numbers.
-        let skip = UnsafePointer(residual.sample(first))
-        if rectify {
-            for i in 0..<n { out[i] = max(out[i] + skip[i], 0) }
-        } else {
-            for i in 0..<n { out[i] += skip[i] }
-        }
+        ckernels_rectified_sum(out, residual?.sample(first), rectify ? 1 : 0, count * y.shape.count, out)
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A basic residual block (He et al. 2016): `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
 ///
 /// Both convolutions are 3x3 without bias; the first carries the stride. The shortcut is the input
@@ -98,12 +100,14 @@ public final class ResidualBlock: Layer {
         return conv2.inferFolded(inner, batchNorm: bn2, rectify: true, adding: skip)
     }
 
-    /// `relu(main + skip)` into the block's output buffer.
+    /// `relu(main + skip)` into the block's output buffer: the folded pass's epilogue (`ConvolutionEpilogue`),
+    /// out of place, since inference keeps bn2's own map for the views.
     private func rectifiedSum(_ main: Tensor, _ skip: Tensor) -> Tensor {
         let y = output.tensor(batch: main.batch, shape: outputShape)
         let a = main.pointer, b = skip.pointer, out = y.pointer
         Parallel.forEachChunk(y.count, minimum: 32_768) { range, _ in
-            for i in range { out[i] = max(a[i] + b[i], 0) }
+            let lo = range.lowerBound
+            ckernels_rectified_sum(a + lo, b + lo, 1, range.count, out + lo)
         }
         return y
     }
@@ -112,16 +116,10 @@ public final class ResidualBlock: Layer {
         guard let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
-        let guided = guidesBackward
+        let guided: Int32 = guidesBackward ? 1 : 0
         Parallel.forEachChunk(y.count, minimum: 32_768) { range, _ in
-            if guided {
-                for i in range { ds[i] = out[i] > 0 && g[i] > 0 ? g[i] : 0 }
-                return
-            }
-            for i in range {
-                let gradient = g[i]
-                ds[i] = out[i] > 0 ? gradient : 0
-            }
+            let lo = range.lowerBound
+            ckernels_rectified_gradient(g + lo, out + lo, guided, range.count, ds + lo)
         }
         var main = dsum
         for layer in [bn2, conv2, relu1, bn1] as [Layer] {
