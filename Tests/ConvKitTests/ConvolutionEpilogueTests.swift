@@ -34,6 +34,53 @@ final class ConvolutionEpilogueTests: XCTestCase {
         }
     }
 
+    /// The per-image statistics a backend gathers for the following batch norm (`ImageChannelSums`) are
+    /// exactly those of the images it wrote, after the shortcut and the clamp, whichever images each group
+    /// holds: the batch norm normalises with them instead of reading its input once more.
+    func testEveryBackendGathersTheStatisticsOfWhatItWrote() {
+        var random = RandomSource(seed: 13)
+        let shape = ConvolutionShape(input: FeatureShape(channels: 16, height: 12, width: 12), outChannels: 16, kernel: 3, stride: 1, padding: 1)
+        let batch = 5
+        let x = Tensor(batch: batch, shape: shape.input, values: (0..<batch * shape.input.count).map { _ in random.normal() })
+        let skip = Tensor(batch: batch, shape: shape.output, values: (0..<batch * shape.output.count).map { _ in random.normal() })
+        let weights = (0..<shape.weightCount).map { _ in random.normal() * 0.1 }
+        var backends: [(String, ConvolutionBackend)] = [ConvolutionPlan.Algorithm.lowered, .direct, .winograd(.twoByTwo), .winograd(.fourByFour)]
+            .map { ("\($0)", $0.makeBackend(shape, path: .active, arithmetic: .fp32)) }
+        if KernelPath.cpuHasBF16 {
+            backends.append(("bf16", ConvolutionPlan.Algorithm.direct.makeBackend(shape, path: .avx512, arithmetic: .bf16(emulated: false))))
+        }
+        let channels = shape.output.channels
+        for (name, backend) in backends {
+            for (residual, rectify) in [(nil, false), (skip, true)] as [(Tensor?, Bool)] {
+                let y = Tensor(zeros: batch, shape.output)
+                var gathered = [Double](repeating: .nan, count: batch * 2 * channels)
+                gathered.withUnsafeMutableBufferPointer { sums in
+                    weights.withUnsafeBufferPointer { w in
+                        var epilogue = ConvolutionEpilogue(residual: residual, rectify: rectify)
+                        epilogue.statistics = sums.baseAddress
+                        backend.forward(x, weights: w.baseAddress!, bias: nil, epilogue: epilogue, into: y)
+                    }
+                }
+                var expected = [Double](repeating: 0, count: batch * 2 * channels)
+                expected.withUnsafeMutableBufferPointer { sums in
+                    for image in 0..<batch { ImageChannelSums.gather(y, image: image, into: sums.baseAddress!) }
+                }
+                XCTAssertEqual(gathered, expected, "\(name), shortcut and ReLU \(rectify): the statistics gathered")
+                // And they are the sums of the written values (to float rounding), not of something else.
+                let values = y.array
+                for image in [0, batch - 1] {
+                    for ch in [0, channels - 1] {
+                        let column = (0..<shape.output.spatialCount).map { Double(values[(image * shape.output.spatialCount + $0) * channels + ch]) }
+                        XCTAssertEqual(gathered[image * 2 * channels + ch], column.reduce(0, +), accuracy: 1e-4, "\(name): sum")
+                        XCTAssertEqual(
+                            gathered[image * 2 * channels + channels + ch], column.map { $0 * $0 }.reduce(0, +), accuracy: 1e-3,
+                            "\(name): sum of squares")
+                    }
+                }
+            }
+        }
+    }
+
     /// The backward pass adds a residual block's shortcut gradient to the input gradient as it writes it
     /// (`ResidualBlock.backward`): exactly the input gradient plus the shortcut's, and the weight and bias
     /// gradients untouched.

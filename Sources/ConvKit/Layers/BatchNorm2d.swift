@@ -43,6 +43,9 @@ public final class BatchNorm2d: BufferSharing {
     private let usedMean: FloatBuffer
     private let usedInverseStd: FloatBuffer
     private let totalParts: [UnsafeMutablePointer<Double>]
+    /// The statistics of a training pass, per image: gathered by the convolution before this layer as it
+    /// writes its output (`Conv2d.gatherStatistics(for:)`), or else by `prepare`.
+    let imageSums: ImageChannelSums
 
     public init(name: String, input: FeatureShape) {
         self.name = name
@@ -57,6 +60,7 @@ public final class BatchNorm2d: BufferSharing {
         appliedScale = FloatBuffer(capacity: c)
         appliedShift = FloatBuffer(capacity: c)
         totalParts = (0..<Parallel.workerCount).map { _ in .allocate(capacity: 2 * c) }
+        imageSums = ImageChannelSums(channels: c)
     }
 
     deinit { totalParts.forEach { $0.deallocate() } }
@@ -113,7 +117,7 @@ public final class BatchNorm2d: BufferSharing {
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
             // Per-channel sum and sum of squares: float partial sums per block, combined in Double.
-            let sums = columnSums(rows: rows, channels: c, a: x.pointer, b: nil)
+            let sums = imageSums.totals(of: x)
             let n = Double(rows)
             for ch in 0..<c {
                 let m = sums.first[ch] / n
@@ -213,23 +217,22 @@ public final class BatchNorm2d: BufferSharing {
         return dx
     }
 
-    /// Per-channel sums over `rows` rows of `channels` values, split across workers.
-    ///
-    /// With `b == nil`: (sum a, sum a^2). Otherwise: (sum a, sum a * (b - mean)), where with `rectified`
-    /// each `a` counts only where the forward pass's `b * scale + shift` was positive.
+    /// Per-channel sums over `rows` rows of `channels` values, split across workers, for the backward pass:
+    /// (sum a, sum a * (b - mean)), where with `rectified` each `a` counts only where the forward pass's
+    /// `b * scale + shift` was positive.
     /// Each worker adds float sums over blocks of 256 rows into double totals (`ckernels_bn_sums`): as fast
     /// as float arithmetic, as accurate as double over the 100,000+ rows of a batch.
     private func columnSums(
-        rows: Int, channels c: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>?,
-        mean: UnsafeMutablePointer<Float>? = nil, rectified: Bool = false
+        rows: Int, channels c: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
+        mean: UnsafeMutablePointer<Float>, rectified: Bool
     ) -> (first: [Double], second: [Double]) {
         let scale = appliedScale.base, shift = appliedShift.base
-        let mode = b == nil ? CKERNELS_BN_SQUARES : rectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
+        let mode = rectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
         let parts = Parallel.partCount(rows, minimum: 1024)
         Parallel.forEachRange(rows, minimum: 1024) { range, worker in
             let offset = range.lowerBound * c
             ckernels_bn_sums(
-                a + offset, b.map { $0 + offset }, mean, scale, shift, Int32(mode), range.count, Int32(c), totalParts[worker])
+                a + offset, b + offset, mean, scale, shift, Int32(mode), range.count, Int32(c), totalParts[worker])
         }
         var first = [Double](repeating: 0, count: c), second = first
         for p in 0..<parts {

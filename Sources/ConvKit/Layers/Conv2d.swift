@@ -30,6 +30,8 @@ public final class Conv2d: BufferSharing {
     /// The weights and bias with the following batch norm folded in, for `inferFolded`.
     private let foldedWeights = FloatBuffer()
     private let foldedBias = FloatBuffer()
+    /// The batch norm right after this layer, whose training statistics the forward pass gathers.
+    private var statisticsTarget: BatchNorm2d?
 
     /// A convolution whose plan uses the kernel path active now (`KernelPath.active`).
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
@@ -71,9 +73,22 @@ public final class Conv2d: BufferSharing {
     /// The im2col lowering of this layer's shape (the int8 inference path lowers with it too).
     var lowering: Im2Col { shape.lowering }
 
+    /// Makes training passes gather the statistics of `batchNorm`, which must take this layer's output
+    /// next: each image's per-channel sums, while the image is still in cache, so that the batch norm
+    /// need not read its whole input once more for them.
+    func gatherStatistics(for batchNorm: BatchNorm2d) {
+        precondition(batchNorm.inputShape == outputShape, "\(name) can only gather statistics for a batch norm of its output's shape")
+        statisticsTarget = batchNorm
+    }
+
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
-        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: .none)
+        var epilogue = ConvolutionEpilogue.none
+        let sums = mode == .training ? statisticsTarget?.imageSums : nil
+        epilogue.statistics = sums?.reserve(images: x.batch)
+        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue)
+        // Any sums stored before are not of this output; mark the new ones (or none, outside training).
+        statisticsTarget?.imageSums.markGathered(sums == nil ? nil : y)
         lastOutput = y
         return y
     }

@@ -60,6 +60,9 @@ public final class ResidualBlock: Layer {
         } else {
             shortcut = nil
         }
+        conv1.gatherStatistics(for: bn1)
+        conv2.gatherStatistics(for: bn2)
+        if let shortcut { shortcut.conv.gatherStatistics(for: shortcut.bn) }
     }
 
     /// The main path, then the shortcut's layers.

@@ -71,6 +71,9 @@ public final class Network {
         layers.first?.computesInputGradient = false
         for (index, layer) in layers.enumerated() {
             if let batchNorm = layer as? BatchNorm2d, let following = relu(at: index + 1) { batchNorm.fuse(following) }
+            if let conv = layer as? Conv2d, index + 1 < layers.count, let batchNorm = layers[index + 1] as? BatchNorm2d {
+                conv.gatherStatistics(for: batchNorm)
+            }
         }
         // After the fusions, which change what a ReLU reads.
         outputRoles = Network.outputRoles(layers.map { ($0 as? BufferSharing)?.traits })
