@@ -34,50 +34,64 @@ final class ConvolutionEpilogueTests: XCTestCase {
         }
     }
 
-    /// The per-image statistics a backend gathers for the following batch norm (`ImageChannelSums`) are
-    /// exactly those of the images it wrote, after the shortcut and the clamp, whichever images each group
-    /// holds: the batch norm normalises with them instead of reading its input once more.
+    /// The per-image statistics a backend gathers for a batch norm (`ImageChannelSums`) are exactly those of
+    /// the images it wrote, after the shortcut and the clamp, whichever images each group holds: in the
+    /// forward pass the following batch norm's sums of squares, in the backward pass the sums against its
+    /// input that the batch norm before needs. The batch norms use them instead of reading the tensor again.
     func testEveryBackendGathersTheStatisticsOfWhatItWrote() {
         var random = RandomSource(seed: 13)
         let shape = ConvolutionShape(input: FeatureShape(channels: 16, height: 12, width: 12), outChannels: 16, kernel: 3, stride: 1, padding: 1)
         let batch = 5
-        let x = Tensor(batch: batch, shape: shape.input, values: (0..<batch * shape.input.count).map { _ in random.normal() })
-        let skip = Tensor(batch: batch, shape: shape.output, values: (0..<batch * shape.output.count).map { _ in random.normal() })
+        func tensor(_ shape: FeatureShape) -> Tensor {
+            Tensor(batch: batch, shape: shape, values: (0..<batch * shape.count).map { _ in random.normal() })
+        }
+        let x = tensor(shape.input), skip = tensor(shape.output), dy = tensor(shape.output), before = tensor(shape.input)
         let weights = (0..<shape.weightCount).map { _ in random.normal() * 0.1 }
         var backends: [(String, ConvolutionBackend)] = [ConvolutionPlan.Algorithm.lowered, .direct, .winograd(.twoByTwo), .winograd(.fourByFour)]
             .map { ("\($0)", $0.makeBackend(shape, path: .active, arithmetic: .fp32)) }
         if KernelPath.cpuHasBF16 {
             backends.append(("bf16", ConvolutionPlan.Algorithm.direct.makeBackend(shape, path: .avx512, arithmetic: .bf16(emulated: false))))
         }
-        let channels = shape.output.channels
+        /// The totals a batch norm would gather itself from `y` with `request`.
+        func ownTotals(_ y: Tensor, _ request: (ImageChannelSums, Int) -> ImageChannelSums.Request) -> [Double] {
+            let own = ImageChannelSums(channels: y.shape.channels)
+            let totals = own.totals(of: y) { request(own, $0) }
+            return totals.first + totals.second
+        }
         for (name, backend) in backends {
             for (residual, rectify) in [(nil, false), (skip, true)] as [(Tensor?, Bool)] {
-                let y = Tensor(zeros: batch, shape.output)
-                var gathered = [Double](repeating: .nan, count: batch * 2 * channels)
-                gathered.withUnsafeMutableBufferPointer { sums in
-                    weights.withUnsafeBufferPointer { w in
-                        var epilogue = ConvolutionEpilogue(residual: residual, rectify: rectify)
-                        epilogue.statistics = sums.baseAddress
-                        backend.forward(x, weights: w.baseAddress!, bias: nil, epilogue: epilogue, into: y)
-                    }
+                let y = Tensor(zeros: batch, shape.output), sums = ImageChannelSums(channels: shape.output.channels)
+                var epilogue = ConvolutionEpilogue(residual: residual, rectify: rectify)
+                epilogue.statistics = sums.request(images: batch)
+                weights.withUnsafeBufferPointer { w in
+                    backend.forward(x, weights: w.baseAddress!, bias: nil, epilogue: epilogue, into: y)
                 }
-                var expected = [Double](repeating: 0, count: batch * 2 * channels)
-                expected.withUnsafeMutableBufferPointer { sums in
-                    for image in 0..<batch { ImageChannelSums.gather(y, image: image, into: sums.baseAddress!) }
-                }
-                XCTAssertEqual(gathered, expected, "\(name), shortcut and ReLU \(rectify): the statistics gathered")
-                // And they are the sums of the written values (to float rounding), not of something else.
-                let values = y.array
-                for image in [0, batch - 1] {
-                    for ch in [0, channels - 1] {
-                        let column = (0..<shape.output.spatialCount).map { Double(values[(image * shape.output.spatialCount + $0) * channels + ch]) }
-                        XCTAssertEqual(gathered[image * 2 * channels + ch], column.reduce(0, +), accuracy: 1e-4, "\(name): sum")
-                        XCTAssertEqual(
-                            gathered[image * 2 * channels + channels + ch], column.map { $0 * $0 }.reduce(0, +), accuracy: 1e-3,
-                            "\(name): sum of squares")
-                    }
-                }
+                sums.markGathered(y)
+                let gathered = sums.totals(of: y) { _ in preconditionFailure("\(name): the gathered sums were not used") }
+                XCTAssertEqual(gathered.first + gathered.second, ownTotals(y) { $0.request(images: $1) }, "\(name), ReLU \(rectify): forward")
+                // They are the sums of the written values (to float rounding), not of something else.
+                let values = y.array.map(Double.init), channels = shape.output.channels
+                let column = stride(from: 0, to: values.count, by: channels).map { values[$0] }
+                XCTAssertEqual(gathered.first[0], column.reduce(0, +), accuracy: 1e-3, "\(name): sum")
+                XCTAssertEqual(gathered.second[0], column.map { $0 * $0 }.reduce(0, +), accuracy: 1e-2, "\(name): sum of squares")
             }
+            // Backward: the gradient sums of a batch norm before the convolution, against its input.
+            let norm = BatchNorm2d(name: "bn", input: shape.input)
+            norm.fuse(Activation(name: "relu", function: .relu, input: shape.input))
+            _ = norm.forward(before, mode: .training)
+            let dx = Tensor(zeros: batch, shape.input)
+            var epilogue = ConvolutionEpilogue(residual: skip.shape == shape.input ? skip : nil)
+            epilogue.statistics = norm.gradientStatisticsRequest(images: batch)
+            var dw = [Float](repeating: 0, count: shape.weightCount)
+            weights.withUnsafeBufferPointer { w in
+                backend.backward(
+                    x, outputGradient: dy, weights: w.baseAddress!, weightGradient: &dw, biasGradient: nil, inputGradient: dx,
+                    epilogue: epilogue)
+            }
+            norm.gradientStatisticsGathered(dx)
+            let gathered = norm.backward(dx).array
+            norm.gradientStatisticsGathered(nil)
+            XCTAssertEqual(gathered, norm.backward(dx).array, "\(name): backward")
         }
     }
 
@@ -100,7 +114,7 @@ final class ConvolutionEpilogueTests: XCTestCase {
                 weights.withUnsafeBufferPointer { w in
                     backend.backward(
                         x, outputGradient: dy, weights: w.baseAddress!, weightGradient: &dw, biasGradient: &db, inputGradient: dx,
-                        adding: residual)
+                        epilogue: ConvolutionEpilogue(residual: residual))
                 }
                 return (dx.array, dw, db)
             }

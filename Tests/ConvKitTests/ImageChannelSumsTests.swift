@@ -57,4 +57,62 @@ final class ImageChannelSumsTests: XCTestCase {
         for i in 0..<y.count { y.pointer[i] *= 3 }
         XCTAssertEqual(norm.forward(y, mode: .training).array, normalisedByItself(y), "the sums used twice")
     }
+
+    /// A batch norm with seeded parameters and the ReLU it applies, and after it a convolution or a max pool
+    /// (the layers whose backward passes gather a batch norm's sums); with `linked` the layer after gathers.
+    static func stack(linked: Bool, pooled: Bool) -> (BatchNorm2d, Layer) {
+        var random = RandomSource(seed: 8)
+        let norm = BatchNorm2d(name: "bn", input: input)
+        for p in norm.parameters { for i in 0..<p.count { p.value.base[i] = random.uniform(0.5, 1.5) } }
+        norm.fuse(Activation(name: "relu", function: .relu, input: input))
+        let after: Layer & GathersBatchNormGradientSums
+        if pooled {
+            after = MaxPool2d(name: "pool", input: input, kernel: 2, stride: 2)
+        } else {
+            let conv = Conv2d(name: "conv", input: input, outChannels: 16, kernel: 3, stride: 1, padding: 1, bias: false)
+            for i in 0..<conv.weight.count { conv.weight.value.base[i] = random.normal() * 0.2 }
+            after = conv
+        }
+        if linked { after.gatherGradientStatistics(for: norm) }
+        return (norm, after)
+    }
+
+    /// The gradients of the batch norm (input, weight, bias) with the sums the layer after it gathered are
+    /// exactly those with its own; and sums gathered before another forward pass are not used after it.
+    func testGatheredGradientSumsGiveTheBatchNormsOwnGradients() {
+        for pooled in [false, true] {
+            func gradients(linked: Bool, forwardAgain: Bool) -> [[Float]] {
+                let (norm, after) = Self.stack(linked: linked, pooled: pooled)
+                let y = after.forward(norm.forward(Self.images(seed: 10), mode: .training), mode: .training)
+                var random = RandomSource(seed: 9)
+                let gradient = Tensor(batch: y.batch, shape: y.shape, values: (0..<y.count).map { _ in random.normal() })
+                let dy = after.backward(gradient)
+                if forwardAgain { _ = norm.forward(Self.images(seed: 11), mode: .training) }
+                let dx = norm.backward(dy).array
+                return [dx, Array(norm.weight.gradients), Array(norm.bias.gradients)]
+            }
+            let layer = pooled ? "max pool" : "convolution"
+            XCTAssertEqual(gradients(linked: true, forwardAgain: false), gradients(linked: false, forwardAgain: false), "gathered by the \(layer)")
+            XCTAssertEqual(
+                gradients(linked: true, forwardAgain: true), gradients(linked: false, forwardAgain: true), "\(layer), after another forward pass")
+        }
+    }
+
+    /// The presets link every batch norm they can: its input sums to the convolution before it, its
+    /// gradient sums to the convolution, max pool or residual block after it and its ReLU (a residual block's
+    /// last batch norms are served by the block's own gradient pass). Which layers gather changes no
+    /// number, so only this shows that the links are made.
+    func testThePresetsLinkTheirBatchNorms() throws {
+        for (preset, gradientLinks) in [("simple", 4), ("resnet20", 1 + 9)] {
+            let network = try Network(preset)
+            var layers: [Layer] = []
+            for layer in network.layers { layers += (layer as? ResidualBlock).map { [$0] + $0.sublayers } ?? [layer] }
+            let norms = layers.compactMap { $0 as? BatchNorm2d }
+            let inputGatherers = layers.compactMap { ($0 as? Conv2d)?.statisticsTarget }
+            XCTAssertEqual(inputGatherers.count, norms.count, "\(preset): every batch norm's input sums are gathered")
+            XCTAssertEqual(Set(inputGatherers.map(ObjectIdentifier.init)), Set(norms.map(ObjectIdentifier.init)), preset)
+            let gradientGatherers = layers.compactMap { ($0 as? Conv2d)?.gradientStatisticsTarget ?? ($0 as? MaxPool2d)?.gradientStatisticsTarget }
+            XCTAssertEqual(gradientGatherers.count, gradientLinks, "\(preset): batch norms whose gradient sums are gathered")
+        }
+    }
 }

@@ -43,7 +43,7 @@ final class BF16Convolution: ConvolutionBackend {
 
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights w: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, adding residual: Tensor?
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, epilogue: ConvolutionEpilogue
     ) {
         weightGradient.backward(x, outputGradient: dy, weights: w, weightGradient: dw, biasGradient: biasGradient, inputGradient: nil)
         guard let dx else { return }
@@ -57,7 +57,7 @@ final class BF16Convolution: ConvolutionBackend {
             }
         }
         let packed = pack(f, output: inC, depth: taps * outC, into: packedFlipped)
-        convolve(dy, channels: outC, packed: packed, output: inC, bias: nil, epilogue: ConvolutionEpilogue(residual: residual), into: dx)
+        convolve(dy, channels: outC, packed: packed, output: inC, bias: nil, epilogue: epilogue, into: dx)
     }
 
     /// Packs OHWI weights (`output` rows of `depth`) into `buffer` for `ckernels_conv_bf16_same`.

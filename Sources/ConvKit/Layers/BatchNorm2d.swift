@@ -42,10 +42,13 @@ public final class BatchNorm2d: BufferSharing {
     /// Mean and 1/sqrt(var + eps) used by the latest forward pass (batch or running statistics).
     private let usedMean: FloatBuffer
     private let usedInverseStd: FloatBuffer
-    private let totalParts: [UnsafeMutablePointer<Double>]
     /// The statistics of a training pass, per image: gathered by the convolution before this layer as it
     /// writes its output (`Conv2d.gatherStatistics(for:)`), or else by `prepare`.
-    let imageSums: ImageChannelSums
+    private let inputSums: ImageChannelSums
+    /// The backward pass's sums, per image: gathered by the convolution after this layer as it writes its
+    /// input gradient, this layer's output gradient (`Conv2d.gatherGradientStatistics(for:)`), or else by
+    /// `backward`.
+    private let gradientSums: ImageChannelSums
 
     public init(name: String, input: FeatureShape) {
         self.name = name
@@ -59,11 +62,9 @@ public final class BatchNorm2d: BufferSharing {
         usedInverseStd = FloatBuffer(capacity: c)
         appliedScale = FloatBuffer(capacity: c)
         appliedShift = FloatBuffer(capacity: c)
-        totalParts = (0..<Parallel.workerCount).map { _ in .allocate(capacity: 2 * c) }
-        imageSums = ImageChannelSums(channels: c)
+        inputSums = ImageChannelSums(channels: c)
+        gradientSums = ImageChannelSums(channels: c)
     }
-
-    deinit { totalParts.forEach { $0.deallocate() } }
 
     public var parameters: [Parameter] { [weight, bias] }
     public var stateTensors: [StateTensor] {
@@ -86,6 +87,26 @@ public final class BatchNorm2d: BufferSharing {
         relu.isAppliedByBatchNorm = true
         appliesReLUInTraining = true
     }
+
+    /// Where a convolution writing this layer's next training input (of `images` images) puts each image's
+    /// sums; `inputStatisticsGathered` then says for which tensor it did.
+    func inputStatisticsRequest(images: Int) -> ImageChannelSums.Request { inputSums.request(images: images) }
+
+    /// Records that the latest `inputStatisticsRequest` holds the sums of `x`, or, with nil, nothing.
+    func inputStatisticsGathered(_ x: Tensor?) { inputSums.markGathered(x) }
+
+    /// Where a convolution writing this layer's output gradient (of `images` images) puts each image's
+    /// backward-pass sums, against the latest forward pass's input and statistics; nil before a forward
+    /// pass of that batch. `gradientStatisticsGathered` then says for which tensor it did.
+    func gradientStatisticsRequest(images: Int) -> ImageChannelSums.Request? {
+        guard let x = input, x.batch == images else { return nil }
+        let mode = lastRectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
+        return gradientSums.request(
+            images: images, against: x, mode: mode, mean: usedMean.base, scale: appliedScale.base, shift: appliedShift.base)
+    }
+
+    /// Records that the latest `gradientStatisticsRequest` holds the sums of `dy`, or, with nil, nothing.
+    func gradientStatisticsGathered(_ dy: Tensor?) { gradientSums.markGathered(dy) }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         prepare(x, mode: mode, rectifies: appliesReLUInTraining && mode == .training)
@@ -113,11 +134,13 @@ public final class BatchNorm2d: BufferSharing {
         input = x
         lastMode = mode
         lastRectified = rectifies
+        // Sums gathered for a backward pass were against the previous pass's input and statistics.
+        gradientSums.forget()
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
             // Per-channel sum and sum of squares: float partial sums per block, combined in Double.
-            let sums = imageSums.totals(of: x)
+            let sums = inputSums.totals(of: x) { self.inputSums.request(images: $0) }
             let n = Double(rows)
             for ch in 0..<c {
                 let m = sums.first[ch] / n
@@ -188,8 +211,9 @@ public final class BatchNorm2d: BufferSharing {
         // After a rectified forward pass, dy is the gradient of max(y, 0): zero it where y <= 0,
         // with y recomputed from x exactly as the forward pass computed it.
         let rectified = lastRectified
+        precondition(dy.batch == x.batch, "\(name): the output gradient's batch differs from the input's")
         // dbias = sum dy, dweight = sum dy * xhat with xhat = (x - mean) * invstd.
-        let sums = columnSums(rows: rows, channels: c, a: dy.pointer, b: x.pointer, mean: mean, rectified: rectified)
+        let sums = gradientSums.totals(of: dy) { self.gradientStatisticsRequest(images: $0)! }
         for ch in 0..<c {
             bias.gradient.base[ch] = Float(sums.first[ch])
             weight.gradient.base[ch] = Float(sums.second[ch]) * inverseStd[ch]
@@ -215,33 +239,5 @@ public final class BatchNorm2d: BufferSharing {
             }
         }
         return dx
-    }
-
-    /// Per-channel sums over `rows` rows of `channels` values, split across workers, for the backward pass:
-    /// (sum a, sum a * (b - mean)), where with `rectified` each `a` counts only where the forward pass's
-    /// `b * scale + shift` was positive.
-    /// Each worker adds float sums over blocks of 256 rows into double totals (`ckernels_bn_sums`): as fast
-    /// as float arithmetic, as accurate as double over the 100,000+ rows of a batch.
-    private func columnSums(
-        rows: Int, channels c: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
-        mean: UnsafeMutablePointer<Float>, rectified: Bool
-    ) -> (first: [Double], second: [Double]) {
-        let scale = appliedScale.base, shift = appliedShift.base
-        let mode = rectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
-        let parts = Parallel.partCount(rows, minimum: 1024)
-        Parallel.forEachRange(rows, minimum: 1024) { range, worker in
-            let offset = range.lowerBound * c
-            ckernels_bn_sums(
-                a + offset, b + offset, mean, scale, shift, Int32(mode), range.count, Int32(c), totalParts[worker])
-        }
-        var first = [Double](repeating: 0, count: c), second = first
-        for p in 0..<parts {
-            let totals = totalParts[p]
-            for ch in 0..<c {
-                first[ch] += totals[ch]
-                second[ch] += totals[c + ch]
-            }
-        }
-        return (first, second)
     }
 }

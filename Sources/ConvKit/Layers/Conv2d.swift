@@ -4,7 +4,7 @@
 /// chosen once when it is built (`ConvolutionPlan`): lowered into an OpenBLAS matrix product
 /// (`LoweredConvolution`), direct (`DirectConvolution`) or through Winograd tiles (`WinogradConvolution`),
 /// with the batch split across the cores.
-public final class Conv2d: BufferSharing {
+public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
     public let name: String
     public var kind: LayerKind { .conv }
     public let inputShape: FeatureShape
@@ -31,7 +31,10 @@ public final class Conv2d: BufferSharing {
     private let foldedWeights = FloatBuffer()
     private let foldedBias = FloatBuffer()
     /// The batch norm right after this layer, whose training statistics the forward pass gathers.
-    private var statisticsTarget: BatchNorm2d?
+    private(set) var statisticsTarget: BatchNorm2d?
+    /// The batch norm whose output gradient this layer's input gradient is, whose backward-pass sums the
+    /// backward pass gathers.
+    private(set) var gradientStatisticsTarget: BatchNorm2d?
 
     /// A convolution whose plan uses the kernel path active now (`KernelPath.active`).
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
@@ -81,14 +84,19 @@ public final class Conv2d: BufferSharing {
         statisticsTarget = batchNorm
     }
 
+    /// Each image's sums for `batchNorm`, gathered as the image's input gradient is written.
+    func gatherGradientStatistics(for batchNorm: BatchNorm2d) {
+        precondition(batchNorm.outputShape == inputShape, "\(name) can only gather statistics for a batch norm of its input's shape")
+        gradientStatisticsTarget = batchNorm
+    }
+
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         input = x
         var epilogue = ConvolutionEpilogue.none
-        let sums = mode == .training ? statisticsTarget?.imageSums : nil
-        epilogue.statistics = sums?.reserve(images: x.batch)
+        if mode == .training { epilogue.statistics = statisticsTarget?.inputStatisticsRequest(images: x.batch) }
         let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue)
         // Any sums stored before are not of this output; mark the new ones (or none, outside training).
-        statisticsTarget?.imageSums.markGathered(sums == nil ? nil : y)
+        statisticsTarget?.inputStatisticsGathered(epilogue.statistics == nil ? nil : y)
         lastOutput = y
         return y
     }
@@ -132,9 +140,12 @@ public final class Conv2d: BufferSharing {
     func backward(_ dy: Tensor, adding residual: Tensor?) -> Tensor {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let dx = computesInputGradient ? (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape) : nil
+        var epilogue = ConvolutionEpilogue(residual: residual)
+        if dx != nil { epilogue.statistics = gradientStatisticsTarget?.gradientStatisticsRequest(images: x.batch) }
         backwardPass.backward(
             x, outputGradient: dy, weights: weight.value.base, weightGradient: weight.gradient.base,
-            biasGradient: bias?.gradient.base, inputGradient: dx, adding: residual)
+            biasGradient: bias?.gradient.base, inputGradient: dx, epilogue: epilogue)
+        gradientStatisticsTarget?.gradientStatisticsGathered(epilogue.statistics == nil ? nil : dx)
         return dx ?? .empty(inputShape)
     }
 }

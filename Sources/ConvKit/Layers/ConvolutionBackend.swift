@@ -9,22 +9,23 @@ protocol ConvolutionBackend: AnyObject {
 
     /// Writes the gradients of the convolution of `x` for the output gradient `dy`: with respect to the OHWI
     /// weights into `weightGradient`, to the bias into `biasGradient` when it is given, and to the input into
-    /// `inputGradient` when it is given, plus `residual` when that is given (a residual block's shortcut
-    /// gradient, added as each group of images is written; the sum in the order `input gradient + residual`).
+    /// `inputGradient` when it is given, then `epilogue` on each group of images of it as they are written (a
+    /// residual block's shortcut gradient added, in the order `input gradient + residual`; the statistics of
+    /// the batch norm whose output gradient it is gathered).
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?, adding residual: Tensor?)
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?, epilogue: ConvolutionEpilogue)
 }
 
 extension ConvolutionBackend {
-    /// The gradients, with nothing added to the input gradient.
+    /// The gradients, with no epilogue.
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, inputGradient: Tensor?
     ) {
         backward(
             x, outputGradient: dy, weights: weights, weightGradient: weightGradient, biasGradient: biasGradient,
-            inputGradient: inputGradient, adding: nil)
+            inputGradient: inputGradient, epilogue: .none)
     }
 }
 

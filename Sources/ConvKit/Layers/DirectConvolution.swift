@@ -52,7 +52,7 @@ final class DirectConvolution: ConvolutionBackend {
 
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, adding residual: Tensor?
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, epilogue: ConvolutionEpilogue
     ) {
         precondition(shape.isSame, "the direct backward pass takes only \"same\" stride-1 convolutions")
         let k = shape.kernel, p = shape.padding
@@ -82,7 +82,6 @@ final class DirectConvolution: ConvolutionBackend {
                 addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db)
             }
             guard let dx else { return }
-            let epilogue = ConvolutionEpilogue(residual: residual)
             for (slot, n) in images.enumerated() {
                 convolve(
                     gs.base + slot * imageRows * outC, Int32(pw), Int32(outC), flippedWeights.base, nil, Int32(inC),

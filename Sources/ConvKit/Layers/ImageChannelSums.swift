@@ -1,13 +1,34 @@
 import CKernels
 
-/// Each image's per-channel sum and sum of squares: what a batch norm's training pass normalises with.
+/// Each image's two per-channel sums that a batch norm's training passes need: in the forward pass the sum
+/// and the sum of squares of its input, in the backward pass the sums of its output gradient and of that
+/// gradient times its centred input.
 ///
-/// The convolution before the batch norm gathers them as it writes each group of images, while they are
-/// still in cache (`ConvolutionEpilogue.statistics`), which saves the batch norm a read of its whole input;
-/// a batch norm with no such convolution gathers them itself. Either way each image's sums are float sums
-/// over blocks of rows added into doubles (`ckernels_bn_sums`), and the images are added in order: the same
-/// bits whoever gathers them, however the batch is split across workers.
+/// The convolution that writes the summed tensor gathers them as it writes each group of images, while they
+/// are still in cache (`ConvolutionEpilogue.statistics`): in the forward pass the convolution before the
+/// batch norm, in the backward pass the one after it. That saves the batch norm a read of the whole tensor.
+/// A batch norm with no such convolution gathers the same sums itself. Either way each image's sums are float
+/// sums over blocks of rows added into doubles (`ckernels_bn_sums`) and the images are added in order: the
+/// same bits whoever gathers them, however the batch is split across workers.
 final class ImageChannelSums {
+    /// What to sum over each image of a tensor `y`, and where to put it (`storage`, 2 x channels doubles per
+    /// image, image i at i * 2 * channels). A value the epilogue carries into the backends' workers.
+    struct Request {
+        fileprivate let storage: UnsafeMutablePointer<Double>
+        /// `CKERNELS_BN_SQUARES`, or the products with `against`'s image (`ckernels_bn_sums`).
+        fileprivate let mode: Int
+        fileprivate let against: Tensor?
+        fileprivate let mean, scale, shift: UnsafePointer<Float>?
+
+        /// The sums of image `image` of `y` into their place.
+        func gather(_ y: Tensor, image: Int) {
+            let c = y.shape.channels
+            ckernels_bn_sums(
+                y.sample(image), against.map { UnsafePointer($0.sample(image)) }, mean, scale, shift, Int32(mode),
+                y.shape.spatialCount, Int32(c), storage + image * 2 * c)
+        }
+    }
+
     let channels: Int
     private var storage: UnsafeMutablePointer<Double>
     private var capacity = 0
@@ -21,9 +42,12 @@ final class ImageChannelSums {
 
     deinit { storage.deallocate() }
 
-    /// Room for the sums of `images` images (2 x `channels` doubles each, image i at i * 2 * `channels`),
-    /// for a convolution's epilogue to fill; forgets any sums stored.
-    func reserve(images: Int) -> UnsafeMutablePointer<Double> {
+    /// Room for the sums of `images` images: of squares, or with `against` (a tensor of the same shape) of
+    /// products as `ckernels_bn_sums` takes them. Forgets any sums stored.
+    func request(
+        images: Int, against: Tensor? = nil, mode: Int = Int(CKERNELS_BN_SQUARES), mean: UnsafePointer<Float>? = nil,
+        scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil
+    ) -> Request {
         gathered = nil
         let count = images * 2 * channels
         if count > capacity {
@@ -31,28 +55,32 @@ final class ImageChannelSums {
             storage = .allocate(capacity: count)
             capacity = count
         }
-        return storage
+        return Request(storage: storage, mode: mode, against: against, mean: mean, scale: scale, shift: shift)
     }
 
-    /// Records that the reserved room now holds the sums of `y`, or, with nil, that it holds nothing.
+    /// Records that the latest request now holds the sums of `y`, or, with nil, that nothing is stored.
     func markGathered(_ y: Tensor?) {
         gathered = y.map { ($0.pointer, $0.batch) }
     }
 
-    /// The per-channel totals over the batch of `x`: the sums gathered for it, or else gathered here.
-    /// The stored sums are used once.
-    func totals(of x: Tensor) -> (first: [Double], second: [Double]) {
-        precondition(x.shape.channels == channels, "the sums are of \(channels) channels, not \(x.shape.channels)")
-        if let gathered, gathered.pointer == x.pointer, gathered.batch == x.batch {
+    /// Forgets any sums stored: what they were gathered against has changed.
+    func forget() { gathered = nil }
+
+    /// The per-channel totals over the batch of `y`: the sums gathered for it, or else gathered here with
+    /// `request` (called with the batch size). The stored sums are used once.
+    func totals(of y: Tensor, otherwise request: (Int) -> Request) -> (first: [Double], second: [Double]) {
+        precondition(y.shape.channels == channels, "the sums are of \(channels) channels, not \(y.shape.channels)")
+        if let gathered, gathered.pointer == y.pointer, gathered.batch == y.batch {
             self.gathered = nil
         } else {
-            let sums = reserve(images: x.batch)
-            Parallel.forEachRange(x.batch) { images, _ in
-                for image in images { Self.gather(x, image: image, into: sums) }
+            let own = request(y.batch)
+            Parallel.forEachRange(y.batch) { images, _ in
+                for image in images { own.gather(y, image: image) }
             }
+            gathered = nil
         }
         var first = [Double](repeating: 0, count: channels), second = first
-        for image in 0..<x.batch {
+        for image in 0..<y.batch {
             let sums = storage + image * 2 * channels
             for ch in 0..<channels {
                 first[ch] += sums[ch]
@@ -61,12 +89,12 @@ final class ImageChannelSums {
         }
         return (first, second)
     }
+}
 
-    /// The sums of image `image` of `x` into its place in `sums`.
-    static func gather(_ x: Tensor, image: Int, into sums: UnsafeMutablePointer<Double>) {
-        let c = x.shape.channels
-        ckernels_bn_sums(
-            x.sample(image), nil, nil, nil, nil, Int32(CKERNELS_BN_SQUARES), x.shape.spatialCount, Int32(c),
-            sums + image * 2 * c)
-    }
+/// A layer whose backward pass can gather the backward-pass sums of the batch norm before it as it writes its
+/// input gradient (`Network` links them when it is built).
+protocol GathersBatchNormGradientSums: AnyObject {
+    /// Makes backward passes gather `batchNorm`'s sums; this layer's input gradient must be the batch norm's
+    /// output gradient (a ReLU the batch norm applies may stand between them).
+    func gatherGradientStatistics(for batchNorm: BatchNorm2d)
 }

@@ -46,7 +46,7 @@ final class LoweredConvolution: ConvolutionBackend {
 
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights w: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, adding residual: Tensor?
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, epilogue: ConvolutionEpilogue
     ) {
         let outC = shape.output.channels, rowLength = lowering.rowLength, rowsPerImage = lowering.rowsPerImage
         let weightCount = shape.weightCount
@@ -79,7 +79,7 @@ final class LoweredConvolution: ConvolutionBackend {
                         target.update(repeating: 0, count: count * shape.input.count)
                         lowering.raise(buffer.base, images: count, into: target)
                     }
-                    ConvolutionEpilogue(residual: residual).apply(to: dx, first: first, count: count)
+                    epilogue.apply(to: dx, first: first, count: count)
                 }
                 first += count
             }

@@ -4,7 +4,7 @@ import CKernels
 ///
 /// Ties go to the first maximum in window order (row by row), as in PyTorch, and the backward pass
 /// routes each output's gradient to that one input.
-public final class MaxPool2d: BufferSharing {
+public final class MaxPool2d: BufferSharing, GathersBatchNormGradientSums {
     public let name: String
     public var kind: LayerKind { .maxpool }
     public let inputShape: FeatureShape
@@ -25,6 +25,9 @@ public final class MaxPool2d: BufferSharing {
     /// For each output element, which tap of its window won (row-major within the window): a byte each,
     /// a quarter of what the values would take, which is why windows are limited to 256 taps.
     private var winners: [UInt8] = []
+    /// The batch norm whose output gradient this layer's input gradient is, whose backward-pass sums the
+    /// backward pass gathers.
+    private(set) var gradientStatisticsTarget: BatchNorm2d?
 
     public init(name: String, input: FeatureShape, kernel: Int, stride: Int) {
         precondition(kernel * kernel <= 256, "max-pool windows are limited to 16x16")
@@ -33,6 +36,12 @@ public final class MaxPool2d: BufferSharing {
         geometry = SpatialGeometry(kernel: kernel, stride: stride, padding: 0)
         outputShape = FeatureShape(
             channels: input.channels, height: geometry.outputSize(input.height), width: geometry.outputSize(input.width))
+    }
+
+    /// Each image's sums for `batchNorm`, gathered as the image's input gradient is written.
+    func gatherGradientStatistics(for batchNorm: BatchNorm2d) {
+        precondition(batchNorm.outputShape == inputShape, "\(name) can only gather statistics for a batch norm of its input's shape")
+        gradientStatisticsTarget = batchNorm
     }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
@@ -60,15 +69,18 @@ public final class MaxPool2d: BufferSharing {
         let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         let c = Int32(inputShape.channels), w = Int32(inputShape.width), outCount = outputShape.count
         let oh = Int32(outputShape.height), ow = Int32(outputShape.width), k = Int32(geometry.kernel), s = Int32(geometry.stride)
+        let statistics = gradientStatisticsTarget?.gradientStatisticsRequest(images: x.batch)
         winners.withUnsafeBufferPointer { winners in
             let winners = winners.baseAddress!
             Parallel.forEachRange(x.batch) { images, _ in
                 for n in images {
                     dx.sample(n).update(repeating: 0, count: inputShape.count)
                     ckernels_maxpool_backward(dy.sample(n), winners + n * outCount, w, c, k, s, oh, ow, dx.sample(n))
+                    statistics?.gather(dx, image: n)
                 }
             }
         }
+        gradientStatisticsTarget?.gradientStatisticsGathered(statistics == nil ? nil : dx)
         return dx
     }
 }

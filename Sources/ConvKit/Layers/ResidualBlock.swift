@@ -6,7 +6,7 @@ import CKernels
 /// itself, or a 1x1 convolution with the stride followed by batch norm when the shape changes.
 /// The skip path is why deep stacks still train: the gradient reaches early layers through the
 /// addition unchanged.
-public final class ResidualBlock: Layer {
+public final class ResidualBlock: Layer, GathersBatchNormGradientSums {
     public let name: String
     public var kind: LayerKind { .res }
     public let inputShape: FeatureShape
@@ -62,8 +62,12 @@ public final class ResidualBlock: Layer {
         }
         conv1.gatherStatistics(for: bn1)
         conv2.gatherStatistics(for: bn2)
+        conv2.gatherGradientStatistics(for: bn1)
         if let shortcut { shortcut.conv.gatherStatistics(for: shortcut.bn) }
     }
+
+    /// The block's input gradient is written by conv1, the shortcut's gradient added first.
+    func gatherGradientStatistics(for batchNorm: BatchNorm2d) { conv1.gatherGradientStatistics(for: batchNorm) }
 
     /// The main path, then the shortcut's layers.
     public var sublayers: [Layer] {
@@ -120,10 +124,19 @@ public final class ResidualBlock: Layer {
         let dsum = sumGradient.tensor(batch: y.batch, shape: outputShape)
         let g = dy.pointer, out = y.pointer, ds = dsum.pointer
         let guided: Int32 = guidesBackward ? 1 : 0
-        Parallel.forEachChunk(y.count, minimum: 32_768) { range, _ in
-            let lo = range.lowerBound
-            ckernels_rectified_gradient(g + lo, out + lo, guided, range.count, ds + lo)
+        // bn2 and the shortcut's batch norm both take this gradient: their backward-pass sums are gathered
+        // from each image as it is written, while it is in cache.
+        let norms = [bn2] + (shortcut.map { [$0.bn] } ?? [])
+        let requests = norms.map { $0.gradientStatisticsRequest(images: y.batch) }
+        let perImage = outputShape.count
+        Parallel.forEachRange(y.batch) { images, _ in
+            for image in images {
+                let lo = image * perImage
+                ckernels_rectified_gradient(g + lo, out + lo, guided, perImage, ds + lo)
+                for request in requests { request?.gather(dsum, image: image) }
+            }
         }
+        for (norm, request) in zip(norms, requests) { norm.gradientStatisticsGathered(request == nil ? nil : dsum) }
         var main = dsum
         for layer in [bn2, conv2, relu1, bn1] as [Layer] {
             gradientTap?(layer, main)

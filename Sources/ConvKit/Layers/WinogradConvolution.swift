@@ -46,7 +46,7 @@ final class WinogradConvolution: ConvolutionBackend {
 
     func backward(
         _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient gradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, adding residual: Tensor?
+        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, epilogue: ConvolutionEpilogue
     ) {
         let inC = shape.input.channels, outC = shape.output.channels, h = shape.input.height, w = shape.input.width
         if dx != nil {
@@ -71,7 +71,7 @@ final class WinogradConvolution: ConvolutionBackend {
                 return
             }
             let images = Parallel.range(task - parts, of: chunks, total: x.batch)
-            convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, epilogue: ConvolutionEpilogue(residual: residual))
+            convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, epilogue: epilogue)
         }
         // Sum the workers' parts in worker order in the transformed domain, map back once, store OHWI.
         let m = transformedGradients[0], count = tile.planes * inC * outC

@@ -74,6 +74,12 @@ public final class Network {
             if let conv = layer as? Conv2d, index + 1 < layers.count, let batchNorm = layers[index + 1] as? BatchNorm2d {
                 conv.gatherStatistics(for: batchNorm)
             }
+            // The layer whose input gradient is a batch norm's output gradient (through the ReLU it applies)
+            // gathers that batch norm's backward-pass sums.
+            if let batchNorm = layer as? BatchNorm2d {
+                let next = relu(at: index + 1) != nil ? index + 2 : index + 1
+                if next < layers.count { (layers[next] as? GathersBatchNormGradientSums)?.gatherGradientStatistics(for: batchNorm) }
+            }
         }
         // After the fusions, which change what a ReLU reads.
         outputRoles = Network.outputRoles(layers.map { ($0 as? BufferSharing)?.traits })
