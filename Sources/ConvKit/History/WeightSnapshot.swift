@@ -82,10 +82,12 @@ public struct WeightSnapshot: Sendable, Equatable {
 
     /// Writes the snapshot's state into `network` (which must `fit`).
     public func restore(into network: Network) {
-        precondition(fits(network), "a snapshot restores only into a network of its own spec")
         let tensors = network.stateTensors
+        let map = WeightSnapshot.map(of: tensors)
+        precondition(
+            map.floats == floats.count && map.counters == counters.count, "a snapshot restores only into a network of its own spec")
         floats.withUnsafeBufferPointer { source in
-            for (tensor, slot) in zip(tensors, WeightSnapshot.map(of: tensors).slots) {
+            for (tensor, slot) in zip(tensors, map.slots) {
                 switch (tensor.content, slot) {
                 case let (.float(buffer, _), .floats(offset, size)):
                     buffer.base.update(from: source.baseAddress! + offset, count: size)
