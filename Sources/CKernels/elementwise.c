@@ -1,7 +1,7 @@
 // Element-wise passes of the residual blocks and ReLUs (ConvolutionEpilogue.swift, ResidualBlock.swift,
-// Activation.swift), in C so that they vectorise for the kernel path in use (multiversion.h): Swift compiles
-// its loops for baseline x86-64, four floats at a time, and the convolutions' epilogue runs on images still
-// in cache, where that width and not memory is the limit.
+// Activation.swift), compiled for each kernel path (multiversion.h): one kernel for what were four Swift loops,
+// which Swift compiled for baseline x86-64. Reading the shortcut from memory, not the vector width, is what
+// these passes wait on (docs/performance.md, change log), so the wider paths are not faster here.
 //
 // Each value is computed as the Swift loops computed it: one rounded sum, then max(v, 0) as Swift's max
 // takes it (`0 >= v ? 0 : v`, so NaN stays NaN). So the results are the same bit for bit on every path.

@@ -45,9 +45,9 @@ public final class BatchNorm2d: BufferSharing {
     /// The statistics of a training pass, per image: gathered by the convolution before this layer as it
     /// writes its output (`Conv2d.gatherStatistics(for:)`), or else by `prepare`.
     private let inputSums: ImageChannelSums
-    /// The backward pass's sums, per image: gathered by the convolution after this layer as it writes its
-    /// input gradient, this layer's output gradient (`Conv2d.gatherGradientStatistics(for:)`), or else by
-    /// `backward`.
+    /// The backward pass's sums, per image: gathered by the layer that writes this layer's output gradient
+    /// (the convolution, max pool or residual block after it, `GathersBatchNormGradientSums`, or the gradient
+    /// pass of the residual block it ends), or else by `backward`.
     private let gradientSums: ImageChannelSums
 
     public init(name: String, input: FeatureShape) {
