@@ -55,7 +55,7 @@ final class ConvolutionEpilogueTests: XCTestCase {
         /// The totals a batch norm would gather itself from `y` with `request`.
         func ownTotals(_ y: Tensor, _ request: (ImageChannelSums, Int) -> ImageChannelSums.Request) -> [Double] {
             let own = ImageChannelSums(channels: y.shape.channels)
-            let totals = own.totals(of: y) { request(own, $0) }
+            let totals = own.totals(of: y, for: .forward) { request(own, $0) }
             return totals.first + totals.second
         }
         for (name, backend) in backends {
@@ -66,8 +66,8 @@ final class ConvolutionEpilogueTests: XCTestCase {
                 weights.withUnsafeBufferPointer { w in
                     backend.forward(x, weights: w.baseAddress!, bias: nil, epilogue: epilogue, into: y)
                 }
-                sums.markGathered(y)
-                let gathered = sums.totals(of: y) { _ in preconditionFailure("\(name): the gathered sums were not used") }
+                sums.markGathered(y, for: .forward)
+                let gathered = sums.totals(of: y, for: .forward) { _ in preconditionFailure("\(name): the gathered sums were not used") }
                 XCTAssertEqual(gathered.first + gathered.second, ownTotals(y) { $0.request(images: $1) }, "\(name), ReLU \(rectify): forward")
                 // They are the sums of the written values (to float rounding), not of something else.
                 let values = y.array.map(Double.init), channels = shape.output.channels

@@ -42,13 +42,12 @@ public final class BatchNorm2d: BufferSharing {
     /// Mean and 1/sqrt(var + eps) used by the latest forward pass (batch or running statistics).
     private let usedMean: FloatBuffer
     private let usedInverseStd: FloatBuffer
-    /// The statistics of a training pass, per image: gathered by the convolution before this layer as it
-    /// writes its output (`Conv2d.gatherStatistics(for:)`), or else by `prepare`.
-    private let inputSums: ImageChannelSums
-    /// The backward pass's sums, per image: gathered by the layer that writes this layer's output gradient
-    /// (the convolution, max pool or residual block after it, `GathersBatchNormGradientSums`, or the gradient
-    /// pass of the residual block it ends), or else by `backward`.
-    private let gradientSums: ImageChannelSums
+    /// Per image, the statistics of a training pass and the backward pass's sums. The first are gathered by
+    /// the convolution before this layer as it writes its output (`Conv2d.gatherStatistics(for:)`), the
+    /// second by the layer that writes this layer's output gradient (the convolution, max pool or residual
+    /// block after it, `GathersBatchNormGradientSums`, or the gradient pass of the residual block it ends);
+    /// either, or else this layer itself.
+    private let sums: ImageChannelSums
 
     public init(name: String, input: FeatureShape) {
         self.name = name
@@ -62,8 +61,7 @@ public final class BatchNorm2d: BufferSharing {
         usedInverseStd = FloatBuffer(capacity: c)
         appliedScale = FloatBuffer(capacity: c)
         appliedShift = FloatBuffer(capacity: c)
-        inputSums = ImageChannelSums(channels: c)
-        gradientSums = ImageChannelSums(channels: c)
+        sums = ImageChannelSums(channels: c)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -90,10 +88,10 @@ public final class BatchNorm2d: BufferSharing {
 
     /// Where a convolution writing this layer's next training input (of `images` images) puts each image's
     /// sums; `inputStatisticsGathered` then says for which tensor it did.
-    func inputStatisticsRequest(images: Int) -> ImageChannelSums.Request { inputSums.request(images: images) }
+    func inputStatisticsRequest(images: Int) -> ImageChannelSums.Request { sums.request(images: images) }
 
     /// Records that the latest `inputStatisticsRequest` holds the sums of `x`, or, with nil, nothing.
-    func inputStatisticsGathered(_ x: Tensor?) { inputSums.markGathered(x) }
+    func inputStatisticsGathered(_ x: Tensor?) { sums.markGathered(x, for: .forward) }
 
     /// Where a convolution writing this layer's output gradient (of `images` images) puts each image's
     /// backward-pass sums, against the latest forward pass's input and statistics; nil before a forward
@@ -101,12 +99,12 @@ public final class BatchNorm2d: BufferSharing {
     func gradientStatisticsRequest(images: Int) -> ImageChannelSums.Request? {
         guard let x = input, x.batch == images else { return nil }
         let mode = lastRectified ? CKERNELS_BN_RECTIFIED_PRODUCTS : CKERNELS_BN_PRODUCTS
-        return gradientSums.request(
+        return sums.request(
             images: images, against: x, mode: mode, mean: usedMean.base, scale: appliedScale.base, shift: appliedShift.base)
     }
 
     /// Records that the latest `gradientStatisticsRequest` holds the sums of `dy`, or, with nil, nothing.
-    func gradientStatisticsGathered(_ dy: Tensor?) { gradientSums.markGathered(dy) }
+    func gradientStatisticsGathered(_ dy: Tensor?) { sums.markGathered(dy, for: .backward) }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         prepare(x, mode: mode, rectifies: appliesReLUInTraining && mode == .training)
@@ -135,12 +133,12 @@ public final class BatchNorm2d: BufferSharing {
         lastMode = mode
         lastRectified = rectifies
         // Sums gathered for a backward pass were against the previous pass's input and statistics.
-        gradientSums.forget()
+        sums.forget(.backward)
         let c = inputShape.channels, rows = x.batch * inputShape.spatialCount
         let mean = usedMean.base, inverseStd = usedInverseStd.base
         if mode == .training {
             // Per-channel sum and sum of squares: float partial sums per block, combined in Double.
-            let sums = inputSums.totals(of: x) { self.inputSums.request(images: $0) }
+            let sums = self.sums.totals(of: x, for: .forward) { self.sums.request(images: $0) }
             let n = Double(rows)
             for ch in 0..<c {
                 let m = sums.first[ch] / n
@@ -213,7 +211,7 @@ public final class BatchNorm2d: BufferSharing {
         let rectified = lastRectified
         precondition(dy.batch == x.batch, "\(name): the output gradient's batch differs from the input's")
         // dbias = sum dy, dweight = sum dy * xhat with xhat = (x - mean) * invstd.
-        let sums = gradientSums.totals(of: dy) { self.gradientStatisticsRequest(images: $0)! }
+        let sums = self.sums.totals(of: dy, for: .backward) { self.gradientStatisticsRequest(images: $0)! }
         for ch in 0..<c {
             bias.gradient.base[ch] = Float(sums.first[ch])
             weight.gradient.base[ch] = Float(sums.second[ch]) * inverseStd[ch]

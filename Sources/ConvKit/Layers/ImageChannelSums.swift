@@ -29,11 +29,17 @@ final class ImageChannelSums {
         }
     }
 
+    /// Which of a batch norm's passes the sums are for. One pass's sums are used before the other's are
+    /// gathered, so one storage serves both (a batch of airbench's 2000 images takes 32 KB per channel).
+    enum Pass {
+        case forward, backward
+    }
+
     let channels: Int
     private var storage: UnsafeMutablePointer<Double>
     private var capacity = 0
-    /// The tensor the stored sums are of: its storage and batch (nil when none are stored).
-    private var gathered: (pointer: UnsafeMutablePointer<Float>, batch: Int)?
+    /// The tensor the stored sums are of: its storage and batch, and the pass (nil when none are stored).
+    private var gathered: (pointer: UnsafeMutablePointer<Float>, batch: Int, pass: Pass)?
 
     init(channels: Int) {
         self.channels = channels
@@ -43,7 +49,7 @@ final class ImageChannelSums {
     deinit { storage.deallocate() }
 
     /// Room for the sums of `images` images: of squares, or with `against` (a tensor of the same shape) of
-    /// products as `ckernels_bn_sums` takes them. Forgets any sums stored.
+    /// products as `ckernels_bn_sums` takes them. Forgets any sums stored, of either pass.
     func request(
         images: Int, against: Tensor? = nil, mode: Int = Int(CKERNELS_BN_SQUARES), mean: UnsafePointer<Float>? = nil,
         scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil
@@ -58,19 +64,21 @@ final class ImageChannelSums {
         return Request(storage: storage, mode: mode, against: against, mean: mean, scale: scale, shift: shift)
     }
 
-    /// Records that the latest request now holds the sums of `y`, or, with nil, that nothing is stored.
-    func markGathered(_ y: Tensor?) {
-        gathered = y.map { ($0.pointer, $0.batch) }
+    /// Records that the latest request now holds the `pass` sums of `y`, or, with nil, that nothing is stored.
+    func markGathered(_ y: Tensor?, for pass: Pass) {
+        gathered = y.map { ($0.pointer, $0.batch, pass) }
     }
 
-    /// Forgets any sums stored: what they were gathered against has changed.
-    func forget() { gathered = nil }
+    /// Forgets the `pass` sums if those are stored: what they were gathered against has changed.
+    func forget(_ pass: Pass) {
+        if gathered?.pass == pass { gathered = nil }
+    }
 
-    /// The per-channel totals over the batch of `y`: the sums gathered for it, or else gathered here with
-    /// `request` (called with the batch size). The stored sums are used once.
-    func totals(of y: Tensor, otherwise request: (Int) -> Request) -> (first: [Double], second: [Double]) {
+    /// The per-channel totals over the batch of `y` for `pass`: the sums gathered for it, or else gathered
+    /// here with `request` (called with the batch size). The stored sums are used once.
+    func totals(of y: Tensor, for pass: Pass, otherwise request: (Int) -> Request) -> (first: [Double], second: [Double]) {
         precondition(y.shape.channels == channels, "the sums are of \(channels) channels, not \(y.shape.channels)")
-        if let gathered, gathered.pointer == y.pointer, gathered.batch == y.batch {
+        if let gathered, gathered.pointer == y.pointer, gathered.batch == y.batch, gathered.pass == pass {
             self.gathered = nil
         } else {
             let own = request(y.batch)

@@ -135,6 +135,10 @@ public struct MemoryEstimate: Sendable {
 
     static let workers = Double(Parallel.workerCount)
 
+    /// Floats per sample that a training batch norm of `channels` channels keeps for its per-image sums
+    /// (`ImageChannelSums`): two sums per channel in doubles.
+    static func imageSums(_ channels: Int) -> Double { 2 * 2 * Double(channels) }
+
     /// Elements per sample of `shape`, in `Double` (a spec's numbers can be absurd).
     static func count(_ shape: FeatureShape) -> Double { Double(shape.channels) * Double(shape.height) * Double(shape.width) }
 
@@ -162,7 +166,10 @@ public struct MemoryEstimate: Sendable {
         case .activation(.relu) where training && layer.index > 0 && plan.layers[layer.index - 1].token.operation == .batchNorm:
             // The batch norm before it rectifies in place and masks the gradient (`BatchNorm2d.fuse`).
             activations = 0
-        case .batchNorm, .activation:
+        case .batchNorm:
+            activations = (role == nil || role == .kept ? outputs : 0)
+                + (training ? MemoryEstimate.imageSums(layer.outputShape.channels) : 0)
+        case .activation:
             activations = role == nil || role == .kept ? outputs : 0
         case .avgPool, .globalAvgPool, .fc:
             activations = outputs + (training ? inputs : 0)
@@ -173,8 +180,10 @@ public struct MemoryEstimate: Sendable {
             // Training writes no map of bn2's own (it writes the sum, `BatchNorm2d.trainAddingRectified`)
             // and adds each sublayer's input gradient and that of the sum; conv1's input gradient is the
             // block's (the shortcut's is added into it, `ResidualBlock.backward`).
+            let norms = [middle, channels] + (shortcut ? [channels] : [])
             activations = training
                 ? 5 * inner + 4 * outputs + (first ? 0 : inputs) + (shortcut ? 3 * outputs + inputs : 0)
+                    + norms.map(MemoryEstimate.imageSums).reduce(0, +)
                 : 3 * inner + 3 * outputs + (shortcut ? 2 * outputs : 0)
             convolutions = [(layer.inputShape.channels, 3, middle), (middle, 3, channels)]
                 + (shortcut ? [(layer.inputShape.channels, 1, channels)] : [])
