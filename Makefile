@@ -73,7 +73,7 @@ test-python:
 	fi
 
 # The soak (docs/reliability.md): the app typed at by a seeded random stream of every key and resized for
-# SOAK_SECONDS (default 600; the suite runs 60); SOAK_SEED replays a stream, SOAK_MODEL picks the model.
+# SOAK_SECONDS (default 600; the suite runs 120); SOAK_SEED replays a stream, SOAK_MODEL picks the model.
 SOAK_SECONDS ?= 600
 soak: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product convscope && \

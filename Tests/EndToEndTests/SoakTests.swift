@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// The soak: the real app on the synthetic set, typed at by a seeded random stream of every key it
-/// knows and resized between 40x12 and 250x80, for `CONVSCOPE_SOAK_SECONDS` (default 60; `make soak`
+/// knows and resized between 40x12 and 250x80, for `CONVSCOPE_SOAK_SECONDS` (default 120; `make soak`
 /// runs 600). It must not crash or hang (each answer within 2 s), show no error the keys did not
 /// cause, keep its resident memory within 10% of its size after the first minute, and give the
 /// terminal back. `CONVSCOPE_SOAK_SEED` replays a stream; `CONVSCOPE_SOAK_MODEL` picks the model

@@ -23,7 +23,8 @@ struct SoakSettings {
     /// The first minute, or the first half of a shorter soak, during which memory may still grow.
     var warmUp: Double { min(60, seconds / 2) }
 
-    /// `CONVSCOPE_SOAK_SECONDS` (default 60), `CONVSCOPE_SOAK_SEED` (default drawn from the clock) and
+    /// `CONVSCOPE_SOAK_SECONDS` (default 120: a warm-up of a full minute, the time the app's settled memory
+    /// takes to reach its level, docs/reliability.md), `CONVSCOPE_SOAK_SEED` (default drawn from the clock) and
     /// `CONVSCOPE_SOAK_MODEL` (default tiny).
     /// Empty values count as unset (`make soak` passes its variables through even when empty).
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SoakSettings {
@@ -31,7 +32,7 @@ struct SoakSettings {
         let seconds = try environment["CONVSCOPE_SOAK_SECONDS"].map { text in
             guard let value = Double(text), value >= 10 else { throw DriverError("CONVSCOPE_SOAK_SECONDS must be a number of seconds, at least 10, not '\(text)'") }
             return value
-        } ?? 60
+        } ?? 120
         let seed = try environment["CONVSCOPE_SOAK_SEED"].map { text in
             guard let value = UInt64(text) else { throw DriverError("CONVSCOPE_SOAK_SEED must be an unsigned 64-bit integer, not '\(text)'") }
             return value
