@@ -4,10 +4,11 @@ import CKernels
 /// and the sum of squares of its input, in the backward pass the sums of its output gradient and of that
 /// gradient times its centred input.
 ///
-/// The convolution that writes the summed tensor gathers them as it writes each group of images, while they
-/// are still in cache (`ConvolutionEpilogue.statistics`): in the forward pass the convolution before the
-/// batch norm, in the backward pass the one after it. That saves the batch norm a read of the whole tensor.
-/// A batch norm with no such convolution gathers the same sums itself. Either way each image's sums are float
+/// The layer that writes the summed tensor gathers them as it writes each image, while it is still in cache
+/// (`ConvolutionEpilogue.statistics`): in the forward pass the convolution before the batch norm, in the
+/// backward pass the convolution, max pool or residual block after it (`GathersBatchNormGradientSums`) or the
+/// gradient pass of the residual block it ends. That saves the batch norm a read of the whole tensor. A batch
+/// norm with no such layer gathers the same sums itself. Either way each image's sums are float
 /// sums over blocks of rows added into doubles (`ckernels_bn_sums`) and the images are added in order: the
 /// same bits whoever gathers them, however the batch is split across workers.
 final class ImageChannelSums {
@@ -85,7 +86,6 @@ final class ImageChannelSums {
             Parallel.forEachRange(y.batch) { images, _ in
                 for image in images { own.gather(y, image: image) }
             }
-            gathered = nil
         }
         var first = [Double](repeating: 0, count: channels), second = first
         for image in 0..<y.batch {
