@@ -239,6 +239,35 @@ CK_INLINE vf load_bordered(const float *row, int column, int width, int channels
     return vload_part(row + (size_t)column * channels + c, m);
 }
 
+/// load_bordered, then with `normalise` the input's affine map (`scale` and `shift`: its vectors at `c`) and
+/// with `rectify` its ReLU (ckernels_input_affine). The border stays zero, as the convolution pads the mapped
+/// values. The product and the sum are rounded apart, as in ckernels_bn_apply.
+CK_INLINE vf load_mapped(const float *row, int column, int width, int channels, int c, vmask m, const int normalise,
+                         const int rectify, vf scale, vf shift) {
+#pragma clang fp contract(off)
+    if (row == NULL || column < 0 || column >= width) return vzero();
+    vf value = vload_part(row + (size_t)column * channels + c, m);
+    if (normalise) {
+        value = vadd(vmul(value, scale), shift);
+        if (rectify) value = vrectify(value);
+    }
+    return value;
+}
+
+/// Calls `transform`, an input transform taking (..., normalise, rectify, scale, shift) after its other
+/// arguments, with constant flags for `affine` (NULL: none), so that each case compiles to a loop of its own
+/// and the plain one loses nothing.
+#define CK_WITH_AFFINE(transform, affine, ...)                                                      \
+    do {                                                                                         \
+        if ((affine) == NULL) {                                                                  \
+            transform(__VA_ARGS__, 0, 0, NULL, NULL);                                            \
+        } else if ((affine)->rectify) {                                                          \
+            transform(__VA_ARGS__, 1, 1, (affine)->scale, (affine)->shift);                      \
+        } else {                                                                                 \
+            transform(__VA_ARGS__, 1, 0, (affine)->scale, (affine)->shift);                      \
+        }                                                                                        \
+    } while (0)
+
 /// The `count` rows of a tile starting at image row `top` (which may be -1 or run past the bottom):
 /// pointers into the image, NULL outside it.
 CK_INLINE void tile_rows(const float *image, int top, int count, int height, size_t row_stride, const float **rows) {
@@ -268,8 +297,9 @@ CK_INLINE void winograd_products(int planes, const float *v, size_t in_step, int
 /// B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], written to v[xi][first_tile + tile][c] for
 /// xi = 0..15, planes `step` floats apart. Neighbouring tiles of a row share two columns, so the vertical half
 /// (B^T d) is computed once per input column and reused by both tiles.
-static void winograd2_transform_input(const float *input, int in_channels, int height, int width, int tiles_x, int tiles,
-                                      size_t step, int first_tile, float *v) {
+CK_INLINE void winograd2_transform(const float *input, int in_channels, int height, int width, int tiles_x, int tiles,
+                                   size_t step, int first_tile, float *v, const int normalise, const int rectify,
+                                   const float *scale, const float *shift) {
     const int tiles_y = tiles / tiles_x;
     const size_t row_stride = (size_t)width * in_channels;
     for (int ty = 0; ty < tiles_y; ty++) {
@@ -277,14 +307,16 @@ static void winograd2_transform_input(const float *input, int in_channels, int h
         tile_rows(input, 2 * ty - 1, 4, height, row_stride, rows);
         for (int c = 0; c < in_channels; c += VW) {
             const vmask m = vmask_at(c, in_channels);
+            const vf sc = normalise ? vload_part(scale + c, m) : vzero();
+            const vf sh = normalise ? vload_part(shift + c, m) : vzero();
             // t[i][k]: row i of B^T d for column k of the current tile (k = 0..3), kept across tiles.
             vf t[4][4];
 #define CK_COLUMN(k, x)                                                        \
     do {                                                                       \
-        const vf d0 = load_bordered(rows[0], (x) - 1, width, in_channels, c, m); \
-        const vf d1 = load_bordered(rows[1], (x) - 1, width, in_channels, c, m); \
-        const vf d2 = load_bordered(rows[2], (x) - 1, width, in_channels, c, m); \
-        const vf d3 = load_bordered(rows[3], (x) - 1, width, in_channels, c, m); \
+        const vf d0 = load_mapped(rows[0], (x) - 1, width, in_channels, c, m, normalise, rectify, sc, sh); \
+        const vf d1 = load_mapped(rows[1], (x) - 1, width, in_channels, c, m, normalise, rectify, sc, sh); \
+        const vf d2 = load_mapped(rows[2], (x) - 1, width, in_channels, c, m, normalise, rectify, sc, sh); \
+        const vf d3 = load_mapped(rows[3], (x) - 1, width, in_channels, c, m, normalise, rectify, sc, sh); \
         t[0][k] = vsub(d0, d2);                                                \
         t[1][k] = vadd(d1, d2);                                                \
         t[2][k] = vsub(d2, d1);                                                \
@@ -316,6 +348,13 @@ static void winograd2_transform_input(const float *input, int in_channels, int h
     }
 }
 
+/// winograd2_transform with `affine` (NULL: none) applied to each input value as it is read.
+static void winograd2_transform_input(const float *input, const ckernels_input_affine *affine, int in_channels,
+                                      int height, int width, int tiles_x, int tiles, size_t step, int first_tile,
+                                      float *v) {
+    CK_WITH_AFFINE(winograd2_transform, affine, input, in_channels, height, width, tiles_x, tiles, step, first_tile, v);
+}
+
 /// Output transform of one F(2x2, 3x3) tile: Y = A^T M A plus the bias, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]],
 /// from the tile's products at `products` (plane 0; planes `step` floats apart) into tile (ty, tx) of an image.
 /// A tile on an odd side's edge keeps only the outputs inside the map.
@@ -340,11 +379,11 @@ CK_INLINE void winograd2_output_tile(const float *products, size_t step, const f
     }
 }
 
-static void CK_NAME(ckernels_winograd_gradient_tiles)(const float *input, const float *grad_out, int in_channels,
-                                               int out_channels, int height, int width, int total_tiles, int first_tile,
-                                               float *v, float *u) {
+static void CK_NAME(ckernels_winograd_gradient_tiles)(const float *input, const ckernels_input_affine *affine,
+                                               const float *grad_out, int in_channels, int out_channels, int height,
+                                               int width, int total_tiles, int first_tile, float *v, float *u) {
     const int tiles_x = winograd_tiles(width, 2), tiles = winograd_tiles(height, 2) * tiles_x;
-    winograd2_transform_input(input, in_channels, height, width, tiles_x, tiles,
+    winograd2_transform_input(input, affine, in_channels, height, width, tiles_x, tiles,
                               ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
     // Output-gradient transform: A y A^T for each 2x2 tile y, A = [[1, 0], [1, 1], [1, -1], [0, -1]]; a tile
     // past an odd side's edge reads zeros there.
@@ -474,8 +513,9 @@ CK_INLINE void apply_a(const vf y[4], vf r[6]) {
 /// V = B^T d B of every tile of one image (read with an implicit zero border), written to
 /// v[xi][first_tile + tile][c] (xi = 0..35, planes `step` floats apart). Neighbouring tiles of a row share two
 /// columns, so the vertical half (B^T d) of each input column is computed once.
-static void winograd4_transform_input(const float *input, int in_channels, int height, int width, int tiles_x, int tiles,
-                                      size_t step, int first_tile, float *v) {
+CK_INLINE void winograd4_transform(const float *input, int in_channels, int height, int width, int tiles_x, int tiles,
+                                   size_t step, int first_tile, float *v, const int normalise, const int rectify,
+                                   const float *scale, const float *shift) {
     const int tiles_y = tiles / tiles_x;
     const size_t row_stride = (size_t)width * in_channels;
     for (int ty = 0; ty < tiles_y; ty++) {
@@ -483,11 +523,14 @@ static void winograd4_transform_input(const float *input, int in_channels, int h
         tile_rows(input, 4 * ty - 1, 6, height, row_stride, rows);
         for (int c = 0; c < in_channels; c += VW) {
             const vmask m = vmask_at(c, in_channels);
+            const vf sc = normalise ? vload_part(scale + c, m) : vzero();
+            const vf sh = normalise ? vload_part(shift + c, m) : vzero();
             vf t[6][6];  // t[i][k]: row i of B^T d for column k of the current tile
 #define CK_COLUMN(k, x)                                                                           \
     do {                                                                                          \
         vf d[6], r[6];                                                                            \
-        for (int i = 0; i < 6; i++) d[i] = load_bordered(rows[i], (x) - 1, width, in_channels, c, m); \
+        for (int i = 0; i < 6; i++)                                                              \
+            d[i] = load_mapped(rows[i], (x) - 1, width, in_channels, c, m, normalise, rectify, sc, sh); \
         apply_bt(d, r);                                                                           \
         for (int i = 0; i < 6; i++) t[i][k] = r[i];                                               \
     } while (0)
@@ -508,6 +551,13 @@ static void winograd4_transform_input(const float *input, int in_channels, int h
 #undef CK_COLUMN
         }
     }
+}
+
+/// winograd4_transform with `affine` (NULL: none) applied to each input value as it is read.
+static void winograd4_transform_input(const float *input, const ckernels_input_affine *affine, int in_channels,
+                                      int height, int width, int tiles_x, int tiles, size_t step, int first_tile,
+                                      float *v) {
+    CK_WITH_AFFINE(winograd4_transform, affine, input, in_channels, height, width, tiles_x, tiles, step, first_tile, v);
 }
 
 /// Output transform of one F(4x4, 3x3) tile: Y = A^T M A plus the bias, from the tile's products at `products`
@@ -541,8 +591,9 @@ CK_INLINE void winograd4_output_tile(const float *products, size_t step, const f
 /// The forward pass of either tiling: the input transform of each image, the products, then the output
 /// transform of each tile. `n` is the output tile's side (2 or 4), a constant at both calls, so the branches
 /// on it fold away.
-CK_INLINE void winograd_forward(const int n, const float *input, int images, int in_channels, const float *transformed,
-                                const float *bias, int out_channels, int height, int width, float *output, float *scratch) {
+CK_INLINE void winograd_forward(const int n, const float *input, const ckernels_input_affine *affine, int images,
+                                int in_channels, const float *transformed, const float *bias, int out_channels, int height,
+                                int width, float *output, float *scratch) {
     const int planes = (n + 2) * (n + 2);
     const int tiles_x = winograd_tiles(width, n), tiles_y = winograd_tiles(height, n), tiles = tiles_y * tiles_x;
     const int total = images * tiles;
@@ -551,9 +602,11 @@ CK_INLINE void winograd_forward(const int n, const float *input, int images, int
     for (int image = 0; image < images; image++) {
         const float *image_input = input + (size_t)image * height * width * in_channels;
         if (n == 2) {
-            winograd2_transform_input(image_input, in_channels, height, width, tiles_x, tiles, in_step, image * tiles, v);
+            winograd2_transform_input(image_input, affine, in_channels, height, width, tiles_x, tiles, in_step,
+                                      image * tiles, v);
         } else {
-            winograd4_transform_input(image_input, in_channels, height, width, tiles_x, tiles, in_step, image * tiles, v);
+            winograd4_transform_input(image_input, affine, in_channels, height, width, tiles_x, tiles, in_step,
+                                      image * tiles, v);
         }
     }
     winograd_products(planes, v, in_step, total, in_channels, transformed, out_channels, m, step);
@@ -572,23 +625,23 @@ CK_INLINE void winograd_forward(const int n, const float *input, int images, int
     }
 }
 
-static void CK_NAME(ckernels_winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                               const float *bias, int out_channels, int height, int width, float *output,
-                                               float *scratch) {
-    winograd_forward(2, input, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
+static void CK_NAME(ckernels_winograd_forward)(const float *input, const ckernels_input_affine *affine, int images,
+                                               int in_channels, const float *transformed, const float *bias,
+                                               int out_channels, int height, int width, float *output, float *scratch) {
+    winograd_forward(2, input, affine, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
 }
 
-static void CK_NAME(ckernels_winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
-                                                const float *bias, int out_channels, int height, int width, float *output,
-                                                float *scratch) {
-    winograd_forward(4, input, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
+static void CK_NAME(ckernels_winograd4_forward)(const float *input, const ckernels_input_affine *affine, int images,
+                                                int in_channels, const float *transformed, const float *bias,
+                                                int out_channels, int height, int width, float *output, float *scratch) {
+    winograd_forward(4, input, affine, images, in_channels, transformed, bias, out_channels, height, width, output, scratch);
 }
 
-static void CK_NAME(ckernels_winograd4_gradient_tiles)(const float *input, const float *grad_out, int in_channels,
-                                                int out_channels, int height, int width, int total_tiles, int first_tile,
-                                                float *v, float *u) {
+static void CK_NAME(ckernels_winograd4_gradient_tiles)(const float *input, const ckernels_input_affine *affine,
+                                                const float *grad_out, int in_channels, int out_channels, int height,
+                                                int width, int total_tiles, int first_tile, float *v, float *u) {
     const int tiles_x = winograd_tiles(width, 4), tiles = winograd_tiles(height, 4) * tiles_x;
-    winograd4_transform_input(input, in_channels, height, width, tiles_x, tiles,
+    winograd4_transform_input(input, affine, in_channels, height, width, tiles_x, tiles,
                               ckernels_winograd_plane(total_tiles, in_channels), first_tile, v);
     // Output-gradient transform: A y A^T for each 4x4 tile y (zeros past the map's edge).
     const size_t step = ckernels_winograd_plane(total_tiles, out_channels);

@@ -27,6 +27,9 @@ CK_INLINE vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 CK_INLINE vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
 CK_INLINE vf vneg(vf a) { return _mm512_xor_ps(a, _mm512_set1_ps(-0.0f)); }
 CK_INLINE vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+/// `0 >= a ? 0 : a` per lane, as Swift's `max(a, 0)` and batchnorm.c compute it: NaN kept, -0 becomes +0
+/// (`vmax` would differ in both).
+CK_INLINE vf vrectify(vf a) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_NLE_UQ), a); }
 /// a * b + c, rounded once.
 CK_INLINE vf vfmadd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 /// c - a * b, rounded once.
@@ -48,6 +51,7 @@ CK_INLINE vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 CK_INLINE vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
 CK_INLINE vf vneg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 CK_INLINE vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+CK_INLINE vf vrectify(vf a) { return _mm256_and_ps(_mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NLE_UQ), a); }
 CK_INLINE vf vfmadd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 CK_INLINE vf vfnmadd(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
 // Channel counts are multiples of 8: an AVX2 vector is always full.
@@ -67,6 +71,7 @@ CK_INLINE vf vmul(vf a, vf b) { return a * b; }
 CK_INLINE vf vdiv(vf a, vf b) { return a / b; }
 CK_INLINE vf vneg(vf a) { return -a; }
 CK_INLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
+CK_INLINE vf vrectify(vf a) { return 0.0f >= a ? 0.0f : a; }
 // Baseline x86-64 has no fused multiply-add: the product is rounded, then the sum.
 CK_INLINE vf vfmadd(vf a, vf b, vf c) { return a * b + c; }
 CK_INLINE vf vfnmadd(vf a, vf b, vf c) { return c - a * b; }

@@ -87,6 +87,18 @@ size_t ckernels_winograd_scratch(int images, int in_channels, int out_channels, 
 /// Floats of scratch space one call of the F(4x4, 3x3) `winograd4_forward` on `images` images needs.
 size_t ckernels_winograd4_scratch(int images, int in_channels, int out_channels, int height, int width);
 
+/// A batch norm's per-channel map `x * scale + shift`, then with `rectify` the ReLU after it, that the Winograd
+/// transforms apply to each input value as they read it (the zero border stays zero): a convolution then reads
+/// the batch norm's input instead of its output, which a training pass need not write at all. Each value is
+/// rounded as `ckernels_bn_apply` rounds it (the product, then the sum; the ReLU keeps NaN and makes -0 +0), so
+/// the convolution sees exactly the values the batch norm would have written. `scale` and `shift` hold one
+/// float per input channel.
+typedef struct ckernels_input_affine {
+    const float *scale;
+    const float *shift;
+    int rectify;
+} ckernels_input_affine;
+
 /// The convolution kernels of one instruction-set path (the portable path's are plain C, which its fp32
 /// layers leave for the lowered OpenBLAS product).
 typedef struct ckernels_convolution {
@@ -110,26 +122,31 @@ typedef struct ckernels_convolution {
     /// 3x3, stride-1, padding-1 convolution of `images` consecutive channels-last images (height x width
     /// pixels each; the transform reads the zero border without a bordered copy) with F(2x2, 3x3)
     /// transformed weights; `bias` may be NULL. The tiles of all the images go through each of the products
-    /// together, so the transformed weights are read once per call.
-    void (*winograd_forward)(const float *input, int images, int in_channels, const float *transformed,
-                             const float *bias, int out_channels, int height, int width, float *output, float *scratch);
+    /// together, so the transformed weights are read once per call. `affine`, when not NULL, maps each input
+    /// value as it is read.
+    void (*winograd_forward)(const float *input, const ckernels_input_affine *affine, int images, int in_channels,
+                             const float *transformed, const float *bias, int out_channels, int height, int width,
+                             float *output, float *scratch);
 
     /// The F(2x2, 3x3) pieces of one image's weight gradient (3x3, stride 1, padding 1): its input tiles
     /// V = B^T d B (from the image, height x width x in, bordered as winograd_forward reads it) into 16
     /// planes of total_tiles x in at v, and its output-gradient tiles A dY A^T (dY: height x width x out)
     /// into 16 planes of total_tiles x out at u, both at tile `first_tile`; planes ckernels_winograd_plane
     /// apart. Summing V^T u over tiles for each of the 16 positions gives M, the gradient of the
-    /// transformed weights.
-    void (*winograd_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
-                                    int height, int width, int total_tiles, int first_tile, float *v, float *u);
+    /// transformed weights. `affine`, when not NULL, maps each input value as winograd_forward does.
+    void (*winograd_gradient_tiles)(const float *input, const ckernels_input_affine *affine, const float *grad_out,
+                                    int in_channels, int out_channels, int height, int width, int total_tiles,
+                                    int first_tile, float *v, float *u);
 
     /// winograd_forward with F(4x4, 3x3) tiles and weights from winograd4_weights.
-    void (*winograd4_forward)(const float *input, int images, int in_channels, const float *transformed,
-                              const float *bias, int out_channels, int height, int width, float *output, float *scratch);
+    void (*winograd4_forward)(const float *input, const ckernels_input_affine *affine, int images, int in_channels,
+                              const float *transformed, const float *bias, int out_channels, int height, int width,
+                              float *output, float *scratch);
 
     /// winograd_gradient_tiles for F(4x4, 3x3): 36 planes of V = B^T d B and of A dY A^T (4x4 tiles).
-    void (*winograd4_gradient_tiles)(const float *input, const float *grad_out, int in_channels, int out_channels,
-                                     int height, int width, int total_tiles, int first_tile, float *v, float *u);
+    void (*winograd4_gradient_tiles)(const float *input, const ckernels_input_affine *affine, const float *grad_out,
+                                     int in_channels, int out_channels, int height, int width, int total_tiles,
+                                     int first_tile, float *v, float *u);
 
     /// Transforms HWIO 3x3 weights ([9][in][out]) into F(2x2, 3x3)'s 16 matrices U = G g G^T ([16][in][out]).
     void (*winograd_weights)(const float *weights, int in_channels, int out_channels, float *transformed);

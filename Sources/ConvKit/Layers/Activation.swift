@@ -91,6 +91,16 @@ public final class Activation: BufferSharing {
         return y
     }
 
+    /// Records a training pass whose values nobody wrote: the batch norm before this ReLU and the ReLU itself
+    /// are applied by the convolution after them as it reads (`BatchNorm2d.trainLeavingOutput`). `backward`
+    /// hands the gradient through, as after a pass-through; there is no output (`lastOutput` becomes nil).
+    func passThroughUnwritten() {
+        precondition(isAppliedByBatchNorm, "\(name): only a ReLU its batch norm applies can be left unwritten")
+        input = nil
+        lastOutput = nil
+        lastPassedThrough = true
+    }
+
     /// The function of every element of `x`, into `buffer`: the one loop behind `forward` and
     /// `recomputeOutput`.
     private func apply(_ x: Tensor, into buffer: FloatBuffer) -> Tensor {
@@ -111,9 +121,9 @@ public final class Activation: BufferSharing {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         guard computesInputGradient else { return .empty(inputShape) }
         if lastPassedThrough { return dy }
+        guard let x = input, let y = lastOutput else { preconditionFailure("\(name): backward before forward") }
         let dx = (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape)
         let function = self.function
         let xs = x.pointer, ys = y.pointer, g = dy.pointer, out = dx.pointer

@@ -126,6 +126,16 @@ public final class BatchNorm2d: BufferSharing {
         return y
     }
 
+    /// A training pass that leaves applying this layer (and its fused ReLU) to the convolution after it, which
+    /// reads `x` through the returned prologue (`Conv2d.train(_:through:)`): the statistics are taken and the
+    /// running estimates moved as by `forward`, but this layer's map is never written (`lastOutput` becomes
+    /// nil). `backward` follows as after `forward`. The prologue holds until this layer's next forward pass.
+    func trainLeavingOutput(_ x: Tensor) -> ConvolutionPrologue {
+        prepare(x, mode: .training, rectifies: appliesReLUInTraining)
+        lastOutput = nil
+        return ConvolutionPrologue(scale: appliedScale.base, shift: appliedShift.base, rectify: lastRectified)
+    }
+
     /// The statistics of a forward pass (the batch's in training, moving the running estimates, or the
     /// running ones) and the per-channel scale and shift they give, which `backward` reads.
     private func prepare(_ x: Tensor, mode: ForwardMode, rectifies: Bool) {

@@ -35,6 +35,9 @@ public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
     /// The batch norm whose output gradient this layer's input gradient is, whose backward-pass sums the
     /// backward pass gathers.
     private(set) var gradientStatisticsTarget: BatchNorm2d?
+    /// The prologue the latest forward pass read its input through (`train(_:through:)`), which the backward
+    /// pass applies again; nil after a plain pass.
+    private var inputPrologue: ConvolutionPrologue?
 
     /// A convolution whose plan uses the kernel path active now (`KernelPath.active`).
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
@@ -90,11 +93,27 @@ public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
         gradientStatisticsTarget = batchNorm
     }
 
+    /// Whether both passes can read the input through a prologue (`train(_:through:)`): on the Winograd
+    /// backends in fp32.
+    var appliesPrologue: Bool { forwardPass is PrologueApplyingBackend && backwardPass is PrologueApplyingBackend }
+
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        forward(x, through: nil, training: mode == .training)
+    }
+
+    /// A training pass on `x` as `prologue` maps it (the batch norm before this layer and its ReLU, whose
+    /// output is then never written); `backward` follows as after `forward`. Needs `appliesPrologue`.
+    func train(_ x: Tensor, through prologue: ConvolutionPrologue) -> Tensor {
+        precondition(appliesPrologue, "\(name): the \(plan.forward) convolution cannot apply a prologue")
+        return forward(x, through: prologue, training: true)
+    }
+
+    private func forward(_ x: Tensor, through prologue: ConvolutionPrologue?, training: Bool) -> Tensor {
         input = x
+        inputPrologue = prologue
         var epilogue = ConvolutionEpilogue.none
-        if mode == .training { epilogue.statistics = statisticsTarget?.inputStatisticsRequest(images: x.batch) }
-        let y = convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue)
+        if training { epilogue.statistics = statisticsTarget?.inputStatisticsRequest(images: x.batch) }
+        let y = convolve(x, through: prologue, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue)
         // Any sums stored before are not of this output; mark the new ones (or none, outside training).
         statisticsTarget?.inputStatisticsGathered(epilogue.statistics == nil ? nil : y)
         lastOutput = y
@@ -109,6 +128,7 @@ public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
     /// becomes nil), so `backward` cannot follow; `forward` is the path that records every layer's output.
     public func inferFolded(_ x: Tensor, batchNorm: BatchNorm2d?, rectify: Bool, adding residual: Tensor? = nil) -> Tensor {
         input = nil
+        inputPrologue = nil
         lastOutput = nil
         let epilogue = ConvolutionEpilogue(residual: residual, rectify: rectify)
         guard let batchNorm else { return convolve(x, weights: weight.value.base, bias: bias?.value.base, epilogue: epilogue) }
@@ -124,12 +144,18 @@ public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
         return convolve(x, weights: folded, bias: foldedBias.base, epilogue: epilogue)
     }
 
-    /// The convolution of `x` with OHWI `weights` and `bias`, then `epilogue`, into the layer's output buffer.
+    /// The convolution of `x` (through `prologue`, when given) with OHWI `weights` and `bias`, then `epilogue`,
+    /// into the layer's output buffer.
     private func convolve(
-        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue
+        _ x: Tensor, through prologue: ConvolutionPrologue? = nil, weights w: UnsafePointer<Float>,
+        bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue
     ) -> Tensor {
         let y = (lentOutput ?? output).tensor(batch: x.batch, shape: outputShape)
-        forwardPass.forward(x, weights: w, bias: b, epilogue: epilogue, into: y)
+        if let prologue, let backend = forwardPass as? PrologueApplyingBackend {
+            backend.forward(x, prologue: prologue, weights: w, bias: b, epilogue: epilogue, into: y)
+        } else {
+            forwardPass.forward(x, weights: w, bias: b, epilogue: epilogue, into: y)
+        }
         return y
     }
 
@@ -142,9 +168,17 @@ public final class Conv2d: BufferSharing, GathersBatchNormGradientSums {
         let dx = computesInputGradient ? (lentInputGradient ?? inputGradient).tensor(batch: x.batch, shape: inputShape) : nil
         var epilogue = ConvolutionEpilogue(residual: residual)
         if dx != nil { epilogue.statistics = gradientStatisticsTarget?.gradientStatisticsRequest(images: x.batch) }
-        backwardPass.backward(
-            x, outputGradient: dy, weights: weight.value.base, weightGradient: weight.gradient.base,
-            biasGradient: bias?.gradient.base, inputGradient: dx, epilogue: epilogue)
+        if let inputPrologue {
+            // `arithmetic` may not change between the passes (a replanned layer could not apply the prologue).
+            guard let backend = backwardPass as? PrologueApplyingBackend else { preconditionFailure("\(name): replanned mid-step") }
+            backend.backward(
+                x, prologue: inputPrologue, outputGradient: dy, weights: weight.value.base,
+                weightGradient: weight.gradient.base, biasGradient: bias?.gradient.base, inputGradient: dx, epilogue: epilogue)
+        } else {
+            backwardPass.backward(
+                x, outputGradient: dy, weights: weight.value.base, weightGradient: weight.gradient.base,
+                biasGradient: bias?.gradient.base, inputGradient: dx, epilogue: epilogue)
+        }
         gradientStatisticsTarget?.gradientStatisticsGathered(epilogue.statistics == nil ? nil : dx)
         return dx ?? .empty(inputShape)
     }

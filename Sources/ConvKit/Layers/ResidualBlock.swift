@@ -84,9 +84,17 @@ public final class ResidualBlock: Layer, GathersBatchNormGradientSums {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         var main = conv1.forward(x, mode: mode)
-        main = bn1.forward(main, mode: mode)
-        main = relu1.forward(main, mode: mode)
-        main = conv2.forward(main, mode: mode)
+        if mode == .training && conv2.appliesPrologue {
+            // Training reads bn1's map only in conv2, which applies bn1 and its ReLU as it reads conv1's output
+            // (`ConvolutionPrologue`): the map is never written.
+            let prologue = bn1.trainLeavingOutput(main)
+            relu1.passThroughUnwritten()
+            main = conv2.train(main, through: prologue)
+        } else {
+            main = bn1.forward(main, mode: mode)
+            main = relu1.forward(main, mode: mode)
+            main = conv2.forward(main, mode: mode)
+        }
         let skip = shortcut.map { $0.bn.forward($0.conv.forward(x, mode: mode), mode: mode) } ?? x
         // Training never reads bn2's own map, so bn2 writes the block's output directly; inference
         // (what the views inspect) keeps every sublayer's map.

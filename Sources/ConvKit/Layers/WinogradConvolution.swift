@@ -8,7 +8,7 @@ import CKernels
 /// flipped kernel, and the weight gradient from Winograd tiles of the input and of the output gradient:
 /// for each tile position, M += V^T U over the tiles of a group of images, then `G^T M G`. That is 2.25
 /// (F(2x2, 3x3)) or 4 (F(4x4, 3x3)) times fewer multiplies than the direct weight gradient.
-final class WinogradConvolution: ConvolutionBackend {
+final class WinogradConvolution: PrologueApplyingBackend {
     private let shape: ConvolutionShape
     private let tile: WinogradTile
     private let kernels: ConvolutionKernels
@@ -32,21 +32,27 @@ final class WinogradConvolution: ConvolutionBackend {
     }
 
     func forward(
-        _ x: Tensor, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue, into y: Tensor
+        _ x: Tensor, prologue: ConvolutionPrologue?, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+        epilogue: ConvolutionEpilogue, into y: Tensor
     ) {
         let inC = shape.input.channels, outC = shape.output.channels
         hwioWeights.reserve(shape.weightCount)
         ConvolutionWeights.hwio(w, shape, into: hwioWeights.base)
         transformedWeights.reserve(tile.planes * inC * outC)
         tile.transformWeights(hwioWeights.base, inChannels: inC, outChannels: outC, into: transformedWeights.base, kernels: kernels)
-        Parallel.forEachChunk(x.batch) { images, worker in
-            convolve(x, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker, epilogue: epilogue)
+        withAffine(prologue) { affine in
+            Parallel.forEachChunk(x.batch) { images, worker in
+                convolve(
+                    x, affine: affine, images: images, weights: transformedWeights.base, bias: b, into: y, worker: worker,
+                    epilogue: epilogue)
+            }
         }
     }
 
     func backward(
-        _ x: Tensor, outputGradient dy: Tensor, weights: UnsafePointer<Float>, weightGradient gradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?, epilogue: ConvolutionEpilogue
+        _ x: Tensor, prologue: ConvolutionPrologue?, outputGradient dy: Tensor, weights: UnsafePointer<Float>,
+        weightGradient gradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?, inputGradient dx: Tensor?,
+        epilogue: ConvolutionEpilogue
     ) {
         let inC = shape.input.channels, outC = shape.output.channels, h = shape.input.height, w = shape.input.width
         if dx != nil {
@@ -60,18 +66,23 @@ final class WinogradConvolution: ConvolutionBackend {
         // exactly) come first, then the input gradient in chunks, all claimed by whichever worker is free.
         let parts = Parallel.partCount(x.batch)
         let chunks = dx == nil ? 0 : Parallel.chunkCount(x.batch)
-        Parallel.forEachTask(parts + chunks) { task, worker in
-            guard task >= parts, let dx else {
-                let images = Parallel.range(task, of: parts, total: x.batch)
-                accumulateWeightGradient(x, dy, images: images, part: task, worker: worker)
-                if biasGradient != nil {
-                    let db = biasGradients.zeroed(task, count: outC)
-                    addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db)
+        withAffine(prologue) { affine in
+            Parallel.forEachTask(parts + chunks) { task, worker in
+                guard task >= parts, let dx else {
+                    let images = Parallel.range(task, of: parts, total: x.batch)
+                    accumulateWeightGradient(x, affine: affine, dy, images: images, part: task, worker: worker)
+                    if biasGradient != nil {
+                        let db = biasGradients.zeroed(task, count: outC)
+                        addColumnSums(dy.sample(images.lowerBound), rows: images.count * h * w, columns: outC, into: db)
+                    }
+                    return
                 }
-                return
+                // The input gradient is with respect to the mapped input: the prologue does not enter it.
+                let images = Parallel.range(task - parts, of: chunks, total: x.batch)
+                convolve(
+                    dy, affine: nil, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker,
+                    epilogue: epilogue)
             }
-            let images = Parallel.range(task - parts, of: chunks, total: x.batch)
-            convolve(dy, images: images, weights: transformedFlipped.base, bias: nil, into: dx, worker: worker, epilogue: epilogue)
         }
         // Sum the workers' parts in worker order in the transformed domain, map back once, store OHWI.
         let m = transformedGradients[0], count = tile.planes * inC * outC
@@ -85,12 +96,12 @@ final class WinogradConvolution: ConvolutionBackend {
         if let biasGradient { biasGradients.sum(parts: parts, count: outC, into: biasGradient) }
     }
 
-    /// The convolution of `images` of `x` with transformed `weights` into `y`, on worker `worker`, in groups
-    /// of images whose tiles share the products. The channels come from the tensors' shapes, so the backward
-    /// pass runs it from the output gradient to the input gradient.
+    /// The convolution of `images` of `x` (mapped by `affine`, when given) with transformed `weights` into `y`,
+    /// on worker `worker`, in groups of images whose tiles share the products. The channels come from the
+    /// tensors' shapes, so the backward pass runs it from the output gradient to the input gradient.
     private func convolve(
-        _ x: Tensor, images: Range<Int>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into y: Tensor,
-        worker: Int, epilogue: ConvolutionEpilogue
+        _ x: Tensor, affine: UnsafePointer<ckernels_input_affine>?, images: Range<Int>, weights: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, into y: Tensor, worker: Int, epilogue: ConvolutionEpilogue
     ) {
         let inC = x.shape.channels, outC = y.shape.channels, h = shape.input.height, w = shape.input.width
         let group = min(tile.imagesPerGroup(height: h, width: w), images.count)
@@ -99,17 +110,19 @@ final class WinogradConvolution: ConvolutionBackend {
         for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
             let count = min(group, images.upperBound - first)
             tile.forward(
-                x.sample(first), count: count, inChannels: inC, weights: weights, bias: bias, outChannels: outC, height: h,
+                x.sample(first), affine: affine, count: count, inChannels: inC, weights: weights, bias: bias, outChannels: outC, height: h,
                 width: w, output: y.sample(first), scratch: buffer.base, kernels: kernels)
             epilogue.apply(to: y, first: first, count: count)
         }
     }
 
-    /// Adds into part `part` (with worker `worker`'s scratch space) the gradient of the transformed weights (M, `planes` matrices of
-    /// in x out) from `images` of `x`: for each position, M += V^T U over the tiles of a group of images
+    /// Adds into part `part` (with worker `worker`'s scratch space) the gradient of the transformed weights (M,
+    /// `planes` matrices of in x out) from `images` of `x` (mapped by `affine`, when given): for each position, M += V^T U over the tiles of a group of images
     /// (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
     /// for these small products, which packs both operands on every call, the backward pass was slower.)
-    private func accumulateWeightGradient(_ x: Tensor, _ dy: Tensor, images: Range<Int>, part: Int, worker: Int) {
+    private func accumulateWeightGradient(
+        _ x: Tensor, affine: UnsafePointer<ckernels_input_affine>?, _ dy: Tensor, images: Range<Int>, part: Int, worker: Int
+    ) {
         let inC = shape.input.channels, outC = shape.output.channels, h = shape.input.height, w = shape.input.width
         let tilesPerImage = tile.tiles(height: h, width: w), planes = tile.planes
         let group = max(1, tile.gradientTilesPerGroup / tilesPerImage)
@@ -125,7 +138,7 @@ final class WinogradConvolution: ConvolutionBackend {
             let v = tiles.base, u = tiles.base + planes * inPlane
             for n in start..<start + count {
                 tile.gradientTiles(
-                    x.sample(n), dy.sample(n), inChannels: inC, outChannels: outC, height: h, width: w, total: total,
+                    x.sample(n), affine: affine, dy.sample(n), inChannels: inC, outChannels: outC, height: h, width: w, total: total,
                     first: (n - start) * tilesPerImage, v: v, u: u, kernels: kernels)
             }
             for xi in 0..<planes {
@@ -133,5 +146,11 @@ final class WinogradConvolution: ConvolutionBackend {
                 accumulate(v + xi * inPlane, u + xi * outPlane, Int32(total), 1, 0, 1, Int32(inC), Int32(outC), m + xi * inC * outC)
             }
         }
+    }
+
+    /// Runs `body` with a pointer to `prologue`'s map for the C kernels, or nil without one.
+    private func withAffine(_ prologue: ConvolutionPrologue?, _ body: (UnsafePointer<ckernels_input_affine>?) -> Void) {
+        guard let prologue else { return body(nil) }
+        withUnsafePointer(to: prologue.affine) { body($0) }
     }
 }

@@ -47,9 +47,11 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
     var gradientTilesPerGroup: Int { self == .twoByTwo ? 512 : 256 }
 
     /// Writes the weight-gradient pieces of one image at tile `first` of `total`, on `kernels`' path: its
-    /// input tiles V into the `planes` planes at `v`, its output-gradient tiles A dY A^T into those at `u`.
+    /// input tiles V (of the image mapped by `affine`, when given) into the `planes` planes at `v`, its
+    /// output-gradient tiles A dY A^T into those at `u`.
     func gradientTiles(
-        _ image: UnsafePointer<Float>, _ outputGradient: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
+        _ image: UnsafePointer<Float>, affine: UnsafePointer<ckernels_input_affine>?, _ outputGradient: UnsafePointer<Float>,
+        inChannels: Int, outChannels: Int,
         height: Int, width: Int, total: Int, first: Int, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>,
         kernels: ConvolutionKernels
     ) {
@@ -57,10 +59,10 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
         switch self {
         case .twoByTwo:
             kernels.table.winograd_gradient_tiles!(
-                image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
+                image, affine, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
         case .fourByFour:
             kernels.table.winograd4_gradient_tiles!(
-                image, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
+                image, affine, outputGradient, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, v, u)
         }
     }
 
@@ -92,19 +94,19 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
         transform(hwio, Int32(inChannels), Int32(outChannels), transformed)
     }
 
-    /// Convolves `images` consecutive images (`height x width` pixels each, padding 1) with transformed
-    /// weights, on `kernels`' path.
+    /// Convolves `images` consecutive images (`height x width` pixels each, padding 1), mapped by `affine` when
+    /// it is given, with transformed weights, on `kernels`' path.
     func forward(
-        _ images: UnsafePointer<Float>, count: Int, inChannels: Int, weights: UnsafePointer<Float>,
+        _ images: UnsafePointer<Float>, affine: UnsafePointer<ckernels_input_affine>?, count: Int, inChannels: Int, weights: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, outChannels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>, kernels: ConvolutionKernels
     ) {
         let shape = (Int32(count), Int32(inChannels), Int32(outChannels), Int32(height), Int32(width))
         switch self {
         case .twoByTwo:
-            kernels.table.winograd_forward!(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
+            kernels.table.winograd_forward!(images, affine, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
         case .fourByFour:
-            kernels.table.winograd4_forward!(images, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
+            kernels.table.winograd4_forward!(images, affine, shape.0, shape.1, weights, bias, shape.2, shape.3, shape.4, output, scratch)
         }
     }
 }
