@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import XCTest
 @testable import ConvKit
 
@@ -75,9 +76,9 @@ final class ConvolutionPrologueTests: XCTestCase {
             return (norm, relu, conv)
         }
         let (norm, relu, conv) = pair(), (leaving, leftRelu, reading) = pair()
-        guard reading.appliesPrologue else {
-            throw XCTSkip("\(reading.plan.forward) on the \(reading.plan.path) path applies no prologue (Winograd in fp32 does)")
-        }
+        try skipUnless(
+            reading.appliesPrologue, .cpuLacksKernelPath,
+            "the \(reading.plan.path) path convolves this layer with \(reading.plan.forward), which applies no prologue")
         var random = RandomSource(seed: 32)
         for parameter in conv.parameters + norm.parameters {
             for i in 0..<parameter.count { parameter.value.base[i] = random.normal() * 0.3 + (parameter.name.hasSuffix("bn.weight") ? 1 : 0) }
@@ -103,5 +104,55 @@ final class ConvolutionPrologueTests: XCTestCase {
         }
         assertSameBits(leaving.runningMean.array(16), norm.runningMean.array(16), "running mean")
         assertSameBits(leaving.runningVariance.array(16), norm.runningVariance.array(16), "running variance")
+    }
+
+    /// Whole networks train exactly as when every batch norm writes its map (`Network.normalisesOnRead` off):
+    /// the same losses, gradients and running statistics step by step, with shared buffers and without, for
+    /// plain stacks (`bn, relu, conv` and `bn, conv`), residual blocks, and a batch norm whose input the
+    /// network would not keep (after a GELU), where the convolution must not read through it.
+    func testNetworksTrainExactlyAsWhenEveryBatchNormWritesItsMap() throws {
+        let specs = [
+            "simple", "conv16,bn,relu,res16,res32s2,gap,fc10", "conv16,bn,conv16,bn,relu,maxpool,conv16,gap,fc10",
+            "conv16,gelu,bn,relu,conv16,bn,relu,conv16,gap,fc10",
+        ]
+        var readThrough = 0
+        for spec in specs {
+            for sharing in [true, false] {
+                func run(normalisingOnRead: Bool) throws -> (losses: [Float], state: [[Float]], unwritten: Int) {
+                    let network = try Network(spec)
+                    network.sharesBuffers = sharing
+                    network.normalisesOnRead = normalisingOnRead
+                    var random = RandomSource(seed: 5)
+                    Initializer.he.initialize(network, random: &random)
+                    let optimizer = Optimizer(Optimizer.Settings(), parameters: network.parameters)
+                    let loss = CrossEntropyLoss()
+                    var losses: [Float] = [], state: [[Float]] = [], unwritten = 0
+                    for _ in 0..<3 {
+                        let x = Tensor(batch: 5, shape: .cifarImage, values: (0..<5 * FeatureShape.cifarImage.count).map { _ in random.normal() })
+                        let labels = (0..<5).map { _ in random.below(10) }
+                        let gradient = Tensor(zeros: 5, FeatureShape(features: 10))
+                        let logits = network.forward(x, mode: .training)
+                        unwritten += network.allLayers.filter { $0 is Activation && $0.lastOutput == nil }.count
+                        losses.append(loss.evaluate(logits: logits, labels: labels, gradient: gradient).loss)
+                        network.backward(gradient)
+                        state += network.parameters.map { $0.gradient.array($0.count) }
+                        optimizer.step(rate: 0.05)
+                    }
+                    state += network.stateTensors.compactMap { tensor in
+                        guard case let .float(buffer, layout) = tensor.content else { return nil }
+                        return buffer.array(layout.count)
+                    }
+                    return (losses, state, unwritten)
+                }
+                let written = try run(normalisingOnRead: false), read = try run(normalisingOnRead: true)
+                XCTAssertEqual(written.unwritten, 0, spec)
+                XCTAssertEqual(read.losses, written.losses, "\(spec), sharing \(sharing): losses")
+                XCTAssertEqual(read.state, written.state, "\(spec), sharing \(sharing): gradients, weights, running statistics")
+                readThrough += read.unwritten
+            }
+        }
+        try skipUnless(
+            readThrough > 0, .cpuLacksKernelPath,
+            "no convolution on the \(KernelPath.active) path applies a prologue, so every batch norm wrote its map")
     }
 }

@@ -33,6 +33,9 @@ public final class ResidualBlock: Layer, GathersBatchNormGradientSums {
         didSet { relu1.guidesBackward = guidesBackward }
     }
 
+    /// Off, a training pass writes bn1's map even where conv2 could apply bn1 as it reads (`Network.normalisesOnRead`).
+    var normalisesOnRead = true
+
     private let output = FloatBuffer()
     private let sumGradient = FloatBuffer()
 
@@ -84,7 +87,7 @@ public final class ResidualBlock: Layer, GathersBatchNormGradientSums {
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         var main = conv1.forward(x, mode: mode)
-        if mode == .training && conv2.appliesPrologue {
+        if mode == .training && normalisesOnRead && conv2.appliesPrologue {
             // Training reads bn1's map only in conv2, which applies bn1 and its ReLU as it reads conv1's output
             // (`ConvolutionPrologue`): the map is never written.
             let prologue = bn1.trainLeavingOutput(main)

@@ -179,7 +179,9 @@ public struct MemoryEstimate: Sendable {
             // Inference: conv1, bn1, relu1 (inner), conv2, bn2, the sum (outer), the shortcut's conv and bn.
             // Training writes no map of bn2's own (it writes the sum, `BatchNorm2d.trainAddingRectified`)
             // and adds each sublayer's input gradient and that of the sum; conv1's input gradient is the
-            // block's (the shortcut's is added into it, `ResidualBlock.backward`).
+            // block's (the shortcut's is added into it, `ResidualBlock.backward`). bn1's map is counted, though
+            // training writes none where conv2 applies bn1 as it reads (`ConvolutionPrologue`; fp32 Winograd):
+            // the plan does not know the kernel path, so the estimate stays an upper bound.
             let norms = [middle, channels] + (shortcut ? [channels] : [])
             activations = training
                 ? 5 * inner + 4 * outputs + (first ? 0 : inputs) + (shortcut ? 3 * outputs + inputs : 0)

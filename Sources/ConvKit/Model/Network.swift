@@ -22,8 +22,20 @@ public final class Network {
     private(set) var outputRoles: [OutputRole]
     /// Off, every layer keeps its own buffers (as before `BufferSharing`): for tests that compare the two.
     var sharesBuffers = true
+    /// Off, a training pass writes every batch norm's map, even where the convolution after it could apply the
+    /// batch norm as it reads (as before `ConvolutionPrologue`): for tests that compare the two.
+    var normalisesOnRead = true {
+        didSet { for case let block as ResidualBlock in layers { block.normalisesOnRead = normalisesOnRead } }
+    }
     /// Whether the latest `forward` was a training pass that lent buffers (its backward then lends too).
     private var lentInLastForward = false
+    /// Batch norms followed by the convolution that takes their output (through the ReLU they apply, if
+    /// any), by the batch norm's index: where a training pass can leave the batch norm's map unwritten and
+    /// have the convolution apply it as it reads (`ConvolutionPrologue`), when its backend can.
+    private var prologueSites: [Int: (batchNorm: BatchNorm2d, relu: Activation?, conv: Conv2d, convIndex: Int)] = [:]
+    /// The layers whose output the latest training pass left unwritten (such batch norms and their ReLUs):
+    /// the backward pass need not recompute them for the convolution, which reads through them again.
+    private var unwritten: Set<Int> = []
 
     /// Builds the layers of `spec` for `input`-shaped samples, checking that every shape works out and
     /// that the network ends in `classes` scores (`ModelPlan`).
@@ -83,6 +95,14 @@ public final class Network {
         }
         // After the fusions, which change what a ReLU reads.
         outputRoles = Network.outputRoles(layers.map { ($0 as? BufferSharing)?.traits })
+        // The convolution reads the batch norm's input again in its backward pass, so that input must be kept.
+        for (index, layer) in layers.enumerated() where index > 0 && outputRoles[index - 1] == .kept {
+            guard let batchNorm = layer as? BatchNorm2d else { continue }
+            let next = relu(at: index + 1) != nil ? index + 2 : index + 1
+            if next < layers.count, let conv = layers[next] as? Conv2d {
+                prologueSites[index] = (batchNorm, relu(at: index + 1), conv, next)
+            }
+        }
     }
 
     /// What a training step does with each top-level output. Between two sharing layers, an output that
@@ -162,14 +182,32 @@ public final class Network {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let lends = mode == .training && sharesBuffers
         var x = input
-        for (index, layer) in layers.enumerated() {
-            let sharing = layer as? BufferSharing
-            sharing?.lentOutput = lends && outputRoles[index] != .kept ? shared.spare(besides: x) : nil
-            x = layer.forward(x, mode: mode)
-            sharing?.lentOutput = nil
+        var index = 0
+        unwritten = []
+        while index < layers.count {
+            if mode == .training && normalisesOnRead, let site = prologueSites[index], site.conv.appliesPrologue {
+                // The batch norm's map (and its ReLU's) would be read only by the convolution, which applies
+                // them as it reads their input: the map is never written, nor recomputed in the backward pass.
+                let prologue = site.batchNorm.trainLeavingOutput(x)
+                site.relu?.passThroughUnwritten()
+                unwritten.formUnion(index..<site.convIndex)
+                index = site.convIndex
+                x = lending(index, besides: x, lends) { site.conv.train(x, through: prologue) }
+            } else {
+                x = lending(index, besides: x, lends) { layers[index].forward(x, mode: mode) }
+            }
+            index += 1
         }
         lentInLastForward = lends
         return x
+    }
+
+    /// `pass` of layer `index`, writing into a shared buffer when `lends` and the layer's output is not kept.
+    private func lending(_ index: Int, besides x: Tensor, _ lends: Bool, _ pass: () -> Tensor) -> Tensor {
+        let sharing = layers[index] as? BufferSharing
+        sharing?.lentOutput = lends && outputRoles[index] != .kept ? shared.spare(besides: x) : nil
+        defer { sharing?.lentOutput = nil }
+        return pass()
     }
 
     /// The class scores (logits) of inference, computed faster than `forward(_:mode: .inference)`: each
@@ -230,7 +268,7 @@ public final class Network {
                 g = block.backward(g)
                 block.gradientTap = nil
             } else if let sharing = layer as? BufferSharing {
-                if lends && index > 0 && outputRoles[index - 1] == .recomputed {
+                if lends && index > 0 && outputRoles[index - 1] == .recomputed && !unwritten.contains(index - 1) {
                     sharing.input = recompute(index - 1, depth: 0)
                 }
                 sharing.lentInputGradient = lends ? shared.spare(besides: g) : nil
