@@ -78,10 +78,13 @@ def check_links(problems):
                     problems.append(f'{where}: link to {target}: no heading with the anchor #{anchor}')
 
 
-def help_flags(binary, command):
+def help_flags(binary, command, problems):
     args = [binary, 'help', command] if command else [binary, '--help']
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
+        # Said as what it is, not as a flag missing from the README's commands.
+        first = (result.stderr.strip() or result.stdout.strip() or 'no output').split('\n')[0]
+        problems.append(f'`{" ".join(args)}` exited with status {result.returncode}: {first}')
         return None
     return set(FLAG.findall(result.stdout))
 
@@ -97,7 +100,7 @@ def check_flags(binary, problems):
         problems.append(f'no convscope binary at {binary}: build it (swift build -c release --product convscope) or pass --bin')
         return
     commands = subcommands(binary)
-    flags = {c: help_flags(binary, c) or set() for c in commands}
+    flags = {c: help_flags(binary, c, problems) or set() for c in commands}
     everywhere = set().union(*flags.values()) | BUILT_IN
     text = open(os.path.join(ROOT, 'README.md'), encoding='utf-8').read()
     for number, line in enumerate(text.split('\n'), 1):
