@@ -110,15 +110,15 @@ final class WinogradConvolution: PrologueApplyingBackend {
         for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
             let count = min(group, images.upperBound - first)
             tile.forward(
-                x.sample(first), affine: affine, count: count, inChannels: inC, weights: weights, bias: bias, outChannels: outC, height: h,
-                width: w, output: y.sample(first), scratch: buffer.base, kernels: kernels)
+                x.sample(first), affine: affine, count: count, inChannels: inC, weights: weights, bias: bias,
+                outChannels: outC, height: h, width: w, output: y.sample(first), scratch: buffer.base, kernels: kernels)
             epilogue.apply(to: y, first: first, count: count)
         }
     }
 
     /// Adds into part `part` (with worker `worker`'s scratch space) the gradient of the transformed weights (M,
-    /// `planes` matrices of in x out) from `images` of `x` (mapped by `affine`, when given): for each position, M += V^T U over the tiles of a group of images
-    /// (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
+    /// `planes` matrices of in x out) from `images` of `x` (mapped by `affine`, when given): for each position,
+    /// M += V^T U over the tiles of a group of images (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
     /// for these small products, which packs both operands on every call, the backward pass was slower.)
     private func accumulateWeightGradient(
         _ x: Tensor, affine: UnsafePointer<ckernels_input_affine>?, _ dy: Tensor, images: Range<Int>, part: Int, worker: Int

@@ -88,19 +88,17 @@ public final class Network {
             }
             // The layer whose input gradient is a batch norm's output gradient (through the ReLU it applies)
             // gathers that batch norm's backward-pass sums.
-            if let batchNorm = layer as? BatchNorm2d {
-                let next = relu(at: index + 1) != nil ? index + 2 : index + 1
-                if next < layers.count { (layers[next] as? GathersBatchNormGradientSums)?.gatherGradientStatistics(for: batchNorm) }
+            if let batchNorm = layer as? BatchNorm2d, let next = readerOfBatchNorm(at: index) {
+                (next as? GathersBatchNormGradientSums)?.gatherGradientStatistics(for: batchNorm)
             }
         }
         // After the fusions, which change what a ReLU reads.
         outputRoles = Network.outputRoles(layers.map { ($0 as? BufferSharing)?.traits })
         // The convolution reads the batch norm's input again in its backward pass, so that input must be kept.
         for (index, layer) in layers.enumerated() where index > 0 && outputRoles[index - 1] == .kept {
-            guard let batchNorm = layer as? BatchNorm2d else { continue }
-            let next = relu(at: index + 1) != nil ? index + 2 : index + 1
-            if next < layers.count, let conv = layers[next] as? Conv2d {
-                prologueSites[index] = (batchNorm, relu(at: index + 1), conv, next)
+            if let batchNorm = layer as? BatchNorm2d, let conv = readerOfBatchNorm(at: index) as? Conv2d {
+                let following = relu(at: index + 1)
+                prologueSites[index] = (batchNorm, following, conv, index + (following == nil ? 1 : 2))
             }
         }
     }
@@ -145,6 +143,12 @@ public final class Network {
                 if let linear = layer as? Linear { linear.arithmetic = arithmetic }
             }
         }
+    }
+
+    /// The layer that reads the output of the batch norm at `index`, past the ReLU it applies, if any.
+    private func readerOfBatchNorm(at index: Int) -> Layer? {
+        let next = relu(at: index + 1) != nil ? index + 2 : index + 1
+        return next < layers.count ? layers[next] : nil
     }
 
     /// The top-level layer at `position` when it exists and is a plain ReLU, which fusions absorb.
