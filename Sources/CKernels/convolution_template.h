@@ -277,13 +277,84 @@ CK_INLINE void tile_rows(const float *image, int top, int count, int height, siz
     }
 }
 
-/// The `planes` products M[xi] = V[xi] (total tiles x in) * U[xi] (in x out), each on the direct kernel's
-/// micro-kernel; V's planes are `in_step` floats apart, M's `out_step`.
+/// One block of a Winograd product: `rows` (1...CK_ROWS) rows of `a` (`in` floats each) times the `nv` vectors
+/// of `w`'s columns (`out` floats a row) from `co`, into the rows of `c` (`out` floats each). Each output is the
+/// same sum in the same order as conv_block's for a 1x1 convolution (from zero, one fused multiply-add per input
+/// channel in order), so it does not depend on which of the two computed it. `in` (for the common widths), `nv`
+/// and `rows` are constants at every call: the rows' offsets become immediates on one pointer and the channel
+/// loop unrolls, where conv_block keeps a pointer per row and works out each row's pixel.
+CK_INLINE void product_block(const float *a, const int in, const float *w, int out, int co, const int nv,
+                             const int rows, vmask last, float *c) {
+    vf acc[CK_ROWS][CK_VECTORS];
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < nv; v++) acc[r][v] = vzero();
+    }
+    const float *wc = w + co;
+    for (int ci = 0; ci < in; ci++, wc += out) {
+        vf wv[CK_VECTORS];
+        for (int v = 0; v < nv; v++) wv[v] = v < nv - 1 ? vload(wc + v * VW) : vload_part(wc + v * VW, last);
+        for (int r = 0; r < rows; r++) {
+            const vf x = vset1(a[r * in + ci]);
+            for (int v = 0; v < nv; v++) acc[r][v] = vfmadd(x, wv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *row = c + (size_t)r * out + co;
+        for (int v = 0; v < nv - 1; v++) vstore(row + v * VW, acc[r][v]);
+        vstore_part(row + (nv - 1) * VW, last, acc[r][nv - 1]);
+    }
+}
+
+/// Columns co ..< co + nv vectors of c (rows x out) = a (rows x in) * w (in x out): blocks of product_block,
+/// then the rows past the last whole block one at a time (the same sums); `nv` is a constant at every call.
+CK_INLINE void product_columns(const float *a, int rows, const int in, const float *w, int out, int co, const int nv,
+                               vmask last, float *c) {
+    int p0 = 0;
+    for (; p0 + CK_ROWS <= rows; p0 += CK_ROWS) {
+        product_block(a + (size_t)p0 * in, in, w, out, co, nv, CK_ROWS, last, c + (size_t)p0 * out);
+    }
+    for (; p0 < rows; p0++) product_block(a + (size_t)p0 * in, in, w, out, co, nv, 1, last, c + (size_t)p0 * out);
+}
+
+/// c (rows x out) = a (rows x in) * w (in x out), a block of columns at a time, with `in` a constant at the calls
+/// for the common widths.
+CK_INLINE void product_rows(const float *a, int rows, const int in, const float *w, int out, float *c) {
+    const int block = CK_VECTORS * VW;
+    for (int co = 0; co < out; co += block) {
+        const int left = out - co < block ? out - co : block;
+        const int nv = (left + VW - 1) / VW;
+        const vmask last = vmask_lanes(left - (nv - 1) * VW);
+        switch (nv) {
+        case 1: product_columns(a, rows, in, w, out, co, 1, last, c); break;
+#if CK_VECTORS >= 2
+        case 2: product_columns(a, rows, in, w, out, co, 2, last, c); break;
+#endif
+#if CK_VECTORS >= 3
+        case 3: product_columns(a, rows, in, w, out, co, 3, last, c); break;
+#endif
+#if CK_VECTORS >= 4
+        case 4: product_columns(a, rows, in, w, out, co, 4, last, c); break;
+#endif
+#if CK_VECTORS > 4
+#error "CK_VECTORS above 4 needs more cases"
+#endif
+        }
+    }
+}
+
+/// The `planes` products M[xi] = V[xi] (total tiles x in) * U[xi] (in x out); V's planes are `in_step` floats
+/// apart, M's `out_step`.
 CK_INLINE void winograd_products(int planes, const float *v, size_t in_step, int total, int in_channels,
                                  const float *transformed, int out_channels, float *m, size_t out_step) {
     for (int xi = 0; xi < planes; xi++) {
-        direct_gemm(v + xi * in_step, total, in_channels, transformed + (size_t)xi * in_channels * out_channels,
-                    out_channels, m + xi * out_step);
+        const float *a = v + xi * in_step, *w = transformed + (size_t)xi * in_channels * out_channels;
+        float *c = m + xi * out_step;
+        switch (in_channels) {
+        case 16: product_rows(a, total, 16, w, out_channels, c); break;
+        case 32: product_rows(a, total, 32, w, out_channels, c); break;
+        case 64: product_rows(a, total, 64, w, out_channels, c); break;
+        default: product_rows(a, total, in_channels, w, out_channels, c); break;
+        }
     }
 }
 
