@@ -104,7 +104,7 @@ final class WinogradConvolution: PrologueApplyingBackend {
         bias: UnsafePointer<Float>?, into y: Tensor, worker: Int, epilogue: ConvolutionEpilogue
     ) {
         let inC = x.shape.channels, outC = y.shape.channels, h = shape.input.height, w = shape.input.width
-        let group = min(tile.imagesPerGroup(height: h, width: w), images.count)
+        let group = min(tile.imagesPerGroup(height: h, width: w, inChannels: inC, outChannels: outC), images.count)
         let buffer = scratch[worker]
         buffer.reserve(tile.scratchCount(images: group, inChannels: inC, outChannels: outC, height: h, width: w))
         for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
@@ -118,14 +118,14 @@ final class WinogradConvolution: PrologueApplyingBackend {
 
     /// Adds into part `part` (with worker `worker`'s scratch space) the gradient of the transformed weights (M,
     /// `planes` matrices of in x out) from `images` of `x` (mapped by `affine`, when given): for each position,
-    /// M += V^T U over the tiles of a group of images (`gradientTilesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
+    /// M += V^T U over the tiles of a group of images (`gradientImagesPerGroup`), with the weight-gradient kernel's micro-kernel. (With OpenBLAS `sgemm`
     /// for these small products, which packs both operands on every call, the backward pass was slower.)
     private func accumulateWeightGradient(
         _ x: Tensor, affine: UnsafePointer<ckernels_input_affine>?, _ dy: Tensor, images: Range<Int>, part: Int, worker: Int
     ) {
         let inC = shape.input.channels, outC = shape.output.channels, h = shape.input.height, w = shape.input.width
         let tilesPerImage = tile.tiles(height: h, width: w), planes = tile.planes
-        let group = max(1, tile.gradientTilesPerGroup / tilesPerImage)
+        let group = tile.gradientImagesPerGroup(height: h, width: w, inChannels: inC, outChannels: outC)
         let m = transformedGradients.zeroed(part, count: planes * inC * outC)
         let tiles = gradientTiles[worker]
         let largest = Int32(min(group, images.count) * tilesPerImage)

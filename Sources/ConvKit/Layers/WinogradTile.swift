@@ -26,14 +26,34 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
     /// The transformed weight matrices (in x out each) the tile multiplies by.
     var planes: Int { self == .twoByTwo ? 16 : 36 }
 
-    /// Images whose tiles go through the products together, about `tilesPerGroup` tiles, so that each
-    /// transformed weight matrix is read once for all of them instead of once per image (an 8 x 8 map
-    /// has 16 tiles of F(2x2, 3x3)).
-    func imagesPerGroup(height: Int, width: Int) -> Int {
-        max(1, Self.tilesPerGroup / tiles(height: height, width: width))
+    /// Images whose tiles go through the products together (`groupTiles`), at least one.
+    func imagesPerGroup(height: Int, width: Int, inChannels: Int, outChannels: Int) -> Int {
+        let tiles = groupTiles(limit: Self.tilesPerGroup, inChannels: inChannels, outChannels: outChannels)
+        return max(1, tiles / self.tiles(height: height, width: width))
     }
 
-    /// About as many tiles as 32 groups of the micro-kernel's 6 rows.
+    /// Images whose weight-gradient pieces are gathered before their products (`groupTiles`), at least one.
+    func gradientImagesPerGroup(height: Int, width: Int, inChannels: Int, outChannels: Int) -> Int {
+        let tiles = groupTiles(limit: gradientTilesPerGroup, inChannels: inChannels, outChannels: outChannels)
+        return max(1, tiles / self.tiles(height: height, width: width))
+    }
+
+    /// Tiles that go through the products together, up to `limit`. Their transformed inputs and products (or
+    /// output-gradient pieces), `planes x (in + out)` floats a tile, should stay within `groupBytes`, a quarter of
+    /// a 2 MB L2 cache, where the products read them back; but each group reads every transformed weight matrix
+    /// again, so a group takes at least `in x out / (in + out)` tiles, which keeps that reading no larger than
+    /// the tiles' own. With 192 tiles whatever the width, `resnet20` trained 7-8% slower (its 64-channel groups
+    /// took 3.5 MB); by the budget alone, `vgg`'s 256-channel layers lost 20%.
+    func groupTiles(limit: Int, inChannels: Int, outChannels: Int) -> Int {
+        let fit = Self.groupBytes / (planes * (inChannels + outChannels) * MemoryLayout<Float>.size)
+        let weightsRead = inChannels * outChannels / (inChannels + outChannels)
+        return min(limit, max(fit, weightsRead))
+    }
+
+    /// The bytes of a group's tiles (`groupTiles`).
+    static let groupBytes = 512 << 10
+
+    /// At most as many tiles as 32 groups of the micro-kernel's 6 rows.
     static let tilesPerGroup = 192
 
     /// Tiles per image on a map of this size.
@@ -42,8 +62,8 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
         return ((height + side - 1) / side) * ((width + side - 1) / side)
     }
 
-    /// Tiles whose gradient pieces are gathered before the weight-gradient products: with about 512 tiles
-    /// of F(2x2, 3x3) the pieces stay in cache; F(4x4, 3x3) tiles have 36 planes instead of 16.
+    /// At most as many tiles whose gradient pieces are gathered before the weight-gradient products: F(4x4,
+    /// 3x3) tiles have 36 planes instead of 16.
     var gradientTilesPerGroup: Int { self == .twoByTwo ? 512 : 256 }
 
     /// Writes the weight-gradient pieces of one image at tile `first` of `total`, on `kernels`' path: its

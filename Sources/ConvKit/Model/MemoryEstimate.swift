@@ -211,8 +211,8 @@ public struct MemoryEstimate: Sendable {
             extra += MemoryEstimate.workers * (training ? 2 : 1) * imagesPerGroup * spatial * rowLength
             extra += weightCopies * rowLength * Double(conv.outputs)
             if conv.kernel == 3 && min(conv.inputs, conv.outputs) >= 16 {
-                // Winograd's transformed tiles per worker: 36 planes of about 192 tiles of both sides'
-                // channels forward, and of 256 tiles for the weight gradient.
+                // Winograd's transformed tiles per worker: 36 planes of up to about 192 tiles of both sides'
+                // channels forward, and of up to 256 tiles for the weight gradient (fewer on wide layers).
                 extra += MemoryEstimate.workers * 36 * (192 + (training ? 256 : 0)) * Double(conv.inputs + conv.outputs)
             }
         }
