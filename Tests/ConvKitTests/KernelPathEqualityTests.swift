@@ -12,8 +12,9 @@ final class KernelPathEqualityTests: XCTestCase {
     /// Shapes that take every backend: direct forward with lowered backward (a first layer, a strided layer,
     /// an unpadded one), the direct "same" backward (5x5), F(2x2, 3x3) backward under a direct forward (16
     /// channels on 8 x 8), F(2x2, 3x3) both ways on an odd side, F(4x4, 3x3) on even and uneven sides, wide
-    /// F(2x2, 3x3) on wide layers, wide layers lowered both ways, a 1x1 layer; channel counts 8 short of a multiple of 16 (24, 40, 136) exercise
-    /// the AVX-512 kernels' masks.
+    /// F(2x2, 3x3) on wide layers, wide layers lowered both ways, a 1x1 layer, and Winograd products from 16, 32
+    /// and 64 channels (the widths their kernel unrolls; 9 x 9 leaves rows past the last whole block); channel
+    /// counts 8 short of a multiple of 16 (24, 40, 136) exercise the AVX-512 kernels' masks.
     static let cases: [(input: FeatureShape, out: Int, kernel: Int, stride: Int, padding: Int)] = [
         (FeatureShape(channels: 3, height: 12, width: 12), 24, 3, 1, 1),
         (FeatureShape(channels: 16, height: 9, width: 9), 40, 3, 2, 1),
@@ -27,6 +28,8 @@ final class KernelPathEqualityTests: XCTestCase {
         (FeatureShape(channels: 128, height: 5, width: 5), 136, 3, 1, 1),
         (FeatureShape(channels: 128, height: 3, width: 3), 136, 3, 1, 1),
         (FeatureShape(channels: 40, height: 6, width: 6), 24, 1, 1, 0),
+        (FeatureShape(channels: 32, height: 9, width: 9), 32, 3, 1, 1),
+        (FeatureShape(channels: 64, height: 8, width: 8), 64, 3, 1, 1),
     ]
 
     /// What one layer computes on one path: forward, folded inference, and the three gradients.
