@@ -42,8 +42,8 @@ public enum WinogradTile: Sendable, CustomStringConvertible {
     /// output-gradient pieces), `planes x (in + out)` floats a tile, should stay within `groupBytes`, a quarter of
     /// a 2 MB L2 cache, where the products read them back; but each group reads every transformed weight matrix
     /// again, so a group takes at least `in x out / (in + out)` tiles, which keeps that reading no larger than
-    /// the tiles' own. With 192 tiles whatever the width, `resnet20` trained 7-8% slower (its 64-channel groups
-    /// took 3.5 MB); by the budget alone, `vgg`'s 256-channel layers lost 20%.
+    /// the tiles' own. (192 tiles of 64 channels and F(4x4, 3x3) take 3.5 MB; without the floor, 256-channel
+    /// layers would read their weights for every few tiles. docs/performance.md has the measurements.)
     func groupTiles(limit: Int, inChannels: Int, outChannels: Int) -> Int {
         let fit = Self.groupBytes / (planes * (inChannels + outChannels) * MemoryLayout<Float>.size)
         let weightsRead = inChannels * outChannels / (inChannels + outChannels)
