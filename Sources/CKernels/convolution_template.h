@@ -107,8 +107,8 @@ CK_INLINE void conv_forward_blocks(const float *input, int padded_width, int in_
 static void CK_NAME(ckernels_conv_forward)(const float *input, int padded_width, int in_channels, const float *weights,
                                     const float *bias, int out_channels, int kernel, int stride, int out_height,
                                     int out_width, float *output) {
-    // Constant shapes for the products of the Winograd layers and the 1x1 shortcuts (1x1, stride 1) and the 3x3
-    // layers; the same arithmetic in the same order as the general case.
+    // Constant shapes for the 1x1 shortcuts (1x1, stride 1) and the 3x3 layers; the same arithmetic in the same
+    // order as the general case. (The Winograd products have a kernel of their own, product_block.)
     if (kernel == 1 && stride == 1) {
         conv_forward_blocks(input, padded_width, in_channels, weights, bias, out_channels, 1, 1, out_height, out_width,
                             output);
@@ -119,11 +119,6 @@ static void CK_NAME(ckernels_conv_forward)(const float *input, int padded_width,
         conv_forward_blocks(input, padded_width, in_channels, weights, bias, out_channels, kernel, stride, out_height,
                             out_width, output);
     }
-}
-
-/// output (rows x out) = input (rows x in) * weights (in x out): a 1x1 convolution over a row of `rows` pixels.
-CK_INLINE void direct_gemm(const float *input, int rows, int in_channels, const float *weights, int out_channels, float *output) {
-    CK_NAME(ckernels_conv_forward)(input, rows, in_channels, weights, NULL, out_channels, 1, 1, 1, rows, output);
 }
 
 // MARK: - Weight gradient of "same" convolutions
